@@ -1,0 +1,58 @@
+/* tn_log.c — the leveled key=value logger declared in tn_log.h. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tn_log.h"
+
+static tn_log_level_t min_level = TN_LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void tn_log_set_level(tn_log_level_t level)
+{
+    min_level = level;
+}
+
+tn_log_level_t tn_log_get_level(void)
+{
+    return min_level;
+}
+
+int tn_log_level_parse(const char *name, tn_log_level_t *out)
+{
+    for (size_t i = 0; i < TN_ARRAY_SIZE(level_names); i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (tn_log_level_t)i;
+            return TN_OK;
+        }
+    }
+    return -EINVAL;
+}
+
+void tn_log(tn_log_level_t level, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    char line[4096];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s pid=%d ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, level_names[level], (int)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : TN_MIN((size_t)m, sizeof(line) - (size_t)n - 2));
+    line[len++] = '\n';
+    /* Logging must never fail the caller: a short or failed write to stderr is dropped. */
+    ssize_t w;
+    do {
+        w = write(STDERR_FILENO, line, len);
+    } while (w < 0 && errno == EINTR);
+}
