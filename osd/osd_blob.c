@@ -22,12 +22,12 @@
 #define TMP_SUFFIX     ".tmp"
 
 struct st_osd_bs_t {
-    char dir[PATH_MAX];       /* data directory */
-    char blobs_dir[PATH_MAX]; /* <dir>/blobs */
-    char tmp_dir[PATH_MAX];   /* <dir>/tmp */
-    uint32_t piece_size;      /* for new blobs */
-    int lock_fd;              /* holds the flock on <dir>/blobs.lock */
-    uint64_t tmp_prefix;      /* random, so temp names never repeat across runs */
+    char dir[PATH_MAX];         /* data directory */
+    char blobs_dir[PATH_MAX];   /* <dir>/blobs */
+    char tmp_dir[PATH_MAX];     /* <dir>/tmp */
+    uint32_t piece_size;        /* for new blobs */
+    int lock_fd;                /* holds the flock on <dir>/blobs.lock */
+    uint64_t tmp_prefix;        /* random, so temp names never repeat across runs */
     pthread_mutex_t mkdir_lock; /* serialises PG directory creation (see ensure_pg_dir) */
     atomic_uint_fast64_t tmp_seq;
     atomic_int fsync_failed;
@@ -38,15 +38,15 @@ struct st_osd_bs_writer_t {
     osd_bs_t *bs;
     uint32_t pool, pg;
     osd_blob_id_t id;
-    uint64_t total;    /* data length announced at begin */
-    uint64_t written;  /* data bytes written so far */
-    uint32_t piece;    /* piece size of this blob */
-    uint32_t cur_crc;  /* CRC32C of the current, incomplete piece */
-    uint32_t *table;   /* piece CRCs, n_pieces entries (at least one allocated) */
+    uint64_t total;   /* data length announced at begin */
+    uint64_t written; /* data bytes written so far */
+    uint32_t piece;   /* piece size of this blob */
+    uint32_t cur_crc; /* CRC32C of the current, incomplete piece */
+    uint32_t *table;  /* piece CRCs, n_pieces entries (at least one allocated) */
     size_t n_pieces;
-    int fd;            /* temp file, -1 once closed */
-    int err;           /* first error; the writer is dead when non-zero */
-    int tmp_exists;    /* temp file still on disk */
+    int fd;         /* temp file, -1 once closed */
+    int err;        /* first error; the writer is dead when non-zero */
+    int tmp_exists; /* temp file still on disk */
     char tmp_path[PATH_MAX];
 };
 
@@ -98,8 +98,7 @@ static uint16_t get_le16(const uint8_t *p)
 
 static uint32_t get_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static uint64_t get_le64(const uint8_t *p)
@@ -180,15 +179,15 @@ static int pg_dir_path(const osd_bs_t *bs, uint32_t pool, uint32_t pg, char *out
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int osd_bs_path(const osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-                char *out, size_t out_size)
+int osd_bs_path(const osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, char *out,
+                size_t out_size)
 {
     if (pg > OSD_BS_MAX_PG)
         return -EINVAL;
     char name[OSD_BLOB_NAME_LEN + 1];
     osd_blob_id_format(id, name);
-    int n = snprintf(out, out_size, "%s/%08x.%04x/%s", bs->blobs_dir, (unsigned)pool,
-                     (unsigned)pg, name);
+    int n = snprintf(out, out_size, "%s/%08x.%04x/%s", bs->blobs_dir, (unsigned)pool, (unsigned)pg,
+                     name);
     return n < 0 || (size_t)n >= out_size ? -ENAMETOOLONG : 0;
 }
 
@@ -280,9 +279,10 @@ static int blob_open(osd_bs_t *bs, const char *path, const osd_blob_id_t *id, bl
         goto fail;
     }
     if (size != OSD_BS_HEADER_SIZE + b->len + 4 * b->n_pieces + 4) {
-        rc = corrupt(bs, path, size < OSD_BS_HEADER_SIZE + b->len + 4 * b->n_pieces + 4
-                                   ? "file shorter than its header says"
-                                   : "file longer than its header says");
+        rc = corrupt(bs, path,
+                     size < OSD_BS_HEADER_SIZE + b->len + 4 * b->n_pieces + 4
+                         ? "file shorter than its header says"
+                         : "file longer than its header says");
         goto fail;
     }
     b->fd = fd;
@@ -297,8 +297,7 @@ static int read_exact(osd_bs_t *bs, const char *path, int fd, void *buf, size_t 
 {
     int64_t n = osd_disk_pread_full(fd, buf, len, off);
     if (n < 0) {
-        tn_log_error("msg=\"blob read failed\" path=\"%s\" err=\"%s\"", path,
-                     tn_strerror((int)n));
+        tn_log_error("msg=\"blob read failed\" path=\"%s\" err=\"%s\"", path, tn_strerror((int)n));
         return (int)n;
     }
     if ((uint64_t)n != len)
@@ -385,8 +384,7 @@ static int read_range(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
 
 /* Checks every piece and the table CRC of an open blob; on success, with table_out != NULL,
  * hands over the piece CRC table (from malloc; at least one entry allocated). */
-static int verify_all(osd_bs_t *bs, const char *path, const blob_file_t *b,
-                      uint32_t **table_out)
+static int verify_all(osd_bs_t *bs, const char *path, const blob_file_t *b, uint32_t **table_out)
 {
     uint32_t *table = malloc((size_t)(b->n_pieces > 0 ? b->n_pieces : 1) * sizeof(*table));
     uint8_t *scratch = malloc(b->len > 0 ? (size_t)TN_MIN(b->piece, b->len) : 1);
@@ -407,8 +405,8 @@ static int verify_all(osd_bs_t *bs, const char *path, const blob_file_t *b,
     return rc;
 }
 
-int osd_bs_get(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-               uint64_t offset, size_t len, void *buf, size_t *got)
+int osd_bs_get(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, uint64_t offset,
+               size_t len, void *buf, size_t *got)
 {
     char path[PATH_MAX];
     blob_file_t b;
@@ -429,8 +427,8 @@ int osd_bs_get(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id
     return rc;
 }
 
-int osd_bs_stat(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-                uint64_t *length, int *exists)
+int osd_bs_stat(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, uint64_t *length,
+                int *exists)
 {
     char path[PATH_MAX];
     blob_file_t b;
@@ -652,9 +650,8 @@ static int check_existing(osd_bs_writer_t *w, const char *path)
         return rc;
     /* Same length and same piece CRCs: same content. A copy written with another piece size
      * (the store was reopened with a different one) can only be compared by length. */
-    int same = b.len == w->total &&
-               (b.piece != w->piece ||
-                memcmp(table, w->table, w->n_pieces * sizeof(uint32_t)) == 0);
+    int same = b.len == w->total && (b.piece != w->piece ||
+                                     memcmp(table, w->table, w->n_pieces * sizeof(uint32_t)) == 0);
     free(table);
     if (!same) {
         tn_log_error("msg=\"blob exists with different content: kept the old one\" "

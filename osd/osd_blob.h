@@ -124,8 +124,8 @@ void osd_bs_close(osd_bs_t *bs);
 void osd_bs_stats(const osd_bs_t *bs, osd_bs_stats_t *out);
 
 /* Path of a blob's final file into out (NUL-terminated); 0, or -ENAMETOOLONG / -EINVAL. */
-int osd_bs_path(const osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-                char *out, size_t out_size);
+int osd_bs_path(const osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, char *out,
+                size_t out_size);
 
 /* Starts writing blob id of exactly total_len bytes into PG (pool, pg). On success *out is a
  * writer owned by the caller until osd_bs_put_end or osd_bs_put_abort consumes it.
@@ -148,12 +148,12 @@ void osd_bs_put_abort(osd_bs_writer_t *w);
  * of the blob). offset == length reads 0 bytes; offset > length is -EINVAL. Errors:
  * TN_ERR_NOT_FOUND, TN_ERR_CHECKSUM, TN_ERR_CORRUPT, TN_ERR_UNSUPPORTED, -errno. On error
  * the contents of buf are unspecified and *got is 0. */
-int osd_bs_get(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-               uint64_t offset, size_t len, void *buf, size_t *got);
+int osd_bs_get(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, uint64_t offset,
+               size_t len, void *buf, size_t *got);
 /* Checks the header and file size. A missing blob is *exists = 0 and returns 0; a damaged one
  * returns TN_ERR_CORRUPT (never "absent"). length may be NULL. */
-int osd_bs_stat(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id,
-                uint64_t *length, int *exists);
+int osd_bs_stat(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id, uint64_t *length,
+                int *exists);
 /* Reads and checks the whole blob (header, size, every piece, the table CRC): for scrub and
  * repair. 0, TN_ERR_NOT_FOUND, TN_ERR_CHECKSUM, TN_ERR_CORRUPT, -errno. */
 int osd_bs_verify(osd_bs_t *bs, uint32_t pool, uint32_t pg, const osd_blob_id_t *id);

@@ -24,7 +24,8 @@ static struct {
     int err;       /* errno to fail with; 0 = not armed */
     int countdown; /* calls left to pass before failing */
 } inj[OSD_DISK_OP_COUNT];
-static int inj_partial;      /* partial mode on */
+static atomic_uint_fast64_t op_calls[OSD_DISK_OP_COUNT];
+static int inj_partial;        /* partial mode on */
 static unsigned inj_partial_n; /* syscall counter for EINTR every other call */
 
 void osd_disk_inject(osd_disk_op_t op, int err, int countdown)
@@ -71,9 +72,15 @@ int osd_disk_inject_pending(osd_disk_op_t op)
     return pending;
 }
 
-/* Returns -errno if an injected failure fires for this call of op, else 0. */
+uint64_t osd_disk_op_count(osd_disk_op_t op)
+{
+    return (unsigned)op < OSD_DISK_OP_COUNT ? atomic_load(&op_calls[op]) : 0;
+}
+
+/* Counts the call; returns -errno if an injected failure fires for this call of op, else 0. */
 static int injected(osd_disk_op_t op)
 {
+    atomic_fetch_add_explicit(&op_calls[op], 1, memory_order_relaxed);
     if (atomic_load_explicit(&inj_armed, memory_order_relaxed) == 0)
         return 0;
     int rc = 0;

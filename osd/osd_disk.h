@@ -15,6 +15,8 @@
  *                                        half of what is asked (at least one byte) and every
  *                                        other call first fails with EINTR: exercises the loops.
  *   osd_disk_inject_reset()              disarms everything.
+ *   osd_disk_op_count(op)                how many times op was called (including injected
+ *                                        failures): lets tests check the write sequence.
  * Injection state is process-global (tests only); it is thread-safe.
  */
 #ifndef OSD_DISK_H
@@ -25,17 +27,17 @@
 #include <sys/types.h>
 
 typedef enum {
-    OSD_DISK_OPEN = 0, /* osd_disk_open, osd_disk_lock */
-    OSD_DISK_CLOSE,    /* osd_disk_close */
-    OSD_DISK_WRITE,    /* osd_disk_pwrite_full (one count per call, not per syscall) */
-    OSD_DISK_READ,     /* osd_disk_pread_full (one count per call) */
-    OSD_DISK_FSYNC,    /* osd_disk_fsync */
-    OSD_DISK_FSYNC_DIR,/* osd_disk_fsync_dir */
-    OSD_DISK_RENAME,   /* osd_disk_rename */
-    OSD_DISK_UNLINK,   /* osd_disk_unlink */
-    OSD_DISK_MKDIR,    /* osd_disk_mkdir */
-    OSD_DISK_STAT,     /* osd_disk_size */
-    OSD_DISK_LIST,     /* osd_disk_list (fails at opendir) */
+    OSD_DISK_OPEN = 0,  /* osd_disk_open, osd_disk_lock */
+    OSD_DISK_CLOSE,     /* osd_disk_close */
+    OSD_DISK_WRITE,     /* osd_disk_pwrite_full (one count per call, not per syscall) */
+    OSD_DISK_READ,      /* osd_disk_pread_full (one count per call) */
+    OSD_DISK_FSYNC,     /* osd_disk_fsync */
+    OSD_DISK_FSYNC_DIR, /* osd_disk_fsync_dir */
+    OSD_DISK_RENAME,    /* osd_disk_rename */
+    OSD_DISK_UNLINK,    /* osd_disk_unlink */
+    OSD_DISK_MKDIR,     /* osd_disk_mkdir */
+    OSD_DISK_STAT,      /* osd_disk_size */
+    OSD_DISK_LIST,      /* osd_disk_list (fails at opendir) */
     OSD_DISK_OP_COUNT
 } osd_disk_op_t;
 
@@ -74,5 +76,6 @@ void osd_disk_inject_partial(int on);
 void osd_disk_inject_reset(void);
 /* 1 while an injection armed on op has not fired yet (tests assert it did fire). */
 int osd_disk_inject_pending(osd_disk_op_t op);
+uint64_t osd_disk_op_count(osd_disk_op_t op);
 
 #endif

@@ -328,15 +328,15 @@ static void test_format(void)
     is_uint(f[16], 9, "data length");
     is_mem(f + 24, id.version, 16, "version id");
     is_uint(f[40] | f[41] << 8 | f[42] << 16 | (uint32_t)f[43] << 24, 0x01020304u, "part");
-    uint32_t hcrc = (uint32_t)f[60] | (uint32_t)f[61] << 8 | (uint32_t)f[62] << 16 |
-                    (uint32_t)f[63] << 24;
+    uint32_t hcrc =
+        (uint32_t)f[60] | (uint32_t)f[61] << 8 | (uint32_t)f[62] << 16 | (uint32_t)f[63] << 24;
     is_uint(hcrc, crc32c(f, 60), "header CRC over bytes 0..59");
     is_mem(f + 64, "123456789", 9, "data follows the header");
-    uint32_t pcrc = (uint32_t)f[73] | (uint32_t)f[74] << 8 | (uint32_t)f[75] << 16 |
-                    (uint32_t)f[76] << 24;
+    uint32_t pcrc =
+        (uint32_t)f[73] | (uint32_t)f[74] << 8 | (uint32_t)f[75] << 16 | (uint32_t)f[76] << 24;
     is_uint(pcrc, 0xE3069283u, "piece CRC is standard CRC32C (check value)");
-    uint32_t tcrc = (uint32_t)f[77] | (uint32_t)f[78] << 8 | (uint32_t)f[79] << 16 |
-                    (uint32_t)f[80] << 24;
+    uint32_t tcrc =
+        (uint32_t)f[77] | (uint32_t)f[78] << 8 | (uint32_t)f[79] << 16 | (uint32_t)f[80] << 24;
     is_uint(tcrc, crc32c(f + 73, 4), "table CRC");
     free(f);
 
@@ -861,8 +861,142 @@ static void test_partial_io(void)
     osd_bs_close(bs);
 }
 
-#define THREADS     4
-#define PER_THREAD  12
+typedef struct {
+    uint64_t n[OSD_DISK_OP_COUNT];
+} op_counts_t;
+
+static op_counts_t counts_now(void)
+{
+    op_counts_t c;
+    for (int i = 0; i < OSD_DISK_OP_COUNT; i++)
+        c.n[i] = osd_disk_op_count((osd_disk_op_t)i);
+    return c;
+}
+
+static uint64_t delta(const op_counts_t *before, osd_disk_op_t op)
+{
+    return osd_disk_op_count(op) - before->n[op];
+}
+
+/* Rule 6: fsync the file before the rename, the directory after, and the parent after mkdir. */
+static void test_write_sequence(void)
+{
+    char dir[1024], path[2048];
+    new_dir(dir, sizeof(dir));
+    osd_bs_t *bs = open_store(dir, 0);
+    osd_blob_id_t a = make_id(130, 0), b = make_id(131, 0);
+    op_counts_t c = counts_now();
+    is_int(put_blob(bs, 6, 1, &a, (const uint8_t *)"aaaa", 4), 0, "put into a new PG");
+    is_uint(delta(&c, OSD_DISK_FSYNC), 1, "file fsynced");
+    is_uint(delta(&c, OSD_DISK_MKDIR), 1, "PG directory made");
+    is_uint(delta(&c, OSD_DISK_FSYNC_DIR), 2, "blobs/ and the PG directory fsynced");
+    is_uint(delta(&c, OSD_DISK_RENAME), 1, "renamed");
+    c = counts_now();
+    is_int(put_blob(bs, 6, 1, &b, (const uint8_t *)"bbbb", 4), 0, "put into that PG again");
+    is_uint(delta(&c, OSD_DISK_FSYNC), 1, "file fsynced");
+    is_uint(delta(&c, OSD_DISK_FSYNC_DIR), 1, "only the PG directory fsynced");
+    c = counts_now();
+    is_int(put_blob(bs, 6, 1, &b, (const uint8_t *)"bbbb", 4), 0, "re-put");
+    is_uint(delta(&c, OSD_DISK_RENAME), 0, "existing copy kept");
+    is_uint(delta(&c, OSD_DISK_FSYNC_DIR), 1, "PG directory fsynced anyway");
+    c = counts_now();
+    is_int(osd_bs_delete(bs, 6, 1, &b), 0, "delete");
+    is_uint(delta(&c, OSD_DISK_UNLINK), 1, "unlinked");
+    is_uint(delta(&c, OSD_DISK_FSYNC_DIR), 1, "PG directory fsynced");
+
+    /* The parent fsync after mkdir comes before the rename: when it fails, nothing is
+     * visible and the store turns read-only. */
+    osd_blob_id_t x = make_id(132, 0);
+    is_int(osd_bs_path(bs, 6, 2, &x, path, sizeof(path)), 0, "path");
+    osd_disk_inject(OSD_DISK_FSYNC_DIR, EIO, 0);
+    is_int(put_blob(bs, 6, 2, &x, (const uint8_t *)"xxxx", 4), -EIO, "blobs/ fsync fails");
+    is_int(osd_disk_inject_pending(OSD_DISK_FSYNC_DIR), 0, "fired");
+    ok(!file_exists(path), "not renamed into place");
+    osd_bs_stats_t st;
+    osd_bs_stats(bs, &st);
+    is_int(st.fsync_failed, 1, "fatal");
+    osd_bs_close(bs);
+}
+
+/* Blobs keep their own piece size: a store reopened with another one reads them. */
+static void test_piece_size_change(void)
+{
+    char dir[1024];
+    new_dir(dir, sizeof(dir));
+    osd_bs_t *bs = open_store(dir, 512);
+    size_t L = 5000;
+    uint8_t *data = malloc(L), *buf = malloc(L);
+    fill_random(data, L);
+    osd_blob_id_t id = make_id(140, 0);
+    is_int(put_blob(bs, 1, 1, &id, data, L), 0, "put with 512-byte pieces");
+    osd_bs_close(bs);
+    bs = open_store(dir, 0);
+    is_int(check_range(bs, 1, 1, &id, data, L, 511, 1026, buf), 0, "read with default pieces");
+    is_int(osd_bs_verify(bs, 1, 1, &id), 0, "verify");
+    is_int(put_blob(bs, 1, 1, &id, data, L), 0, "re-put with another piece size is accepted");
+    free(data);
+    free(buf);
+    osd_bs_close(bs);
+}
+
+/* Random damage anywhere in a blob file: every read either fails or returns the right bytes. */
+static void test_random_damage(void)
+{
+    char dir[1024], path[2048];
+    new_dir(dir, sizeof(dir));
+    osd_bs_t *bs = open_store(dir, 512);
+    size_t L = 7 * 512 + 100;
+    uint8_t *data = malloc(L), *buf = malloc(L + 64);
+    fill_random(data, L);
+    osd_blob_id_t id = make_id(150, 0);
+    is_int(put_blob(bs, 1, 1, &id, data, L), 0, "put");
+    is_int(osd_bs_path(bs, 1, 1, &id, path, sizeof(path)), 0, "path");
+    size_t flen = 0;
+    uint8_t *orig = read_file(path, &flen);
+    uint8_t *mut = malloc(flen + 64);
+    int wrong = 0, errors = 0, successes = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        memcpy(mut, orig, flen);
+        size_t mlen = flen;
+        int kind = (int)(rnd() % 4);
+        if (kind <= 1) { /* flip 1..4 random bytes */
+            int flips = 1 + (int)(rnd() % 4);
+            for (int f = 0; f < flips; f++)
+                mut[rnd() % flen] ^= (uint8_t)(1 + rnd() % 255);
+        } else if (kind == 2) { /* truncate */
+            mlen = (size_t)(rnd() % flen);
+        } else { /* extend with junk */
+            size_t extra = 1 + (size_t)(rnd() % 64);
+            fill_random(mut + flen, extra);
+            mlen = flen + extra;
+        }
+        write_file(path, mut, mlen);
+        for (int r = 0; r < 6; r++) {
+            uint64_t off = rnd() % (L + 1);
+            size_t len = (size_t)(rnd() % (L + 10));
+            size_t got = 0;
+            int rc = osd_bs_get(bs, 1, 1, &id, off, len, buf, &got);
+            if (rc == 0) {
+                successes++;
+                size_t want = TN_MIN(len, L - (size_t)off);
+                wrong += got != want || memcmp(buf, data + off, want) != 0;
+            } else {
+                errors++;
+                wrong += rc != TN_ERR_CHECKSUM && rc != TN_ERR_CORRUPT;
+            }
+        }
+    }
+    is_int(wrong, 0, "no wrong bytes, only checksum/corrupt errors");
+    ok(errors > 0 && successes > 0, "both outcomes happened");
+    free(mut);
+    free(orig);
+    free(data);
+    free(buf);
+    osd_bs_close(bs);
+}
+
+#define THREADS    4
+#define PER_THREAD 12
 static osd_bs_t *shared_bs;
 
 static void *worker(void *arg)
@@ -948,6 +1082,9 @@ int main(void)
     subtest("I/O errors, abort, length checks", test_io_errors);
     subtest("fsync failure is fatal", test_fsync_fatal);
     subtest("short transfers and EINTR", test_partial_io);
+    subtest("write sequence (rule 6)", test_write_sequence);
+    subtest("piece size change", test_piece_size_change);
+    subtest("random damage never yields wrong bytes", test_random_damage);
     subtest("threads", test_threads);
     osd_disk_inject_reset();
 
