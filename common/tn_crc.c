@@ -175,9 +175,8 @@ __attribute__((target("pclmul,sse4.1"))) static __m128i fold(__m128i a, __m128i 
     return _mm_xor_si128(lo, hi);
 }
 
-__attribute__((target("pclmul,sse4.1"))) static uint64_t clmul_update(uint64_t r,
-                                                                       const uint8_t *p,
-                                                                       size_t len)
+__attribute__((target("pclmul,sse4.1"))) static uint64_t clmul_update(uint64_t r, const uint8_t *p,
+                                                                      size_t len)
 {
     if (len < 64)
         return crc64_update(r, p, len);
@@ -194,12 +193,12 @@ __attribute__((target("pclmul,sse4.1"))) static uint64_t clmul_update(uint64_t r
     len -= 64;
     while (len >= 64) {
         x0 = _mm_xor_si128(fold(x0, k512), _mm_loadu_si128((const __m128i *)(const void *)p));
-        x1 = _mm_xor_si128(fold(x1, k512),
-                           _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
-        x2 = _mm_xor_si128(fold(x2, k512),
-                           _mm_loadu_si128((const __m128i *)(const void *)(p + 32)));
-        x3 = _mm_xor_si128(fold(x3, k512),
-                           _mm_loadu_si128((const __m128i *)(const void *)(p + 48)));
+        x1 =
+            _mm_xor_si128(fold(x1, k512), _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+        x2 =
+            _mm_xor_si128(fold(x2, k512), _mm_loadu_si128((const __m128i *)(const void *)(p + 32)));
+        x3 =
+            _mm_xor_si128(fold(x3, k512), _mm_loadu_si128((const __m128i *)(const void *)(p + 48)));
         p += 64;
         len -= 64;
     }

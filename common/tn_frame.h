@@ -35,9 +35,9 @@
 #include <sys/types.h>
 #include "tern.h"
 
-#define TN_FRAME_HDR_SIZE    48
-#define TN_FRAME_MAGIC       0x4E524554u /* "TERN" in little-endian byte order */
-#define TN_FRAME_VERSION     1
+#define TN_FRAME_HDR_SIZE 48
+#define TN_FRAME_MAGIC    0x4E524554u /* "TERN" in little-endian byte order */
+#define TN_FRAME_VERSION  1
 /* Default payload limit: one 8 MiB blob piece plus room for its op header. */
 #define TN_FRAME_MAX_PAYLOAD (8u * 1024 * 1024 + 4096)
 
@@ -98,17 +98,17 @@ typedef enum {
     TN_FRAME_ST_CLOCK = 12,       /* TN_ERR_CLOCK */
     TN_FRAME_ST_UNSUPPORTED = 13, /* TN_ERR_UNSUPPORTED (also: unknown op) */
     /* 32..63: system errors */
-    TN_FRAME_ST_IO = 32,        /* EIO */
-    TN_FRAME_ST_NOSPC = 33,     /* ENOSPC, EDQUOT */
-    TN_FRAME_ST_NOMEM = 34,     /* ENOMEM */
-    TN_FRAME_ST_INVAL = 35,     /* EINVAL */
-    TN_FRAME_ST_AGAIN = 36,     /* EAGAIN, EBUSY: retry later */
-    TN_FRAME_ST_EXIST = 37,     /* EEXIST */
-    TN_FRAME_ST_NOENT = 38,     /* ENOENT */
-    TN_FRAME_ST_ACCES = 39,     /* EACCES, EPERM */
-    TN_FRAME_ST_ROFS = 40,      /* EROFS */
-    TN_FRAME_ST_CANCELED = 41,  /* ECANCELED */
-    TN_FRAME_ST_SHUTDOWN = 42,  /* ESHUTDOWN: the daemon is stopping */
+    TN_FRAME_ST_IO = 32,          /* EIO */
+    TN_FRAME_ST_NOSPC = 33,       /* ENOSPC, EDQUOT */
+    TN_FRAME_ST_NOMEM = 34,       /* ENOMEM */
+    TN_FRAME_ST_INVAL = 35,       /* EINVAL */
+    TN_FRAME_ST_AGAIN = 36,       /* EAGAIN, EBUSY: retry later */
+    TN_FRAME_ST_EXIST = 37,       /* EEXIST */
+    TN_FRAME_ST_NOENT = 38,       /* ENOENT */
+    TN_FRAME_ST_ACCES = 39,       /* EACCES, EPERM */
+    TN_FRAME_ST_ROFS = 40,        /* EROFS */
+    TN_FRAME_ST_CANCELED = 41,    /* ECANCELED */
+    TN_FRAME_ST_SHUTDOWN = 42,    /* ESHUTDOWN: the daemon is stopping */
     TN_FRAME_ST_NAMETOOLONG = 43, /* ENAMETOOLONG */
 } tn_frame_status_t;
 

@@ -133,8 +133,8 @@ static void test_clmul_vs_table(void)
 static void test_over_int_max(void)
 {
     size_t n = (size_t)INT_MAX + 4097;
-    uint8_t *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
+    uint8_t *p =
+        mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         printf("# skip: cannot map %zu bytes\n", n);
         return;

@@ -36,12 +36,50 @@ static void test_layout(void)
     uint8_t b[TN_FRAME_HDR_SIZE];
     tn_frame_encode_header(&h, b);
     uint32_t pcrc = tn_crc32c(0, "hello", 5);
-    uint8_t want[TN_FRAME_HDR_SIZE] = {
-        'T',  'E',  'R',  'N',  1,    0x03, 0x23, 0x00, 0x04, 0x00, 0x00, 0x00,
-        0x05, 0x00, 0x00, 0x00, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,
-        0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, 0x28, 0x27, 0x26, 0x25,
-        0x24, 0x23, 0x22, 0x21, (uint8_t)pcrc, (uint8_t)(pcrc >> 8), (uint8_t)(pcrc >> 16),
-        (uint8_t)(pcrc >> 24)};
+    uint8_t want[TN_FRAME_HDR_SIZE] = {'T',
+                                       'E',
+                                       'R',
+                                       'N',
+                                       1,
+                                       0x03,
+                                       0x23,
+                                       0x00,
+                                       0x04,
+                                       0x00,
+                                       0x00,
+                                       0x00,
+                                       0x05,
+                                       0x00,
+                                       0x00,
+                                       0x00,
+                                       0x08,
+                                       0x07,
+                                       0x06,
+                                       0x05,
+                                       0x04,
+                                       0x03,
+                                       0x02,
+                                       0x01,
+                                       0x18,
+                                       0x17,
+                                       0x16,
+                                       0x15,
+                                       0x14,
+                                       0x13,
+                                       0x12,
+                                       0x11,
+                                       0x28,
+                                       0x27,
+                                       0x26,
+                                       0x25,
+                                       0x24,
+                                       0x23,
+                                       0x22,
+                                       0x21,
+                                       (uint8_t)pcrc,
+                                       (uint8_t)(pcrc >> 8),
+                                       (uint8_t)(pcrc >> 16),
+                                       (uint8_t)(pcrc >> 24)};
     uint32_t hcrc = tn_crc32c(0, want, 44);
     want[44] = (uint8_t)hcrc;
     want[45] = (uint8_t)(hcrc >> 8);
@@ -51,8 +89,8 @@ static void test_layout(void)
     is_uint(h.hdr_crc, hcrc, "encode stores the header CRC");
     is_uint(h.version, TN_FRAME_VERSION, "encode sets the version");
     is_uint(pcrc, 0x9a71bb4c, "crc32c(\"hello\") golden value");
-    is_uint(TN_FRAME_MAGIC, (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                                (uint32_t)b[3] << 24,
+    is_uint(TN_FRAME_MAGIC,
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24,
             "TN_FRAME_MAGIC is the first 4 bytes read as a little-endian u32");
 }
 
@@ -62,8 +100,8 @@ static void test_roundtrip(void)
     uint8_t b[TN_FRAME_HDR_SIZE + 8], again[TN_FRAME_HDR_SIZE];
     tn_frame_encode_header(&h, b);
     tn_frame_why_t why = TN_FRAME_WHY_MAGIC;
-    is_int(tn_frame_decode_header(b, sizeof(b), TN_FRAME_MAX_PAYLOAD, &d, &why),
-           TN_FRAME_HDR_SIZE, "decodes (extra bytes after the header are not its business)");
+    is_int(tn_frame_decode_header(b, sizeof(b), TN_FRAME_MAX_PAYLOAD, &d, &why), TN_FRAME_HDR_SIZE,
+           "decodes (extra bytes after the header are not its business)");
     is_int(why, TN_FRAME_WHY_NONE, "why is NONE on success");
     ok(hdr_eq(&h, &d), "every field round-trips");
     tn_frame_encode_header(&d, again);
@@ -146,8 +184,7 @@ static void test_rejections(void)
     int missed = 0, wrong_why = 0;
     for (size_t bit = 0; bit < 8 * TN_FRAME_HDR_SIZE; bit++) {
         b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        if (tn_frame_decode_header(b, sizeof(b), TN_FRAME_MAX_PAYLOAD, &d, &why) !=
-            TN_PARSE_ERROR)
+        if (tn_frame_decode_header(b, sizeof(b), TN_FRAME_MAX_PAYLOAD, &d, &why) != TN_PARSE_ERROR)
             missed++;
         else if (bit >= 40 && why != TN_FRAME_WHY_HDR_CRC)
             wrong_why++;
