@@ -32,7 +32,8 @@ static uint64_t gf_mul(uint64_t a, uint64_t b, uint64_t poly, uint64_t top)
     return p;
 }
 
-/* base^e mod P by square-and-multiply: O(log e) multiplications. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* base^e mod P by square-and-multiply: O(log e) multiplications (PCLMUL fold constants). */
 static uint64_t gf_pow(uint64_t base, uint64_t e, uint64_t poly, uint64_t top)
 {
     uint64_t r = top; /* x^0 */
@@ -45,34 +46,52 @@ static uint64_t gf_pow(uint64_t base, uint64_t e, uint64_t poly, uint64_t top)
     }
     return r;
 }
+#endif
 
-/* x^(8*len) mod P: the factor a CRC is multiplied by when len zero bytes follow. */
-static uint64_t gf_x8n(uint64_t len, uint64_t poly, uint64_t top)
+/*
+ * x^(8 * 2^k) mod P for k = 0..63, one table per polynomial (zlib's x2n_table idea): x^(8*len)
+ * is the product of the entries for the set bits of len, so a combine costs popcount(len)
+ * multiplications instead of a square-and-multiply ladder.
+ */
+static uint64_t x8pow2_crc32c[64], x8pow2_crc32[64], x8pow2_crc64[64];
+static int tables_ready;
+static void tables_build(void);
+
+static void x8pow2_build(uint64_t *t, uint64_t poly, uint64_t top)
 {
-    uint64_t x8 = top >> 8; /* x^8 */
-    return gf_pow(x8, len, poly, top);
+    t[0] = top >> 8; /* x^8 */
+    for (int k = 1; k < 64; k++)
+        t[k] = gf_mul(t[k - 1], t[k - 1], poly, top);
 }
 
 /*
  * crc(A||B) = crc(A) * x^(8*len(B)) + crc(B) (mod P): the pre- and post-inversions cancel
  * because both CRCs use init = xorout = all ones.
  */
+static uint64_t combine(const uint64_t *t, uint64_t crc1, uint64_t crc2, uint64_t len2,
+                        uint64_t poly, uint64_t top)
+{
+    if (!tables_ready)
+        tables_build(); /* only reachable from another constructor, before main() */
+    for (int k = 0; len2 != 0; k++, len2 >>= 1)
+        if (len2 & 1)
+            crc1 = gf_mul(t[k], crc1, poly, top);
+    return crc1 ^ crc2;
+}
+
 uint32_t tn_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
 {
-    uint64_t top = 1ull << 31;
-    return (uint32_t)(gf_mul(gf_x8n(len2, POLY_CRC32C, top), crc1, POLY_CRC32C, top) ^ crc2);
+    return (uint32_t)combine(x8pow2_crc32c, crc1, crc2, len2, POLY_CRC32C, 1ull << 31);
 }
 
 uint32_t tn_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
 {
-    uint64_t top = 1ull << 31;
-    return (uint32_t)(gf_mul(gf_x8n(len2, POLY_CRC32, top), crc1, POLY_CRC32, top) ^ crc2);
+    return (uint32_t)combine(x8pow2_crc32, crc1, crc2, len2, POLY_CRC32, 1ull << 31);
 }
 
 uint64_t tn_crc64nvme_combine(uint64_t crc1, uint64_t crc2, uint64_t len2)
 {
-    uint64_t top = 1ull << 63;
-    return gf_mul(gf_x8n(len2, POLY_CRC64, top), crc1, POLY_CRC64, top) ^ crc2;
+    return combine(x8pow2_crc64, crc1, crc2, len2, POLY_CRC64, 1ull << 63);
 }
 
 /* ---- CRC-32C and CRC-32 over ISA-L ---- */
@@ -102,7 +121,6 @@ uint32_t tn_crc32(uint32_t crc, const void *buf, size_t len)
 /* ---- CRC-64/NVME: slice-by-8 ---- */
 
 static uint64_t crc64_tab[8][256];
-static int crc64_ready;
 static int crc64_clmul; /* CPU has PCLMULQDQ and SSE4.1 */
 
 static uint64_t load_le64(const uint8_t *p)
@@ -112,7 +130,7 @@ static uint64_t load_le64(const uint8_t *p)
            (uint64_t)p[7] << 56;
 }
 
-static void crc64_build(void)
+static void tables_build(void)
 {
     for (unsigned b = 0; b < 256; b++) {
         uint64_t v = b;
@@ -125,14 +143,17 @@ static void crc64_build(void)
             uint64_t v = crc64_tab[t - 1][b];
             crc64_tab[t][b] = (v >> 8) ^ crc64_tab[0][v & 0xff];
         }
-    crc64_ready = 1;
+    x8pow2_build(x8pow2_crc32c, POLY_CRC32C, 1ull << 31);
+    x8pow2_build(x8pow2_crc32, POLY_CRC32, 1ull << 31);
+    x8pow2_build(x8pow2_crc64, POLY_CRC64, 1ull << 63);
+    tables_ready = 1;
 }
 
 /* Advances the raw (un-inverted) register over buf. */
 static uint64_t crc64_update(uint64_t r, const uint8_t *p, size_t len)
 {
-    if (!crc64_ready)
-        crc64_build(); /* only reachable from another constructor, before main() */
+    if (!tables_ready)
+        tables_build(); /* only reachable from another constructor, before main() */
     while (len >= 8) {
         r ^= load_le64(p);
         r = crc64_tab[7][r & 0xff] ^ crc64_tab[6][(r >> 8) & 0xff] ^
@@ -253,8 +274,8 @@ uint64_t tn_crc64nvme(uint64_t crc, const void *buf, size_t len)
 
 __attribute__((constructor)) static void tn_crc_init(void)
 {
-    if (!crc64_ready)
-        crc64_build();
+    if (!tables_ready)
+        tables_build();
 #ifdef HAVE_CLMUL_CODE
     clmul_init();
 #endif

@@ -128,11 +128,12 @@ static void test_clmul_vs_table(void)
     free(buf);
 }
 
-/* Lengths over INT_MAX: crc32_iscsi takes an int, tn_crc32c must loop. Mostly-zero pages of
- * an anonymous mapping cost no memory; a few bytes are set so the data is not trivial. */
+/* Lengths over INT_MAX (and over 4 GiB, so a 32-bit truncation cannot pass by luck):
+ * crc32_iscsi takes an int, tn_crc32c must loop. Mostly-zero pages of an anonymous mapping cost
+ * no memory; a few bytes are set so the data is not trivial. */
 static void test_over_int_max(void)
 {
-    size_t n = (size_t)INT_MAX + 4097;
+    size_t n = ((size_t)1 << 32) + 4097;
     uint8_t *p =
         mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
@@ -143,8 +144,9 @@ static void test_over_int_max(void)
     p[12345] = 0x55;
     p[(size_t)1 << 30] = 0xaa;
     p[(size_t)INT_MAX] = 7;
+    p[(size_t)1 << 32] = 9;
     p[n - 1] = 0xee;
-    size_t a = ((size_t)1 << 30) + 3, b = ((size_t)1 << 30) + 11, c = n - a - b;
+    size_t a = (size_t)INT_MAX - 5, b = (size_t)INT_MAX - 9, c = n - a - b;
     uint32_t pieces = tn_crc32c(tn_crc32c(tn_crc32c(0, p, a), p + a, b), p + a + b, c);
     is_uint(tn_crc32c(0, p, n), pieces, "crc32c over INT_MAX bytes equals the chained pieces");
     uint32_t z = tn_crc32(tn_crc32(0, p, a), p + a, n - a);
@@ -240,7 +242,7 @@ int main(void)
     subtest("bitwise reference", test_reference);
     subtest("chaining", test_chaining);
     subtest("pclmul vs table", test_clmul_vs_table);
-    subtest("over INT_MAX", test_over_int_max);
+    subtest("over INT_MAX and 4 GiB", test_over_int_max);
     subtest("combine random", test_combine_random);
     subtest("combine 5 GiB", test_combine_5gib);
     return tt_done();
