@@ -66,8 +66,7 @@ static void bench(const char *name, crc_fn fn, const uint8_t *buf, size_t len)
         mbs[i] = (double)len / 1e6 / (dt > 0 ? dt : 1e-9);
     }
     qsort(mbs, RUNS, sizeof(double), cmp_double);
-    printf("%-28s %10.0f MB/s  (min %.0f, max %.0f)\n", name, mbs[RUNS / 2], mbs[0],
-           mbs[RUNS - 1]);
+    printf("%-28s %10.0f MB/s  (min %.0f, max %.0f)\n", name, mbs[RUNS / 2], mbs[0], mbs[RUNS - 1]);
 }
 
 static void bench_combine(void)
