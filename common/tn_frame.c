@@ -93,7 +93,8 @@ ssize_t tn_frame_decode_header(const uint8_t *buf, size_t len, size_t max_payloa
     h.hlc = get64(buf + 32);
     h.payload_crc = get32(buf + 40);
     h.hdr_crc = hdr_crc;
-    if (h.flags & TN_FRAME_F_RESERVED)
+    if ((h.flags & TN_FRAME_F_RESERVED) ||
+        (h.flags & (TN_FRAME_F_REPLY | TN_FRAME_F_MORE)) == TN_FRAME_F_MORE)
         return fail(why, TN_FRAME_WHY_FLAGS);
     if (get16(buf + 10) != 0)
         return fail(why, TN_FRAME_WHY_RESERVED);
@@ -203,7 +204,7 @@ const char *tn_frame_why_str(tn_frame_why_t why)
     case TN_FRAME_WHY_MAGIC: return "bad magic: not a tern frame";
     case TN_FRAME_WHY_VERSION: return "unsupported protocol version";
     case TN_FRAME_WHY_HDR_CRC: return "header checksum mismatch";
-    case TN_FRAME_WHY_FLAGS: return "reserved flag bits set";
+    case TN_FRAME_WHY_FLAGS: return "reserved flag bits set, or MORE in a request";
     case TN_FRAME_WHY_RESERVED: return "reserved header field not zero";
     case TN_FRAME_WHY_STATUS: return "status set in a request";
     case TN_FRAME_WHY_TOO_BIG: return "payload length over limit";

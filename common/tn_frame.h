@@ -8,8 +8,8 @@
  *   OFFSET SIZE DESCRIPTION
  *        0    4 magic: the bytes 'T' 'E' 'R' 'N' (0x4E524554 read as a u32)
  *        4    1 protocol version: 1. Offsets 0..4 are fixed for every future version.
- *        5    1 flags: bit 0 REPLY, bit 1 MORE (more frames follow for this request id);
- *               bits 2..7 are reserved and must be 0
+ *        5    1 flags: bit 0 REPLY, bit 1 MORE (more reply frames follow for this request
+ *               id; replies only in version 1); bits 2..7 are reserved and must be 0
  *        6    2 op (tn_frame_op_t); a reply repeats the request's op
  *        8    2 status: 0 in requests; in replies 0 (OK) or a wire status (tn_frame_status_t)
  *       10    2 reserved, must be 0
@@ -23,9 +23,10 @@
  *       48      payload (payload length bytes)
  *
  * A receiver rejects (and closes the connection on) a header with a bad magic, unknown version,
- * bad header CRC, reserved bits or field set, a nonzero status in a request, or a payload length
- * over its limit. A bad payload CRC is reported by tn_frame_check_payload(); the header was
- * intact, so the receiver may answer that request with TN_FRAME_ST_CHECKSUM and carry on.
+ * bad header CRC, reserved bits or field set, MORE or a nonzero status in a request, or a
+ * payload length over its limit. A bad payload CRC is reported by tn_frame_check_payload(); the
+ * header was intact, so the receiver may answer that request with TN_FRAME_ST_CHECKSUM and carry
+ * on.
  */
 #ifndef TN_FRAME_H
 #define TN_FRAME_H
@@ -118,7 +119,7 @@ typedef enum {
     TN_FRAME_WHY_MAGIC,    /* not a tern frame */
     TN_FRAME_WHY_VERSION,  /* a protocol version this side does not speak */
     TN_FRAME_WHY_HDR_CRC,  /* header CRC mismatch */
-    TN_FRAME_WHY_FLAGS,    /* reserved flag bits set */
+    TN_FRAME_WHY_FLAGS,    /* reserved flag bits set, or MORE in a request */
     TN_FRAME_WHY_RESERVED, /* reserved field not zero */
     TN_FRAME_WHY_STATUS,   /* nonzero status in a request */
     TN_FRAME_WHY_TOO_BIG,  /* payload length over max_payload */

@@ -54,8 +54,10 @@ static void fix_up(uint8_t *s, size_t n, int clean, int fix_pcrc, size_t max_pay
         if (clean) {
             h[5] &= (uint8_t)~TN_FRAME_F_RESERVED;
             h[10] = h[11] = 0;
-            if (!(h[5] & TN_FRAME_F_REPLY))
+            if (!(h[5] & TN_FRAME_F_REPLY)) {
+                h[5] &= (uint8_t)~TN_FRAME_F_MORE;
                 h[8] = h[9] = 0;
+            }
             uint32_t plen = get32(h + 12);
             size_t room = n - off - TN_FRAME_HDR_SIZE;
             size_t lim = max_payload < room ? max_payload : room;
@@ -135,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(why == TN_FRAME_WHY_NONE);
             CHECK(h.payload_len <= max_payload);
             CHECK((h.flags & TN_FRAME_F_RESERVED) == 0);
-            CHECK((h.flags & TN_FRAME_F_REPLY) || h.status == 0);
+            CHECK((h.flags & TN_FRAME_F_REPLY) || (h.status == 0 && !(h.flags & TN_FRAME_F_MORE)));
             CHECK(h.version == TN_FRAME_VERSION);
             uint8_t again[TN_FRAME_HDR_SIZE];
             tn_frame_hdr_t copy = h;

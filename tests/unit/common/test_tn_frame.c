@@ -176,6 +176,15 @@ static void test_rejections(void)
     is_int(decode_patched(12, 100, 100, &why), TN_FRAME_HDR_SIZE, "payload 100 == max 100");
     is_int(decode_patched(5, TN_FRAME_F_REPLY, 100, &why), TN_FRAME_HDR_SIZE,
            "reply without MORE is fine");
+    /* MORE without REPLY: status must be 0 too, so patch both */
+    tn_frame_hdr_t m = sample(), dm;
+    m.flags = TN_FRAME_F_MORE;
+    m.status = 0;
+    uint8_t mb[TN_FRAME_HDR_SIZE];
+    tn_frame_encode_header(&m, mb);
+    is_int(tn_frame_decode_header(mb, sizeof(mb), 100, &dm, &why), TN_PARSE_ERROR,
+           "MORE in a request");
+    is_int(why, TN_FRAME_WHY_FLAGS, "why flags (MORE in a request)");
 
     /* any single bit flip in bytes 5..47 is caught by the header CRC (or magic/version) */
     tn_frame_hdr_t h = sample(), d;
