@@ -18,9 +18,11 @@
  * the base64 encoding of the CRC's BIG-ENDIAN bytes (4 bytes for the 32-bit CRCs, 8 for
  * CRC64NVME). E.g. CRC32C 0xe3069283 → bytes e3 06 92 83 → "4waSgw==". tn_hex.h does base64.
  *
- * Combine: tn_crcX_combine(crc(A), crc(B), len(B)) == crc(A||B), in O(log len(B)) time and
- * without the data, so a full-object checksum of a multipart upload is computed from the
- * parts' CRCs and lengths alone.
+ * Combine: tn_crcX_combine(crc(A), crc(B), len(B)) == crc(A||B), in at most 64 GF(2)
+ * multiplications (one per set bit of len(B)) and without the data, so a FULL_OBJECT checksum
+ * of a multipart upload is computed from the parts' CRCs and lengths alone. (S3's COMPOSITE
+ * type is different: the CRC of the concatenated big-endian part CRCs, then "-<parts>"; plain
+ * tn_crcX over those bytes gives it.)
  */
 #ifndef TN_CRC_H
 #define TN_CRC_H
