@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <isa-l/crc.h>
 #include "osd_blob.h"
 #include "osd_disk.h"
+#include "tn_crc.h"
 #include "tn_log.h"
 
 #define BLOB_MAGIC     "TERNBLOB"
@@ -57,21 +57,6 @@ typedef struct {
     uint32_t piece;
     uint64_t n_pieces;
 } blob_file_t;
-
-/* CRC32C (Castagnoli), chainable: start with 0, pass the previous result to continue.
- * TODO(integration): replace with tn_crc32c */
-static uint32_t blob_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-    uint32_t raw = ~crc;
-    while (len > 0) {
-        size_t n = len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
-        raw = crc32_iscsi((unsigned char *)p, (int)n, raw);
-        p += n;
-        len -= n;
-    }
-    return raw ^ 0xFFFFFFFFu;
-}
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -123,7 +108,7 @@ static void header_encode(uint8_t h[OSD_BS_HEADER_SIZE], uint32_t piece, uint64_
     memcpy(h + 24, id->version, 16);
     put_le32(h + 40, id->part);
     put_le32(h + 44, 0); /* flags */
-    put_le32(h + HDR_CRC_OFFSET, blob_crc32c(0, h, HDR_CRC_OFFSET));
+    put_le32(h + HDR_CRC_OFFSET, tn_crc32c(0, h, HDR_CRC_OFFSET));
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -251,7 +236,7 @@ static int blob_open(osd_bs_t *bs, const char *path, const osd_blob_id_t *id, bl
         rc = corrupt(bs, path, "bad magic");
         goto fail;
     }
-    if (get_le32(h + HDR_CRC_OFFSET) != blob_crc32c(0, h, HDR_CRC_OFFSET)) {
+    if (get_le32(h + HDR_CRC_OFFSET) != tn_crc32c(0, h, HDR_CRC_OFFSET)) {
         rc = corrupt(bs, path, "header CRC mismatch");
         goto fail;
     }
@@ -323,7 +308,7 @@ static int read_table(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
     if (raw == NULL)
         return -ENOMEM;
     int rc = read_exact(bs, path, b->fd, raw, bytes, OSD_BS_HEADER_SIZE + b->len + 4 * first);
-    if (rc == 0 && whole && get_le32(raw + 4 * cnt) != blob_crc32c(0, raw, (size_t)(4 * cnt)))
+    if (rc == 0 && whole && get_le32(raw + 4 * cnt) != tn_crc32c(0, raw, (size_t)(4 * cnt)))
         rc = checksum_error(bs, path, "piece-table", 0);
     for (uint64_t i = 0; rc == 0 && i < cnt; i++)
         out[i] = get_le32(raw + 4 * i);
@@ -357,7 +342,7 @@ static int read_range(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
                             OSD_BS_HEADER_SIZE + ps);
             for (uint64_t k = i; rc == 0 && k <= j; k++) {
                 uint64_t ks = k * P, kl = TN_MIN(P, b->len - ks);
-                if (blob_crc32c(0, buf + (ks - off), (size_t)kl) != crcs[k - first])
+                if (tn_crc32c(0, buf + (ks - off), (size_t)kl) != crcs[k - first])
                     rc = checksum_error(bs, path, "piece", k);
             }
             i = j + 1;
@@ -369,7 +354,7 @@ static int read_range(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
             break;
         }
         rc = read_exact(bs, path, b->fd, scratch, (size_t)pl, OSD_BS_HEADER_SIZE + ps);
-        if (rc == 0 && blob_crc32c(0, scratch, (size_t)pl) != crcs[i - first])
+        if (rc == 0 && tn_crc32c(0, scratch, (size_t)pl) != crcs[i - first])
             rc = checksum_error(bs, path, "piece", i);
         if (rc == 0) {
             uint64_t from = TN_MAX(off, ps), to = TN_MIN(end, ps + pl);
@@ -394,7 +379,7 @@ static int verify_all(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
     for (uint64_t i = 0; rc == 0 && i < b->n_pieces; i++) {
         uint64_t ps = i * b->piece, pl = TN_MIN(b->piece, b->len - ps);
         rc = read_exact(bs, path, b->fd, scratch, (size_t)pl, OSD_BS_HEADER_SIZE + ps);
-        if (rc == 0 && blob_crc32c(0, scratch, (size_t)pl) != table[i])
+        if (rc == 0 && tn_crc32c(0, scratch, (size_t)pl) != table[i])
             rc = checksum_error(bs, path, "piece", i);
     }
     free(scratch);
@@ -598,7 +583,7 @@ int osd_bs_put_data(osd_bs_writer_t *w, const void *buf, size_t len)
     while (len > 0) {
         size_t in_piece = (size_t)(w->written % w->piece);
         size_t take = TN_MIN(len, (size_t)w->piece - in_piece);
-        w->cur_crc = blob_crc32c(w->cur_crc, p, take);
+        w->cur_crc = tn_crc32c(w->cur_crc, p, take);
         w->written += take;
         p += take;
         len -= take;
@@ -687,7 +672,7 @@ int osd_bs_put_end(osd_bs_writer_t *w)
     }
     for (size_t i = 0; i < w->n_pieces; i++)
         put_le32(tab + 4 * i, w->table[i]);
-    put_le32(tab + tbytes, blob_crc32c(0, tab, tbytes));
+    put_le32(tab + tbytes, tn_crc32c(0, tab, tbytes));
     rc = osd_disk_pwrite_full(w->fd, tab, tbytes + 4, OSD_BS_HEADER_SIZE + w->total);
     free(tab);
     if (rc != 0) {
