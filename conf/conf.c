@@ -23,12 +23,13 @@ typedef struct {
     int oom;
     conf_t *c;
     const conf_node_t *root;
-    const conf_node_t *hosts_key; /* the `hosts:` key, for messages about domain counts */
+    const conf_node_t *hosts_key;   /* the `hosts:` key, for messages about domain counts */
     const conf_node_t **pool_where; /* per pool: its entry in the file, NULL for a default */
     const conf_node_t **host_where; /* per loaded host: its entry in the file */
 } ctx_t;
 
-#define ERR_AT(x, node, ...) conf__error_add((x)->err, (x)->name, (node)->line, (node)->col, __VA_ARGS__)
+#define ERR_AT(x, node, ...)                                                                       \
+    conf__error_add((x)->err, (x)->name, (node)->line, (node)->col, __VA_ARGS__)
 
 /* Renders a scalar for a message: quoted, escaped, truncated. */
 static const char *show(const conf_node_t *n, char *buf, size_t cap)
@@ -107,8 +108,7 @@ static int expect_seq(ctx_t *x, const conf_node_t *n, const char *path)
 }
 
 /* Reports unknown and duplicate keys of map. known is NULL-terminated. */
-static void check_keys(ctx_t *x, const conf_node_t *map, const char *path,
-                       const char *const *known)
+static void check_keys(ctx_t *x, const conf_node_t *map, const char *path, const char *const *known)
 {
     char where[256], b[96];
     for (const conf_node_t *k = map->first; k != NULL; k = k->next) {
@@ -246,8 +246,8 @@ static int get_uint(ctx_t *x, const conf_node_t *map, const char *path, const ch
     }
     if (rc == -ERANGE || n < min || n > max) {
         ERR_AT(x, v, "%s: %s is out of range %llu..%llu; use a whole number between %llu and %llu",
-               where, b, (unsigned long long)min, (unsigned long long)max,
-               (unsigned long long)min, (unsigned long long)max);
+               where, b, (unsigned long long)min, (unsigned long long)max, (unsigned long long)min,
+               (unsigned long long)max);
         return -1;
     }
     *out = n;
@@ -301,9 +301,11 @@ static int check_name(ctx_t *x, const conf_node_t *map, const char *path, const 
     const conf_node_t *v = get(map, key);
     char where[256], b[96];
     path_join(where, sizeof(where), path, key);
-    ERR_AT(x, v, "%s: %s is not a valid name; use 1 to 63 characters of %s, starting with a "
+    ERR_AT(x, v,
+           "%s: %s is not a valid name; use 1 to 63 characters of %s, starting with a "
            "letter or digit",
-           where, show(v, b, sizeof(b)), loose ? "letters, digits, '.', '_' and '-'" : "a-z, 0-9 and '-'");
+           where, show(v, b, sizeof(b)),
+           loose ? "letters, digits, '.', '_' and '-'" : "a-z, 0-9 and '-'");
     return 0;
 }
 
@@ -345,7 +347,8 @@ static int parse_addr_node(ctx_t *x, const conf_node_t *v, const char *where, co
                    where, b, (unsigned long long)port);
         return 0;
     case CONF_ADDR_UNBRACKETED_V6:
-        ERR_AT(x, v, "%s: %s looks like an IPv6 address without brackets; write it as "
+        ERR_AT(x, v,
+               "%s: %s looks like an IPv6 address without brackets; write it as "
                "[address]:port, e.g. [::1]:7001",
                where, b);
         return 0;
@@ -353,8 +356,8 @@ static int parse_addr_node(ctx_t *x, const conf_node_t *v, const char *where, co
         ERR_AT(x, v, "%s: %s is not a valid [IPv6]:port; write e.g. [fd00::1]:7001", where, b);
         return 0;
     case CONF_ADDR_BAD_V4:
-        ERR_AT(x, v, "%s: %s is not a valid IPv4 address and port; write e.g. 10.0.0.1:7001",
-               where, b);
+        ERR_AT(x, v, "%s: %s is not a valid IPv4 address and port; write e.g. 10.0.0.1:7001", where,
+               b);
         return 0;
     case CONF_ADDR_BAD_NAME:
         ERR_AT(x, v,
@@ -535,12 +538,14 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
             if (strcmp(x->c->hosts[h].name, o->host) == 0) {
                 host = &x->c->hosts[h];
                 o->host_index = h;
+                o->host = host->name;
                 break;
             }
         }
         if (host == NULL && x->c->n_hosts > 0) {
             const conf_node_t *v = get(it, "host");
-            ERR_AT(x, v, "%s.host: %s is not one of the hosts listed under `hosts:`; add it "
+            ERR_AT(x, v,
+                   "%s.host: %s is not one of the hosts listed under `hosts:`; add it "
                    "there or fix the name",
                    path, show(v, b, sizeof(b)));
         }
@@ -550,7 +555,8 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
     const conf_node_t *addr = value_of(x, it, path, "addr", NULL);
     const conf_node_t *port = value_of(x, it, path, "port", NULL);
     if (addr != NULL && port != NULL) {
-        ERR_AT(x, port, "%s.port: give either addr (host:port) or port (with the host's "
+        ERR_AT(x, port,
+               "%s.port: give either addr (host:port) or port (with the host's "
                "address), not both; remove one",
                path);
         *ok = 0;
@@ -563,7 +569,8 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
         if (get_uint(x, it, path, "port", 1, 65535, NULL, &p) != 1) {
             *ok = 0;
         } else if (host != NULL && host->address == NULL) {
-            ERR_AT(x, port, "%s.port: host '%s' has no `address`, so the OSD's address is "
+            ERR_AT(x, port,
+                   "%s.port: host '%s' has no `address`, so the OSD's address is "
                    "unknown; add `address:` to the host or write `addr: host:port` here",
                    path, host->name);
             *ok = 0;
@@ -939,10 +946,9 @@ static void parse_credentials(ctx_t *x, const conf_node_t *s)
 
 static void parse_gateway(ctx_t *x, const conf_node_t *root)
 {
-    static const char *const keys[] = {"listen",  "threads",         "region",
-                                       "domains", "tls",             "tmp_dir",
-                                       "max_object_size", "osd_timeout_ms", "hedge_ms",
-                                       "credentials",     NULL};
+    static const char *const keys[] = {
+        "listen",          "threads",        "region",   "domains",     "tls", "tmp_dir",
+        "max_object_size", "osd_timeout_ms", "hedge_ms", "credentials", NULL};
     static conf_addr_t default_listen = {.host = "127.0.0.1", .port = 9000};
     conf_gateway_t *g = &x->c->gateway;
     g->listen = &default_listen;
@@ -962,7 +968,8 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
     size_t n;
     if (v != NULL && get_str_list(x, v, "gateway.listen", CONF_MAX_LISTEN, &items, &n)) {
         if (n == 0) {
-            ERR_AT(x, v, "gateway.listen: the list is empty; give at least one host:port, e.g. "
+            ERR_AT(x, v,
+                   "gateway.listen: the list is empty; give at least one host:port, e.g. "
                    "127.0.0.1:9000");
         } else {
             conf_addr_t *l = keep_array(x, n, sizeof(*l));
@@ -1003,8 +1010,8 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
             if (it->type != CONF_NODE_SCALAR || strlen(it->str) != it->len ||
                 conf__check_host(it->str, it->len, &v6) != CONF_ADDR_OK || v6 ||
                 strspn(it->str, "0123456789.") == it->len) {
-                ERR_AT(x, it, "gateway.domains[%zu]: %s is not a DNS name; write e.g. s3.local",
-                       i, show(it, b, sizeof(b)));
+                ERR_AT(x, it, "gateway.domains[%zu]: %s is not a DNS name; write e.g. s3.local", i,
+                       show(it, b, sizeof(b)));
                 continue;
             }
             char *low = keep(x, it->str, it->len);
@@ -1026,10 +1033,12 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
         int rc = get_str(x, tls, "gateway.tls", "cert", NULL, &cert);
         int rk = get_str(x, tls, "gateway.tls", "key", NULL, &key);
         if (rc == 1 && rk == 0)
-            ERR_AT(x, tls, "gateway.tls: a cert without a key; add `key: /path/to/key.pem` "
+            ERR_AT(x, tls,
+                   "gateway.tls: a cert without a key; add `key: /path/to/key.pem` "
                    "or remove tls");
         else if (rc == 0 && rk == 1)
-            ERR_AT(x, tls, "gateway.tls: a key without a cert; add `cert: /path/to/cert.pem` "
+            ERR_AT(x, tls,
+                   "gateway.tls: a key without a cert; add `cert: /path/to/cert.pem` "
                    "or remove tls");
         else if (rc == 0 && rk == 0)
             ERR_AT(x, tls, "gateway.tls: give both `cert:` and `key:`, or remove tls");
@@ -1094,8 +1103,8 @@ static void parse_logging(ctx_t *x, const conf_node_t *root)
 
 static void bind(ctx_t *x, const conf_node_t *root)
 {
-    static const char *const keys[] = {"cluster", "hosts",   "osds",    "pools",
-                                       "gateway", "osd",     "logging", NULL};
+    static const char *const keys[] = {"cluster", "hosts", "osds",    "pools",
+                                       "gateway", "osd",   "logging", NULL};
     x->root = root;
     check_keys(x, root, "", keys);
     for (const conf_node_t *k = root->first; k != NULL; k = k->next)
@@ -1112,8 +1121,7 @@ static void bind(ctx_t *x, const conf_node_t *root)
     parse_logging(x, root);
 }
 
-int conf_load_buffer(const char *name, const char *buf, size_t len, conf_t **out,
-                     conf_error_t *err)
+int conf_load_buffer(const char *name, const char *buf, size_t len, conf_t **out, conf_error_t *err)
 {
     conf_error_t local;
     if (err == NULL)
@@ -1174,7 +1182,8 @@ int conf_load_file(const char *path, conf_t **out, conf_error_t *err)
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         int e = errno;
-        conf__error_add(err, path, 0, 0, "cannot open the config file: %s; check the path "
+        conf__error_add(err, path, 0, 0,
+                        "cannot open the config file: %s; check the path "
                         "given with --config",
                         strerror(e));
         return -e;

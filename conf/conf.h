@@ -7,8 +7,8 @@
  * SCHEMA (every key, its type, default and range; unknown keys are errors)
  *
  *   cluster:                     required mapping
- *     name: dev                  required; 1..63 chars of [a-z0-9-], starting with a letter or digit
- *     id: 7f3c...                required; exactly 32 hex digits (a 128-bit id; `ternctl cluster
+ *     name: dev                  required; 1..63 chars of [a-z0-9-], starting with a letter or
+ * digit id: 7f3c...                required; exactly 32 hex digits (a 128-bit id; `ternctl cluster
  *                                init` generates one). Stored lowercase, and as 16 bytes.
  *     key: <64 hex>              optional cluster secret (32 bytes), used later to encrypt secrets
  *                                at rest. Absent: has_key = 0.
@@ -122,11 +122,11 @@ typedef struct {
 } conf_addr_t;
 
 typedef struct {
-    const char *name;       /* 1..63 chars of [a-z0-9-] */
-    char id_hex[33];        /* 32 lowercase hex digits */
-    uint8_t id[16];         /* the same, as bytes */
-    int has_key;            /* 1 if `key` was given */
-    uint8_t key[32];        /* the cluster secret key (zeros if has_key == 0) */
+    const char *name; /* 1..63 chars of [a-z0-9-] */
+    char id_hex[33];  /* 32 lowercase hex digits */
+    uint8_t id[16];   /* the same, as bytes */
+    int has_key;      /* 1 if `key` was given */
+    uint8_t key[32];  /* the cluster secret key (zeros if has_key == 0) */
 } conf_cluster_t;
 
 typedef struct {
@@ -166,16 +166,16 @@ typedef struct {
 typedef struct {
     conf_addr_t *listen; /* n_listen >= 1 entries */
     size_t n_listen;
-    int threads;                 /* 1..256 */
-    const char *region;          /* default "us-east-1" */
-    const char **domains;        /* virtual-host suffixes, lowercase; may be empty */
+    int threads;          /* 1..256 */
+    const char *region;   /* default "us-east-1" */
+    const char **domains; /* virtual-host suffixes, lowercase; may be empty */
     size_t n_domains;
-    const char *tls_cert;        /* both NULL (no TLS) or both set */
+    const char *tls_cert; /* both NULL (no TLS) or both set */
     const char *tls_key;
-    const char *tmp_dir;         /* default "/var/tmp" */
-    uint64_t max_object_size;    /* bytes, default 5 GiB */
-    uint32_t osd_timeout_ms;     /* default 2000 */
-    uint32_t hedge_ms;           /* default 50; 0 = no hedged reads */
+    const char *tmp_dir;      /* default "/var/tmp" */
+    uint64_t max_object_size; /* bytes, default 5 GiB */
+    uint32_t osd_timeout_ms;  /* default 2000 */
+    uint32_t hedge_ms;        /* default 50; 0 = no hedged reads */
     conf_credential_t *credentials;
     size_t n_credentials;
 } conf_gateway_t;
@@ -195,7 +195,7 @@ typedef struct {
     conf_cluster_t cluster;
     conf_host_t *hosts; /* file order */
     size_t n_hosts;
-    conf_osd_t *osds;   /* file order */
+    conf_osd_t *osds; /* file order */
     size_t n_osds;
     conf_pool_t *pools; /* data, index, meta, then extra pools in file order */
     size_t n_pools;

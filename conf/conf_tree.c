@@ -196,8 +196,7 @@ static unsigned mark_col(const yaml_mark_t *m)
 }
 
 /* Creates a node at the event's position and hangs it in the tree. */
-static int add_node(builder_t *b, const yaml_event_t *ev, conf_node_type_t type,
-                    conf_node_t **out)
+static int add_node(builder_t *b, const yaml_event_t *ev, conf_node_type_t type, conf_node_t **out)
 {
     if (++b->nodes > CONF_TREE_MAX_NODES) {
         conf__error_add(b->err, b->name, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
@@ -308,8 +307,7 @@ static int on_event(builder_t *b, const yaml_event_t *ev, int *docs, int *done)
     case YAML_STREAM_END_EVENT: *done = 1; return TN_OK;
     case YAML_DOCUMENT_START_EVENT:
         if (++*docs > 1) {
-            conf__error_add(b->err, b->name, mark_line(&ev->start_mark),
-                            mark_col(&ev->start_mark),
+            conf__error_add(b->err, b->name, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
                             "a second YAML document starts here; a tern config is one document: "
                             "remove this '---' and merge what follows into the first");
             return TN_ERR_CONFIG;
