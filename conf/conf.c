@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,71 @@ typedef struct {
     const conf_node_t *hosts_key;   /* the `hosts:` key, for messages about domain counts */
     const conf_node_t **pool_where; /* per pool: its entry in the file, NULL for a default */
     const conf_node_t **host_where; /* per loaded host: its entry in the file */
+    /* errors found so far, reported sorted by position at the end */
+    struct pending_error *pending;
+    size_t n_pending, cap_pending;
 } ctx_t;
 
-#define ERR_AT(x, node, ...)                                                                       \
-    conf__error_add((x)->err, (x)->name, (node)->line, (node)->col, __VA_ARGS__)
+struct pending_error {
+    unsigned line, col;
+    size_t seq;
+    char *msg; /* from malloc() */
+};
+
+/* Records an error at node; they are written to conf_error_t in file order by flush_errors. */
+static void report(ctx_t *x, const conf_node_t *node, const char *fmt, ...) TN_PRINTF(3, 4);
+static void report(ctx_t *x, const conf_node_t *node, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (x->n_pending == x->cap_pending) {
+        size_t cap = x->cap_pending ? 2 * x->cap_pending : 16;
+        struct pending_error *p = realloc(x->pending, cap * sizeof(*p));
+        if (p == NULL) {
+            x->oom = 1;
+            return;
+        }
+        x->pending = p;
+        x->cap_pending = cap;
+    }
+    char *copy = strdup(msg);
+    if (copy == NULL) {
+        x->oom = 1;
+        return;
+    }
+    x->pending[x->n_pending] = (struct pending_error){
+        .line = node->line, .col = node->col, .seq = x->n_pending, .msg = copy};
+    x->n_pending++;
+}
+
+static int pending_cmp(const void *pa, const void *pb)
+{
+    const struct pending_error *a = pa, *b = pb;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->col != b->col)
+        return a->col < b->col ? -1 : 1;
+    return a->seq < b->seq ? -1 : (a->seq > b->seq);
+}
+
+static void flush_errors(ctx_t *x)
+{
+    if (x->n_pending > 0)
+        qsort(x->pending, x->n_pending, sizeof(*x->pending), pending_cmp);
+    for (size_t i = 0; i < x->n_pending; i++) {
+        conf__error_add(x->err, x->name, x->pending[i].line, x->pending[i].col, "%s",
+                        x->pending[i].msg);
+        free(x->pending[i].msg);
+    }
+    free(x->pending);
+    x->pending = NULL;
+    x->n_pending = x->cap_pending = 0;
+}
+
+#define ERR_AT report
 
 /* Renders a scalar for a message: quoted, escaped, truncated. */
 static const char *show(const conf_node_t *n, char *buf, size_t cap)
@@ -163,6 +225,12 @@ static void missing(ctx_t *x, const conf_node_t *map, const char *path, const ch
 {
     char where[256];
     path_join(where, sizeof(where), path, key);
+    for (const conf_node_t *k = map->first; k != NULL; k = k->next) {
+        if (k->len == strlen(key) && memcmp(k->str, key, k->len) == 0) {
+            ERR_AT(x, k, "%s: has no value; write `%s: %s`", where, key, example);
+            return;
+        }
+    }
     ERR_AT(x, map, "%s: missing required key '%s'; add `%s: %s`%s%s", where, key, key, example,
            path[0] ? " under " : "", path);
 }
@@ -592,7 +660,13 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
         int rc = -EINVAL;
         if (w->type == CONF_NODE_SCALAR && !w->quoted)
             rc = conf__parse_weight(w->str, &o->weight, &o->weight_fixed);
-        if (rc == -ERANGE) {
+        if (w->type == CONF_NODE_SCALAR && w->quoted) {
+            ERR_AT(x, w,
+                   "%s.weight: %s is quoted, so YAML reads it as a string; write the number "
+                   "without quotes",
+                   path, show(w, b, sizeof(b)));
+            *ok = 0;
+        } else if (rc == -ERANGE) {
             ERR_AT(x, w, "%s.weight: %s is out of range; use a weight above 0 and at most 1000",
                    path, show(w, b, sizeof(b)));
             *ok = 0;
@@ -1058,6 +1132,11 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
         g->osd_timeout_ms = (uint32_t)u;
     if (get_uint(x, m, path, "hedge_ms", 0, 60000, NULL, &u) == 1)
         g->hedge_ms = (uint32_t)u;
+    if (g->hedge_ms >= g->osd_timeout_ms && get(m, "hedge_ms") != NULL)
+        ERR_AT(x, get(m, "hedge_ms"),
+               "gateway.hedge_ms: %u is not below osd_timeout_ms %u, so reads would never be "
+               "hedged; lower it (or set 0 to turn hedging off)",
+               g->hedge_ms, g->osd_timeout_ms);
     v = value_of(x, m, path, "credentials", NULL);
     if (v != NULL)
         parse_credentials(x, v);
@@ -1156,6 +1235,7 @@ int conf_load_buffer(const char *name, const char *buf, size_t len, conf_t **out
     } else if (rc == TN_OK) {
         bind(&x, root);
     }
+    flush_errors(&x);
     free(x.pool_where);
     free(x.host_where);
     conf__arena_free(tree_arena);

@@ -131,8 +131,7 @@ static void test_example_three_servers(void)
         is_str(o->data, "/var/lib/tern/osd.2", "data");
     }
     o = conf_find_osd(c, 5);
-    ok(o != NULL && strcmp(o->addr.host, "10.0.0.13") == 0 && o->addr.port == 7002,
-       "addr form");
+    ok(o != NULL && strcmp(o->addr.host, "10.0.0.13") == 0 && o->addr.port == 7002, "addr form");
     is_uint(c->pools[0].pg_num, 512, "data pg_num");
     is_uint(c->pools[1].pg_num, 64, "index pg_num");
     is_uint(c->pools[2].pg_num, 16, "meta pg_num");
@@ -282,8 +281,9 @@ static const struct {
     const char *where; /* "line:col" of the first error */
     const char *says;
 } bad[] = {
-    {"syntax_indent.yaml", 1, "5:2", "YAML syntax error: did not find expected key (while parsing "
-                                     "a block mapping at line 2 column 1)"},
+    {"syntax_indent.yaml", 1, "5:2",
+     "YAML syntax error: did not find expected key (while parsing "
+     "a block mapping at line 2 column 1)"},
     {"empty.yaml", 1, "1:1", "the file is empty"},
     {"comments_only.yaml", 1, "1:1", "the file is empty"},
     {"unknown_key.yaml", 1, "11:5", "pools[0]: unknown key \"pgnum\"; did you mean 'pg_num'?"},
@@ -295,8 +295,9 @@ static const struct {
     {"unknown_host.yaml", 1, "9:19", "osds[1].host: \"host-z\" is not one of the hosts"},
     {"host_without_osds.yaml", 1, "7:5", "host 'host-b' has no OSDs"},
     {"pg_num_range.yaml", 1, "11:13", "pools[0].pg_num: \"100000\" is out of range 1..65536"},
-    {"size_over_hosts.yaml", 2, "13:11",
-     "pools[data]: size 3 needs 3 different hosts (failure_domain host) but the cluster has 2"},
+    {"size_over_hosts.yaml", 2, "5:1",
+     "pools index, meta (not listed under `pools:`) keep 3 replicas on 3 different hosts, but "
+     "the cluster has 2 hosts with OSDs"},
     {"quorum.yaml", 2, "14:18",
      "pools[data]: read_quorum 1 + write_quorum 2 does not exceed size 3"},
     {"missing_key.yaml", 1, "9:5", "osds[1].data: missing required key 'data'"},
@@ -315,6 +316,42 @@ static const struct {
     {"ipv6_unbracketed.yaml", 1, "8:33", "IPv6 address without brackets"},
     {"many_errors.yaml", 8, "3:9", "cluster.name: \"Dev\" is not a valid name"},
 };
+
+/* More lines expected in the same runs (anywhere in the text). */
+static const struct {
+    const char *file, *line;
+} bad_also[] = {
+    {"size_over_hosts.yaml",
+     "size_over_hosts.yaml:13:11: pools[data]: size 3 needs 3 different hosts (failure_domain "
+     "host) but the cluster has 2"},
+    {"quorum.yaml", "quorum.yaml:16:19: pools[index]: write_quorum 4 is larger than size 3"},
+    {"bad_size.yaml",
+     "bad_size.yaml:16:15: osd.inline_max: \"2M\" is out of range; use a size between 0 bytes "
+     "and 1M"},
+    {"negative.yaml",
+     "negative.yaml:11:13: gateway.hedge_ms: \"99999999999999999999999\" is out of range"},
+};
+
+/* Are the "name:line:col:" prefixes in nondecreasing order? */
+static int errors_sorted(const char *text)
+{
+    unsigned pl = 0, pc = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        unsigned l = 0, c = 0;
+        const char *q = strstr(p, ".yaml:");
+        if (q != NULL && (nl == NULL || q < nl) && sscanf(q, ".yaml:%u:%u:", &l, &c) == 2) {
+            if (l < pl || (l == pl && c < pc))
+                return 0;
+            pl = l;
+            pc = c;
+        }
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    return 1;
+}
 
 static void test_bad_files(void)
 {
@@ -341,11 +378,15 @@ static void test_bad_files(void)
         memcpy(first, err.text, n);
         first[n] = '\0';
         has_str(first, bad[i].says, bad[i].file);
+        for (size_t j = 0; j < TN_ARRAY_SIZE(bad_also); j++)
+            if (strcmp(bad_also[j].file, bad[i].file) == 0)
+                has_str(err.text, bad_also[j].line, bad[i].file);
         /* every error names a place and a fix ("; ...") */
         unsigned lines = 0;
         for (const char *p = err.text; *p; p++)
             lines += *p == '\n';
         is_uint(lines, bad[i].count, "one line per error");
+        ok(errors_sorted(err.text), "errors in file order");
     }
 }
 
@@ -356,8 +397,9 @@ static void test_many_errors(void)
     is_int(rc, TN_ERR_CONFIG, "fails");
     is_uint(err.count, 8, "eight errors in one pass");
     is_uint(err.lines, 8, "all kept");
-    has_str(err.text, "many_errors.yaml:9:61: osds[0]: unknown key \"weigth\"; did you mean "
-                      "'weight'?",
+    has_str(err.text,
+            "many_errors.yaml:9:61: osds[0]: unknown key \"weigth\"; did you mean "
+            "'weight'?",
             "typo with suggestion");
     has_str(err.text, "many_errors.yaml:11:19: osds[2].host: \"host-c\"", "unknown host");
     has_str(err.text, "many_errors.yaml:10:10: osds: OSD id \"0\" is used twice", "dup id");
@@ -442,6 +484,13 @@ static void test_inline_errors(void)
         {"cluster: {name: a, id: \"00000000000000000000000000000000\\n\"}\n",
          "cluster.id: \"00000000000000000000000000000000\\x0a\" contains a control character"},
         {"? [a]\n: b\n", "x.yaml:1:3: a sequence used as a mapping key"},
+        {"cluster:\nhosts: [{name: h}]\n", "x.yaml:1:1: cluster: has no value; write `cluster:"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\n"
+         "gateway: {osd_timeout_ms: 100, hedge_ms: 100}\n",
+         "x.yaml:2:42: gateway.hedge_ms: 100 is not below osd_timeout_ms 100"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\nhosts: [{name: h}]\n"
+         "osds: [{id: 1, host: h, addr: 'h:1', data: d, weight: '2'}]\n",
+         "x.yaml:3:55: osds[0].weight: \"2\" is quoted"},
         {"a: \xff\n", "x.yaml:1:4: cannot read the file as text"},
         {"clusterr: {}\n", "x.yaml:1:1: top level: unknown key \"clusterr\"; did you mean "
                            "'cluster'?"},
