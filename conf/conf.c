@@ -5,6 +5,7 @@
  * reader and the lookups. The schema is documented in conf.h.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +16,13 @@
 #include "conf_tree.h"
 #include "conf_value.h"
 
-#define STR_MAX 4096 /* longest string value accepted (paths) */
+#define STR_MAX  4096 /* longest string value accepted (paths) */
+#define MAX_KEYS 16   /* most keys a mapping of the schema knows */
+
+struct host_ref {
+    const char *name;
+    size_t idx;
+};
 
 typedef struct {
     conf_arena_t *arena; /* the conf_t's arena: everything kept is copied here */
@@ -27,6 +34,7 @@ typedef struct {
     const conf_node_t *hosts_key;   /* the `hosts:` key, for messages about domain counts */
     const conf_node_t **pool_where; /* per pool: its entry in the file, NULL for a default */
     const conf_node_t **host_where; /* per loaded host: its entry in the file */
+    struct host_ref *host_sorted;   /* hosts sorted by (name, index), for lookups */
     /* errors found so far, reported sorted by position at the end */
     struct pending_error *pending;
     size_t n_pending, cap_pending;
@@ -91,8 +99,6 @@ static void flush_errors(ctx_t *x)
     x->n_pending = x->cap_pending = 0;
 }
 
-#define ERR_AT report
-
 /* Renders a scalar for a message: quoted, escaped, truncated. */
 static const char *show(const conf_node_t *n, char *buf, size_t cap)
 {
@@ -154,7 +160,7 @@ static int expect_map(ctx_t *x, const conf_node_t *n, const char *path)
     if (n->type == CONF_NODE_MAP)
         return 1;
     char b[96];
-    ERR_AT(x, n, "%s: expected a mapping (indented `key: value` lines), got %s", path,
+    report(x, n, "%s: expected a mapping (indented `key: value` lines), got %s", path,
            conf__node_is_null(n) ? "nothing" : show(n, b, sizeof(b)));
     return 0;
 }
@@ -164,7 +170,7 @@ static int expect_seq(ctx_t *x, const conf_node_t *n, const char *path)
     if (n->type == CONF_NODE_SEQ)
         return 1;
     char b[96];
-    ERR_AT(x, n, "%s: expected a list (lines starting with `- `), got %s", path,
+    report(x, n, "%s: expected a list (lines starting with `- `), got %s", path,
            conf__node_is_null(n) ? "nothing" : show(n, b, sizeof(b)));
     return 0;
 }
@@ -173,21 +179,20 @@ static int expect_seq(ctx_t *x, const conf_node_t *n, const char *path)
 static void check_keys(ctx_t *x, const conf_node_t *map, const char *path, const char *const *known)
 {
     char where[256], b[96];
+    const conf_node_t *seen[MAX_KEYS] = {NULL}; /* first occurrence of each known key */
     for (const conf_node_t *k = map->first; k != NULL; k = k->next) {
         size_t i;
         for (i = 0; known[i] != NULL; i++)
             if (strlen(known[i]) == k->len && memcmp(known[i], k->str, k->len) == 0)
                 break;
         if (known[i] != NULL) {
-            /* duplicates: is there an earlier key with the same name? */
-            for (const conf_node_t *e = map->first; e != k; e = e->next) {
-                if (e->len == k->len && memcmp(e->str, k->str, k->len) == 0) {
-                    path_join(where, sizeof(where), path, known[i]);
-                    ERR_AT(x, k,
-                           "%s: duplicate key (first given at line %u); remove one of the two",
-                           where, e->line);
-                    break;
-                }
+            assert(i < MAX_KEYS);
+            if (seen[i] != NULL) {
+                path_join(where, sizeof(where), path, known[i]);
+                report(x, k, "%s: duplicate key (first given at line %u); remove one of the two",
+                       where, seen[i]->line);
+            } else {
+                seen[i] = k;
             }
             continue;
         }
@@ -202,10 +207,10 @@ static void check_keys(ctx_t *x, const conf_node_t *map, const char *path, const
         else
             snprintf(where, sizeof(where), "%s", path);
         if (hint != NULL)
-            ERR_AT(x, k, "%s: unknown key %s; did you mean '%s'?", where, show(k, b, sizeof(b)),
+            report(x, k, "%s: unknown key %s; did you mean '%s'?", where, show(k, b, sizeof(b)),
                    hint);
         else
-            ERR_AT(x, k, "%s: unknown key %s; known keys here: %s", where, show(k, b, sizeof(b)),
+            report(x, k, "%s: unknown key %s; known keys here: %s", where, show(k, b, sizeof(b)),
                    list);
     }
 }
@@ -227,11 +232,11 @@ static void missing(ctx_t *x, const conf_node_t *map, const char *path, const ch
     path_join(where, sizeof(where), path, key);
     for (const conf_node_t *k = map->first; k != NULL; k = k->next) {
         if (k->len == strlen(key) && memcmp(k->str, key, k->len) == 0) {
-            ERR_AT(x, k, "%s: has no value; write `%s: %s`", where, key, example);
+            report(x, k, "%s: has no value; write `%s: %s`", where, key, example);
             return;
         }
     }
-    ERR_AT(x, map, "%s: missing required key '%s'; add `%s: %s`%s%s", where, key, key, example,
+    report(x, map, "%s: missing required key '%s'; add `%s: %s`%s%s", where, key, key, example,
            path[0] ? " under " : "", path);
 }
 
@@ -259,11 +264,11 @@ static int get_str(ctx_t *x, const conf_node_t *map, const char *path, const cha
         return required_example != NULL ? -1 : 0;
     path_join(where, sizeof(where), path, key);
     if (v->type != CONF_NODE_SCALAR) {
-        ERR_AT(x, v, "%s: expected a string, got %s", where, conf__node_kind(v));
+        report(x, v, "%s: expected a string, got %s", where, conf__node_kind(v));
         return -1;
     }
     if (v->len > STR_MAX) {
-        ERR_AT(x, v, "%s: value is %zu characters long; at most %d are accepted", where, v->len,
+        report(x, v, "%s: value is %zu characters long; at most %d are accepted", where, v->len,
                STR_MAX);
         return -1;
     }
@@ -271,7 +276,7 @@ static int get_str(ctx_t *x, const conf_node_t *map, const char *path, const cha
         unsigned char ch = (unsigned char)v->str[i];
         if (ch < 0x20 || ch == 0x7f) {
             char b[96];
-            ERR_AT(x, v, "%s: %s contains a control character; remove it", where,
+            report(x, v, "%s: %s contains a control character; remove it", where,
                    show(v, b, sizeof(b)));
             return -1;
         }
@@ -289,13 +294,13 @@ static int get_uint(ctx_t *x, const conf_node_t *map, const char *path, const ch
         return required_example != NULL ? -1 : 0;
     path_join(where, sizeof(where), path, key);
     if (v->type != CONF_NODE_SCALAR) {
-        ERR_AT(x, v, "%s: expected a number, got %s; write a whole number between %llu and %llu",
+        report(x, v, "%s: expected a number, got %s; write a whole number between %llu and %llu",
                where, conf__node_kind(v), (unsigned long long)min, (unsigned long long)max);
         return -1;
     }
     show(v, b, sizeof(b));
     if (v->quoted) {
-        ERR_AT(x, v,
+        report(x, v,
                "%s: %s is quoted, so YAML reads it as a string; write the number without quotes",
                where, b);
         return -1;
@@ -303,17 +308,17 @@ static int get_uint(ctx_t *x, const conf_node_t *map, const char *path, const ch
     uint64_t n;
     int rc = conf__parse_uint(v->str, &n);
     if (rc == -EINVAL && v->str[0] == '-' && conf__parse_uint(v->str + 1, &n) != -EINVAL) {
-        ERR_AT(x, v, "%s: %s is negative; use a whole number between %llu and %llu", where, b,
+        report(x, v, "%s: %s is negative; use a whole number between %llu and %llu", where, b,
                (unsigned long long)min, (unsigned long long)max);
         return -1;
     }
     if (rc == -EINVAL) {
-        ERR_AT(x, v, "%s: %s is not a whole number; use a whole number between %llu and %llu",
+        report(x, v, "%s: %s is not a whole number; use a whole number between %llu and %llu",
                where, b, (unsigned long long)min, (unsigned long long)max);
         return -1;
     }
     if (rc == -ERANGE || n < min || n > max) {
-        ERR_AT(x, v, "%s: %s is out of range %llu..%llu; use a whole number between %llu and %llu",
+        report(x, v, "%s: %s is out of range %llu..%llu; use a whole number between %llu and %llu",
                where, b, (unsigned long long)min, (unsigned long long)max, (unsigned long long)min,
                (unsigned long long)max);
         return -1;
@@ -331,21 +336,21 @@ static int get_size(ctx_t *x, const conf_node_t *map, const char *path, const ch
         return 0;
     path_join(where, sizeof(where), path, key);
     if (v->type != CONF_NODE_SCALAR) {
-        ERR_AT(x, v, "%s: expected a size like 16K or 5G, got %s", where, conf__node_kind(v));
+        report(x, v, "%s: expected a size like 16K or 5G, got %s", where, conf__node_kind(v));
         return -1;
     }
     show(v, b, sizeof(b));
     uint64_t n;
     int rc = conf__parse_size(v->str, &n);
     if (rc == -EINVAL) {
-        ERR_AT(x, v,
+        report(x, v,
                "%s: %s is not a size; write bytes (65536) or a number with K, M, G or T "
                "(powers of 1024), e.g. 64K or 5G",
                where, b);
         return -1;
     }
     if (rc == -ERANGE || n < min || n > max) {
-        ERR_AT(x, v, "%s: %s is out of range; use a size between %llu bytes and %s", where, b,
+        report(x, v, "%s: %s is out of range; use a size between %llu bytes and %s", where, b,
                (unsigned long long)min, max_text);
         return -1;
     }
@@ -369,7 +374,7 @@ static int check_name(ctx_t *x, const conf_node_t *map, const char *path, const 
     const conf_node_t *v = get(map, key);
     char where[256], b[96];
     path_join(where, sizeof(where), path, key);
-    ERR_AT(x, v,
+    report(x, v,
            "%s: %s is not a valid name; use 1 to 63 characters of %s, starting with a "
            "letter or digit",
            where, show(v, b, sizeof(b)),
@@ -382,12 +387,12 @@ static int parse_addr_node(ctx_t *x, const conf_node_t *v, const char *where, co
 {
     char b[96];
     if (v->type != CONF_NODE_SCALAR) {
-        ERR_AT(x, v, "%s: expected host:port, got %s", where, conf__node_kind(v));
+        report(x, v, "%s: expected host:port, got %s", where, conf__node_kind(v));
         return 0;
     }
     show(v, b, sizeof(b));
     if (strlen(v->str) != v->len || v->len > 300) {
-        ERR_AT(x, v, "%s: %s is not a valid host:port; write e.g. 10.0.0.1:7001", where, b);
+        report(x, v, "%s: %s is not a valid host:port; write e.g. 10.0.0.1:7001", where, b);
         return 0;
     }
     size_t off = 0, hlen = 0;
@@ -396,39 +401,39 @@ static int parse_addr_node(ctx_t *x, const conf_node_t *v, const char *where, co
     switch (conf__parse_addr(v->str, &off, &hlen, &port, &v6)) {
     case CONF_ADDR_OK: break;
     case CONF_ADDR_EMPTY_HOST:
-        ERR_AT(x, v, "%s: %s has no host before the port; write e.g. 10.0.0.1%s", where, b, v->str);
+        report(x, v, "%s: %s has no host before the port; write e.g. 10.0.0.1%s", where, b, v->str);
         return 0;
     case CONF_ADDR_NO_PORT:
-        ERR_AT(x, v, "%s: %s has no port; write it as host:port, e.g. %s:7001", where, b, v->str);
+        report(x, v, "%s: %s has no port; write it as host:port, e.g. %s:7001", where, b, v->str);
         return 0;
     case CONF_ADDR_BAD_PORT:
-        ERR_AT(x, v, "%s: %s has a port that is not a number; use a port between 1 and 65535",
+        report(x, v, "%s: %s has a port that is not a number; use a port between 1 and 65535",
                where, b);
         return 0;
     case CONF_ADDR_PORT_RANGE:
         if (port == UINT64_MAX)
-            ERR_AT(x, v, "%s: %s has a port out of range 1..65535; use a port between 1 and 65535",
+            report(x, v, "%s: %s has a port out of range 1..65535; use a port between 1 and 65535",
                    where, b);
         else
-            ERR_AT(x, v,
+            report(x, v,
                    "%s: %s has port %llu out of range 1..65535; use a port between 1 and 65535",
                    where, b, (unsigned long long)port);
         return 0;
     case CONF_ADDR_UNBRACKETED_V6:
-        ERR_AT(x, v,
+        report(x, v,
                "%s: %s looks like an IPv6 address without brackets; write it as "
                "[address]:port, e.g. [::1]:7001",
                where, b);
         return 0;
     case CONF_ADDR_BAD_V6:
-        ERR_AT(x, v, "%s: %s is not a valid [IPv6]:port; write e.g. [fd00::1]:7001", where, b);
+        report(x, v, "%s: %s is not a valid [IPv6]:port; write e.g. [fd00::1]:7001", where, b);
         return 0;
     case CONF_ADDR_BAD_V4:
-        ERR_AT(x, v, "%s: %s is not a valid IPv4 address and port; write e.g. 10.0.0.1:7001", where,
+        report(x, v, "%s: %s is not a valid IPv4 address and port; write e.g. 10.0.0.1:7001", where,
                b);
         return 0;
     case CONF_ADDR_BAD_NAME:
-        ERR_AT(x, v,
+        report(x, v,
                "%s: %s has an invalid host name; use an IP address or a DNS name "
                "(letters, digits, '-' and '.')",
                where, b);
@@ -489,7 +494,7 @@ static void report_dups(ctx_t *x, dup_t *items, size_t n, const char *what, cons
         if (first[i] == SIZE_MAX)
             continue;
         char b[96];
-        ERR_AT(x, items[i].node, "%s %s is used twice: also at line %u; %s", what,
+        report(x, items[i].node, "%s %s is used twice: also at line %u; %s", what,
                show(items[i].node, b, sizeof(b)), items[first[i]].node->line, fix);
     }
     free(first);
@@ -513,7 +518,7 @@ static void parse_cluster(ctx_t *x, const conf_node_t *root)
     if (get_str(x, m, "cluster", "id", "<32 hex digits>", &id) == 1) {
         if (conf__hex_decode(id, strlen(id), cl->id, sizeof(cl->id)) != 0) {
             const conf_node_t *v = get(m, "id");
-            ERR_AT(x, v,
+            report(x, v,
                    "cluster.id: %s is not 32 hex digits (a 128-bit id); generate one with "
                    "`openssl rand -hex 16` (later: `ternctl cluster init`)",
                    show(v, b, sizeof(b)));
@@ -526,13 +531,38 @@ static void parse_cluster(ctx_t *x, const conf_node_t *root)
     if (get_str(x, m, "cluster", "key", NULL, &key) == 1) {
         if (conf__hex_decode(key, strlen(key), cl->key, sizeof(cl->key)) != 0) {
             const conf_node_t *v = get(m, "key");
-            ERR_AT(x, v,
+            report(x, v,
                    "cluster.key: the key is not 64 hex digits (a 256-bit key); generate one "
                    "with `openssl rand -hex 32`");
         } else {
             cl->has_key = 1;
         }
     }
+}
+
+static int host_ref_cmp(const void *pa, const void *pb)
+{
+    const struct host_ref *a = pa, *b = pb;
+    int c = strcmp(a->name, b->name);
+    return c != 0 ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+/* Index of the first host named name, or SIZE_MAX. */
+static size_t find_host_index(const ctx_t *x, const char *name)
+{
+    size_t lo = 0, hi = x->c->n_hosts;
+    if (x->host_sorted == NULL)
+        return SIZE_MAX;
+    while (lo < hi) { /* first position whose name is >= name */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(x->host_sorted[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < x->c->n_hosts && strcmp(x->host_sorted[lo].name, name) == 0)
+        return x->host_sorted[lo].idx;
+    return SIZE_MAX;
 }
 
 static void parse_hosts(ctx_t *x, const conf_node_t *root)
@@ -542,7 +572,7 @@ static void parse_hosts(ctx_t *x, const conf_node_t *root)
     if (s == NULL || !expect_seq(x, s, "hosts"))
         return;
     if (s->n == 0) {
-        ERR_AT(x, s, "hosts: the list is empty; list at least one host (`- name: host-a`)");
+        report(x, s, "hosts: the list is empty; list at least one host (`- name: host-a`)");
         return;
     }
     conf_host_t *hosts = keep_array(x, s->n, sizeof(*hosts));
@@ -568,7 +598,7 @@ static void parse_hosts(ctx_t *x, const conf_node_t *root)
             int v6;
             const conf_node_t *v = get(it, "address");
             if (conf__check_host(h.address, strlen(h.address), &v6) != CONF_ADDR_OK) {
-                ERR_AT(x, v,
+                report(x, v,
                        "%s.address: %s is not an IP address or DNS name; write e.g. 10.0.0.1 "
                        "(no port: OSDs give their own `port:`)",
                        path, show(v, b, sizeof(b)));
@@ -587,6 +617,14 @@ static void parse_hosts(ctx_t *x, const conf_node_t *root)
     free(dups);
     x->c->hosts = hosts;
     x->c->n_hosts = n;
+    x->host_sorted = malloc((n ? n : 1) * sizeof(*x->host_sorted));
+    if (x->host_sorted == NULL) {
+        x->oom = 1;
+        return;
+    }
+    for (size_t h = 0; h < n; h++)
+        x->host_sorted[h] = (struct host_ref){.name = hosts[h].name, .idx = h};
+    qsort(x->host_sorted, n, sizeof(*x->host_sorted), host_ref_cmp);
 }
 
 static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_osd_t *o, int *ok)
@@ -602,17 +640,15 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
     o->line = it->line;
     const conf_host_t *host = NULL;
     if (get_str(x, it, path, "host", "host-a", &o->host) == 1) {
-        for (size_t h = 0; h < x->c->n_hosts; h++) {
-            if (strcmp(x->c->hosts[h].name, o->host) == 0) {
-                host = &x->c->hosts[h];
-                o->host_index = h;
-                o->host = host->name;
-                break;
-            }
+        size_t h = find_host_index(x, o->host);
+        if (h != SIZE_MAX) {
+            host = &x->c->hosts[h];
+            o->host_index = h;
+            o->host = host->name;
         }
         if (host == NULL && x->c->n_hosts > 0) {
             const conf_node_t *v = get(it, "host");
-            ERR_AT(x, v,
+            report(x, v,
                    "%s.host: %s is not one of the hosts listed under `hosts:`; add it "
                    "there or fix the name",
                    path, show(v, b, sizeof(b)));
@@ -623,7 +659,7 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
     const conf_node_t *addr = value_of(x, it, path, "addr", NULL);
     const conf_node_t *port = value_of(x, it, path, "port", NULL);
     if (addr != NULL && port != NULL) {
-        ERR_AT(x, port,
+        report(x, port,
                "%s.port: give either addr (host:port) or port (with the host's "
                "address), not both; remove one",
                path);
@@ -637,7 +673,7 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
         if (get_uint(x, it, path, "port", 1, 65535, NULL, &p) != 1) {
             *ok = 0;
         } else if (host != NULL && host->address == NULL) {
-            ERR_AT(x, port,
+            report(x, port,
                    "%s.port: host '%s' has no `address`, so the OSD's address is "
                    "unknown; add `address:` to the host or write `addr: host:port` here",
                    path, host->name);
@@ -661,17 +697,17 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
         if (w->type == CONF_NODE_SCALAR && !w->quoted)
             rc = conf__parse_weight(w->str, &o->weight, &o->weight_fixed);
         if (w->type == CONF_NODE_SCALAR && w->quoted) {
-            ERR_AT(x, w,
+            report(x, w,
                    "%s.weight: %s is quoted, so YAML reads it as a string; write the number "
                    "without quotes",
                    path, show(w, b, sizeof(b)));
             *ok = 0;
         } else if (rc == -ERANGE) {
-            ERR_AT(x, w, "%s.weight: %s is out of range; use a weight above 0 and at most 1000",
+            report(x, w, "%s.weight: %s is out of range; use a weight above 0 and at most 1000",
                    path, show(w, b, sizeof(b)));
             *ok = 0;
         } else if (rc != 0) {
-            ERR_AT(x, w,
+            report(x, w,
                    "%s.weight: %s is not a plain decimal number; write e.g. 1.0 or 2.5 (no "
                    "quotes, at most 4 decimals)",
                    path, show(w, b, sizeof(b)));
@@ -686,7 +722,7 @@ static void parse_osds(ctx_t *x, const conf_node_t *root)
     if (s == NULL || !expect_seq(x, s, "osds"))
         return;
     if (s->n == 0) {
-        ERR_AT(x, s, "osds: the list is empty; list at least one OSD");
+        report(x, s, "osds: the list is empty; list at least one OSD");
         return;
     }
     conf_osd_t *osds = keep_array(x, s->n, sizeof(*osds));
@@ -740,11 +776,9 @@ static void check_hosts_have_osds(ctx_t *x)
         return;
     for (size_t h = 0; h < x->c->n_hosts; h++) {
         const conf_host_t *host = &x->c->hosts[h];
-        int dup = 0;
-        for (size_t e = 0; e < h && !dup && host->n_osds == 0; e++)
-            dup = strcmp(x->c->hosts[e].name, host->name) == 0; /* reported as a duplicate */
+        int dup = find_host_index(x, host->name) != h; /* reported as a duplicate */
         if (host->n_osds == 0 && !dup)
-            ERR_AT(x, x->host_where[h],
+            report(x, x->host_where[h],
                    "hosts: host '%s' has no OSDs, and a host without OSDs cannot hold data; "
                    "add an OSD with `host: %s` under osds, or remove the host",
                    host->name, host->name);
@@ -782,7 +816,7 @@ static void parse_pool(ctx_t *x, const conf_node_t *it, const char *path, conf_p
             char b[96];
             const conf_node_t *n = get(it, "failure_domain");
             const char *hint = conf__suggest(fd, fd_names);
-            ERR_AT(x, n, "%s.failure_domain: %s is not host or osd; %s%s%s", path,
+            report(x, n, "%s.failure_domain: %s is not host or osd; %s%s%s", path,
                    show(n, b, sizeof(b)), hint ? "did you mean '" : "use host (replicas on ",
                    hint ? hint : "different hosts) or osd (only on different OSDs)",
                    hint ? "'?" : "");
@@ -875,17 +909,17 @@ static void check_pools(ctx_t *x)
             const conf_node_t *sz = get(it, "size");
             at = w != NULL ? w : r != NULL ? r : sz != NULL ? sz : it;
             if (pl->write_quorum > pl->size) {
-                ERR_AT(x, w != NULL ? w : it,
+                report(x, w != NULL ? w : it,
                        "%s: write_quorum %d is larger than size %d, so no write could ever "
                        "succeed; use a write_quorum between 1 and %d",
                        path, pl->write_quorum, pl->size, pl->size);
             } else if (pl->read_quorum > pl->size) {
-                ERR_AT(x, r != NULL ? r : it,
+                report(x, r != NULL ? r : it,
                        "%s: read_quorum %d is larger than size %d; use a read_quorum between 1 "
                        "and %d",
                        path, pl->read_quorum, pl->size, pl->size);
             } else if (pl->read_quorum + pl->write_quorum <= pl->size) {
-                ERR_AT(x, r != NULL ? r : at,
+                report(x, r != NULL ? r : at,
                        "%s: read_quorum %d + write_quorum %d does not exceed size %d, so a read "
                        "could miss the latest write; raise them so that their sum exceeds %d "
                        "(e.g. %d and %d)",
@@ -902,7 +936,7 @@ static void check_pools(ctx_t *x)
         const char *unit = pl->failure_domain == CONF_FD_HOST ? "host" : "OSD";
         if (it != NULL) {
             const conf_node_t *sz = get(it, "size");
-            ERR_AT(x, sz != NULL ? sz : it,
+            report(x, sz != NULL ? sz : it,
                    "%s: size %d needs %d different %ss (failure_domain %s) but the cluster has "
                    "%zu; lower size, add %ss%s",
                    path, pl->size, pl->size, unit, fd_names[pl->failure_domain], domains, unit,
@@ -919,7 +953,7 @@ static void check_pools(ctx_t *x)
         snprintf(names, sizeof(names), "%s%s%s%s%s", default_bad[0], n_default_bad > 1 ? ", " : "",
                  n_default_bad > 1 ? default_bad[1] : "", n_default_bad > 2 ? ", " : "",
                  n_default_bad > 2 ? default_bad[2] : "");
-        ERR_AT(x, at,
+        report(x, at,
                "pool%s %s (not listed under `pools:`) keep%s 3 replicas on 3 different hosts, but "
                "the cluster has %zu host%s with OSDs; add hosts, or list %s under `pools:` with "
                "`size: %zu` or `failure_domain: osd`",
@@ -943,7 +977,7 @@ static int get_str_list(ctx_t *x, const conf_node_t *v, const char *where, size_
     if (!expect_seq(x, v, where))
         return 0;
     if (v->n > max) {
-        ERR_AT(x, v, "%s: %zu entries; at most %zu are allowed", where, v->n, max);
+        report(x, v, "%s: %zu entries; at most %zu are allowed", where, v->n, max);
         return 0;
     }
     *items = keep_array(x, v->n ? v->n : 1, sizeof(**items));
@@ -984,7 +1018,7 @@ static void parse_credentials(ctx_t *x, const conf_node_t *s)
                        strspn(cr.access_key, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == len;
             if (!good) {
                 const conf_node_t *v = get(it, "access_key");
-                ERR_AT(x, v, "%s.access_key: %s must be 16 to 128 characters of A-Z and 0-9", path,
+                report(x, v, "%s.access_key: %s must be 16 to 128 characters of A-Z and 0-9", path,
                        show(v, b, sizeof(b)));
                 ok = 0;
             }
@@ -999,7 +1033,7 @@ static void parse_credentials(ctx_t *x, const conf_node_t *s)
             if (!good) {
                 const conf_node_t *v = get(it, "secret_key");
                 /* never echo a secret into a log */
-                ERR_AT(x, v,
+                report(x, v,
                        "%s.secret_key: must be 16 to 128 printable ASCII characters without "
                        "spaces (this one has %zu characters)",
                        path, len);
@@ -1042,7 +1076,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
     size_t n;
     if (v != NULL && get_str_list(x, v, "gateway.listen", CONF_MAX_LISTEN, &items, &n)) {
         if (n == 0) {
-            ERR_AT(x, v,
+            report(x, v,
                    "gateway.listen: the list is empty; give at least one host:port, e.g. "
                    "127.0.0.1:9000");
         } else {
@@ -1057,7 +1091,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
                 for (size_t j = 0; j < good && !dup; j++)
                     dup = l[j].port == l[good].port && strcasecmp(l[j].host, l[good].host) == 0;
                 if (dup)
-                    ERR_AT(x, items[i], "%s: the same address is listed twice; remove one", where);
+                    report(x, items[i], "%s: the same address is listed twice; remove one", where);
                 else
                     good++;
             }
@@ -1084,7 +1118,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
             if (it->type != CONF_NODE_SCALAR || strlen(it->str) != it->len ||
                 conf__check_host(it->str, it->len, &v6) != CONF_ADDR_OK || v6 ||
                 strspn(it->str, "0123456789.") == it->len) {
-                ERR_AT(x, it, "gateway.domains[%zu]: %s is not a DNS name; write e.g. s3.local", i,
+                report(x, it, "gateway.domains[%zu]: %s is not a DNS name; write e.g. s3.local", i,
                        show(it, b, sizeof(b)));
                 continue;
             }
@@ -1107,15 +1141,15 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
         int rc = get_str(x, tls, "gateway.tls", "cert", NULL, &cert);
         int rk = get_str(x, tls, "gateway.tls", "key", NULL, &key);
         if (rc == 1 && rk == 0)
-            ERR_AT(x, tls,
+            report(x, tls,
                    "gateway.tls: a cert without a key; add `key: /path/to/key.pem` "
                    "or remove tls");
         else if (rc == 0 && rk == 1)
-            ERR_AT(x, tls,
+            report(x, tls,
                    "gateway.tls: a key without a cert; add `cert: /path/to/cert.pem` "
                    "or remove tls");
         else if (rc == 0 && rk == 0)
-            ERR_AT(x, tls, "gateway.tls: give both `cert:` and `key:`, or remove tls");
+            report(x, tls, "gateway.tls: give both `cert:` and `key:`, or remove tls");
         else if (rc == 1 && rk == 1) {
             g->tls_cert = cert;
             g->tls_key = key;
@@ -1123,7 +1157,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
     }
     if (get_str(x, m, path, "tmp_dir", NULL, &s) == 1) {
         if (s[0] == '\0')
-            ERR_AT(x, get(m, "tmp_dir"), "gateway.tmp_dir: empty; give a directory");
+            report(x, get(m, "tmp_dir"), "gateway.tmp_dir: empty; give a directory");
         else
             g->tmp_dir = s;
     }
@@ -1133,7 +1167,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
     if (get_uint(x, m, path, "hedge_ms", 0, 60000, NULL, &u) == 1)
         g->hedge_ms = (uint32_t)u;
     if (g->hedge_ms >= g->osd_timeout_ms && get(m, "hedge_ms") != NULL)
-        ERR_AT(x, get(m, "hedge_ms"),
+        report(x, get(m, "hedge_ms"),
                "gateway.hedge_ms: %u is not below osd_timeout_ms %u, so reads would never be "
                "hedged; lower it (or set 0 to turn hedging off)",
                g->hedge_ms, g->osd_timeout_ms);
@@ -1175,7 +1209,7 @@ static void parse_logging(ctx_t *x, const conf_node_t *root)
     char b[96];
     const conf_node_t *v = get(m, "level");
     const char *hint = conf__suggest(s, levels);
-    ERR_AT(x, v, "logging.level: %s is not a log level; %s%s%s", show(v, b, sizeof(b)),
+    report(x, v, "logging.level: %s is not a log level; %s%s%s", show(v, b, sizeof(b)),
            hint ? "did you mean '" : "use debug, info, warn or error", hint ? hint : "",
            hint ? "'?" : "");
 }
@@ -1238,6 +1272,7 @@ int conf_load_buffer(const char *name, const char *buf, size_t len, conf_t **out
     flush_errors(&x);
     free(x.pool_where);
     free(x.host_where);
+    free(x.host_sorted);
     conf__arena_free(tree_arena);
     if (rc == TN_OK && x.oom)
         rc = -ENOMEM;

@@ -19,7 +19,7 @@
 #include "conf.h"
 
 #define CONF_TREE_MAX_DEPTH 32
-#define CONF_TREE_MAX_NODES 200000
+#define CONF_TREE_MAX_NODES 1000000
 
 /* ---- arena ---- */
 typedef struct conf_arena conf_arena_t;

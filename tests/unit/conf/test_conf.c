@@ -507,6 +507,38 @@ static void test_inline_errors(void)
     }
 }
 
+static void test_large_cluster(void)
+{
+    /* 1000 hosts x 8 OSDs, hosts listed in reverse so lookups cannot rely on order */
+    size_t cap = 1 << 20, o = 0;
+    char *buf = malloc(cap);
+    o += (size_t)snprintf(buf + o, cap - o,
+                          "cluster: {name: big, id: 00000000000000000000000000000000}\nhosts:\n");
+    for (int h = 999; h >= 0; h--)
+        o += (size_t)snprintf(buf + o, cap - o, "  - {name: h%d, address: 10.0.%d.%d}\n", h,
+                              h / 256, h % 256);
+    o += (size_t)snprintf(buf + o, cap - o, "osds:\n");
+    for (int i = 0; i < 8000; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "  - {id: %d, host: h%d, port: %d, data: /d%d}\n",
+                              i, i % 1000, 7000 + i / 1000, i);
+    conf_t *c = NULL;
+    int rc = conf_load_buffer("big.yaml", buf, o, &c, &err);
+    is_int(rc, TN_OK, "8000 OSDs load");
+    if (rc == TN_OK) {
+        const conf_osd_t *osd = conf_find_osd(c, 7777);
+        ok(osd != NULL && strcmp(osd->host, "h777") == 0 && osd->addr.port == 7007 &&
+               strcmp(osd->addr.host, "10.0.3.9") == 0,
+           "osd 7777 on h777 at 10.0.3.9:7007");
+        ok(osd != NULL && osd->host_index == 999 - 777, "host index into the reversed list");
+        const conf_host_t *h = conf_find_host(c, "h0");
+        ok(h != NULL && h->n_osds == 8, "8 OSDs per host");
+        conf_free(c);
+    } else {
+        fprintf(stderr, "%s", err.text);
+    }
+    free(buf);
+}
+
 static void test_load_file_errors(void)
 {
     conf_t *c = NULL;
@@ -628,6 +660,7 @@ int main(void)
     subtest("many errors in one pass", test_many_errors);
     subtest("error limit", test_error_limit);
     subtest("inline malformed configs", test_inline_errors);
+    subtest("large cluster", test_large_cluster);
     subtest("file errors", test_load_file_errors);
     subtest("scalar parsers", test_scalars);
     subtest("node tree", test_tree);
