@@ -901,7 +901,7 @@ static void check_pools(ctx_t *x)
     for (size_t p = 0; p < x->c->n_pools; p++) {
         const conf_pool_t *pl = &x->c->pools[p];
         const conf_node_t *it = x->pool_where != NULL ? x->pool_where[p] : NULL;
-        char path[64];
+        char path[96];
         snprintf(path, sizeof(path), "pools[%s]", pl->name);
         const conf_node_t *at;
         if (it != NULL) {

@@ -75,11 +75,19 @@
  *     for a required key (error) and as "use the default" for an optional one.
  *   - anchors are ignored; aliases (*name), complex keys and more than one document are errors.
  *
- * Errors: every problem found is reported, not just the first, as one line
+ * Errors: every problem found is reported, not just the first, as one line each, sorted by
+ * position:
  *   FILE:LINE:COLUMN: PATH: what is wrong; what to do
- * (1-based line and column, pointing at the offending value, or at the mapping that lacks a
- * required key, or at the start of the file for an empty file). Up to CONF_ERROR_MAX_LINES lines
- * are kept in conf_error_t.text; conf_error_t.count counts all of them.
+ * e.g. `cluster.yaml:12:11: osds[1].addr: "127.0.0.1:70001" has port 70001 out of range
+ * 1..65535; use a port between 1 and 65535`. Line and column are 1-based and point at the
+ * offending value, at the mapping that lacks a required key, at the `hosts:` key for default
+ * pools that need more hosts, or at 1:1 for an empty file. A YAML syntax error stops the load
+ * at that error (libyaml cannot go on); everything else is collected in one pass. Up to
+ * CONF_ERROR_MAX_LINES lines are kept in conf_error_t.text; conf_error_t.count counts all.
+ * Secrets (secret_key, cluster.key) are never echoed in messages.
+ *
+ * Limits against hostile or mistaken input: CONF_FILE_MAX bytes per file, 1,000,000 YAML nodes,
+ * nesting depth 32, strings of at most 4096 bytes.
  */
 #ifndef CONF_H
 #define CONF_H

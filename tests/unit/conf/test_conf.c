@@ -542,6 +542,11 @@ static void test_large_cluster(void)
 static void test_load_file_errors(void)
 {
     conf_t *c = NULL;
+    is_int(conf_load_file(tt_data_dir(), &c, &err), -EISDIR, "a directory gives -EISDIR");
+    ok(c == NULL, "no conf");
+    has_str(err.text, "cannot read the config file", "message");
+    is_int(conf_load_buffer("x", "[", 1, &c, NULL), TN_ERR_CONFIG, "bad input with NULL err");
+    ok(c == NULL, "no conf");
     int rc = conf_load_file("/nonexistent/tern.yaml", &c, &err);
     is_int(rc, -ENOENT, "missing file gives -ENOENT");
     ok(c == NULL, "no conf");
