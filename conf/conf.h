@@ -122,11 +122,11 @@ typedef struct {
     char text[CONF_ERROR_TEXT_MAX]; /* the messages */
 } conf_error_t;
 
-/* A parsed host:port. host has no brackets for IPv6 (is_ipv6 says it was bracketed). */
+/* A parsed host:port. host never has brackets; is_ipv6 is 1 when it is an IPv6 literal. */
 typedef struct {
     const char *host; /* IPv4 literal, IPv6 literal or DNS name, never empty */
     uint16_t port;    /* 1..65535 */
-    int is_ipv6;
+    int is_ipv6;      /* 1 for an IPv6 literal (write it back as [host]:port) */
 } conf_addr_t;
 
 typedef struct {
