@@ -1,7 +1,7 @@
 /*
- * pl_select.c — PG -> OSDs: straw2 draws and the placement rule (flat straw2 over in-OSDs with
- * failure-domain rejection; see placement.h for the definition and why), plus the classic
- * two-level rule kept only for measurement. Pure, no allocation: the map is read as const and
+ * pl_select.c — PG -> OSDs: straw2 draws and the placement rule (top-k failure domains by
+ * longest OSD straw; see placement.h for the definition and why), plus the classic two-level
+ * rule kept only for measurement. Pure, no allocation: the map is read as const and
  * scratch space comes from the caller.
  */
 #include <errno.h>

@@ -33,49 +33,63 @@
  *     h ^= h >> 16.
  *   pl_stable_mod is Ceph's ceph_stable_mod: with b = pg_num and bmask = next power of two
  *   >= b, minus 1: (x & bmask) < b ? x & bmask : x & (bmask >> 1). Growing pg_num from b to
- *   b + 1 splits exactly one PG (pg b - bmask/2 - 1 ... see the test) instead of reshuffling
- *   every object: each new PG takes objects from exactly one old PG.
+ *   b + 1 moves only objects of PG b - 2^floor(log2 b) into the new PG b (a split) instead of
+ *   reshuffling every object; the unit test checks this for every b.
  *
  * PG -> OSDS (the rule)
  *
- *   Straw2: for a draw r, every candidate item i computes u = hash(pool, pg, r, id_i) & 0xffff
- *   and its straw s_i = ln((u + 1) / 65536) / weight_i (a negative number; pl_ln() computes
- *   ln in fixed point from a generated table, 64-bit integer math only). The longest straw
- *   (the s_i closest to zero) wins; comparisons are exact rationals (cross-multiplied in 128
- *   bits), ties go to the smaller id. Changing one item's weight only moves draws to or from
- *   that item: every other pair keeps its order.
+ *   Straw2: each candidate OSD i draws u_i = hash(pool, pg, 0, id_i) & 0xffff and its straw
+ *   s_i = ln((u_i + 1) / 65536) / weight_i (a negative number; pl_ln() computes the log in
+ *   fixed point from a generated table, 64-bit integer math only). Longer straw = closer to
+ *   zero. Straws are compared as exact rationals (cross-multiplied in 128 bits), ties go to
+ *   the smaller OSD id, so the order of any two OSDs depends on nothing but those two.
+ *   The draw hash is MurmurHash3_x86_32, seed 0, over le32(pool id) le32(pg) le32(0) le32(id)
+ *   (pl_hash_draw; the third word is a draw number kept for future rules).
  *
- *   The hash for draws is MurmurHash3_x86_32 with seed 0 over the 16 bytes
- *   le32(pool id) le32(pg) le32(r) le32(item id) (pl_hash_draw).
+ *   Rule ("top-k failure domains by longest straw"): every OSD that is in and has weight > 0
+ *   draws one straw; a failure domain's straw (host, or the OSD itself for PL_FD_OSD) is the
+ *   longest straw among its OSDs; the `size` domains with the longest straws are chosen,
+ *   longest first (out[0] is the primary), each contributing its longest-straw OSD. Fewer
+ *   domains with an in-OSD than `size` leave PL_ITEM_NONE slots.
  *
- *   Rule ("flat straw2 with failure-domain rejection"): for r = 0, 1, 2, ..., draw the winner
- *   among ALL OSDs that are in and have weight > 0; accept it if its failure domain (host, or
- *   the OSD itself for PL_FD_OSD) is not yet used by an accepted replica, else reject it and
- *   go on with r + 1. Stop when `size` replicas are accepted or after PL_MAX_TRIES
- *   consecutive rejections (remaining slots are PL_ITEM_NONE). Replica order is acceptance
- *   order: out[0] is the primary.
+ *   In distribution this equals the classic two-level rule (straw2 over hosts by the sum of
+ *   their OSD weights, then straw2 among the host's OSDs, retrying on a used host): an
+ *   exponential race, so a domain wins a slot in proportion to its weight and an OSD within
+ *   its domain in proportion to its weight. What differs is what moves when the map changes
+ *   (tests/unit/placement/test_pl_select.c measures it; numbers in docs/BENCHMARKS.md):
+ *     - an OSD goes out or gets weight 0: only PGs that held it change, and each loses exactly
+ *       that OSD (its domain's straw shrinks, so the domain keeps its slot with another OSD or
+ *       yields it to the next domain): movement == its replicas, the minimum;
+ *     - an OSD (or a whole host) is added: a PG changes only if the new OSD's straw becomes
+ *       its domain's longest and that domain is then in the top `size`; it then gains exactly
+ *       the new OSD: every moved replica lands on the new OSD(s), the minimum;
+ *     - the two-level rule moves ~2x the optimum when one OSD joins an existing host (the
+ *       host's weight grows, so data moves onto the host and lands on its old OSDs too, which
+ *       hand some to the new one) and also more than its share when an OSD goes out (its host
+ *       loses weight); retry-on-collision rules (Ceph's firstn) also knock on to later slots.
+ *   Cost: one straw per in-OSD per PG (two-level: hosts + one host's OSDs, ~3 times over), but
+ *   a conservative lower bound on -ln skips the exact log for OSDs that cannot reach the top
+ *   `size`, so 4,096 PGs x 3 over 1,000 OSDs take tens of milliseconds (docs/BENCHMARKS.md).
+ *   pl__pg_osds_two_level() is kept (not for production) so tests and the benchmark can keep
+ *   measuring the difference.
  *
- *   Why flat, not the classic two-level rule (straw2 over hosts by the sum of their OSD
- *   weights, then straw2 among the host's OSDs)? Both give every OSD the same expected share.
- *   They differ in what moves when the map changes (measured by tests/unit/placement, pg_num
- *   and size 3 over random maps, see docs/BENCHMARKS.md):
- *     - marking an OSD out moves only its share with both;
- *     - adding a host: both ~1.0-1.2x the optimal;
- *     - adding ONE OSD to an existing host: two-level moves ~2x the optimal (the host's weight
- *       grows, so data moves onto the host and lands on its old OSDs too, which then hand some
- *       to the new one); flat moves ~1.0-1.1x, because the only draws whose winner changes
- *       are the ones the new OSD wins.
- *   Flat costs one draw per in-OSD per attempt (two-level: hosts + OSDs of one host), i.e.
- *   ~10x the hashing at 100 hosts x 10 OSDs; it still maps 4,096 PGs x 3 over 1,000 OSDs in
- *   tens of milliseconds (docs/BENCHMARKS.md), which is fast enough: a daemon computes its PG
- *   table once per epoch. pl__pg_osds_two_level() is kept (not for production use) so the
- *   tests and the benchmark can keep measuring the difference.
+ *   KNOWN LIMIT (the "multipick anomaly", shared with Ceph's straw2): choosing `size` distinct
+ *   domains by an exponential race is sampling without replacement, whose inclusion
+ *   probabilities are not proportional to weight: heavy domains (not only those above the
+ *   1/size cap) get less than their weight-proportional share and light ones more. With
+ *   uneven hosts (1..12 OSDs of 0.5..4.0) the per-OSD spread against the capped ideal is
+ *   1.6-3x the binomial ideal; against the rule's own exact expectation it is binomial. A fix
+ *   is a per-domain weight correction stored in the map (Ceph's choose_args/weight-sets) or
+ *   order sampling (Pareto) at the domain level; both change placement, so they would be a
+ *   new rule version.
  *
  * WHAT IS STABLE (changing any of it moves production data; tests/data/placement/golden.txt
  * freezes it): the two hashes, pl_stable_mod, the ln table (placement/pl_ln_table.h) and
- * pl_ln, the straw comparison and tie break, and the rule above. What remaps, by design:
- * marking OSDs in/out, reweighting, adding OSDs/hosts (only to/from the items that changed,
- * plus the failure-domain knock-on effects measured above), and changing pg_num (splits).
+ * pl_ln, the straw comparison and tie break, and the rule above. The order of OSDs, hosts and
+ * pools in the map arrays does not matter. The up flag, addresses, incarnations, names,
+ * quorums and the epoch never change placement. What remaps, by design: marking OSDs in/out,
+ * reweighting, adding OSDs/hosts (only to/from the OSDs that changed, as above), and changing
+ * pg_num (splits).
  */
 #ifndef TERN_PLACEMENT_H
 #define TERN_PLACEMENT_H
@@ -94,7 +108,7 @@
 #define PL_MAX_POOLS  1024
 #define PL_MAX_PG_NUM 65536
 #define PL_MAX_SIZE   16 /* replicas per pool */
-#define PL_MAX_TRIES  50 /* consecutive rejected draws before a slot is given up */
+#define PL_MAX_TRIES  50 /* two-level rule: consecutive rejected draws before giving up */
 #define PL_ITEM_NONE  (-1)
 #define PL_WEIGHT_ONE 0x10000u /* 1.0 in 16.16 fixed point */
 
@@ -212,8 +226,8 @@ int64_t pl_ln(uint32_t u16);
 
 /* ---- PG -> OSDs ---- */
 
-/* Bytes of workspace pl_pg_osds needs for this map (the flat rule needs none today; always
- * pass a buffer of at least this size, aligned for uint64_t, so the rule may change). */
+/* Bytes of workspace pl_pg_osds needs for this map (16 per OSD); pass a buffer of at least
+ * this size, aligned for uint64_t. One workspace per thread; it holds nothing between calls. */
 size_t pl_work_size(const pl_map_t *m);
 
 /*
