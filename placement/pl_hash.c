@@ -15,18 +15,15 @@ uint32_t pl_murmur3_32(const void *data, size_t len, uint32_t seed)
     size_t nblocks = len / 4;
     for (size_t b = 0; b < nblocks; b++, p += 4)
         h = pl__murmur3_block(h, pl__le32(p));
-    uint32_t k = 0;
-    switch (len & 3) {
-    case 3: k ^= (uint32_t)p[2] << 16; /* fall through */
-    case 2: k ^= (uint32_t)p[1] << 8;  /* fall through */
-    case 1:
-        k ^= p[0];
+    size_t tail = len & 3;
+    if (tail > 0) { /* the last 1..3 bytes, little-endian */
+        uint32_t k = 0;
+        for (size_t i = tail; i > 0; i--)
+            k = (k << 8) | p[i - 1];
         k *= 0xcc9e2d51u;
         k = pl__rotl32(k, 15);
         k *= 0x1b873593u;
         h ^= k;
-        break;
-    default: break;
     }
     return pl__fmix32(h ^ (uint32_t)len);
 }
