@@ -3,7 +3,8 @@
  * one OSD out, pool pg_num 256 size 3) and 1,000 keys; every key's PG and OSD list must equal
  * tests/data/placement/golden.txt. A failure means a change would move production data:
  * review it on purpose. Regenerate (only deliberately) with:
- *     build/release/tests/unit/placement/test_pl_golden --generate > tests/data/placement/golden.txt
+ *     build/release/tests/unit/placement/test_pl_golden --generate >
+ * tests/data/placement/golden.txt
  */
 #include <stdlib.h>
 

@@ -34,7 +34,8 @@ static void test_murmur3_vectors(void)
 
 static void test_name_and_draw(void)
 {
-    is_uint(pl_hash_name(7, "obj", 3), pl_murmur3_32("obj", 3, 7), "name hash = murmur3(seed=pool)");
+    is_uint(pl_hash_name(7, "obj", 3), pl_murmur3_32("obj", 3, 7),
+            "name hash = murmur3(seed=pool)");
     uint64_t s = 1;
     for (int i = 0; i < 1000; i++) {
         uint32_t w[4] = {(uint32_t)plt_next(&s), (uint32_t)plt_next(&s), (uint32_t)plt_next(&s),
