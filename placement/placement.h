@@ -1,0 +1,301 @@
+/*
+ * placement.h — tern's placement library: the cluster map, pools, placement groups and the
+ * CRUSH-like straw2 function that maps an object name to the OSDs holding its replicas.
+ * Pure: libc and tern_common only, no I/O; the mapping path (pl_object_pg, pl_pg_osds) never
+ * allocates and reads the map as const, so any number of threads may map concurrently.
+ *
+ * THE MAP MODEL
+ *
+ *   A map (pl_map_t) is one epoch of the cluster's layout: hosts, OSDs (one per disk, each on
+ *   one host) and pools. The hierarchy is root -> failure domain -> OSD. Today the failure
+ *   domain is the host (PL_FD_HOST) or the OSD itself (PL_FD_OSD, for tests and one-box
+ *   clusters); a rack/zone level would be another failure-domain kind whose members are hosts.
+ *
+ *   Every OSD has a weight (16.16 fixed point, 0x10000 = 1.0; typically its capacity in TiB)
+ *   and two flags:
+ *     in  — the OSD takes data. An `out` OSD (or one of weight 0) is never chosen.
+ *     up  — informational only (the daemon answers). Placement ignores it, so a briefly-down
+ *           OSD moves nothing; the protocol skips it and repair catches it up.
+ *   Hosts and OSDs are never deleted from a map: a retired OSD is marked out, so ids stay
+ *   unique forever. The epoch is bumped by whoever changes the map (ternctl); pl_map_hash()
+ *   lets two daemons detect "same epoch, different map" (DESIGN rule 3).
+ *
+ * OBJECT -> PG
+ *
+ *   pg = pl_stable_mod(pl_hash_name(pool->id, name, len), pool->pg_num)
+ *
+ *   pl_hash_name is MurmurHash3_x86_32 (Austin Appleby's public-domain algorithm, reimplemented
+ *   here) over the name bytes with the pool id as seed:
+ *     c1 = 0xcc9e2d51, c2 = 0x1b873593; for each little-endian 32-bit block k:
+ *       k *= c1; k = rotl32(k, 15); k *= c2; h ^= k; h = rotl32(h, 13); h = h * 5 + 0xe6546b64;
+ *     tail (1..3 bytes, little-endian): k *= c1; k = rotl32(k, 15); k *= c2; h ^= k;
+ *     h ^= len; fmix32(h): h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13; h *= 0xc2b2ae35;
+ *     h ^= h >> 16.
+ *   pl_stable_mod is Ceph's ceph_stable_mod: with b = pg_num and bmask = next power of two
+ *   >= b, minus 1: (x & bmask) < b ? x & bmask : x & (bmask >> 1). Growing pg_num from b to
+ *   b + 1 moves only objects of PG b - 2^floor(log2 b) into the new PG b (a split) instead of
+ *   reshuffling every object; the unit test checks this for every b.
+ *
+ * PG -> OSDS (the rule)
+ *
+ *   Straw2: each candidate OSD i draws u_i = hash(pool, pg, 0, id_i) & 0xffff and its straw
+ *   s_i = ln((u_i + 1) / 65536) / weight_i (a negative number; pl_ln() computes the log in
+ *   fixed point from a generated table, 64-bit integer math only). Longer straw = closer to
+ *   zero. Straws are compared as exact rationals (cross-multiplied in 128 bits), ties go to
+ *   the smaller OSD id, so the order of any two OSDs depends on nothing but those two.
+ *   The draw hash is MurmurHash3_x86_32, seed 0, over le32(pool id) le32(pg) le32(0) le32(id)
+ *   (pl_hash_draw; the third word is a draw number kept for future rules).
+ *
+ *   Rule ("top-k failure domains by longest straw"): every OSD that is in and has weight > 0
+ *   draws one straw; a failure domain's straw (host, or the OSD itself for PL_FD_OSD) is the
+ *   longest straw among its OSDs; the `size` domains with the longest straws are chosen,
+ *   longest first (out[0] is the primary), each contributing its longest-straw OSD. Fewer
+ *   domains with an in-OSD than `size` leave PL_ITEM_NONE slots.
+ *
+ *   In distribution this equals the classic two-level rule (straw2 over hosts by the sum of
+ *   their OSD weights, then straw2 among the host's OSDs, retrying on a used host): an
+ *   exponential race, so a domain wins a slot in proportion to its weight and an OSD within
+ *   its domain in proportion to its weight. What differs is what moves when the map changes
+ *   (tests/unit/placement/test_pl_select.c measures it; numbers in docs/BENCHMARKS.md):
+ *     - an OSD goes out or gets weight 0: only PGs that held it change, and each loses exactly
+ *       that OSD (its domain's straw shrinks, so the domain keeps its slot with another OSD or
+ *       yields it to the next domain): movement == its replicas, the minimum;
+ *     - an OSD (or a whole host) is added: a PG changes only if the new OSD's straw becomes
+ *       its domain's longest and that domain is then in the top `size`; it then gains exactly
+ *       the new OSD: every moved replica lands on the new OSD(s), the minimum;
+ *     - the two-level rule moves ~2x the optimum when one OSD joins an existing host (the
+ *       host's weight grows, so data moves onto the host and lands on its old OSDs too, which
+ *       hand some to the new one) and also more than its share when an OSD goes out (its host
+ *       loses weight); retry-on-collision rules (Ceph's firstn) also knock on to later slots.
+ *   Cost: one straw per in-OSD per PG (two-level: hosts + one host's OSDs, ~3 times over), but
+ *   a conservative lower bound on -ln skips the exact log for OSDs that cannot reach the top
+ *   `size`, so 4,096 PGs x 3 over 1,000 OSDs take tens of milliseconds (docs/BENCHMARKS.md).
+ *   pl__pg_osds_two_level() is kept (not for production) so tests and the benchmark can keep
+ *   measuring the difference.
+ *
+ *   KNOWN LIMIT (the "multipick anomaly", shared with Ceph's straw2): choosing `size` distinct
+ *   domains by an exponential race is weighted sampling without replacement, whose inclusion
+ *   probabilities are not proportional to weight: heavy domains (not only those above the
+ *   1/size cap) get less than their weight-proportional share and light ones more. Measured
+ *   (test_pl_select, >= 200 replicas per OSD): the standard deviation of per-OSD counts is
+ *   0.94-1.14x the binomial ideal around the rule's own exact expectation and 0.95-1.06x
+ *   around the capped ideal when all hosts weigh the same, but 1.0-3.5x around the capped
+ *   ideal on uneven maps (3..40 hosts of 1..12 OSDs weighing 0.5..4.0; worst with few hosts).
+ *   A prototype of Pareto order sampling at the domain level (host key
+ *   expm1(W_h * T_h) * (1 - lambda_h) / lambda_h, T_h the host's shortest exponential time,
+ *   lambda_h its capped target) met the capped ideal (0.93-1.15x) but moved more: out 0.94-1.61x,
+ *   add OSD 0.95-1.52x, add host 0.94-1.15x of the optimum, worst on 5-9 host clusters. Fixing
+ *   the balance without losing minimal movement (e.g. per-domain weight corrections stored in
+ *   the map, like Ceph's weight-sets) is open; any fix changes placement, i.e. a new rule
+ *   version.
+ *
+ * WHAT IS STABLE (changing any of it moves production data; tests/data/placement/golden.txt
+ * freezes it): the two hashes, pl_stable_mod, the ln table (placement/pl_ln_table.h) and
+ * pl_ln, the straw comparison and tie break, and the rule above. The order of OSDs, hosts and
+ * pools in the map arrays does not matter. The up flag, addresses, incarnations, names,
+ * quorums and the epoch never change placement. What remaps, by design: marking OSDs in/out,
+ * reweighting, adding OSDs/hosts (only to/from the OSDs that changed, as above), and changing
+ * pg_num (splits).
+ */
+#ifndef TERN_PLACEMENT_H
+#define TERN_PLACEMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern.h"
+
+/* Limits (also enforced by pl_map_decode). */
+#define PL_NAME_MAX   64 /* host and pool names: up to 63 bytes + NUL */
+#define PL_ADDR_MAX   64 /* "host:port" + NUL */
+#define PL_MAX_HOSTS  4096
+#define PL_MAX_OSDS   65536
+#define PL_MAX_OSD_ID 1048575 /* OSD ids are 0..PL_MAX_OSD_ID */
+#define PL_MAX_POOLS  1024
+#define PL_MAX_PG_NUM 65536
+#define PL_MAX_SIZE   16 /* replicas per pool */
+#define PL_MAX_TRIES  50 /* two-level rule: consecutive rejected draws before giving up */
+#define PL_ITEM_NONE  (-1)
+#define PL_WEIGHT_ONE 0x10000u /* 1.0 in 16.16 fixed point */
+
+typedef enum {
+    PL_FD_OSD = 0,  /* replicas on distinct OSDs (single-host test clusters) */
+    PL_FD_HOST = 1, /* replicas on distinct hosts (the default) */
+} pl_fd_t;
+
+typedef struct {
+    char name[PL_NAME_MAX]; /* unique, non-empty, NUL-terminated */
+    int32_t id;             /* == its index in pl_map_t.hosts (hosts are never removed) */
+} pl_host_t;
+
+typedef struct {
+    int32_t id;             /* 0..PL_MAX_OSD_ID, unique */
+    int32_t host;           /* index into pl_map_t.hosts */
+    uint32_t weight;        /* 16.16 fixed point; 0 takes no data */
+    uint8_t in;             /* 1: takes data; 0: out, never chosen */
+    uint8_t up;             /* 1: answering; informational, ignored by placement */
+    uint64_t incarnation;   /* random id of the data directory (DESIGN rule 4); 0 = unknown */
+    char addr[PL_ADDR_MAX]; /* "host:port", NUL-terminated, may be empty */
+} pl_osd_t;
+
+typedef struct {
+    uint32_t id;            /* unique; seeds the object hash, so never reuse one */
+    char name[PL_NAME_MAX]; /* unique, non-empty */
+    uint32_t pg_num;        /* 1..PL_MAX_PG_NUM */
+    uint8_t size;           /* replicas, 1..PL_MAX_SIZE */
+    uint8_t write_quorum;   /* 1..size */
+    uint8_t read_quorum;    /* 1..size */
+    uint8_t fd;             /* pl_fd_t */
+} pl_pool_t;
+
+/*
+ * A cluster map. Plain, caller-visible arrays; build and change it with the functions below
+ * (which keep it valid) or fill it directly and check with pl_map_validate(). Owned by whoever
+ * called pl_map_create/clone/decode; free with pl_map_destroy.
+ */
+typedef struct {
+    uint64_t epoch;
+    uint32_t n_hosts, n_osds, n_pools;
+    pl_host_t *hosts;
+    pl_osd_t *osds;
+    pl_pool_t *pools;
+    uint32_t cap_hosts, cap_osds, cap_pools; /* allocated lengths of the arrays */
+} pl_map_t;
+
+/* ---- builder (may allocate; not for the mapping path) ---- */
+
+/* An empty map at epoch 0, or NULL if out of memory. */
+pl_map_t *pl_map_create(void);
+/* Frees the map and its arrays; NULL is fine. */
+void pl_map_destroy(pl_map_t *m);
+/* Deep copy, or NULL if out of memory. */
+pl_map_t *pl_map_clone(const pl_map_t *m);
+
+/* Adds a host; returns its index (>= 0) or -EINVAL (bad/duplicate name), -ENOSPC (too many
+ * hosts), -ENOMEM. */
+int pl_map_add_host(pl_map_t *m, const char *name);
+/* Adds an OSD, in and up, incarnation 0. addr may be NULL (empty). Returns its index in
+ * m->osds or -EINVAL (bad id, duplicate id, bad host index, addr too long), -ENOSPC, -ENOMEM. */
+int pl_map_add_osd(pl_map_t *m, int32_t id, int host_index, uint32_t weight, const char *addr);
+/* Adds a pool; returns its index or -EINVAL (duplicate id/name, pg_num/size/quorum/fd out of
+ * range), -ENOSPC, -ENOMEM. */
+int pl_map_add_pool(pl_map_t *m, uint32_t id, const char *name, uint32_t pg_num, uint8_t size,
+                    uint8_t write_quorum, uint8_t read_quorum, pl_fd_t fd);
+
+/* Setters by OSD id: TN_OK or TN_ERR_NOT_FOUND. They do not bump the epoch. */
+int pl_map_set_osd_in(pl_map_t *m, int32_t id, int in);
+int pl_map_set_osd_up(pl_map_t *m, int32_t id, int up);
+int pl_map_set_osd_weight(pl_map_t *m, int32_t id, uint32_t weight);
+int pl_map_set_osd_incarnation(pl_map_t *m, int32_t id, uint64_t incarnation);
+
+/* Lookups (linear; maps are small): NULL if absent. */
+const pl_osd_t *pl_map_find_osd(const pl_map_t *m, int32_t id);
+const pl_pool_t *pl_map_find_pool(const pl_map_t *m, uint32_t id);
+const pl_pool_t *pl_map_find_pool_by_name(const pl_map_t *m, const char *name);
+
+/* Checks every invariant documented on the types above. TN_OK, or TN_ERR_CORRUPT with a
+ * human-readable reason in why (if why != NULL); -ENOMEM if its 128 KiB scratch bitmap cannot
+ * be allocated. */
+int pl_map_validate(const pl_map_t *m, char *why, size_t whylen);
+
+/* ---- codec (format documented at the top of pl_map_codec.c) ---- */
+
+/* Encodes m (validated first: TN_ERR_CORRUPT if invalid). If cap is too small returns -ENOSPC
+ * with the needed length in *len_out; else TN_OK with the length written. */
+int pl_map_encode(const pl_map_t *m, uint8_t *buf, size_t cap, size_t *len_out);
+/* Decodes and validates; on success *out is a new map owned by the caller. Errors:
+ * TN_ERR_CORRUPT (structure, values), TN_ERR_CHECKSUM (CRC), TN_ERR_UNSUPPORTED (format
+ * version), -ENOMEM. Never reads outside buf[0..len). */
+int pl_map_decode(const uint8_t *buf, size_t len, pl_map_t **out);
+/* 64-bit digest of the canonical encoding (every field of the map): FNV-1a 64 over the
+ * encoded bytes. 0 if the map cannot be encoded (invalid, out of memory). */
+uint64_t pl_map_hash(const pl_map_t *m);
+
+/* ---- hashing ---- */
+
+/* MurmurHash3_x86_32(data, len, seed) as defined above. */
+uint32_t pl_murmur3_32(const void *data, size_t len, uint32_t seed);
+/* Object name hash: pl_murmur3_32(name, len, pool_id). */
+uint32_t pl_hash_name(uint32_t pool_id, const void *name, size_t len);
+/* Straw draw hash: pl_murmur3_32 over le32 (pool_id, pg, r, item), seed 0. */
+uint32_t pl_hash_draw(uint32_t pool_id, uint32_t pg, uint32_t r, uint32_t item);
+/* ceph_stable_mod(x, b, bmask) with bmask derived from b (b >= 1). */
+uint32_t pl_stable_mod(uint32_t x, uint32_t b);
+/* The PG of an object: pl_stable_mod(pl_hash_name(pool->id, name, len), pool->pg_num). */
+uint32_t pl_object_pg(const pl_pool_t *pool, const void *name, size_t len);
+
+/* ---- straw2 ---- */
+
+/* log2((u + 1) / 65536) * 2^48, rounded as pl_ln.c documents: a value in [-2^52, 0],
+ * strictly increasing in u; pl_ln(0xffff) == 0. */
+int64_t pl_ln(uint32_t u16);
+
+/* ---- PG -> OSDs ---- */
+
+/* Bytes of workspace pl_pg_osds needs for this map (16 per OSD); pass a buffer of at least
+ * this size, aligned for uint64_t. One workspace per thread; it holds nothing between calls. */
+size_t pl_work_size(const pl_map_t *m);
+
+/*
+ * Maps pg (< pool->pg_num) of pool to its OSDs: fills out[0 .. min(size, out_max)) with OSD
+ * ids in replica order (out[0] primary), distinct failure domains, never an out OSD or one of
+ * weight 0; unfillable slots are PL_ITEM_NONE (always after the filled ones). Returns the number
+ * of OSDs placed (== pool->size normally), or -EINVAL for bad arguments. No allocation.
+ */
+int pl_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out, int out_max,
+               void *work);
+
+/* INTERNAL, for tests and the benchmark only: the classic two-level rule (straw2 over hosts by
+ * summed in-OSD weight, then over the chosen host's OSDs; retry on a used host). Same
+ * contract as pl_pg_osds; work must hold pl__work_size_two_level(m) bytes. Ignores pool->fd
+ * (always by host). Not stable, not for production. */
+size_t pl__work_size_two_level(const pl_map_t *m);
+int pl__pg_osds_two_level(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out,
+                          int out_max, void *work);
+
+/* ---- statistics for `ternctl map test` (pl_stats.c; allocates) ---- */
+
+typedef struct {
+    uint32_t n_osds;     /* == map->n_osds; arrays below are indexed like map->osds */
+    uint64_t total;      /* PG replicas placed (sum of count[]) */
+    uint64_t unplaced;   /* slots left PL_ITEM_NONE */
+    uint32_t *count;     /* PG replicas per OSD */
+    double *ideal;       /* capped weight-proportional ideal count per OSD */
+    double *deviation;   /* count - ideal */
+    double stddev;       /* sqrt(sum(deviation^2) / n) over OSDs with ideal > 0 */
+    double ideal_stddev; /* binomial: sqrt(sum(ideal * (1 - ideal/pg_num)) / n), same OSDs */
+    uint32_t n_counted;  /* n: OSDs with ideal > 0 */
+} pl_stats_t;
+
+/*
+ * The capped ideal: each failure domain d (host, or OSD for PL_FD_OSD) has weight W_d, the sum
+ * of its in-OSDs' weights. A PG places at most one replica in a domain, so a domain can hold at
+ * most pg_num replicas. Start with every domain uncapped and R = pg_num * min(size, domains
+ * with weight); repeat: share R minus pg_num per capped domain among the uncapped ones in
+ * proportion to W_d; cap every domain whose share exceeds pg_num; until nothing new is capped.
+ * An OSD's ideal is its domain's share times its weight / W_d. Fills ideal[] (n_osds entries,
+ * indexed like m->osds) and returns TN_OK or -EINVAL.
+ */
+int pl_ideal_counts(const pl_map_t *m, const pl_pool_t *pool, double *ideal);
+
+/* Maps every PG of pool and fills *st (arrays allocated; free with pl_stats_free).
+ * TN_OK, -EINVAL or -ENOMEM. */
+int pl_stats_compute(const pl_map_t *m, const pl_pool_t *pool, pl_stats_t *st);
+void pl_stats_free(pl_stats_t *st);
+
+/*
+ * Movement between two maps for the pool with pool_id (present in both, same pg_num and size):
+ *   moved   — PG replicas that must be copied: for every PG, the OSDs in its after-set that
+ *             were not in its before-set (order changes are free);
+ *   optimal — a lower bound on what any placement must move: the larger of
+ *             (a) the sum over OSD ids of max(0, ideal_after - ideal_before), the capped
+ *                 ideals' growth (an OSD absent from one map has ideal 0 there), rounded;
+ *             (b) the replicas that before-map placed on OSDs that can hold nothing after
+ *                 (out, weight 0, removed): they must all move, whatever their ideal was.
+ * TN_OK, -EINVAL (pool missing or different geometry) or -ENOMEM. The mapping function used is
+ * pl_pg_osds, or pl__pg_osds_two_level if two_level != 0.
+ */
+int pl_movement(const pl_map_t *before, const pl_map_t *after, uint32_t pool_id, int two_level,
+                uint64_t *moved, uint64_t *optimal);
+
+#endif
