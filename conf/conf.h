@@ -7,9 +7,10 @@
  * SCHEMA (every key, its type, default and range; unknown keys are errors)
  *
  *   cluster:                     required mapping
- *     name: dev                  required; 1..63 chars of [a-z0-9-], starting with a letter or
- * digit id: 7f3c...                required; exactly 32 hex digits (a 128-bit id; `ternctl cluster
- *                                init` generates one). Stored lowercase, and as 16 bytes.
+ *     name: dev                  required; 1..63 chars of [a-z0-9-], starting with a letter
+ *                                or a digit
+ *     id: 7f3c...                required; exactly 32 hex digits (a 128-bit id; `ternctl
+ *                                cluster init` generates one). Stored lowercase, and as 16 bytes.
  *     key: <64 hex>              optional cluster secret (32 bytes), used later to encrypt secrets
  *                                at rest. Absent: has_key = 0.
  *   hosts:                       required, non-empty sequence

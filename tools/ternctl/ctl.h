@@ -1,0 +1,36 @@
+/*
+ * ctl.h — what the ternctl command files share: the command table entry type, option parsing
+ * helpers and the loaded configuration + map most commands start from.
+ */
+#ifndef TERN_CTL_H
+#define TERN_CTL_H
+
+#include <stdio.h>
+#include "conf.h"
+#include "placement.h"
+
+/* Exit statuses: 0 success, 1 the operation failed, 2 usage or configuration error. */
+#define CTL_EXIT_OK    0
+#define CTL_EXIT_FAIL  1
+#define CTL_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *summary;
+} ctl_command_t;
+
+/* Loads the config at path and builds its map (epoch 1). Prints every error to stderr and
+ * returns CTL_EXIT_USAGE on failure, CTL_EXIT_OK with *conf and *map set (caller frees) on
+ * success. */
+int ctl_load(const char *path, conf_t **conf, pl_map_t **map);
+
+/* Prints "ternctl: " + message to stderr. */
+void ctl_err(const char *fmt, ...) TN_PRINTF(1, 2);
+
+/* Writes s as a JSON string literal (with quotes) to f. */
+void ctl_json_str(FILE *f, const char *s);
+
+int ctl_cmd_map(int argc, char **argv);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * ternctl.c — the administration CLI: entry point, command table and the helpers every command
+ * shares. Commands live one family per file (ctl_map.c: placement queries over a config).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf_map.h"
+#include "ctl.h"
+
+static const ctl_command_t commands[] = {
+    {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
+};
+
+void ctl_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("ternctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void ctl_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int ctl_load(const char *path, conf_t **conf, pl_map_t **map)
+{
+    conf_error_t *err = malloc(sizeof(*err));
+    if (err == NULL) {
+        ctl_err("out of memory");
+        return CTL_EXIT_FAIL;
+    }
+    int rc = conf_load_file(path, conf, err);
+    if (rc != TN_OK) {
+        if (err->count > 0)
+            fputs(err->text, stderr);
+        else
+            ctl_err("%s: %s", path, tn_strerror(rc));
+        free(err);
+        return CTL_EXIT_USAGE;
+    }
+    free(err);
+    char why[256];
+    rc = conf_build_map(*conf, map, why, sizeof(why));
+    if (rc != TN_OK) {
+        ctl_err("%s: %s", path, rc == -ENOMEM ? "out of memory" : why);
+        conf_free(*conf);
+        *conf = NULL;
+        return CTL_EXIT_USAGE;
+    }
+    return CTL_EXIT_OK;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: ternctl COMMAND [ARGS...]\n\ncommands:\n", f);
+    for (size_t i = 0; i < TN_ARRAY_SIZE(commands); i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nRun 'ternctl COMMAND --help' for a command's arguments.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CTL_EXIT_OK;
+    }
+    for (size_t i = 0; i < TN_ARRAY_SIZE(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    ctl_err("unknown command '%s'; run 'ternctl --help' for the list", argv[1]);
+    return CTL_EXIT_USAGE;
+}
