@@ -42,13 +42,11 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
                                       "The AWS Access Key Id you provided does not exist in our "
                                       "records."},
     [S3_ERR_INVALID_ARGUMENT] = {400, "InvalidArgument", "Invalid Argument"},
-    [S3_ERR_INVALID_BUCKET_NAME] = {400, "InvalidBucketName",
-                                    "The specified bucket is not valid."},
+    [S3_ERR_INVALID_BUCKET_NAME] = {400, "InvalidBucketName", "The specified bucket is not valid."},
     [S3_ERR_INVALID_CHUNK_SIZE] = {400, "InvalidChunkSizeError",
                                    "Only the last chunk is allowed to have a size less than "
                                    "8192 bytes"},
-    [S3_ERR_INVALID_DIGEST] = {400, "InvalidDigest",
-                               "The Content-MD5 you specified is not valid."},
+    [S3_ERR_INVALID_DIGEST] = {400, "InvalidDigest", "The Content-MD5 you specified is not valid."},
     [S3_ERR_INVALID_PART] = {400, "InvalidPart",
                              "One or more of the specified parts could not be found.  The part "
                              "may not have been uploaded, or the specified entity tag may not "
@@ -99,8 +97,7 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
     [S3_ERR_REQUEST_TIMEOUT] = {400, "RequestTimeout",
                                 "Your socket connection to the server was not read from or "
                                 "written to within the timeout period."},
-    [S3_ERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailable",
-                                    "Please reduce your request rate."},
+    [S3_ERR_SERVICE_UNAVAILABLE] = {503, "ServiceUnavailable", "Please reduce your request rate."},
     [S3_ERR_SIGNATURE_DOES_NOT_MATCH] = {403, "SignatureDoesNotMatch",
                                          "The request signature we calculated does not match the "
                                          "signature you provided. Check your key and signing "

@@ -16,8 +16,8 @@ typedef enum {
     S3_OK = 0,
     S3_ERR_ACCESS_DENIED,
     S3_ERR_ACCOUNT_PROBLEM,
-    S3_ERR_AUTH_HEADER_MALFORMED,       /* AuthorizationHeaderMalformed */
-    S3_ERR_AUTH_QUERY_PARAMS,           /* AuthorizationQueryParametersError */
+    S3_ERR_AUTH_HEADER_MALFORMED, /* AuthorizationHeaderMalformed */
+    S3_ERR_AUTH_QUERY_PARAMS,     /* AuthorizationQueryParametersError */
     S3_ERR_BAD_DIGEST,
     S3_ERR_BUCKET_ALREADY_EXISTS,
     S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU,
@@ -25,13 +25,13 @@ typedef enum {
     S3_ERR_ENTITY_TOO_LARGE,
     S3_ERR_ENTITY_TOO_SMALL,
     S3_ERR_EXPIRED_TOKEN,
-    S3_ERR_HEADERS_NOT_SIGNED,          /* AccessDenied: unsigned x-amz-* headers */
+    S3_ERR_HEADERS_NOT_SIGNED, /* AccessDenied: unsigned x-amz-* headers */
     S3_ERR_INCOMPLETE_BODY,
     S3_ERR_INTERNAL_ERROR,
     S3_ERR_INVALID_ACCESS_KEY_ID,
     S3_ERR_INVALID_ARGUMENT,
     S3_ERR_INVALID_BUCKET_NAME,
-    S3_ERR_INVALID_CHUNK_SIZE,          /* InvalidChunkSizeError */
+    S3_ERR_INVALID_CHUNK_SIZE, /* InvalidChunkSizeError */
     S3_ERR_INVALID_DIGEST,
     S3_ERR_INVALID_PART,
     S3_ERR_INVALID_PART_ORDER,
@@ -40,7 +40,7 @@ typedef enum {
     S3_ERR_INVALID_STORAGE_CLASS,
     S3_ERR_INVALID_TOKEN,
     S3_ERR_INVALID_URI,
-    S3_ERR_KEY_TOO_LONG,                /* KeyTooLongError */
+    S3_ERR_KEY_TOO_LONG, /* KeyTooLongError */
     S3_ERR_MALFORMED_XML,
     S3_ERR_METHOD_NOT_ALLOWED,
     S3_ERR_MISSING_CONTENT_LENGTH,
@@ -52,20 +52,20 @@ typedef enum {
     S3_ERR_NO_SUCH_UPLOAD,
     S3_ERR_NO_SUCH_BUCKET_POLICY,
     S3_ERR_NOT_IMPLEMENTED,
-    S3_ERR_NOT_MODIFIED,                /* 304, no body */
+    S3_ERR_NOT_MODIFIED, /* 304, no body */
     S3_ERR_PRECONDITION_FAILED,
     S3_ERR_QUOTA_EXCEEDED,
-    S3_ERR_REQUEST_EXPIRED,             /* AccessDenied "Request has expired" (presigned) */
-    S3_ERR_REQUEST_NOT_YET_VALID,       /* AccessDenied (presigned X-Amz-Date in the future) */
+    S3_ERR_REQUEST_EXPIRED,       /* AccessDenied "Request has expired" (presigned) */
+    S3_ERR_REQUEST_NOT_YET_VALID, /* AccessDenied (presigned X-Amz-Date in the future) */
     S3_ERR_REQUEST_TIME_TOO_SKEWED,
     S3_ERR_REQUEST_TIMEOUT,
     S3_ERR_SERVICE_UNAVAILABLE,
     S3_ERR_SIGNATURE_DOES_NOT_MATCH,
     S3_ERR_SLOW_DOWN,
-    S3_ERR_TOO_MANY_PARTS,              /* InvalidArgument: part number / count over 10,000 */
+    S3_ERR_TOO_MANY_PARTS, /* InvalidArgument: part number / count over 10,000 */
     S3_ERR_UNEXPECTED_CONTENT,
-    S3_ERR_UNSUPPORTED_SIGNATURE,       /* InvalidRequest: not AWS4-HMAC-SHA256 */
-    S3_ERR_CONTENT_SHA256_MISMATCH,     /* XAmzContentSHA256Mismatch */
+    S3_ERR_UNSUPPORTED_SIGNATURE,   /* InvalidRequest: not AWS4-HMAC-SHA256 */
+    S3_ERR_CONTENT_SHA256_MISMATCH, /* XAmzContentSHA256Mismatch */
     S3_ERR__COUNT
 } s3_err_t;
 

@@ -66,8 +66,7 @@ s3_range_kind_t s3_range_resolve(const char *hdr, size_t len, uint64_t size, s3_
     s3_range_parse(hdr, len, &spec);
     *out = (s3_range_t){S3_RANGE_FULL, 0, 0, size};
     switch (spec.kind) {
-    case S3_RANGE_SPEC_INVALID:
-        break;
+    case S3_RANGE_SPEC_INVALID: break;
     case S3_RANGE_SPEC_INT:
         if (spec.first >= size) {
             *out = (s3_range_t){S3_RANGE_UNSATISFIABLE, 0, 0, 0};

@@ -30,9 +30,9 @@
 #include "tern.h"
 
 typedef enum {
-    S3_RANGE_FULL = 0,        /* send the whole object, 200 */
-    S3_RANGE_PARTIAL,         /* send [start, end], 206 */
-    S3_RANGE_UNSATISFIABLE,   /* 416 InvalidRange */
+    S3_RANGE_FULL = 0,      /* send the whole object, 200 */
+    S3_RANGE_PARTIAL,       /* send [start, end], 206 */
+    S3_RANGE_UNSATISFIABLE, /* 416 InvalidRange */
 } s3_range_kind_t;
 
 typedef struct {

@@ -141,8 +141,8 @@ static s3_method_t parse_method(const char *m, size_t n)
     static const struct {
         const char *name;
         s3_method_t method;
-    } methods[] = {{"GET", S3_METHOD_GET},   {"HEAD", S3_METHOD_HEAD},
-                   {"PUT", S3_METHOD_PUT},   {"POST", S3_METHOD_POST},
+    } methods[] = {{"GET", S3_METHOD_GET},       {"HEAD", S3_METHOD_HEAD},
+                   {"PUT", S3_METHOD_PUT},       {"POST", S3_METHOD_POST},
                    {"DELETE", S3_METHOD_DELETE}, {"OPTIONS", S3_METHOD_OPTIONS}};
     if (m == NULL)
         return S3_METHOD_OTHER;
@@ -220,8 +220,8 @@ static s3_err_t decode_into(arena_t *a, const char *raw, size_t len, int plus_is
     return S3_OK;
 }
 
-static s3_err_t parse_query(arena_t *a, const char *q, size_t len, s3_param_t *params,
-                            size_t max, size_t *n_params)
+static s3_err_t parse_query(arena_t *a, const char *q, size_t len, s3_param_t *params, size_t max,
+                            size_t *n_params)
 {
     size_t i = 0;
     while (i < len) {
@@ -338,7 +338,7 @@ static s3_op_t choose_op(s3_method_t m, int has_bucket, int has_key, unsigned su
             {
                 const s3_param_t *lt = s3_route_param(r, "list-type");
                 return (lt != NULL && slice_eq(lt->value, "2")) ? S3_OP_LIST_OBJECTS_V2
-                                                                 : S3_OP_LIST_OBJECTS;
+                                                                : S3_OP_LIST_OBJECTS;
             }
         case S3_METHOD_PUT:
             if (sub & SUB_CORS)
@@ -366,8 +366,7 @@ static s3_op_t choose_op(s3_method_t m, int has_bucket, int has_key, unsigned su
             if (sub == 0)
                 return S3_OP_POST_OBJECT;
             break;
-        default:
-            break;
+        default: break;
         }
         *err = S3_ERR_METHOD_NOT_ALLOWED;
         return S3_OP_NONE;
@@ -418,8 +417,7 @@ static s3_op_t choose_op(s3_method_t m, int has_bucket, int has_key, unsigned su
         if (sub == 0)
             return S3_OP_DELETE_OBJECT;
         break;
-    default:
-        break;
+    default: break;
     }
     *err = S3_ERR_METHOD_NOT_ALLOWED;
     return S3_OP_NONE;
@@ -438,9 +436,7 @@ s3_err_t s3_route(const s3_route_in_t *in, s3_route_t *out, char *work, size_t w
         return S3_ERR_INVALID_URI;
     if (t[0] != '/') {
         /* absolute-form: scheme "://" authority path; the authority replaces Host */
-        size_t skip = ieq_prefix(t, tlen, "http://")    ? 7
-                      : ieq_prefix(t, tlen, "https://") ? 8
-                                                        : 0;
+        size_t skip = ieq_prefix(t, tlen, "http://") ? 7 : ieq_prefix(t, tlen, "https://") ? 8 : 0;
         if (skip == 0)
             return S3_ERR_INVALID_URI;
         size_t i = skip;
@@ -496,8 +492,9 @@ s3_err_t s3_route(const s3_route_in_t *in, s3_route_t *out, char *work, size_t w
         return S3_ERR_INVALID_URI;
     if (out->key.len > S3_KEY_MAX)
         return S3_ERR_KEY_TOO_LONG;
-    if (out->has_query && (err = parse_query(&a, out->raw_query.base, out->raw_query.len, out->params,
-                                           S3_ROUTE_MAX_PARAMS, &out->n_params)) != S3_OK)
+    if (out->has_query &&
+        (err = parse_query(&a, out->raw_query.base, out->raw_query.len, out->params,
+                           S3_ROUTE_MAX_PARAMS, &out->n_params)) != S3_OK)
         return err;
 
     int has_bucket = out->bucket.len > 0, has_key = out->key.len > 0;

@@ -289,8 +289,7 @@ s3_err_t s3_sigv4_parse_presigned(const s3_param_t *p, size_t n, s3_sigv4_auth_t
         e = e * 10 + (exp.base[i] - '0');
     }
     if (exp.len == 0 || e < 0)
-        return s3_why_set(why, S3_ERR_AUTH_QUERY_PARAMS,
-                          "X-Amz-Expires should be a number");
+        return s3_why_set(why, S3_ERR_AUTH_QUERY_PARAMS, "X-Amz-Expires should be a number");
     if (e < 1)
         return s3_why_set(why, S3_ERR_AUTH_QUERY_PARAMS, "X-Amz-Expires must be non-negative");
     if (e > S3_SIGV4_MAX_EXPIRES)
@@ -337,8 +336,8 @@ s3_err_t s3_sigv4_parse(const s3_sigv4_req_t *req, s3_sigv4_auth_t *out, s3_why_
             goto no_date;
     } else {
         const s3_header_t *d = find_header(req, "date");
-        if (d == NULL || tn_time_parse_http(d->value.base, d->value.len, &out->request_time) !=
-                             TN_OK)
+        if (d == NULL ||
+            tn_time_parse_http(d->value.base, d->value.len, &out->request_time) != TN_OK)
             goto no_date;
     }
     if (tn_time_format_amz(out->request_time, out->amz_date) != TN_OK)
@@ -363,8 +362,8 @@ static int signed_has(const s3_sigv4_auth_t *auth, const char *name, size_t n)
     return 0;
 }
 
-s3_err_t s3_sigv4_check(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth,
-                        const char *region, const char *service, int64_t now, s3_why_t *why)
+s3_err_t s3_sigv4_check(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth, const char *region,
+                        const char *service, int64_t now, s3_why_t *why)
 {
     int pre = auth->kind == S3_AUTH_PRESIGNED;
     s3_err_t bad = pre ? S3_ERR_AUTH_QUERY_PARAMS : S3_ERR_AUTH_HEADER_MALFORMED;
@@ -695,8 +694,8 @@ static int canonical_hash(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth
     int err = TN_ERR_TOO_BIG;
     unsigned int n = 32;
     sink_t s = {NULL, 0, 0, md, 0};
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) && write_canonical(req, auth, mode, &s) == TN_OK &&
-        EVP_DigestFinal_ex(md, out, &n))
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+        write_canonical(req, auth, mode, &s) == TN_OK && EVP_DigestFinal_ex(md, out, &n))
         err = TN_OK;
     EVP_MD_CTX_free(md);
     return err;
@@ -738,8 +737,8 @@ size_t s3_sigv4_string_to_sign(const s3_sigv4_req_t *req, const s3_sigv4_auth_t 
     uint8_t h[32];
     if (canonical_hash(req, auth, mode, h) != TN_OK)
         return 0;
-    return build_sts(S3_SIGV4_ALGORITHM, auth->amz_date,
-                     (tn_slice_t){auth->scope, auth->scope_len}, NULL, NULL, h, out, cap);
+    return build_sts(S3_SIGV4_ALGORITHM, auth->amz_date, (tn_slice_t){auth->scope, auth->scope_len},
+                     NULL, NULL, h, out, cap);
 }
 
 int s3_sigv4_signature(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth,
@@ -786,10 +785,10 @@ void s3_sigv4_chunk_signature(const uint8_t key[32], const char *amz_date, tn_sl
                               const uint8_t prev[32], const uint8_t chunk_sha256[32],
                               uint8_t sig[32])
 {
-    static const uint8_t empty[32] = {
-        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
-        0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
-        0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+    static const uint8_t empty[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+                                      0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+                                      0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+                                      0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
     char sts[512];
     size_t n = build_sts("AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, empty, chunk_sha256,
                          sts, sizeof sts);

@@ -47,16 +47,16 @@
 #include "s3_error.h"
 #include "s3_router.h"
 
-#define S3_SIGV4_ALGORITHM           "AWS4-HMAC-SHA256"
-#define S3_SIGV4_MAX_SKEW            900    /* seconds: x-amz-date vs now */
-#define S3_SIGV4_MAX_EXPIRES         604800 /* seconds: X-Amz-Expires */
-#define S3_SIGV4_MAX_AKID            128
-#define S3_SIGV4_MAX_REGION          63
-#define S3_SIGV4_MAX_SERVICE         31
-#define S3_SIGV4_MAX_SIGNED_HEADERS  2047 /* bytes of the SignedHeaders value */
-#define S3_SIGV4_MAX_SIGNED_NAMES    64
-#define S3_SIGV4_MAX_QUERY           128
-#define S3_SIGV4_EMPTY_SHA256        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3_SIGV4_ALGORITHM          "AWS4-HMAC-SHA256"
+#define S3_SIGV4_MAX_SKEW           900    /* seconds: x-amz-date vs now */
+#define S3_SIGV4_MAX_EXPIRES        604800 /* seconds: X-Amz-Expires */
+#define S3_SIGV4_MAX_AKID           128
+#define S3_SIGV4_MAX_REGION         63
+#define S3_SIGV4_MAX_SERVICE        31
+#define S3_SIGV4_MAX_SIGNED_HEADERS 2047 /* bytes of the SignedHeaders value */
+#define S3_SIGV4_MAX_SIGNED_NAMES   64
+#define S3_SIGV4_MAX_QUERY          128
+#define S3_SIGV4_EMPTY_SHA256       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 typedef struct {
     tn_slice_t name; /* any case */
@@ -65,7 +65,7 @@ typedef struct {
 
 typedef struct {
     tn_slice_t method;
-    tn_slice_t path;         /* raw path as sent, without the query */
+    tn_slice_t path;          /* raw path as sent, without the query */
     const s3_param_t *params; /* query parameters, raw and decoded (s3_query_parse/s3_route) */
     size_t n_params;
     const s3_header_t *headers;
@@ -96,10 +96,10 @@ typedef struct {
 } s3_sigv4_auth_t;
 
 typedef enum {
-    S3_PAYLOAD_SHA256 = 0,               /* hex SHA-256 of the body, checked after reading */
-    S3_PAYLOAD_UNSIGNED,                 /* UNSIGNED-PAYLOAD */
-    S3_PAYLOAD_STREAMING_SIGNED,         /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-    S3_PAYLOAD_STREAMING_SIGNED_TRAILER, /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+    S3_PAYLOAD_SHA256 = 0,                 /* hex SHA-256 of the body, checked after reading */
+    S3_PAYLOAD_UNSIGNED,                   /* UNSIGNED-PAYLOAD */
+    S3_PAYLOAD_STREAMING_SIGNED,           /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    S3_PAYLOAD_STREAMING_SIGNED_TRAILER,   /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
     S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 } s3_payload_kind_t;
 
@@ -113,8 +113,7 @@ typedef enum {
  * SigV4a) -> InvalidRequest (unsupported); anything malformed ->
  * AuthorizationHeaderMalformed with AWS's wording. Sets kind, credential fields, scope,
  * signed headers and signature (not the date). */
-s3_err_t s3_sigv4_parse_header(const char *value, size_t len, s3_sigv4_auth_t *out,
-                               s3_why_t *why);
+s3_err_t s3_sigv4_parse_header(const char *value, size_t len, s3_sigv4_auth_t *out, s3_why_t *why);
 
 /* Parses presigned query parameters (decoded names, case-sensitive): X-Amz-Algorithm,
  * X-Amz-Credential, X-Amz-Date, X-Amz-Expires (1..604800), X-Amz-SignedHeaders,
@@ -137,8 +136,8 @@ s3_err_t s3_sigv4_parse(const s3_sigv4_req_t *req, s3_sigv4_auth_t *out, s3_why_
  * expires (else AccessDenied "Request has expired"). Also: SignedHeaders must contain host,
  * every x-amz-* request header must be signed (AccessDenied "There were headers present in
  * the request which were not signed"), and x-amz-security-token -> NotImplemented. */
-s3_err_t s3_sigv4_check(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth,
-                        const char *region, const char *service, int64_t now, s3_why_t *why);
+s3_err_t s3_sigv4_check(const s3_sigv4_req_t *req, const s3_sigv4_auth_t *auth, const char *region,
+                        const char *service, int64_t now, s3_why_t *why);
 
 /* Picks the payload-hash line for the canonical request: header auth needs
  * x-amz-content-sha256 (InvalidRequest if missing) with a 64-hex-digit lowercase SHA-256,

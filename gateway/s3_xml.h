@@ -29,9 +29,9 @@ typedef struct {
     char *base;
     size_t len;
     size_t cap;
-    size_t max;   /* growth limit (owned mode); == cap in fixed mode */
-    int owned;    /* base is heap memory owned by this buffer */
-    int failed;   /* sticky overflow / out-of-memory flag */
+    size_t max; /* growth limit (owned mode); == cap in fixed mode */
+    int owned;  /* base is heap memory owned by this buffer */
+    int failed; /* sticky overflow / out-of-memory flag */
 } s3_buf_t;
 
 #define S3_XML_NS "http://s3.amazonaws.com/doc/2006-03-01/"

@@ -41,9 +41,9 @@ static void test_resolve(void)
     check("bytes=99999999999999999999999-", 100, S3_RANGE_UNSATISFIABLE, 0, 0, "bytes */100");
     check("bytes=0-99999999999999999999999", 100, S3_RANGE_PARTIAL, 0, 99, "bytes 0-99/100");
     /* ignored: whole object */
-    const char *ignored[] = {"bytes=5-3", "bytes=abc", "items=0-1", "bytes=--1", "bytes=1-2 x",
-                             "bytes=0-1,5-6", "bytes=", "bytes=-", "bytes= 0-1", "bytes=+1-2",
-                             "bytes=0x1-2", "byte=0-1", "", "bytes=-1-2", "bytes=1--2"};
+    const char *ignored[] = {"bytes=5-3",     "bytes=abc", "items=0-1", "bytes=--1",  "bytes=1-2 x",
+                             "bytes=0-1,5-6", "bytes=",    "bytes=-",   "bytes= 0-1", "bytes=+1-2",
+                             "bytes=0x1-2",   "byte=0-1",  "",          "bytes=-1-2", "bytes=1--2"};
     for (size_t i = 0; i < TN_ARRAY_SIZE(ignored); i++)
         check(ignored[i], 100, S3_RANGE_FULL, 0, 0, NULL);
     /* zero-length objects */

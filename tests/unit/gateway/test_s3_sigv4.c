@@ -44,8 +44,8 @@ static void treq_init(treq_t *t, const char *method, const char *target)
     t->req.method = (tn_slice_t){m, strlen(m)};
     t->req.path = (tn_slice_t){tg, pl};
     if (q != NULL) {
-        s3_err_t e = s3_query_parse(q + 1, tl - pl - 1, t->p, S3_ROUTE_MAX_PARAMS, &t->np,
-                                    t->work, sizeof t->work);
+        s3_err_t e = s3_query_parse(q + 1, tl - pl - 1, t->p, S3_ROUTE_MAX_PARAMS, &t->np, t->work,
+                                    sizeof t->work);
         is_int(e, S3_OK, "query parses");
     }
     t->req.params = t->p;
@@ -124,17 +124,28 @@ static int parse_sreq(treq_t *t, const char *text, size_t len)
 }
 
 static const char *const generic_cases[] = {
-    "get-header-key-duplicate",   "get-header-value-order",
-    "get-header-value-trim",      "get-unreserved",
-    "get-vanilla",                "get-vanilla-empty-query-key",
-    "get-vanilla-query",          "get-vanilla-query-order-key",
-    "get-vanilla-query-order-key-case", "get-vanilla-query-order-value",
-    "get-vanilla-query-unreserved", "get-vanilla-utf8-query",
-    "post-header-key-case",       "post-header-key-sort",
-    "post-header-value-case",     "post-sts-header-after",
-    "post-sts-header-before",     "post-vanilla",
-    "post-vanilla-empty-query-value", "post-vanilla-query",
-    "post-x-www-form-urlencoded", "post-x-www-form-urlencoded-parameters",
+    "get-header-key-duplicate",
+    "get-header-value-order",
+    "get-header-value-trim",
+    "get-unreserved",
+    "get-vanilla",
+    "get-vanilla-empty-query-key",
+    "get-vanilla-query",
+    "get-vanilla-query-order-key",
+    "get-vanilla-query-order-key-case",
+    "get-vanilla-query-order-value",
+    "get-vanilla-query-unreserved",
+    "get-vanilla-utf8-query",
+    "post-header-key-case",
+    "post-header-key-sort",
+    "post-header-value-case",
+    "post-sts-header-after",
+    "post-sts-header-before",
+    "post-vanilla",
+    "post-vanilla-empty-query-value",
+    "post-vanilla-query",
+    "post-x-www-form-urlencoded",
+    "post-x-www-form-urlencoded-parameters",
 };
 
 static treq_t T; /* large: keep off the stack */
@@ -142,8 +153,8 @@ static treq_t T; /* large: keep off the stack */
 static void test_generic_vectors(void)
 {
     uint8_t key[32];
-    is_int(s3_sigv4_signing_key(GEN_SECRET, strlen(GEN_SECRET), "20150830", "us-east-1",
-                                "service", key),
+    is_int(s3_sigv4_signing_key(GEN_SECRET, strlen(GEN_SECRET), "20150830", "us-east-1", "service",
+                                key),
            TN_OK, "signing key");
     for (size_t i = 0; i < TN_ARRAY_SIZE(generic_cases); i++) {
         const char *name = generic_cases[i];
@@ -177,9 +188,9 @@ static void test_generic_vectors(void)
         }
         char out[8192];
         size_t n;
-        is_int(s3_sigv4_canonical_request(&T.req, &auth, S3_SIGV4_URI_CANONICAL, out, sizeof out,
-                                          &n),
-               TN_OK, name);
+        is_int(
+            s3_sigv4_canonical_request(&T.req, &auth, S3_SIGV4_URI_CANONICAL, out, sizeof out, &n),
+            TN_OK, name);
         is_str(out, creq, name);
         char s[256];
         s3_sigv4_string_to_sign(&T.req, &auth, S3_SIGV4_URI_CANONICAL, s, sizeof s);
@@ -254,9 +265,10 @@ static void test_s3_doc_examples(void)
     s3_sigv4_auth_t auth;
     s3_why_t why;
     /* GET Object with Range */
-    doc_get_range(&T, AUTH_PREFIX "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
-                                  "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c"
-                                  "6036bdb41");
+    doc_get_range(&T,
+                  AUTH_PREFIX "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
+                              "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c"
+                              "6036bdb41");
     is_int(parse_verify(&T, DOC_NOW, &auth, &why), S3_OK, "GET object with Range");
     char sts[256];
     s3_sigv4_string_to_sign(&T.req, &auth, S3_SIGV4_URI_CANONICAL, sts, sizeof sts);
@@ -308,8 +320,8 @@ static void test_s3_doc_examples(void)
 }
 
 #define PRESIGNED                                                                                  \
-    "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%"  \
-    "2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"        \
+    "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%" \
+    "2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-"       \
     "SignedHeaders=host&X-Amz-Signature="                                                          \
     "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
 
@@ -479,8 +491,7 @@ static void test_chunked(void)
     const char *trailer = "x-amz-checksum-crc32c:sOO8/Q==\n";
     s3_sha256(trailer, strlen(trailer), h);
     tn_hex_encode(hex, h, 32);
-    is_str(hex, "1e376db7e1a34a8ef1c4bcee131a2d60a1cb62503747488624e10995f448d774",
-           "trailer hash");
+    is_str(hex, "1e376db7e1a34a8ef1c4bcee131a2d60a1cb62503747488624e10995f448d774", "trailer hash");
     s3_sigv4_trailer_signature(key, auth.amz_date, scope, prev, h, sig);
     tn_hex_encode(hex, sig, 32);
     is_str(hex, "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435",
@@ -549,8 +560,7 @@ static void test_header_parse(void)
          "64 hexadecimal"},
         {"AWS4-HMAC-SHA256 %C/x, SignedHeaders=host, %S", S3_ERR_AUTH_HEADER_MALFORMED,
          "mal-formed"},
-        {"AWS4-HMAC-SHA256 %CX, SignedHeaders=host, %S", S3_ERR_AUTH_HEADER_MALFORMED,
-         "terminal"},
+        {"AWS4-HMAC-SHA256 %CX, SignedHeaders=host, %S", S3_ERR_AUTH_HEADER_MALFORMED, "terminal"},
     };
     for (size_t i = 0; i < TN_ARRAY_SIZE(bad); i++) {
         subst(v, sizeof v, bad[i].fmt, cred, sig);
@@ -617,16 +627,18 @@ static void test_checks(void)
     T.h[1].value = (tn_slice_t){" \tbytes=0-9  ", 13};
     is_int(parse_verify(&T, DOC_NOW, &auth, &why), S3_OK, "trimmed value");
     /* host not signed */
-    doc_get_range(&T, AUTH_PREFIX "SignedHeaders=range;x-amz-content-sha256;x-amz-date,Signature="
-                                  "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+    doc_get_range(&T,
+                  AUTH_PREFIX "SignedHeaders=range;x-amz-content-sha256;x-amz-date,Signature="
+                              "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
     is_int(parse_verify(&T, DOC_NOW, &auth, &why), S3_ERR_AUTH_HEADER_MALFORMED, "host unsigned");
     /* missing x-amz-content-sha256 */
     treq_init(&T, "GET", "/test.txt");
     treq_header(&T, "Host", "examplebucket.s3.amazonaws.com");
     treq_header(&T, "x-amz-date", "20130524T000000Z");
-    treq_header(&T, "Authorization", AUTH_PREFIX "SignedHeaders=host;x-amz-date,Signature="
-                                                 "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48"
-                                                 "dd91039c6036bdb41");
+    treq_header(&T, "Authorization",
+                AUTH_PREFIX "SignedHeaders=host;x-amz-date,Signature="
+                            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48"
+                            "dd91039c6036bdb41");
     is_int(parse_verify(&T, DOC_NOW, &auth, &why), S3_ERR_INVALID_REQUEST, "content-sha256");
     has_str(why.message, "x-amz-content-sha256", "names the header");
     /* no date at all */
@@ -658,8 +670,7 @@ static void test_payload(void)
         {EMPTY, S3_OK, S3_PAYLOAD_SHA256},
         {"UNSIGNED-PAYLOAD", S3_OK, S3_PAYLOAD_UNSIGNED},
         {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", S3_OK, S3_PAYLOAD_STREAMING_SIGNED},
-        {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", S3_OK,
-         S3_PAYLOAD_STREAMING_SIGNED_TRAILER},
+        {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", S3_OK, S3_PAYLOAD_STREAMING_SIGNED_TRAILER},
         {"STREAMING-UNSIGNED-PAYLOAD-TRAILER", S3_OK, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
         {"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD", S3_ERR_NOT_IMPLEMENTED, 0},
         {"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
@@ -700,10 +711,10 @@ static void test_uri_modes(void)
                                 "0000000000000000000000000000000000000000000000000000000000000000");
         is_int(s3_sigv4_parse(&T.req, &auth, &why), S3_OK, "dummy signature parses");
         T.req.payload_hash = (tn_slice_t){EMPTY, 64};
-        s3_sigv4_canonical_request(&T.req, &auth, (s3_sigv4_uri_mode_t)mode, creq, sizeof creq,
-                                   &n);
+        s3_sigv4_canonical_request(&T.req, &auth, (s3_sigv4_uri_mode_t)mode, creq, sizeof creq, &n);
         if (mode == S3_SIGV4_URI_CANONICAL)
-            has_str(creq, "GET\n/b/a%3Db%21c~%2Bd/e%20f//../x\n", "canonical path (%2f is a slash)");
+            has_str(creq, "GET\n/b/a%3Db%21c~%2Bd/e%20f//../x\n",
+                    "canonical path (%2f is a slash)");
         else
             has_str(creq, "GET\n/b/a=b!c%7e+d%2fe f//../x\n", "path as sent");
         s3_sigv4_signature(&T.req, &auth, (s3_sigv4_uri_mode_t)mode, key, sig);
