@@ -101,9 +101,10 @@ static int parse_credential(const char *s, size_t len, s3_sigv4_auth_t *out)
     }
     if (k != 5)
         return -1;
-    for (size_t i = 0; i < plen[0]; i++)
-        if ((unsigned char)part[0][i] <= ' ' || (unsigned char)part[0][i] >= 0x7f)
-            return -1;
+    for (size_t k2 = 0; k2 < 4; k2++) /* printable ASCII only: no spaces, controls, NULs */
+        for (size_t i = 0; i < plen[k2]; i++)
+            if ((unsigned char)part[k2][i] <= ' ' || (unsigned char)part[k2][i] >= 0x7f)
+                return -1;
     int64_t t;
     if (copy_field(out->access_key, sizeof out->access_key, part[0], plen[0]) < 0 ||
         tn_time_parse_date8(part[1], plen[1], &t) != TN_OK ||

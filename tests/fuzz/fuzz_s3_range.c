@@ -28,18 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char cr[S3_RANGE_CR_MAX];
     size_t n = s3_range_content_range(&r, obj, cr, sizeof cr);
     switch (k) {
-    case S3_RANGE_FULL:
-        CHECK(r.length == obj && n == 0);
-        break;
+    case S3_RANGE_FULL: CHECK(r.length == obj && n == 0); break;
     case S3_RANGE_PARTIAL:
         CHECK(obj > 0 && r.start <= r.end && r.end < obj && r.length == r.end - r.start + 1);
         CHECK(n > 0 && n == strlen(cr) && memcmp(cr, "bytes ", 6) == 0);
         break;
-    case S3_RANGE_UNSATISFIABLE:
-        CHECK(n > 0 && memcmp(cr, "bytes */", 8) == 0);
-        break;
-    default:
-        abort();
+    case S3_RANGE_UNSATISFIABLE: CHECK(n > 0 && memcmp(cr, "bytes */", 8) == 0); break;
+    default: abort();
     }
     s3_range_spec_t spec;
     s3_range_parse(hdr, len, &spec);

@@ -53,8 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (nl > 1) {
         const char *q = memchr(line[1], '?', len[1]);
         path = (tn_slice_t){line[1], q ? (size_t)(q - line[1]) : len[1]};
-        if (q != NULL && s3_query_parse(q + 1, len[1] - path.len - 1, params,
-                                        S3_ROUTE_MAX_PARAMS, &np, work, size + 1) != S3_OK)
+        if (q != NULL && s3_query_parse(q + 1, len[1] - path.len - 1, params, S3_ROUTE_MAX_PARAMS,
+                                        &np, work, size + 1) != S3_OK)
             goto out;
     }
     headers[nh++] = (s3_header_t){{"authorization", 13}, {line[0], len[0]}};
