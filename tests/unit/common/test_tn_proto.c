@@ -1,0 +1,250 @@
+/* Unit tests for common/tn_proto.c: every op body round-trips, and every truncation, trailing
+ * byte or out-of-range value is refused. */
+#include "tn_proto.h"
+#include "test.h"
+
+typedef int (*dec_fn)(const void *buf, size_t len, void *msg);
+
+/* Checks that buf[0..len) decodes, that every shorter prefix and one extra byte do not. */
+static void check_exact(const char *what, const uint8_t *buf, size_t len, dec_fn dec, void *msg)
+{
+    uint8_t tmp[512];
+    ok(len + 1 <= sizeof(tmp), "test buffer large enough");
+    is_int(dec(buf, len, msg), TN_OK, what);
+    int all_short_fail = 1;
+    for (size_t cut = 0; cut < len; cut++)
+        if (dec(buf, cut, msg) != TN_ERR_PROTO)
+            all_short_fail = 0;
+    ok(all_short_fail, "every truncation refused");
+    memcpy(tmp, buf, len);
+    tmp[len] = 0;
+    is_int(dec(tmp, len + 1, msg), TN_ERR_PROTO, "trailing byte refused");
+    is_int(dec(buf, len, msg), TN_OK, "decodes again");
+}
+
+/* One writer for the whole test: enc_start(buf) resets it, enc_done(buf) checks it and
+ * returns the encoded length. ENC(buf, call) wraps one encoding call. */
+static tn_wire_w_t w_;
+
+static void enc_start(uint8_t *buf, size_t cap)
+{
+    tn_wire_w_init(&w_, buf, cap);
+}
+
+static size_t enc_done(const uint8_t *buf)
+{
+    ok(w_.err == TN_OK, "encodes");
+    return (size_t)(w_.p - buf);
+}
+
+#define ENC(buf, call) (enc_start((buf), sizeof(buf)), (call), enc_done(buf))
+
+static void test_ping_map(void)
+{
+    uint8_t b[256];
+    tn_ping_rep_t p = {7, 0x1122334455667788ull, 1700000000000ull, TN_PROTO_STATE_WRITABLE}, q;
+    size_t n = ENC(b, tn_proto_enc_ping_rep(&w_, &p));
+    is_int(n, 24, "ping reply size");
+    check_exact("ping rep", b, n, (dec_fn)tn_proto_dec_ping_rep, &q);
+    ok(q.osd_id == 7 && q.incarnation == p.incarnation && q.wall_ms == p.wall_ms &&
+           q.state == p.state,
+       "ping reply fields");
+
+    static const uint8_t mapbytes[] = "MAPBYTES";
+    tn_map_offer_req_t o = {TN_PROTO_MAP_CAS, 41, {(const char *)mapbytes, 8}}, o2;
+    n = ENC(b, tn_proto_enc_map_offer_req(&w_, &o));
+    check_exact("map offer", b, n, (dec_fn)tn_proto_dec_map_offer_req, &o2);
+    ok(o2.mode == 1 && o2.base_epoch == 41 && o2.map.len == 8 &&
+           memcmp(o2.map.base, mapbytes, 8) == 0,
+       "map offer fields");
+    b[0] = 2;
+    is_int(tn_proto_dec_map_offer_req(b, n, &o2), TN_ERR_PROTO, "unknown mode refused");
+}
+
+static void test_stats(void)
+{
+    uint8_t b[256];
+    enc_start(b, sizeof(b));
+    tn_proto_enc_stats_rep_begin(&w_, 2);
+    tn_proto_enc_stats_rep_entry(&w_, "blob.puts", 5);
+    tn_proto_enc_stats_rep_entry(&w_, "idx.batches", 1ull << 40);
+    size_t n = enc_done(b);
+    tn_proto_iter_t it;
+    uint32_t cnt;
+    is_int(tn_proto_dec_stats_rep(b, n, &it, &cnt), TN_OK, "stats header");
+    is_int(cnt, 2, "count");
+    tn_slice_t name;
+    uint64_t v;
+    is_int(tn_proto_next_stat(&it, &name, &v), 1, "first");
+    ok(name.len == 9 && memcmp(name.base, "blob.puts", 9) == 0 && v == 5, "first entry");
+    is_int(tn_proto_next_stat(&it, &name, &v), 1, "second");
+    ok(v == 1ull << 40, "second value");
+    is_int(tn_proto_next_stat(&it, &name, &v), 0, "end");
+    /* a count larger than the bytes can hold is refused up front */
+    b[0] = 0xff;
+    is_int(tn_proto_dec_stats_rep(b, n, &it, &cnt), TN_ERR_PROTO, "impossible count");
+    /* a count smaller than the entries leaves trailing bytes: refused at the end */
+    b[0] = 1;
+    is_int(tn_proto_dec_stats_rep(b, n, &it, &cnt), TN_OK, "count 1");
+    is_int(tn_proto_next_stat(&it, &name, &v), 1, "one entry");
+    is_int(tn_proto_next_stat(&it, &name, &v), TN_ERR_PROTO, "trailing entry refused");
+}
+
+static void test_blobs(void)
+{
+    uint8_t b[256];
+    tn_blob_put_begin_t pb = {{3, 0x1f, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 2},
+                              5u << 20},
+                        pb2;
+    size_t n = ENC(b, tn_proto_enc_blob_put_begin(&w_, &pb));
+    is_int(n, TN_PROTO_BLOBREF_LEN + 8, "begin size");
+    check_exact("put begin", b, n, (dec_fn)tn_proto_dec_blob_put_begin, &pb2);
+    ok(memcmp(&pb, &pb2, sizeof(pb)) == 0, "put begin fields");
+
+    enc_start(b, sizeof(b));
+    tn_proto_enc_blob_put_data_prefix(&w_, 4096, 3);
+    tn_wire_put_raw(&w_, "xyz", 3);
+    n = enc_done(b);
+    is_int(n, TN_PROTO_PUT_DATA_PREFIX + 3, "data size");
+    tn_blob_put_data_t d;
+    check_exact("put data", b, n, (dec_fn)tn_proto_dec_blob_put_data, &d);
+    ok(d.offset == 4096 && d.data.len == 3 && memcmp(d.data.base, "xyz", 3) == 0, "data fields");
+
+    enc_start(b, sizeof(b));
+    tn_proto_enc_blob_get_rep_prefix(&w_, 10, 8, 2);
+    tn_wire_put_raw(&w_, "ab", 2);
+    n = enc_done(b);
+    tn_blob_get_rep_t g;
+    check_exact("get rep", b, n, (dec_fn)tn_proto_dec_blob_get_rep, &g);
+    ok(g.blob_len == 10 && g.offset == 8 && g.data.len == 2, "get rep fields");
+    enc_start(b, sizeof(b));
+    tn_proto_enc_blob_get_rep_prefix(&w_, 10, 9, 2);
+    tn_wire_put_raw(&w_, "ab", 2);
+    n = enc_done(b);
+    is_int(tn_proto_dec_blob_get_rep(b, n, &g), TN_ERR_PROTO, "data past blob_len refused");
+
+    tn_blob_stat_rep_t s = {1, 77}, s2;
+    n = ENC(b, tn_proto_enc_blob_stat_rep(&w_, &s));
+    check_exact("stat rep", b, n, (dec_fn)tn_proto_dec_blob_stat_rep, &s2);
+    b[0] = 2;
+    is_int(tn_proto_dec_blob_stat_rep(b, n, &s2), TN_ERR_PROTO, "exists > 1 refused");
+}
+
+static void test_rows(void)
+{
+    uint8_t b[512];
+    tn_row_put_req_t pr = {TN_PROTO_ROW_MERGE, {"ROWBYTES", 8}}, pr2;
+    size_t n = ENC(b, tn_proto_enc_row_put_req(&w_, &pr));
+    check_exact("row put", b, n, (dec_fn)tn_proto_dec_row_put_req, &pr2);
+    ok(pr2.mode == 1 && pr2.row.len == 8, "row put fields");
+
+    tn_proto_ver_t ver = {0x123456789ull, 9, {0xaa}};
+    tn_row_put_rep_t rep;
+    n = ENC(b, tn_proto_enc_row_put_stale(&w_, &ver));
+    is_int(tn_proto_dec_row_put_rep(b, n, 1, &rep), TN_OK, "stale reply");
+    ok(rep.has_stored && rep.stored.hlc == ver.hlc && rep.stored.origin == 9 &&
+           rep.stored.vid[0] == 0xaa,
+       "stale reply carries the stored version");
+    n = ENC(b, tn_proto_enc_row_put_rep(&w_, TN_PROTO_RESULT_UNCHANGED));
+    is_int(tn_proto_dec_row_put_rep(b, n, 0, &rep), TN_OK, "ok reply");
+    is_int(rep.result, TN_PROTO_RESULT_UNCHANGED, "result");
+    b[0] = 9;
+    is_int(tn_proto_dec_row_put_rep(b, n, 0, &rep), TN_ERR_PROTO, "unknown result refused");
+
+    tn_row_list_req_t lr = {1, 2, 3, {"pre", 3}, {"pre/x", 5}, 1000, TN_PROTO_LIST_WITH_INLINE},
+                      lr2;
+    n = ENC(b, tn_proto_enc_row_list_req(&w_, &lr));
+    check_exact("list req", b, n, (dec_fn)tn_proto_dec_row_list_req, &lr2);
+    ok(lr2.limit == 1000 && lr2.prefix.len == 3 && lr2.start_after.len == 5 && lr2.flags == 1,
+       "list req fields");
+    lr.limit = 0;
+    n = ENC(b, tn_proto_enc_row_list_req(&w_, &lr));
+    is_int(tn_proto_dec_row_list_req(b, n, &lr2), TN_ERR_PROTO, "limit 0 refused");
+    lr.limit = TN_PROTO_MAX_LIST + 1;
+    n = ENC(b, tn_proto_enc_row_list_req(&w_, &lr));
+    is_int(tn_proto_dec_row_list_req(b, n, &lr2), TN_ERR_PROTO, "limit too large refused");
+
+    tn_row_entry_t e1 = {{"a", 1}, ver, 1, {"v", 1}, 0}, e2 = {{"b/c", 3}, ver, 0, {"", 0}, 99}, e;
+    enc_start(b, sizeof(b));
+    tn_proto_enc_row_list_rep_begin(&w_, 1, 2);
+    tn_proto_enc_row_entry(&w_, &e1);
+    tn_proto_enc_row_entry(&w_, &e2);
+    n = enc_done(b);
+    is_int(n, 5 + tn_proto_row_entry_size(&e1) + tn_proto_row_entry_size(&e2), "entry sizes");
+    tn_proto_iter_t it;
+    uint8_t more;
+    uint32_t cnt;
+    is_int(tn_proto_dec_row_list_rep(b, n, &it, &more, &cnt), TN_OK, "list rep");
+    ok(more == 1 && cnt == 2, "list rep header");
+    is_int(tn_proto_next_row_entry(&it, &e), 1, "entry 1");
+    ok(e.key.len == 1 && e.flags == 1 && e.value.len == 1 && e.ver.hlc == ver.hlc, "entry 1");
+    is_int(tn_proto_next_row_entry(&it, &e), 1, "entry 2");
+    ok(e.key.len == 3 && e.inline_len == 99, "entry 2");
+    is_int(tn_proto_next_row_entry(&it, &e), 0, "end");
+    is_int(tn_proto_dec_row_list_rep(b, n - 1, &it, &more, &cnt), TN_OK, "short header ok");
+    tn_proto_next_row_entry(&it, &e);
+    is_int(tn_proto_next_row_entry(&it, &e), TN_ERR_PROTO, "truncated entry refused");
+
+    tn_row_delete_req_t dr = {1, 2, 3, {"k", 1}, ver}, dr2;
+    n = ENC(b, tn_proto_enc_row_delete_req(&w_, &dr));
+    check_exact("row delete", b, n, (dec_fn)tn_proto_dec_row_delete_req, &dr2);
+    ok(dr2.ver.origin == 9 && dr2.key.len == 1, "row delete fields");
+    tn_row_get_req_t gr = {1, 2, 3, {"", 0}}, gr2;
+    n = ENC(b, tn_proto_enc_row_get_req(&w_, &gr));
+    is_int(tn_proto_dec_row_get_req(b, n, &gr2), TN_ERR_PROTO, "empty key refused");
+}
+
+static void test_pg(void)
+{
+    uint8_t b[512];
+    tn_pg_digest_rep_t d, d2;
+    for (size_t i = 0; i < sizeof(d); i++)
+        ((uint8_t *)&d)[i] = (uint8_t)(i * 7);
+    size_t n = ENC(b, tn_proto_enc_pg_digest_rep(&w_, &d));
+    is_int(n, 17 * 24 + 16, "digest size");
+    check_exact("digest", b, n, (dec_fn)tn_proto_dec_pg_digest_rep, &d2);
+    ok(memcmp(&d, &d2, sizeof(d)) == 0, "digest fields");
+
+    tn_pg_enum_req_t er = {1, 2, TN_PROTO_ENUM_BLOBS, {"cur", 3}, 500}, er2;
+    n = ENC(b, tn_proto_enc_pg_enum_req(&w_, &er));
+    check_exact("enum req", b, n, (dec_fn)tn_proto_dec_pg_enum_req, &er2);
+    b[8] = 2;
+    is_int(tn_proto_dec_pg_enum_req(b, n, &er2), TN_ERR_PROTO, "unknown what refused");
+
+    tn_blob_item_t bi = {{7}, 3, 1234}, bi2;
+    enc_start(b, sizeof(b));
+    tn_proto_enc_pg_enum_rep_begin(&w_, 0, (tn_slice_t){"next", 4}, 1);
+    tn_proto_enc_blob_item(&w_, &bi);
+    n = enc_done(b);
+    tn_proto_iter_t it;
+    uint8_t more;
+    uint32_t cnt;
+    tn_slice_t cursor;
+    is_int(tn_proto_dec_pg_enum_rep(b, n, &it, &more, &cursor, &cnt), TN_OK, "enum rep");
+    ok(cursor.len == 4 && cnt == 1 && more == 0, "enum rep header");
+    is_int(tn_proto_next_blob_item(&it, &bi2), 1, "item");
+    ok(bi2.part == 3 && bi2.length == 1234 && bi2.version[0] == 7, "item fields");
+    is_int(tn_proto_next_blob_item(&it, &bi2), 0, "end");
+
+    enc_start(b, sizeof(b));
+    tn_proto_enc_pg_push_begin(&w_, 2);
+    tn_proto_enc_row(&w_, (tn_slice_t){"r1", 2});
+    tn_proto_enc_row(&w_, (tn_slice_t){"row2", 4});
+    n = enc_done(b);
+    is_int(tn_proto_dec_pg_push(b, n, &it, &cnt), TN_OK, "push");
+    tn_slice_t row;
+    is_int(tn_proto_next_row(&it, &row), 1, "row 1");
+    is_int(tn_proto_next_row(&it, &row), 1, "row 2");
+    ok(row.len == 4, "row 2 length");
+    is_int(tn_proto_next_row(&it, &row), 0, "end");
+}
+
+int main(void)
+{
+    subtest("ping and map", test_ping_map);
+    subtest("stats", test_stats);
+    subtest("blobs", test_blobs);
+    subtest("rows", test_rows);
+    subtest("pg", test_pg);
+    return tt_done();
+}
