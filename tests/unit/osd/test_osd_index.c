@@ -833,6 +833,7 @@ static void test_corruption(void)
 static sqlite3_vfs faulty_vfs;
 static sqlite3_vfs *base_vfs;
 static atomic_int fail_sync;
+static atomic_int fail_write; /* an SQLite error code returned by xWrite, or 0 */
 static atomic_int sync_calls;
 
 typedef struct {
@@ -853,6 +854,9 @@ static int ff_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
 }
 static int ff_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
 {
+    int inject = atomic_load(&fail_write);
+    if (inject != 0)
+        return inject;
     return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
 }
 static int ff_truncate(sqlite3_file *f, sqlite3_int64 s)
@@ -967,19 +971,27 @@ static void test_fsync_failure(void)
     atomic_store(&sync_calls, 0);
     is_int(put(idx, OSD_IDX_PUT, 1, 1, "before", 1, 1, 1, 0, &w), 0, "write before the fault");
     ok(atomic_load(&sync_calls) >= 1, "COMMIT fsyncs (synchronous=FULL)");
+    /* A full disk fails the batch with -ENOSPC but is not sticky. */
+    atomic_store(&fail_write, SQLITE_FULL);
+    is_int(put(idx, OSD_IDX_PUT, 1, 1, "full", 1, 1, 1, 0, &w), -ENOSPC, "disk full: -ENOSPC");
+    atomic_store(&fail_write, 0);
+    osd_row_t *r = NULL;
+    is_int(osd_idx_get(rd, 1, 1, 1, "full", 4, &r), TN_ERR_NOT_FOUND, "nothing of it visible");
+    is_int(put(idx, OSD_IDX_PUT, 1, 1, "room", 1, 1, 1, 0, &w), 0, "writes resume after ENOSPC");
     atomic_store(&fail_sync, 1);
     is_int(put(idx, OSD_IDX_PUT, 1, 1, "during", 1, 1, 1, 0, &w), -EIO, "failed fsync: -EIO");
     is_int(w.req.result, OSD_IDX_NONE, "no result");
     atomic_store(&fail_sync, 0);
     mkrow(&w, OSD_IDX_PUT, 1, 1, 1, "after", 5, 1, 1, 1, 0);
     is_int(osd_idx_submit(idx, &w.req), -EIO, "later writes refused (sticky)");
-    osd_row_t *r = NULL;
+    is_int(osd_idx_get(rd, 1, 1, 1, "room", 4, &r), 0, "committed row readable");
+    free(r);
     is_int(osd_idx_get(rd, 1, 1, 1, "before", 6, &r), 0, "reads keep working");
     free(r);
     osd_idx_stats_t st;
     osd_idx_stats(idx, &st);
     ok(st.write_failed, "write_failed in stats");
-    is_uint(st.failed_reqs, 1, "failed request counted");
+    is_uint(st.failed_reqs, 2, "failed requests counted");
     osd_idx_reader_close(rd);
     osd_idx_close(idx);
     sqlite3_vfs_unregister(&faulty_vfs);
