@@ -33,9 +33,11 @@
  *   Batch failures: if a statement or the COMMIT fails, the transaction is rolled back and
  *   every request of the batch gets the same status: SQLITE_FULL -> -ENOSPC, SQLITE_IOERR ->
  *   -EIO (logged at error level), SQLITE_CORRUPT -> TN_ERR_CORRUPT (the index becomes
- *   non-voting), other errors -EIO. Any I/O error during a write transaction (a failed fsync
- *   in particular) is never retried: the index refuses every later write with -EIO (sticky)
- *   while reads keep working (rule 6).
+ *   non-voting), SQLITE_NOMEM -> -ENOMEM, other errors -EIO. Any I/O error during a write
+ *   transaction (a failed fsync in particular) is never retried: the index refuses every
+ *   later write with -EIO (sticky) while reads keep working (rule 6). A batch whose COMMIT
+ *   failed in its fsync may still become visible after a restart (its WAL frames were
+ *   written): like any failed write, "failed" means "unknown", never "absent".
  *
  * READS. Synchronous, from any thread, each thread through its own osd_idx_reader_t (own
  * SQLite connection, read-only, NOMUTEX, prepared statements cached). A reader must not be
