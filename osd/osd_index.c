@@ -19,7 +19,7 @@
  *          flags  INTEGER NOT NULL,  -- u32
  *          value  BLOB NOT NULL,     -- 0..64 KiB (zero-length blob when empty)
  *          inl    BLOB NOT NULL,     -- 0..1 MiB inline object data
- *          crc    INTEGER NOT NULL,  -- u32: CRC32C of the canonical row encoding (osd_row.h)
+ *          crc    INTEGER NOT NULL,  -- u32: CRC32C of the canonical row encoding (tn_row.h)
  *          PRIMARY KEY(pool, pg, ns, key)) WITHOUT ROWID;
  *
  *   A later version adds a step to migrate() and documents it here; an index with a higher
@@ -186,7 +186,7 @@ static int get_blob(sqlite3_stmt *st, int col, const uint8_t **p, size_t *len)
 /* Fills r from the current result row (ROW_COLS; columns 0..5 only if !full) without
  * verifying the CRC. 0, TN_ERR_CHECKSUM (a column has an impossible type or size: the row is
  * damaged) or -ENOMEM. */
-static int row_from_stmt(sqlite3_stmt *st, uint32_t pool, uint32_t pg, int full, osd_row_t *r)
+static int row_from_stmt(sqlite3_stmt *st, uint32_t pool, uint32_t pg, int full, tn_row_t *r)
 {
     memset(r, 0, sizeof(*r));
     r->pool = pool;
@@ -202,9 +202,9 @@ static int row_from_stmt(sqlite3_stmt *st, uint32_t pool, uint32_t pg, int full,
     if ((rc = get_blob(st, 1, &r->key, &r->key_len)) != 0 ||
         (rc = get_blob(st, 4, &vid, &vid_len)) != 0)
         return rc == -ENOMEM ? rc : TN_ERR_CHECKSUM;
-    if (vid_len != OSD_ROW_VID_LEN || r->key_len == 0 || r->key_len > OSD_ROW_MAX_KEY)
+    if (vid_len != TN_ROW_VID_LEN || r->key_len == 0 || r->key_len > TN_ROW_MAX_KEY)
         return TN_ERR_CHECKSUM;
-    memcpy(r->ver.vid, vid, OSD_ROW_VID_LEN);
+    memcpy(r->ver.vid, vid, TN_ROW_VID_LEN);
     if (get_u32(st, 3, &r->ver.origin) != 0 || get_u32(st, 5, &r->flags) != 0)
         return TN_ERR_CHECKSUM;
     if (!full)
@@ -218,10 +218,10 @@ static int row_from_stmt(sqlite3_stmt *st, uint32_t pool, uint32_t pg, int full,
         r->value = NULL;
     if (r->inl_len == 0)
         r->inl = NULL;
-    return osd_row_verify(r) == 0 ? 0 : TN_ERR_CHECKSUM;
+    return tn_row_verify(r) == 0 ? 0 : TN_ERR_CHECKSUM;
 }
 
-static void count_checksum(osd_idx_t *idx, const osd_row_t *r)
+static void count_checksum(osd_idx_t *idx, const tn_row_t *r)
 {
     atomic_fetch_add(&idx->checksum_errors, 1);
     tn_log_error("msg=\"index row failed its CRC\" path=%s pool=%u pg=%u ns=%llu key_len=%zu",
@@ -451,13 +451,13 @@ int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req)
 {
     if (req == NULL || req->cb == NULL)
         return -EINVAL;
-    int rc = osd_row_check(&req->row);
+    int rc = tn_row_check(&req->row);
     if (rc != 0)
         return rc;
     switch (req->op) {
     case OSD_IDX_PUT:
     case OSD_IDX_MERGE:
-        if (osd_row_verify(&req->row) != 0)
+        if (tn_row_verify(&req->row) != 0)
             return TN_ERR_CHECKSUM;
         break;
     case OSD_IDX_PURGE: break;
@@ -489,12 +489,12 @@ int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req)
  * returns an SQLite error code that fails the whole batch, or SQLITE_OK. */
 static int apply(osd_idx_t *idx, osd_idx_req_t *req)
 {
-    const osd_row_t *in = &req->row;
+    const tn_row_t *in = &req->row;
     sqlite3_stmt *st = idx->st_get;
     bind_key(st, in->pool, in->pg, in->ns, in->key, in->key_len);
     int rc = sqlite3_step(st), damaged = 0;
     if (rc == SQLITE_ROW) {
-        osd_row_t cur;
+        tn_row_t cur;
         int err = row_from_stmt(st, in->pool, in->pg, 1, &cur);
         if (err == -ENOMEM) {
             sqlite3_reset(st);
@@ -516,7 +516,7 @@ static int apply(osd_idx_t *idx, osd_idx_req_t *req)
     if (rc != SQLITE_OK)
         return rc;
 
-    int cmp = req->stored_exists ? osd_row_ver_cmp(&in->ver, &req->stored) : 1;
+    int cmp = req->stored_exists ? tn_row_ver_cmp(&in->ver, &req->stored) : 1;
     int write = 0;
     switch (req->op) {
     case OSD_IDX_PUT:
@@ -559,7 +559,7 @@ static int apply(osd_idx_t *idx, osd_idx_req_t *req)
     bind_key(st, in->pool, in->pg, in->ns, in->key, in->key_len);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)in->ver.hlc);
     sqlite3_bind_int64(st, 6, in->ver.origin);
-    bind_blob(st, 7, in->ver.vid, OSD_ROW_VID_LEN);
+    bind_blob(st, 7, in->ver.vid, TN_ROW_VID_LEN);
     sqlite3_bind_int64(st, 8, in->flags);
     bind_blob(st, 9, in->value, in->value_len);
     bind_blob(st, 10, in->inl, in->inl_len);
@@ -725,8 +725,7 @@ static int finish_stmt(sqlite3_stmt *st, int err)
 }
 
 /* Reads the current row fully and verifies it; counts CRC failures. */
-static int read_row(osd_idx_reader_t *rd, sqlite3_stmt *st, uint32_t pool, uint32_t pg,
-                    osd_row_t *r)
+static int read_row(osd_idx_reader_t *rd, sqlite3_stmt *st, uint32_t pool, uint32_t pg, tn_row_t *r)
 {
     int err = row_from_stmt(st, pool, pg, 1, r);
     if (err == TN_ERR_CHECKSUM)
@@ -735,10 +734,10 @@ static int read_row(osd_idx_reader_t *rd, sqlite3_stmt *st, uint32_t pool, uint3
 }
 
 int osd_idx_get(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t ns, const void *key,
-                size_t key_len, osd_row_t **out)
+                size_t key_len, tn_row_t **out)
 {
     *out = NULL;
-    if (key == NULL || key_len == 0 || key_len > OSD_ROW_MAX_KEY)
+    if (key == NULL || key_len == 0 || key_len > TN_ROW_MAX_KEY)
         return -EINVAL;
     sqlite3_stmt *st = rd->st_get;
     bind_key(st, pool, pg, ns, key, key_len);
@@ -747,11 +746,11 @@ int osd_idx_get(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t ns, c
         return finish_stmt(st, TN_ERR_NOT_FOUND);
     if (rc != SQLITE_ROW)
         return finish_stmt(st, map_rc(rd->idx, rc, "get"));
-    osd_row_t r;
+    tn_row_t r;
     int err = read_row(rd, st, pool, pg, &r);
     if (err != 0)
         return finish_stmt(st, err);
-    osd_row_t *c = malloc(sizeof(*c) + r.key_len + r.value_len + r.inl_len);
+    tn_row_t *c = malloc(sizeof(*c) + r.key_len + r.value_len + r.inl_len);
     if (c == NULL)
         return finish_stmt(st, -ENOMEM);
     *c = r;
@@ -789,7 +788,7 @@ static int scan_rows(osd_idx_reader_t *rd, sqlite3_stmt *st, uint32_t pool, uint
             *more = 1;
             return finish_stmt(st, 0);
         }
-        osd_row_t r;
+        tn_row_t r;
         int err = read_row(rd, st, pool, pg, &r);
         if (err != 0)
             return finish_stmt(st, err);
@@ -810,13 +809,13 @@ int osd_idx_list(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t ns, 
                  osd_idx_row_cb cb, void *arg, int *more)
 {
     *more = 0;
-    if (limit == 0 || limit > OSD_IDX_MAX_LIST || cb == NULL || prefix_len > OSD_ROW_MAX_KEY ||
-        start_after_len > OSD_ROW_MAX_KEY || (prefix == NULL && prefix_len > 0) ||
+    if (limit == 0 || limit > OSD_IDX_MAX_LIST || cb == NULL || prefix_len > TN_ROW_MAX_KEY ||
+        start_after_len > TN_ROW_MAX_KEY || (prefix == NULL && prefix_len > 0) ||
         (start_after == NULL && start_after_len > 0))
         return -EINVAL;
     /* Upper bound: the prefix without its trailing 0xFF bytes, last byte + 1. None when the
      * prefix is empty or all 0xFF (every key from the lower bound on matches). */
-    uint8_t succ[OSD_ROW_MAX_KEY];
+    uint8_t succ[TN_ROW_MAX_KEY];
     size_t succ_len = prefix_len;
     if (prefix_len > 0)
         memcpy(succ, prefix, prefix_len);
@@ -827,7 +826,7 @@ int osd_idx_list(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t ns, 
         succ[succ_len - 1]++;
     /* Lower bound: the marker (exclusive) if it is at or past the prefix, else the prefix. */
     int after = start_after_len > 0 &&
-                osd_row_key_cmp(start_after, start_after_len, prefix, prefix_len) >= 0;
+                tn_row_key_cmp(start_after, start_after_len, prefix, prefix_len) >= 0;
     sqlite3_stmt *st = rd->st_list[(upper ? 2 : 0) + (after ? 1 : 0)];
     bind_key(st, pool, pg, ns, after ? start_after : prefix, after ? start_after_len : prefix_len);
     if (upper)
@@ -841,7 +840,7 @@ int osd_idx_enumerate(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_
 {
     *more = 0;
     if (limit == 0 || limit > OSD_IDX_MAX_LIST || cb == NULL || cursor == NULL ||
-        (cursor->valid && (cursor->key_len == 0 || cursor->key_len > OSD_ROW_MAX_KEY)))
+        (cursor->valid && (cursor->key_len == 0 || cursor->key_len > TN_ROW_MAX_KEY)))
         return -EINVAL;
     sqlite3_stmt *st = cursor->valid ? rd->st_enum_next : rd->st_enum_first;
     sqlite3_bind_int64(st, 1, pool);
@@ -866,15 +865,15 @@ int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_dig
             return finish_stmt(st, 0);
         if (rc != SQLITE_ROW)
             return finish_stmt(st, map_rc(rd->idx, rc, "digest"));
-        osd_row_t r;
+        tn_row_t r;
         int err = row_from_stmt(st, pool, pg, 0, &r);
         if (err != 0) {
             if (err == TN_ERR_CHECKSUM)
                 count_checksum(rd->idx, &r);
             return finish_stmt(st, err);
         }
-        osd_row_digest_add(&out->all, r.ns, r.key, r.key_len, &r.ver, r.flags);
-        osd_row_digest_add(&out->bucket[osd_row_digest_bucket(r.key, r.key_len)], r.ns, r.key,
-                           r.key_len, &r.ver, r.flags);
+        tn_row_digest_add(&out->all, r.ns, r.key, r.key_len, &r.ver, r.flags);
+        tn_row_digest_add(&out->bucket[tn_row_digest_bucket(r.key, r.key_len)], r.ns, r.key,
+                          r.key_len, &r.ver, r.flags);
     }
 }

@@ -1,5 +1,5 @@
 /*
- * osd_index.h — the OSD's index store: last-writer-wins rows (osd_row.h) in SQLite (WAL,
+ * osd_index.h — the OSD's index store: last-writer-wins rows (tn_row.h) in SQLite (WAL,
  * synchronous=FULL), written by one writer thread with group commit and read through
  * per-thread reader handles. The schema and its version history are at the top of
  * osd_index.c.
@@ -24,7 +24,7 @@
  *     stored version equals row.ver (OSD_IDX_PURGED); otherwise OSD_IDX_NOT_PURGED (status 0,
  *     req->stored set when a row exists; an absent row is OSD_IDX_NOT_PURGED with
  *     req->stored_exists 0). Only key fields and ver of the row are used; the crc is not.
- *   Tombstones are ordinary rows with OSD_ROW_TOMBSTONE set, written by PUT or MERGE.
+ *   Tombstones are ordinary rows with TN_ROW_TOMBSTONE set, written by PUT or MERGE.
  *
  *   A stored row that fails its CRC does not block a PUT or MERGE (LWW repair converges: the
  *   incoming row replaces it and peers' newer rows win later) but is counted and logged; a
@@ -54,7 +54,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "osd_row.h"
+#include "tn_row.h"
 #include "tern.h"
 
 #define OSD_IDX_DEFAULT_GROUP_MAX 512u
@@ -88,14 +88,14 @@ typedef enum {
 struct st_osd_idx_req_t {
     /* in, set by the caller */
     osd_idx_op_t op;
-    osd_row_t row;                  /* PUT/MERGE: a complete row with its crc (osd_row_seal) */
+    tn_row_t row;                   /* PUT/MERGE: a complete row with its crc (tn_row_seal) */
     void (*cb)(osd_idx_req_t *req); /* completion, from the writer thread, after COMMIT */
     void *data;                     /* for the caller */
     /* out, valid in the callback */
     int status;              /* 0, TN_ERR_STALE_TS, TN_ERR_CHECKSUM, -ENOSPC, -EIO, ... */
     osd_idx_result_t result; /* what happened when status is 0 (PUT refusals: OSD_IDX_NONE) */
     int stored_exists;       /* a row was stored before this request */
-    osd_row_ver_t stored;    /* its version, when stored_exists */
+    tn_row_ver_t stored;     /* its version, when stored_exists */
     /* private to the index */
     osd_idx_req_t *next_;
 };
@@ -132,7 +132,7 @@ int osd_idx_is_healthy(const osd_idx_t *idx);
 void osd_idx_stats(const osd_idx_t *idx, osd_idx_stats_t *out);
 
 /* Queues req. 0: the callback will be called exactly once. Otherwise the callback is never
- * called: -EINVAL (bad op, no callback, or osd_row_check failed: TN_ERR_TOO_BIG for lengths),
+ * called: -EINVAL (bad op, no callback, or tn_row_check failed: TN_ERR_TOO_BIG for lengths),
  * TN_ERR_CHECKSUM (PUT/MERGE row's crc does not match its fields), -EIO (writes are refused
  * after an I/O error), -ESHUTDOWN (closing). Thread-safe. */
 int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req);
@@ -146,12 +146,12 @@ void osd_idx_reader_close(osd_idx_reader_t *rd);
  * and its bytes: free(*out). TN_ERR_NOT_FOUND, TN_ERR_CHECKSUM, TN_ERR_CORRUPT, -ENOMEM, -EIO,
  * -EINVAL (empty or too long key). */
 int osd_idx_get(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t ns, const void *key,
-                size_t key_len, osd_row_t **out);
+                size_t key_len, tn_row_t **out);
 
 /* Per-row callback of list and enumerate. row and its bytes point into SQLite's memory and are
  * valid only during the call (copy what you keep). A non-zero return stops the scan and is
  * returned by the scanning function. */
-typedef int (*osd_idx_row_cb)(void *arg, const osd_row_t *row);
+typedef int (*osd_idx_row_cb)(void *arg, const tn_row_t *row);
 
 /* Lists rows of (pool, pg, ns) whose key starts with prefix (empty prefix: all) and is
  * strictly greater than start_after (NULL/0: no marker), in key order, at most limit
@@ -167,7 +167,7 @@ typedef struct {
     int valid;
     uint64_t ns;
     size_t key_len;
-    uint8_t key[OSD_ROW_MAX_KEY];
+    uint8_t key[TN_ROW_MAX_KEY];
 } osd_idx_cursor_t;
 
 /* Every row of PG (pool, pg), all namespaces, ordered by (ns, key) with ns unsigned, after
@@ -177,11 +177,11 @@ int osd_idx_enumerate(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_
                       unsigned limit, osd_idx_row_cb cb, void *arg, int *more);
 
 /* The digest of a PG: over all rows (tombstones included) in (ns, key) order, and per
- * sub-range bucket (osd_row.h). Reads only (ns, key, hlc, origin, vid, flags), so it does not
+ * sub-range bucket (tn_row.h). Reads only (ns, key, hlc, origin, vid, flags), so it does not
  * verify row CRCs (enumerate does). */
 typedef struct {
-    osd_row_digest_t all;
-    osd_row_digest_t bucket[OSD_ROW_DIGEST_BUCKETS];
+    tn_row_digest_t all;
+    tn_row_digest_t bucket[TN_ROW_DIGEST_BUCKETS];
 } osd_idx_digest_t;
 
 int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_digest_t *out);

@@ -81,7 +81,7 @@ static void fill(breq_t *b, unsigned i)
     /* Keys in a scrambled order, as a bucket receives them. */
     uint32_t h = (uint32_t)(i * 2654435761u);
     int n = snprintf(b->key, sizeof(b->key), "obj/%08x/%u", (unsigned)h, i);
-    osd_row_t *r = &b->req.row;
+    tn_row_t *r = &b->req.row;
     memset(r, 0, sizeof(*r));
     r->pool = 1;
     r->pg = 7;
@@ -96,7 +96,7 @@ static void fill(breq_t *b, unsigned i)
     r->value_len = eng.inl_size > 0 ? 64 : sizeof(b->value);
     r->inl = eng.inl_size > 0 ? inline_data : NULL;
     r->inl_len = eng.inl_size;
-    osd_row_seal(r);
+    tn_row_seal(r);
 }
 
 static void on_done(osd_idx_req_t *req)
@@ -182,14 +182,14 @@ static void bench_puts(const char *label, unsigned total, unsigned inflight, uns
 
 /* ---- LIST --------------------------------------------------------------------------------- */
 
-static int count_row(void *arg, const osd_row_t *r)
+static int count_row(void *arg, const tn_row_t *r)
 {
     (void)r;
     (*(size_t *)arg)++;
     return 0;
 }
 
-static int last_key(void *arg, const osd_row_t *r)
+static int last_key(void *arg, const tn_row_t *r)
 {
     osd_idx_cursor_t *c = arg;
     c->key_len = r->key_len;

@@ -54,7 +54,7 @@ static osd_idx_reader_t *open_reader(osd_idx_t *idx)
 /* A write request with its own buffers and a completion flag. */
 typedef struct {
     osd_idx_req_t req;
-    uint8_t key[OSD_ROW_MAX_KEY];
+    uint8_t key[TN_ROW_MAX_KEY];
     uint8_t val[64];
     int done;
 } wreq_t;
@@ -87,7 +87,7 @@ static void mkrow(wreq_t *w, osd_idx_op_t op, uint32_t pool, uint32_t pg, uint64
     memset(w, 0, sizeof(*w));
     memcpy(w->key, key, key_len);
     int n = snprintf((char *)w->val, sizeof(w->val), "v:%llu", (unsigned long long)hlc);
-    osd_row_t *r = &w->req.row;
+    tn_row_t *r = &w->req.row;
     r->pool = pool;
     r->pg = pg;
     r->ns = ns;
@@ -95,11 +95,11 @@ static void mkrow(wreq_t *w, osd_idx_op_t op, uint32_t pool, uint32_t pg, uint64
     r->key_len = key_len;
     r->ver.hlc = hlc;
     r->ver.origin = origin;
-    memset(r->ver.vid, vid, OSD_ROW_VID_LEN);
+    memset(r->ver.vid, vid, TN_ROW_VID_LEN);
     r->flags = flags;
     r->value = w->val;
     r->value_len = (size_t)n;
-    osd_row_seal(r);
+    tn_row_seal(r);
     w->req.op = op;
     w->req.cb = on_done;
     w->req.data = w;
@@ -237,13 +237,13 @@ static void test_put_order(void)
     is_int(w.req.result, OSD_IDX_APPLIED, "higher vid wins");
     is_int(put(idx, OSD_IDX_PUT, 1, 5, "k", 101, 0, 0x00, 0, &w), 0, "newer hlc");
 
-    osd_row_t *r = NULL;
+    tn_row_t *r = NULL;
     is_int(osd_idx_get(rd, 1, 1, 5, "k", 1, &r), 0, "get");
     if (r != NULL) {
         is_uint(r->ver.hlc, 101, "latest hlc");
         is_uint(r->ver.origin, 0, "latest origin");
         is_mem(r->value, "v:101", 5, "latest value");
-        is_int(osd_row_verify(r), 0, "row copy verifies");
+        is_int(tn_row_verify(r), 0, "row copy verifies");
         free(r);
     }
     is_int(osd_idx_get(rd, 1, 1, 6, "k", 1, &r), TN_ERR_NOT_FOUND, "other ns");
@@ -263,11 +263,11 @@ static void test_put_order(void)
     is_int(w.req.result, OSD_IDX_APPLIED, "absent applied");
 
     /* Tombstone */
-    is_int(put(idx, OSD_IDX_PUT, 1, 5, "k", 200, 1, 0x01, OSD_ROW_TOMBSTONE | 0x100, &w), 0,
+    is_int(put(idx, OSD_IDX_PUT, 1, 5, "k", 200, 1, 0x01, TN_ROW_TOMBSTONE | 0x100, &w), 0,
            "delete = tombstone put");
     is_int(osd_idx_get(rd, 1, 1, 5, "k", 1, &r), 0, "tombstone is returned by get");
     if (r != NULL) {
-        is_uint(r->flags, OSD_ROW_TOMBSTONE | 0x100, "flags stored verbatim");
+        is_uint(r->flags, TN_ROW_TOMBSTONE | 0x100, "flags stored verbatim");
         free(r);
     }
 
@@ -296,7 +296,7 @@ static void test_put_order(void)
     mkrow(&w, (osd_idx_op_t)9, 1, 1, 5, "x", 1, 1, 1, 1, 0);
     is_int(osd_idx_submit(idx, &w.req), -EINVAL, "bad op");
     mkrow(&w, OSD_IDX_PUT, 1, 1, 5, "x", 1, 1, 1, 1, 0);
-    w.req.row.key_len = OSD_ROW_MAX_KEY + 1;
+    w.req.row.key_len = TN_ROW_MAX_KEY + 1;
     is_int(osd_idx_submit(idx, &w.req), TN_ERR_TOO_BIG, "key too long");
 
     osd_idx_stats_t st;
@@ -334,7 +334,7 @@ typedef struct {
     uint64_t ns[64];
 } got_t;
 
-static int collect(void *arg, const osd_row_t *r)
+static int collect(void *arg, const tn_row_t *r)
 {
     got_t *g = arg;
     if (g->n < 64 && r->key_len <= 8) {
@@ -350,7 +350,7 @@ static int collect(void *arg, const osd_row_t *r)
 static int cmp_tkey(const void *a, const void *b)
 {
     const tkey_t *x = a, *y = b;
-    return osd_row_key_cmp(x->b, x->len, y->b, y->len);
+    return tn_row_key_cmp(x->b, x->len, y->b, y->len);
 }
 
 static int has_prefix(const tkey_t *k, const tkey_t *p)
@@ -368,7 +368,7 @@ static void test_list(void)
     size_t nw = 0;
     /* The keys in (pg 1, ns 5); decoys in ns 4, ns 6, pg 2 and pool 2 that must not bleed in. */
     for (size_t i = 0; i < N_LIST_KEYS; i++) {
-        uint32_t flags = (i % 3 == 0) ? OSD_ROW_TOMBSTONE : 0;
+        uint32_t flags = (i % 3 == 0) ? TN_ROW_TOMBSTONE : 0;
         mkrow(&w[nw], OSD_IDX_PUT, 1, 1, 5, list_keys[i].b, list_keys[i].len, 10 + i, 1, 1, flags);
         osd_idx_submit(idx, &w[nw++].req);
         mkrow(&w[nw], OSD_IDX_PUT, 1, 1, i % 2 ? 4 : 6, list_keys[i].b, list_keys[i].len, 1, 1, 1,
@@ -454,7 +454,7 @@ static void test_list(void)
     is_uint(g.n, N_LIST_KEYS, "every key, tombstones included");
     int tomb = 0;
     for (size_t i = 0; i < g.n; i++)
-        tomb += (g.flags[i] & OSD_ROW_TOMBSTONE) != 0;
+        tomb += (g.flags[i] & TN_ROW_TOMBSTONE) != 0;
     is_int(tomb, (N_LIST_KEYS + 2) / 3, "tombstones flagged");
 
     /* Paging with the last key as marker covers every key once. */
@@ -497,12 +497,12 @@ typedef struct {
     size_t last_len;
 } enum_state_t;
 
-static int on_enum(void *arg, const osd_row_t *r)
+static int on_enum(void *arg, const tn_row_t *r)
 {
     enum_state_t *s = arg;
     if (s->n > 0) {
         int c = r->ns != s->last_ns ? (r->ns > s->last_ns ? 1 : -1)
-                                    : osd_row_key_cmp(r->key, r->key_len, s->last_key, s->last_len);
+                                    : tn_row_key_cmp(r->key, r->key_len, s->last_key, s->last_len);
         if (c <= 0)
             s->order_ok = 0;
     }
@@ -513,7 +513,7 @@ static int on_enum(void *arg, const osd_row_t *r)
     return 0;
 }
 
-static int stop_after_one(void *arg, const osd_row_t *r)
+static int stop_after_one(void *arg, const tn_row_t *r)
 {
     (void)r;
     (*(int *)arg)++;
@@ -541,7 +541,7 @@ static void write_pg(osd_idx_t *idx, uint32_t pg, int reverse, int variant)
                 case 1: hlc++; break;
                 case 2: origin++; break;
                 case 3: vid++; break;
-                case 4: flags = OSD_ROW_TOMBSTONE; break;
+                case 4: flags = TN_ROW_TOMBSTONE; break;
                 case 5: key[1] = 'x'; break;
                 }
             }
@@ -598,16 +598,16 @@ static void test_enumerate_digest(void)
     is_uint(d10.all.count, rows, "digest counts rows");
     ok(memcmp(&d10, &d11, sizeof(d10)) == 0, "same contents in another order: same digest");
     uint64_t bsum = 0;
-    for (int b = 0; b < OSD_ROW_DIGEST_BUCKETS; b++)
+    for (int b = 0; b < TN_ROW_DIGEST_BUCKETS; b++)
         bsum += d10.bucket[b].count;
     is_uint(bsum, rows, "buckets partition the rows");
-    unsigned changed_bucket = osd_row_digest_bucket("k3", 2);
+    unsigned changed_bucket = tn_row_digest_bucket("k3", 2);
     for (int v = 1; v <= 6; v++) {
         is_int(osd_idx_digest(rd, 1, 20 + (uint32_t)v, &dv), 0, "digest variant");
         ok(dv.all.h1 != d10.all.h1 && dv.all.h2 != d10.all.h2, "one field differs: digest differs");
         int other_same = 1;
-        for (unsigned b = 0; b < OSD_ROW_DIGEST_BUCKETS; b++)
-            if (b != changed_bucket && (v != 5 || b != osd_row_digest_bucket("kx", 2)))
+        for (unsigned b = 0; b < TN_ROW_DIGEST_BUCKETS; b++)
+            if (b != changed_bucket && (v != 5 || b != tn_row_digest_bucket("kx", 2)))
                 other_same &= memcmp(&dv.bucket[b], &d10.bucket[b], sizeof(dv.bucket[b])) == 0;
         ok(other_same, "only the affected sub-range differs");
         ok(memcmp(&dv.bucket[changed_bucket], &d10.bucket[changed_bucket], sizeof(d10.bucket[0])) !=
@@ -649,7 +649,7 @@ static void *writer_thread(void *arg)
     return (void *)failures;
 }
 
-static int count_rows(void *arg, const osd_row_t *r)
+static int count_rows(void *arg, const tn_row_t *r)
 {
     (void)r;
     (*(size_t *)arg)++;
@@ -713,7 +713,7 @@ static void test_concurrency(void)
     is_int(osd_idx_list(rd, 1, 3, 7, NULL, 0, NULL, 0, OSD_IDX_MAX_LIST, count_rows, &n, &more), 0,
            "list after reopen");
     is_uint(n, THREADS * PER_THREAD, "all rows kept across reopen");
-    osd_row_t *r = NULL;
+    tn_row_t *r = NULL;
     is_int(osd_idx_get(rd, 1, 3, 7, "t2/0249", 7, &r), 0, "a row after reopen");
     if (r != NULL) {
         is_uint(r->ver.hlc, 250, "its version");
@@ -768,7 +768,7 @@ static void test_corruption(void)
     snprintf(sql, sizeof(sql), "UPDATE rows SET vid = 'short' WHERE key = x'61'");
     is_int(raw_exec(path, sql), SQLITE_OK, "raw update of a's vid");
 
-    osd_row_t *r = NULL;
+    tn_row_t *r = NULL;
     is_int(osd_idx_get(rd, 1, 1, 5, "b", 1, &r), TN_ERR_CHECKSUM, "changed value detected");
     ok(r == NULL, "no row returned");
     is_int(osd_idx_get(rd, 1, 1, 5, "c", 1, &r), TN_ERR_CHECKSUM, "changed origin detected");
@@ -975,7 +975,7 @@ static void test_fsync_failure(void)
     atomic_store(&fail_write, SQLITE_FULL);
     is_int(put(idx, OSD_IDX_PUT, 1, 1, "full", 1, 1, 1, 0, &w), -ENOSPC, "disk full: -ENOSPC");
     atomic_store(&fail_write, 0);
-    osd_row_t *r = NULL;
+    tn_row_t *r = NULL;
     is_int(osd_idx_get(rd, 1, 1, 1, "full", 4, &r), TN_ERR_NOT_FOUND, "nothing of it visible");
     is_int(put(idx, OSD_IDX_PUT, 1, 1, "room", 1, 1, 1, 0, &w), 0, "writes resume after ENOSPC");
     atomic_store(&fail_sync, 1);
@@ -1029,7 +1029,7 @@ static void crash_child(const char *path, int fd)
     for (uint32_t i = 0; i < CRASH_ROWS; i++) {
         crash_key(i, keys[i], sizeof(keys[i]));
         memset(vals[i], (int)(i & 0xFF), sizeof(vals[i]));
-        osd_row_t *r = &reqs[i].row;
+        tn_row_t *r = &reqs[i].row;
         r->pool = 1;
         r->pg = 4;
         r->ns = 9;
@@ -1039,7 +1039,7 @@ static void crash_child(const char *path, int fd)
         r->ver.origin = 1;
         r->value = vals[i];
         r->value_len = sizeof(vals[i]);
-        osd_row_seal(r);
+        tn_row_seal(r);
         reqs[i].op = OSD_IDX_PUT;
         reqs[i].cb = on_crash_ack;
         reqs[i].data = (void *)(uintptr_t)i;
@@ -1094,7 +1094,7 @@ static void test_crash(void)
     for (uint32_t k = 0; k < CRASH_ROWS; k++) {
         char key[16];
         crash_key(k, key, sizeof(key));
-        osd_row_t *r = NULL;
+        tn_row_t *r = NULL;
         int rc = osd_idx_get(rd, 1, 4, 9, key, strlen(key), &r);
         if (rc == 0) {
             present++;

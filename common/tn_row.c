@@ -1,28 +1,14 @@
 /*
- * osd_row.c — this file implements the canonical encoding of OSD index rows, their CRC, the
- * version order and the PG digest entries specified in osd_row.h. Pure: no I/O, no malloc.
+ * tn_row.c — this file implements the canonical encoding of OSD index rows, their CRC, the
+ * version order and the PG digest entries specified in tn_row.h. Pure: no I/O, no malloc.
  */
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
-#include <isa-l/crc.h>
 #include <isa-l/crc64.h>
-#include "osd_row.h"
+#include "tn_row.h"
+#include "tn_crc.h"
 
 #define DIGEST_ENTRY_FIXED 42
-
-uint32_t osd_row_crc32c(uint32_t crc, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-    uint32_t raw = ~crc;
-    while (len > 0) {
-        size_t n = len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
-        raw = crc32_iscsi((unsigned char *)(uintptr_t)p, (int)n, raw);
-        p += n;
-        len -= n;
-    }
-    return raw ^ 0xFFFFFFFFu;
-}
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -57,17 +43,17 @@ static uint64_t get_le64(const uint8_t *p)
     return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
 }
 
-int osd_row_ver_cmp(const osd_row_ver_t *a, const osd_row_ver_t *b)
+int tn_row_ver_cmp(const tn_row_ver_t *a, const tn_row_ver_t *b)
 {
     if (a->hlc != b->hlc)
         return a->hlc < b->hlc ? -1 : 1;
     if (a->origin != b->origin)
         return a->origin < b->origin ? -1 : 1;
-    int c = memcmp(a->vid, b->vid, OSD_ROW_VID_LEN);
+    int c = memcmp(a->vid, b->vid, TN_ROW_VID_LEN);
     return (c > 0) - (c < 0);
 }
 
-int osd_row_key_cmp(const void *a, size_t a_len, const void *b, size_t b_len)
+int tn_row_key_cmp(const void *a, size_t a_len, const void *b, size_t b_len)
 {
     size_t n = a_len < b_len ? a_len : b_len;
     int c = n > 0 ? memcmp(a, b, n) : 0;
@@ -76,21 +62,21 @@ int osd_row_key_cmp(const void *a, size_t a_len, const void *b, size_t b_len)
     return (a_len > b_len) - (a_len < b_len);
 }
 
-int osd_row_check(const osd_row_t *r)
+int tn_row_check(const tn_row_t *r)
 {
     if (r->key_len == 0 || r->key == NULL)
         return -EINVAL;
     if ((r->value == NULL && r->value_len != 0) || (r->inl == NULL && r->inl_len != 0))
         return -EINVAL;
-    if (r->key_len > OSD_ROW_MAX_KEY || r->value_len > OSD_ROW_MAX_VALUE ||
-        r->inl_len > OSD_ROW_MAX_INLINE)
+    if (r->key_len > TN_ROW_MAX_KEY || r->value_len > TN_ROW_MAX_VALUE ||
+        r->inl_len > TN_ROW_MAX_INLINE)
         return TN_ERR_TOO_BIG;
     return 0;
 }
 
-static void header_encode(const osd_row_t *r, uint8_t h[OSD_ROW_HEADER_SIZE])
+static void header_encode(const tn_row_t *r, uint8_t h[TN_ROW_HEADER_SIZE])
 {
-    h[0] = OSD_ROW_ENCODING_VERSION;
+    h[0] = TN_ROW_ENCODING_VERSION;
     h[1] = 0;
     put_le16(h + 2, (uint16_t)r->key_len);
     put_le32(h + 4, r->pool);
@@ -98,58 +84,58 @@ static void header_encode(const osd_row_t *r, uint8_t h[OSD_ROW_HEADER_SIZE])
     put_le64(h + 12, r->ns);
     put_le64(h + 20, r->ver.hlc);
     put_le32(h + 28, r->ver.origin);
-    memcpy(h + 32, r->ver.vid, OSD_ROW_VID_LEN);
+    memcpy(h + 32, r->ver.vid, TN_ROW_VID_LEN);
     put_le32(h + 48, r->flags);
     put_le32(h + 52, (uint32_t)r->value_len);
     put_le32(h + 56, (uint32_t)r->inl_len);
 }
 
-uint32_t osd_row_crc(const osd_row_t *r)
+uint32_t tn_row_crc(const tn_row_t *r)
 {
-    uint8_t h[OSD_ROW_HEADER_SIZE];
+    uint8_t h[TN_ROW_HEADER_SIZE];
     header_encode(r, h);
-    uint32_t c = osd_row_crc32c(0, h, sizeof(h));
-    c = osd_row_crc32c(c, r->key, r->key_len);
+    uint32_t c = tn_crc32c(0, h, sizeof(h));
+    c = tn_crc32c(c, r->key, r->key_len);
     if (r->value_len > 0)
-        c = osd_row_crc32c(c, r->value, r->value_len);
+        c = tn_crc32c(c, r->value, r->value_len);
     if (r->inl_len > 0)
-        c = osd_row_crc32c(c, r->inl, r->inl_len);
+        c = tn_crc32c(c, r->inl, r->inl_len);
     return c;
 }
 
-int osd_row_seal(osd_row_t *r)
+int tn_row_seal(tn_row_t *r)
 {
-    int rc = osd_row_check(r);
+    int rc = tn_row_check(r);
     if (rc != 0)
         return rc;
-    r->crc = osd_row_crc(r);
+    r->crc = tn_row_crc(r);
     return 0;
 }
 
-int osd_row_verify(const osd_row_t *r)
+int tn_row_verify(const tn_row_t *r)
 {
-    int rc = osd_row_check(r);
+    int rc = tn_row_check(r);
     if (rc != 0)
         return rc;
-    return osd_row_crc(r) == r->crc ? 0 : TN_ERR_CHECKSUM;
+    return tn_row_crc(r) == r->crc ? 0 : TN_ERR_CHECKSUM;
 }
 
-size_t osd_row_encoded_size(const osd_row_t *r)
+size_t tn_row_encoded_size(const tn_row_t *r)
 {
-    return OSD_ROW_OVERHEAD + r->key_len + r->value_len + r->inl_len;
+    return TN_ROW_OVERHEAD + r->key_len + r->value_len + r->inl_len;
 }
 
-int osd_row_encode(const osd_row_t *r, void *buf, size_t cap, size_t *len)
+int tn_row_encode(const tn_row_t *r, void *buf, size_t cap, size_t *len)
 {
-    int rc = osd_row_check(r);
+    int rc = tn_row_check(r);
     if (rc != 0)
         return rc;
-    size_t need = osd_row_encoded_size(r);
+    size_t need = tn_row_encoded_size(r);
     if (cap < need)
         return -ENOBUFS;
     uint8_t *p = buf;
     header_encode(r, p);
-    p += OSD_ROW_HEADER_SIZE;
+    p += TN_ROW_HEADER_SIZE;
     memcpy(p, r->key, r->key_len);
     p += r->key_len;
     if (r->value_len > 0)
@@ -163,20 +149,19 @@ int osd_row_encode(const osd_row_t *r, void *buf, size_t cap, size_t *len)
     return 0;
 }
 
-int osd_row_decode(const void *buf, size_t len, osd_row_t *out, size_t *used)
+int tn_row_decode(const void *buf, size_t len, tn_row_t *out, size_t *used)
 {
     const uint8_t *h = buf;
-    if (len < OSD_ROW_OVERHEAD)
+    if (len < TN_ROW_OVERHEAD)
         return TN_ERR_CORRUPT;
-    if (h[0] != OSD_ROW_ENCODING_VERSION)
+    if (h[0] != TN_ROW_ENCODING_VERSION)
         return h[0] == 0 ? TN_ERR_CORRUPT : TN_ERR_UNSUPPORTED;
     if (h[1] != 0)
         return TN_ERR_CORRUPT;
     size_t klen = get_le16(h + 2), vlen = get_le32(h + 52), ilen = get_le32(h + 56);
-    if (klen == 0 || klen > OSD_ROW_MAX_KEY || vlen > OSD_ROW_MAX_VALUE ||
-        ilen > OSD_ROW_MAX_INLINE)
+    if (klen == 0 || klen > TN_ROW_MAX_KEY || vlen > TN_ROW_MAX_VALUE || ilen > TN_ROW_MAX_INLINE)
         return TN_ERR_CORRUPT;
-    size_t total = OSD_ROW_OVERHEAD + klen + vlen + ilen; /* bounded: no overflow */
+    size_t total = TN_ROW_OVERHEAD + klen + vlen + ilen; /* bounded: no overflow */
     if (len < total)
         return TN_ERR_CORRUPT;
     out->pool = get_le32(h + 4);
@@ -184,29 +169,29 @@ int osd_row_decode(const void *buf, size_t len, osd_row_t *out, size_t *used)
     out->ns = get_le64(h + 12);
     out->ver.hlc = get_le64(h + 20);
     out->ver.origin = get_le32(h + 28);
-    memcpy(out->ver.vid, h + 32, OSD_ROW_VID_LEN);
+    memcpy(out->ver.vid, h + 32, TN_ROW_VID_LEN);
     out->flags = get_le32(h + 48);
-    out->key = h + OSD_ROW_HEADER_SIZE;
+    out->key = h + TN_ROW_HEADER_SIZE;
     out->key_len = klen;
     out->value = vlen > 0 ? out->key + klen : NULL;
     out->value_len = vlen;
-    out->inl = ilen > 0 ? h + OSD_ROW_HEADER_SIZE + klen + vlen : NULL;
+    out->inl = ilen > 0 ? h + TN_ROW_HEADER_SIZE + klen + vlen : NULL;
     out->inl_len = ilen;
     out->crc = get_le32(h + total - 4);
-    if (osd_row_crc32c(0, h, total - 4) != out->crc)
+    if (tn_crc32c(0, h, total - 4) != out->crc)
         return TN_ERR_CHECKSUM;
     if (used != NULL)
         *used = total;
     return 0;
 }
 
-size_t osd_row_digest_entry_size(size_t key_len)
+size_t tn_row_digest_entry_size(size_t key_len)
 {
     return DIGEST_ENTRY_FIXED + key_len;
 }
 
-size_t osd_row_digest_entry(uint64_t ns, const void *key, size_t key_len, const osd_row_ver_t *ver,
-                            uint32_t flags, uint8_t *buf)
+size_t tn_row_digest_entry(uint64_t ns, const void *key, size_t key_len, const tn_row_ver_t *ver,
+                           uint32_t flags, uint8_t *buf)
 {
     put_le64(buf, ns);
     put_le16(buf + 8, (uint16_t)key_len);
@@ -215,24 +200,24 @@ size_t osd_row_digest_entry(uint64_t ns, const void *key, size_t key_len, const 
     uint8_t *p = buf + 10 + key_len;
     put_le64(p, ver->hlc);
     put_le32(p + 8, ver->origin);
-    memcpy(p + 12, ver->vid, OSD_ROW_VID_LEN);
+    memcpy(p + 12, ver->vid, TN_ROW_VID_LEN);
     put_le32(p + 28, flags);
     return DIGEST_ENTRY_FIXED + key_len;
 }
 
-void osd_row_digest_add(osd_row_digest_t *d, uint64_t ns, const void *key, size_t key_len,
-                        const osd_row_ver_t *ver, uint32_t flags)
+void tn_row_digest_add(tn_row_digest_t *d, uint64_t ns, const void *key, size_t key_len,
+                       const tn_row_ver_t *ver, uint32_t flags)
 {
-    uint8_t e[DIGEST_ENTRY_FIXED + OSD_ROW_MAX_KEY];
-    if (key_len > OSD_ROW_MAX_KEY)
-        key_len = OSD_ROW_MAX_KEY; /* callers guarantee the limit; never overflow e */
-    size_t n = osd_row_digest_entry(ns, key, key_len, ver, flags, e);
+    uint8_t e[DIGEST_ENTRY_FIXED + TN_ROW_MAX_KEY];
+    if (key_len > TN_ROW_MAX_KEY)
+        key_len = TN_ROW_MAX_KEY; /* callers guarantee the limit; never overflow e */
+    size_t n = tn_row_digest_entry(ns, key, key_len, ver, flags, e);
     d->count++;
     d->h1 = crc64_ecma_refl(d->h1, e, n);
     d->h2 = crc64_iso_refl(d->h2, e, n);
 }
 
-unsigned osd_row_digest_bucket(const void *key, size_t key_len)
+unsigned tn_row_digest_bucket(const void *key, size_t key_len)
 {
-    return (unsigned)(osd_row_crc32c(0, key, key_len) >> 28);
+    return (unsigned)(tn_crc32c(0, key, key_len) >> 28);
 }
