@@ -6,42 +6,10 @@
 #include <string.h>
 #include <isa-l/crc64.h>
 #include "tn_row.h"
+#include "tn_endian.h"
 #include "tn_crc.h"
 
 #define DIGEST_ENTRY_FIXED 42
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
-}
 
 int tn_row_ver_cmp(const tn_row_ver_t *a, const tn_row_ver_t *b)
 {
@@ -78,16 +46,16 @@ static void header_encode(const tn_row_t *r, uint8_t h[TN_ROW_HEADER_SIZE])
 {
     h[0] = TN_ROW_ENCODING_VERSION;
     h[1] = 0;
-    put_le16(h + 2, (uint16_t)r->key_len);
-    put_le32(h + 4, r->pool);
-    put_le32(h + 8, r->pg);
-    put_le64(h + 12, r->ns);
-    put_le64(h + 20, r->ver.hlc);
-    put_le32(h + 28, r->ver.origin);
+    tn_put_le16(h + 2, (uint16_t)r->key_len);
+    tn_put_le32(h + 4, r->pool);
+    tn_put_le32(h + 8, r->pg);
+    tn_put_le64(h + 12, r->ns);
+    tn_put_le64(h + 20, r->ver.hlc);
+    tn_put_le32(h + 28, r->ver.origin);
     memcpy(h + 32, r->ver.vid, TN_ROW_VID_LEN);
-    put_le32(h + 48, r->flags);
-    put_le32(h + 52, (uint32_t)r->value_len);
-    put_le32(h + 56, (uint32_t)r->inl_len);
+    tn_put_le32(h + 48, r->flags);
+    tn_put_le32(h + 52, (uint32_t)r->value_len);
+    tn_put_le32(h + 56, (uint32_t)r->inl_len);
 }
 
 uint32_t tn_row_crc(const tn_row_t *r)
@@ -144,7 +112,7 @@ int tn_row_encode(const tn_row_t *r, void *buf, size_t cap, size_t *len)
     if (r->inl_len > 0)
         memcpy(p, r->inl, r->inl_len);
     p += r->inl_len;
-    put_le32(p, r->crc);
+    tn_put_le32(p, r->crc);
     *len = need;
     return 0;
 }
@@ -158,26 +126,26 @@ int tn_row_decode(const void *buf, size_t len, tn_row_t *out, size_t *used)
         return h[0] == 0 ? TN_ERR_CORRUPT : TN_ERR_UNSUPPORTED;
     if (h[1] != 0)
         return TN_ERR_CORRUPT;
-    size_t klen = get_le16(h + 2), vlen = get_le32(h + 52), ilen = get_le32(h + 56);
+    size_t klen = tn_get_le16(h + 2), vlen = tn_get_le32(h + 52), ilen = tn_get_le32(h + 56);
     if (klen == 0 || klen > TN_ROW_MAX_KEY || vlen > TN_ROW_MAX_VALUE || ilen > TN_ROW_MAX_INLINE)
         return TN_ERR_CORRUPT;
     size_t total = TN_ROW_OVERHEAD + klen + vlen + ilen; /* bounded: no overflow */
     if (len < total)
         return TN_ERR_CORRUPT;
-    out->pool = get_le32(h + 4);
-    out->pg = get_le32(h + 8);
-    out->ns = get_le64(h + 12);
-    out->ver.hlc = get_le64(h + 20);
-    out->ver.origin = get_le32(h + 28);
+    out->pool = tn_get_le32(h + 4);
+    out->pg = tn_get_le32(h + 8);
+    out->ns = tn_get_le64(h + 12);
+    out->ver.hlc = tn_get_le64(h + 20);
+    out->ver.origin = tn_get_le32(h + 28);
     memcpy(out->ver.vid, h + 32, TN_ROW_VID_LEN);
-    out->flags = get_le32(h + 48);
+    out->flags = tn_get_le32(h + 48);
     out->key = h + TN_ROW_HEADER_SIZE;
     out->key_len = klen;
     out->value = vlen > 0 ? out->key + klen : NULL;
     out->value_len = vlen;
     out->inl = ilen > 0 ? h + TN_ROW_HEADER_SIZE + klen + vlen : NULL;
     out->inl_len = ilen;
-    out->crc = get_le32(h + total - 4);
+    out->crc = tn_get_le32(h + total - 4);
     if (tn_crc32c(0, h, total - 4) != out->crc)
         return TN_ERR_CHECKSUM;
     if (used != NULL)
@@ -193,15 +161,15 @@ size_t tn_row_digest_entry_size(size_t key_len)
 size_t tn_row_digest_entry(uint64_t ns, const void *key, size_t key_len, const tn_row_ver_t *ver,
                            uint32_t flags, uint8_t *buf)
 {
-    put_le64(buf, ns);
-    put_le16(buf + 8, (uint16_t)key_len);
+    tn_put_le64(buf, ns);
+    tn_put_le16(buf + 8, (uint16_t)key_len);
     if (key_len > 0)
         memcpy(buf + 10, key, key_len);
     uint8_t *p = buf + 10 + key_len;
-    put_le64(p, ver->hlc);
-    put_le32(p + 8, ver->origin);
+    tn_put_le64(p, ver->hlc);
+    tn_put_le32(p + 8, ver->origin);
     memcpy(p + 12, ver->vid, TN_ROW_VID_LEN);
-    put_le32(p + 28, flags);
+    tn_put_le32(p + 28, flags);
     return DIGEST_ENTRY_FIXED + key_len;
 }
 

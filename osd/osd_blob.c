@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "osd_blob.h"
+#include "tn_endian.h"
 #include "osd_disk.h"
 #include "tn_crc.h"
 #include "tn_log.h"
@@ -58,39 +59,6 @@ typedef struct {
     uint64_t n_pieces;
 } blob_file_t;
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-    return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
-}
-
 static uint64_t pieces_of(uint64_t len, uint32_t piece)
 {
     return (len + piece - 1) / piece;
@@ -101,14 +69,14 @@ static void header_encode(uint8_t h[OSD_BS_HEADER_SIZE], uint32_t piece, uint64_
 {
     memset(h, 0, OSD_BS_HEADER_SIZE);
     memcpy(h, BLOB_MAGIC, 8);
-    put_le16(h + 8, OSD_BS_FORMAT_VERSION);
-    put_le16(h + 10, OSD_BS_HEADER_SIZE);
-    put_le32(h + 12, piece);
-    put_le64(h + 16, len);
+    tn_put_le16(h + 8, OSD_BS_FORMAT_VERSION);
+    tn_put_le16(h + 10, OSD_BS_HEADER_SIZE);
+    tn_put_le32(h + 12, piece);
+    tn_put_le64(h + 16, len);
     memcpy(h + 24, id->version, 16);
-    put_le32(h + 40, id->part);
-    put_le32(h + 44, 0); /* flags */
-    put_le32(h + HDR_CRC_OFFSET, tn_crc32c(0, h, HDR_CRC_OFFSET));
+    tn_put_le32(h + 40, id->part);
+    tn_put_le32(h + 44, 0); /* flags */
+    tn_put_le32(h + HDR_CRC_OFFSET, tn_crc32c(0, h, HDR_CRC_OFFSET));
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -236,25 +204,25 @@ static int blob_open(osd_bs_t *bs, const char *path, const osd_blob_id_t *id, bl
         rc = corrupt(bs, path, "bad magic");
         goto fail;
     }
-    if (get_le32(h + HDR_CRC_OFFSET) != tn_crc32c(0, h, HDR_CRC_OFFSET)) {
+    if (tn_get_le32(h + HDR_CRC_OFFSET) != tn_crc32c(0, h, HDR_CRC_OFFSET)) {
         rc = corrupt(bs, path, "header CRC mismatch");
         goto fail;
     }
-    if (get_le16(h + 8) != OSD_BS_FORMAT_VERSION || get_le32(h + 44) != 0) {
+    if (tn_get_le16(h + 8) != OSD_BS_FORMAT_VERSION || tn_get_le32(h + 44) != 0) {
         tn_log_error("msg=\"unsupported blob format\" path=\"%s\" version=%u flags=0x%x", path,
-                     (unsigned)get_le16(h + 8), (unsigned)get_le32(h + 44));
+                     (unsigned)tn_get_le16(h + 8), (unsigned)tn_get_le32(h + 44));
         rc = TN_ERR_UNSUPPORTED;
         goto fail;
     }
-    b->piece = get_le32(h + 12);
-    b->len = get_le64(h + 16);
+    b->piece = tn_get_le32(h + 12);
+    b->len = tn_get_le64(h + 16);
     static const uint8_t zero[12];
-    if (get_le16(h + 10) != OSD_BS_HEADER_SIZE || b->piece < OSD_BS_MIN_PIECE ||
+    if (tn_get_le16(h + 10) != OSD_BS_HEADER_SIZE || b->piece < OSD_BS_MIN_PIECE ||
         b->piece > OSD_BS_MAX_PIECE || b->len > OSD_BS_MAX_LEN || memcmp(h + 48, zero, 12) != 0) {
         rc = corrupt(bs, path, "header field out of range");
         goto fail;
     }
-    if (memcmp(h + 24, id->version, 16) != 0 || get_le32(h + 40) != id->part) {
+    if (memcmp(h + 24, id->version, 16) != 0 || tn_get_le32(h + 40) != id->part) {
         rc = corrupt(bs, path, "blob id differs from file name");
         goto fail;
     }
@@ -308,10 +276,10 @@ static int read_table(osd_bs_t *bs, const char *path, const blob_file_t *b, uint
     if (raw == NULL)
         return -ENOMEM;
     int rc = read_exact(bs, path, b->fd, raw, bytes, OSD_BS_HEADER_SIZE + b->len + 4 * first);
-    if (rc == 0 && whole && get_le32(raw + 4 * cnt) != tn_crc32c(0, raw, (size_t)(4 * cnt)))
+    if (rc == 0 && whole && tn_get_le32(raw + 4 * cnt) != tn_crc32c(0, raw, (size_t)(4 * cnt)))
         rc = checksum_error(bs, path, "piece-table", 0);
     for (uint64_t i = 0; rc == 0 && i < cnt; i++)
-        out[i] = get_le32(raw + 4 * i);
+        out[i] = tn_get_le32(raw + 4 * i);
     free(raw);
     return rc;
 }
@@ -671,8 +639,8 @@ int osd_bs_put_end(osd_bs_writer_t *w)
         goto out;
     }
     for (size_t i = 0; i < w->n_pieces; i++)
-        put_le32(tab + 4 * i, w->table[i]);
-    put_le32(tab + tbytes, tn_crc32c(0, tab, tbytes));
+        tn_put_le32(tab + 4 * i, w->table[i]);
+    tn_put_le32(tab + tbytes, tn_crc32c(0, tab, tbytes));
     rc = osd_disk_pwrite_full(w->fd, tab, tbytes + 4, OSD_BS_HEADER_SIZE + w->total);
     free(tab);
     if (rc != 0) {
