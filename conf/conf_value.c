@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include "conf_value.h"
+#include "tn_hex.h"
 
 static int is_digit(char c)
 {
@@ -215,27 +216,11 @@ conf_addr_status_t conf__parse_addr(const char *s, size_t *host_off, size_t *hos
     return conf__check_host(s, *host_len, is_ipv6);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int conf__hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
 {
-    if (len != 2 * n)
+    size_t got;
+    if (len != 2 * n || tn_hex_decode(s, len, out, n, &got) != TN_OK || got != n)
         return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -EINVAL;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
     return 0;
 }
 
