@@ -229,6 +229,45 @@ static int chunk_line(s3_chunked_t *st)
     return 0;
 }
 
+/* Orders two trailer names as their lowercase forms compare (SigV4 canonical order). */
+static int name_cmp(tn_slice_t a, tn_slice_t b)
+{
+    size_t n = TN_MIN(a.len, b.len);
+    for (size_t i = 0; i < n; i++) {
+        int x = lower((unsigned char)a.base[i]), y = lower((unsigned char)b.base[i]);
+        if (x != y)
+            return x - y;
+    }
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* SHA-256 of the canonical trailers: sorted by lowercase name, "<name>:<value>\n" each,
+ * names lowercased (values are already trimmed). */
+static int hash_trailers(s3_chunked_t *st, uint8_t h[S3_CKSUM_MAX_RAW])
+{
+    size_t order[S3_CHUNKED_MAX_TRAILERS];
+    for (size_t i = 0; i < st->n_trailers; i++) {
+        size_t k = i;
+        while (k > 0 && name_cmp(st->trailers[order[k - 1]].name, st->trailers[i].name) > 0) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    s3_checksum_reset(&st->trailer_sha);
+    for (size_t i = 0; i < st->n_trailers; i++) {
+        const s3_chunked_trailer_t *t = &st->trailers[order[i]];
+        char name[S3_CHUNKED_MAX_LINE];
+        for (size_t k = 0; k < t->name.len; k++)
+            name[k] = (char)lower((unsigned char)t->name.base[k]);
+        s3_checksum_update(&st->trailer_sha, name, t->name.len);
+        s3_checksum_update(&st->trailer_sha, ":", 1);
+        s3_checksum_update(&st->trailer_sha, t->value.base, t->value.len);
+        s3_checksum_update(&st->trailer_sha, "\n", 1);
+    }
+    return s3_checksum_final(&st->trailer_sha, h) == 32 ? 0 : -1;
+}
+
 static int trailer_signature(s3_chunked_t *st, const char *v, size_t vlen)
 {
     uint8_t want[32], h[S3_CKSUM_MAX_RAW], sig[32];
@@ -243,7 +282,7 @@ static int trailer_signature(s3_chunked_t *st, const char *v, size_t vlen)
                    "aws-chunked: x-amz-trailer-signature is not 64 hex digits");
         return -1;
     }
-    if (s3_checksum_final(&st->trailer_sha, h) != 32) {
+    if (hash_trailers(st, h) != 0) {
         s3_why_set(&st->error, S3_ERR_INTERNAL_ERROR, "SHA-256 failed");
         return -1;
     }
@@ -328,15 +367,6 @@ static int trailer_line(s3_chunked_t *st)
     t->name = (tn_slice_t){dst, nlen};
     t->value = (tn_slice_t){dst + nlen, vlen};
     st->tbuf_len += nlen + vlen;
-    if (st->mode == S3_PAYLOAD_STREAMING_SIGNED_TRAILER) {
-        for (size_t k = 0; k < nlen; k++) {
-            char c = (char)lower((unsigned char)name[k]);
-            s3_checksum_update(&st->trailer_sha, &c, 1);
-        }
-        s3_checksum_update(&st->trailer_sha, ":", 1);
-        s3_checksum_update(&st->trailer_sha, v, vlen);
-        s3_checksum_update(&st->trailer_sha, "\n", 1);
-    }
     return 0;
 }
 

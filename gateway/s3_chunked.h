@@ -21,8 +21,9 @@
  * Signatures: each chunk's signature is s3_sigv4_chunk_signature() over the SHA-256 of its
  * data, chained from the previous one; the seed is the request's own (Authorization)
  * signature. The trailer signature is s3_sigv4_trailer_signature() over the SHA-256 of the
- * trailer lines canonicalised as "<lowercase name>:<trimmed value>\n", chained from the
- * final (zero-length) chunk's signature. All comparisons are constant-time.
+ * trailer lines canonicalised as SigV4 canonicalises headers ("<lowercase name>:<trimmed
+ * value>\n", sorted by name: SDKs send them sorted, the .NET SDK sorts explicitly), chained
+ * from the final (zero-length) chunk's signature. All comparisons are constant-time.
  *
  * Strict: CRLF exactly (a bare LF or CR is an error); sizes are 1-16 hex digits (either
  * case, no sign, no spaces); signed chunk lines carry exactly one extension,
@@ -48,7 +49,8 @@
  * signature covers the whole chunk). A caller streaming data onwards must not commit the
  * object until s3_chunked_finish() returned S3_OK. The trailer checksum (e.g.
  * x-amz-checksum-crc32) is exposed, not checked: the caller compares it with its own
- * s3_checksum over the decoded data.
+ * s3_checksum over the decoded data, and checks that the trailers received are the ones
+ * x-amz-trailer announced (s3_chunked_trailer()): the decoder cannot know that header.
  */
 #ifndef S3_CHUNKED_H
 #define S3_CHUNKED_H
@@ -89,7 +91,7 @@ typedef struct {
     uint8_t prev_sig[32];      /* last verified signature (seed at first) */
     uint8_t want_sig[32];      /* signature announced for the current chunk */
     s3_checksum_t sha;         /* SHA-256 of the current chunk's data (signed modes) */
-    s3_checksum_t trailer_sha; /* SHA-256 of the canonical trailer lines */
+    s3_checksum_t trailer_sha; /* for the SHA-256 of the canonical trailer lines */
     int trailer_signed;        /* x-amz-trailer-signature seen and verified */
     char line[S3_CHUNKED_MAX_LINE];
     size_t line_len;

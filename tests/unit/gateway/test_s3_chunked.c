@@ -713,6 +713,52 @@ static void test_signed_rules(void)
     free(data);
 }
 
+/* Signs two trailers over the given canonical text; the body sends them in arrival order
+ * "x-amz-meta-b" then "X-Amz-Checksum-CRC32". */
+static s3_err_t two_trailers(const char *canonical)
+{
+    uint8_t *data = pattern(10);
+    static const size_t sizes[] = {10, 0};
+    uint8_t prev[32], h[32], sig[32];
+    unhex32(DOC_SEED, prev);
+    for (int i = 0; i < 2; i++) {
+        s3_sha256(data, sizes[i], h);
+        s3_sigv4_chunk_signature(doc_key, DOC_DATE, TN_SLICE_LIT(DOC_SCOPE), prev, h, sig);
+        memcpy(prev, sig, 32);
+    }
+    s3_sha256(canonical, strlen(canonical), h);
+    s3_sigv4_trailer_signature(doc_key, DOC_DATE, TN_SLICE_LIT(DOC_SCOPE), prev, h, sig);
+    char hex[65];
+    tn_hex_encode(hex, sig, 32);
+    bbuf_t tail = {0}, body = {0}, out = {0};
+    bb_str(&tail, "x-amz-meta-b:2\r\nX-Amz-Checksum-CRC32:abc\r\nx-amz-trailer-signature:");
+    bb_str(&tail, hex);
+    bb_str(&tail, "\r\n\r\n");
+    build_signed(&body, data, sizes, 2, DOC_SEED, (const char *)tail.p);
+    cfg_t c = {S3_PAYLOAD_STREAMING_SIGNED_TRAILER, DOC_SEED, 10};
+    s3_chunked_t st;
+    s3_why_t why;
+    s3_err_t e = run(&c, body.p, body.len, 0, 0, &out, &st, &why);
+    if (e == S3_OK && st.n_trailers != 2)
+        e = S3_ERR_INTERNAL_ERROR;
+    s3_chunked_free(&st);
+    bb_free(&out);
+    bb_free(&body);
+    bb_free(&tail);
+    free(data);
+    return e;
+}
+
+static void test_trailer_order(void)
+{
+    is_int(two_trailers("x-amz-checksum-crc32:abc\nx-amz-meta-b:2\n"), S3_OK,
+           "trailers hashed sorted by lowercase name");
+    is_int(two_trailers("x-amz-meta-b:2\nx-amz-checksum-crc32:abc\n"),
+           S3_ERR_SIGNATURE_DOES_NOT_MATCH, "arrival order is not the canonical order");
+    is_int(two_trailers("X-Amz-Checksum-CRC32:abc\nx-amz-meta-b:2\n"),
+           S3_ERR_SIGNATURE_DOES_NOT_MATCH, "names are lowercased");
+}
+
 static void test_init(void)
 {
     s3_chunked_t st;
@@ -757,6 +803,7 @@ int main(void)
     subtest("truncation", test_truncated);
     subtest("malformed unsigned framing", test_malformed_unsigned);
     subtest("signed rules", test_signed_rules);
+    subtest("signed trailers in canonical order", test_trailer_order);
     subtest("init and return values", test_init);
     return tt_done();
 }
