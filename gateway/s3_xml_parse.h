@@ -86,8 +86,8 @@ s3_err_t s3_xml_parse_delete(const char *body, size_t len, s3_delete_req_t *out,
  * InvalidArgument (S3_ERR_TOO_MANY_PARTS's text); more than 10,000 parts or none ->
  * MalformedXML. The ETag is given without its surrounding double quotes (they are
  * optional in the body). Parts are in document order: ascending order (InvalidPartOrder)
- * is the caller's check. Checksums are the base64 text as sent, indexed by
- * s3_cksum_alg_t (MD5 and NONE slots stay empty). */
+ * and duplicates (InvalidPartOrder) are the caller's checks. Checksums are the base64 text as sent,
+ * indexed by s3_cksum_alg_t (MD5 and NONE slots stay empty). */
 typedef struct {
     uint32_t part_number;
     tn_slice_t etag;
