@@ -85,8 +85,8 @@ s3_err_t s3_xml_parse_delete(const char *body, size_t len, s3_delete_req_t *out,
  * PartNumber and ETag required (MalformedXML). Part numbers outside 1..10000 ->
  * InvalidArgument (S3_ERR_TOO_MANY_PARTS's text); more than 10,000 parts or none ->
  * MalformedXML. The ETag is given without its surrounding double quotes (they are
- * optional in the body). Parts are in document order: ascending order (InvalidPartOrder)
- * and duplicates (InvalidPartOrder) are the caller's checks. Checksums are the base64 text as sent,
+ * optional in the body). Parts are in document order: ascending order and duplicates
+ * (InvalidPartOrder) are the caller's checks. Checksums are the base64 text as sent,
  * indexed by s3_cksum_alg_t (MD5 and NONE slots stay empty). */
 typedef struct {
     uint32_t part_number;
