@@ -113,6 +113,13 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
     [S3_ERR_CONTENT_SHA256_MISMATCH] = {400, "XAmzContentSHA256Mismatch",
                                         "The provided 'x-amz-content-sha256' header does not "
                                         "match what was computed."},
+    [S3_ERR_INVALID_TAG] = {400, "InvalidTag", "The tag provided was not a valid tag."},
+    [S3_ERR_MALFORMED_TRAILER] = {400, "MalformedTrailerError",
+                                  "The request contained trailing data that was not "
+                                  "well-formed or did not conform to our published schema."},
+    [S3_ERR_MALFORMED_ACL] = {400, "MalformedACLError",
+                              "The XML you provided was not well-formed or did not validate "
+                              "against our published schema."},
 };
 
 const s3_err_info_t *s3_err_info(s3_err_t err)

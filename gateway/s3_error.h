@@ -66,6 +66,9 @@ typedef enum {
     S3_ERR_UNEXPECTED_CONTENT,
     S3_ERR_UNSUPPORTED_SIGNATURE,   /* InvalidRequest: not AWS4-HMAC-SHA256 */
     S3_ERR_CONTENT_SHA256_MISMATCH, /* XAmzContentSHA256Mismatch */
+    S3_ERR_INVALID_TAG,             /* InvalidTag (Tagging bodies) */
+    S3_ERR_MALFORMED_TRAILER,       /* MalformedTrailerError (aws-chunked trailers) */
+    S3_ERR_MALFORMED_ACL,           /* MalformedACLError (AccessControlPolicy bodies) */
     S3_ERR__COUNT
 } s3_err_t;
 
