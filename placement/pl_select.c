@@ -229,6 +229,19 @@ int pl_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *o
     top_t top[PL_MAX_SIZE];
     int n = choose_top(c, nc, gc, ng > 0 ? ghost_head : NULL, m->osds, pool->id, pg, by_host, want,
                        top);
+    if (n < want && ng > 0) {
+        /* Fewer eligible hosts than slots: fill up with ghost-blocked hosts, longest real straw
+         * first (they are all in the plain top; see placement.h, "GHOSTS"). */
+        top_t plain[PL_MAX_SIZE];
+        int np = choose_top(c, nc, gc, NULL, m->osds, pool->id, pg, by_host, want, plain);
+        for (int i = 0; i < np && n < want; i++) {
+            int used = 0;
+            for (int j = 0; j < n; j++)
+                used |= top[j].dom == plain[i].dom;
+            if (!used)
+                top[n++] = plain[i];
+        }
+    }
     for (int i = 0; i < want; i++)
         out[i] = i < n ? top[i].id : PL_ITEM_NONE;
     return n;

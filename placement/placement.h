@@ -52,7 +52,8 @@
  *   longest first (out[0] is the primary), each contributing its longest-straw OSD. Fewer
  *   domains with an in-OSD than `size` leave PL_ITEM_NONE slots. In by-host pools the straw
  *   weight is weight x the host's draw factor for the pool's size, and out OSDs with a ghost
- *   weight draw too, but a host whose longest straw is a ghost's is skipped ("DRAW FACTORS",
+ *   weight draw too, but a host whose longest straw is a ghost's is skipped unless the PG
+ *   would otherwise be short of hosts ("DRAW FACTORS",
  *   "GHOSTS" below); with all factors 1.0 and no ghosts (a map never rebalanced) this is
  *   exactly the plain rule, bit for bit.
  *
@@ -113,7 +114,9 @@
  *     skipped (the next host takes the slot). Only PGs that held the OSD change, and each
  *     loses exactly that OSD's replica (as before), but the host now leaves such a PG instead
  *     of keeping it with another of its OSDs, which is what its lower target asks for.
- *     Setting the OSD in again clears its ghosts (the exact reverse).
+ *     Setting the OSD in again clears its ghosts (the exact reverse). If a PG finds fewer
+ *     eligible hosts than `size`, the remaining slots go to ghost-blocked hosts, longest real
+ *     straw first, so no PG is short of replicas while hosts could hold them.
  *   - pl_map_rebalance is incremental once factors exist: a host keeps its factor and ghosts
  *     while its inclusion stays within its band: the deviation that adds delta = 0.25 times the
  *     binomial variance to its busiest OSD's count (at the size's largest pg_num). Out-of-band

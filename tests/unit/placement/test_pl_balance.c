@@ -185,10 +185,11 @@ static int ref_longer(const ref_straw_t *a, const ref_straw_t *b)
     return x < y || (x == y && a->id < b->id);
 }
 
-static int ref_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out)
+static int ref_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out,
+                       int *filled)
 {
-    ref_straw_t best[64];
-    int have[64] = {0};
+    ref_straw_t best[64], real[64]; /* per host: longest straw of all, longest real one */
+    int have[64] = {0}, have_real[64] = {0};
     for (uint32_t i = 0; i < m->n_osds; i++) {
         const pl_osd_t *o = &m->osds[i];
         if (o->weight == 0)
@@ -209,17 +210,33 @@ static int ref_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, in
             best[o->host] = st;
             have[o->host] = 1;
         }
+        if (!ghost && (!have_real[o->host] || ref_longer(&st, &real[o->host]))) {
+            real[o->host] = st;
+            have_real[o->host] = 1;
+        }
     }
-    int n = 0;
-    for (int r = 0; r < pool->size; r++) {
+    int n = 0, taken[64] = {0};
+    for (int r = 0; r < pool->size; r++) { /* eligible hosts: their longest straw is real */
         int pick = -1;
         for (uint32_t h = 0; h < m->n_hosts; h++)
-            if (have[h] && !best[h].ghost && (pick < 0 || ref_longer(&best[h], &best[pick])))
+            if (have[h] && !taken[h] && !best[h].ghost &&
+                (pick < 0 || ref_longer(&best[h], &best[pick])))
                 pick = (int)h;
         if (pick < 0)
             break;
         out[n++] = best[pick].id;
-        have[pick] = 0;
+        taken[pick] = 1;
+    }
+    while (n < pool->size) { /* then ghost-blocked hosts, by their longest real straw */
+        int pick = -1;
+        for (uint32_t h = 0; h < m->n_hosts; h++)
+            if (have_real[h] && !taken[h] && (pick < 0 || ref_longer(&real[h], &real[pick])))
+                pick = (int)h;
+        if (pick < 0)
+            break;
+        out[n++] = real[pick].id;
+        taken[pick] = 1;
+        *filled = 1;
     }
     return n;
 }
@@ -227,13 +244,14 @@ static int ref_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, in
 static void test_reference(void)
 {
     uint64_t s = 606;
-    int maps = PLT_ASAN ? 4 : 24, bad = 0, pgs = 0, ghosts = 0;
+    int maps = PLT_ASAN ? 8 : 24, bad = 0, pgs = 0, ghosts = 0, filled = 0;
     for (int t = 0; t < maps; t++) {
-        pl_map_t *m = plt_random_map(&s, 3, 40, 8, 256);
+        int small = t % 4 == 3; /* few hosts, many outs: ghost-blocked hosts must fill in */
+        pl_map_t *m = plt_random_map(&s, small ? 4 : 3, small ? 5 : 40, small ? 3 : 8, 256);
         if (t % 3 != 2) /* a third of the maps stay without factors */
             pl_map_rebalance(m);
         for (uint32_t i = 0; i < m->n_osds; i++)
-            if (plt_next(&s) % 6 == 0)
+            if (plt_next(&s) % (small ? 3 : 6) == 0)
                 pl_map_set_osd_in(m, m->osds[i].id, 0);
         if (t % 2 == 0) /* partial ghosts */
             pl_map_rebalance(m);
@@ -243,19 +261,32 @@ static void test_reference(void)
         for (uint32_t pg = 0; pg < 256; pg++) {
             int32_t a[3], b[3];
             int na = pl_pg_osds(m, &m->pools[0], pg, a, 3, work);
-            int nb = ref_pg_osds(m, &m->pools[0], pg, b);
+            int fill = 0;
+            int nb = ref_pg_osds(m, &m->pools[0], pg, b, &fill);
+            filled += fill;
             int same = na == nb;
             for (int i = 0; i < na && same; i++)
                 same = a[i] == b[i];
+            int live = 0;
+            for (uint32_t h = 0; h < m->n_hosts; h++) {
+                int any = 0;
+                for (uint32_t i = 0; i < m->n_osds; i++)
+                    any |= m->osds[i].host == (int32_t)h && m->osds[i].in && m->osds[i].weight;
+                live += any;
+            }
+            bad += na != (live < 3 ? live : 3); /* always full when possible */
             bad += !same;
             pgs++;
         }
         free(work);
         pl_map_destroy(m);
     }
-    printf("# reference: %d PGs compared, %d ghost weights in play\n", pgs, ghosts);
+    printf("# reference: %d PGs compared, %d ghost weights in play, %d PGs filled with a "
+           "ghost-blocked host\n",
+           pgs, ghosts, filled);
     ok(ghosts > 0, "some maps have ghosts");
-    is_int(bad, 0, "pl_pg_osds equals the reference rule (factors, ghosts, pruning)");
+    is_int(bad, 0, "pl_pg_osds equals the reference rule (factors, ghosts, pruning), full");
+    ok(filled > 0, "some PGs needed a ghost-blocked host to be full");
 }
 
 static void test_determinism(void)
@@ -298,11 +329,64 @@ static void test_determinism(void)
     pl_map_destroy(c);
 }
 
+/* Marking an OSD out of a balanced map (its full ghost, before any rebalance) moves exactly the
+ * replicas it held, and in every PG that held it, it is the only OSD that changes; with ghosts
+ * its host is skipped where the ghost is the host's longest straw. */
+static void test_ghost_moves(void)
+{
+    uint64_t s = 2718;
+    int maps = PLT_ASAN ? 3 : 12, exact = 0, only_victim = 0, host_left = 0;
+    for (int t = 0; t < maps; t++) {
+        pl_map_t *m = plt_random_map(&s, 4, 30, 8, 1024);
+        pl_map_rebalance(m);
+        pl_map_t *a = pl_map_clone(m);
+        int32_t victim = (int32_t)(plt_next(&s) % m->n_osds);
+        pl_map_set_osd_in(a, victim, 0);
+        uint64_t mv, opt;
+        pl_movement(m, a, 1, 0, &mv, &opt);
+        void *wm = malloc(pl_work_size(m)), *wa = malloc(pl_work_size(a));
+        uint64_t held = 0;
+        int bad = 0;
+        for (uint32_t pg = 0; pg < 1024; pg++) {
+            int32_t b[3], c[3];
+            int nb = pl_pg_osds(m, &m->pools[0], pg, b, 3, wm);
+            int nc = pl_pg_osds(a, &a->pools[0], pg, c, 3, wa);
+            int had = 0, diff = 0;
+            for (int i = 0; i < nb; i++)
+                had |= b[i] == victim;
+            for (int i = 0; i < nc; i++) {
+                int found = 0;
+                for (int j = 0; j < nb; j++)
+                    found |= c[i] == b[j];
+                diff += !found;
+            }
+            held += (uint64_t)had;
+            bad += had ? diff != 1 : diff != 0 || nb != nc;
+            if (had && diff == 1) { /* did the victim's host keep the PG? */
+                int32_t vh = m->osds[victim].host, kept = 0;
+                for (int i = 0; i < nc; i++)
+                    kept |= a->osds[c[i]].host == vh;
+                host_left += !kept;
+            }
+        }
+        exact += mv == held;
+        only_victim += bad == 0;
+        free(wm);
+        free(wa);
+        pl_map_destroy(a);
+        pl_map_destroy(m);
+    }
+    is_int(exact, maps, "out with a ghost: moved == the replicas the OSD held");
+    is_int(only_victim, maps, "only PGs that held it change, by exactly one OSD");
+    ok(host_left > 0, "with a ghost, its host leaves PGs it used to keep");
+}
+
 int main(void)
 {
     subtest("inclusion", test_inclusion);
     subtest("solver", test_solver);
     subtest("reference", test_reference);
     subtest("determinism", test_determinism);
+    subtest("ghost moves", test_ghost_moves);
     return tt_done();
 }

@@ -3,7 +3,9 @@
  * distinct hosts, never an out OSD, argument handling, independence from array order and from
  * the up flag; balance (standard deviation of per-OSD counts against the binomial ideal); and
  * data movement when an OSD goes out, a host is added, or an OSD joins a host, compared with
- * the optimum and with the classic two-level rule. Prints the measured ratios.
+ * the optimum and with the classic two-level rule; and the same balance and movement limits
+ * with draw factors and ghosts (pl_map_rebalance after every change). Prints the measured
+ * ratios (docs/BENCHMARKS.md quotes them).
  */
 #include <errno.h>
 #include <math.h>
