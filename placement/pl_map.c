@@ -99,6 +99,8 @@ int pl_map_add_host(pl_map_t *m, const char *name)
     memset(h, 0, sizeof(*h));
     strcpy(h->name, name);
     h->id = (int32_t)m->n_hosts;
+    for (int s = 0; s < PL_MAX_SIZE; s++)
+        h->draw[s] = PL_WEIGHT_ONE;
     return (int)m->n_hosts++;
 }
 
@@ -189,6 +191,15 @@ int pl_map_set_osd_in(pl_map_t *m, int32_t id, int in)
     pl_osd_t *o = find_osd_mut(m, id);
     if (o == NULL)
         return TN_ERR_NOT_FOUND;
+    for (int s = 0; s < PL_MAX_SIZE; s++) {
+        int balanced = 0; /* does this size have draw factors (pl_map_rebalance ran)? */
+        for (uint32_t h = 0; h < m->n_hosts && !balanced; h++)
+            balanced = m->hosts[h].draw[s] != PL_WEIGHT_ONE;
+        if (in)
+            o->ghost[s] = 0;
+        else if (o->in && balanced && o->weight > 0)
+            o->ghost[s] = PL_WEIGHT_ONE; /* newly out: a full ghost (see "GHOSTS") */
+    }
     o->in = in ? 1 : 0;
     return TN_OK;
 }
@@ -251,6 +262,9 @@ int pl_map_validate(const pl_map_t *m, char *why, size_t whylen)
             return invalid(why, whylen, "host %u: bad name", i);
         if (h->id != (int32_t)i)
             return invalid(why, whylen, "host %s: id %d is not its index %u", h->name, h->id, i);
+        for (int s = 0; s < PL_MAX_SIZE; s++)
+            if (h->draw[s] == 0)
+                return invalid(why, whylen, "host %s: draw factor 0 for size %d", h->name, s + 1);
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(m->hosts[j].name, h->name) == 0)
                 return invalid(why, whylen, "host %s: duplicate name", h->name);
@@ -265,6 +279,12 @@ int pl_map_validate(const pl_map_t *m, char *why, size_t whylen)
             return invalid(why, whylen, "osd.%d: in/up flags must be 0 or 1", o->id);
         if (!terminated(o->addr, sizeof(o->addr)))
             return invalid(why, whylen, "osd.%d: address not terminated", o->id);
+        for (int s = 0; s < PL_MAX_SIZE; s++)
+            if (o->ghost[s] > PL_WEIGHT_ONE || (o->ghost[s] != 0 && o->in))
+                return invalid(why, whylen,
+                               "osd.%d: ghost weight %u for size %d (must be "
+                               "0..1.0, and 0 while in)",
+                               o->id, o->ghost[s], s + 1);
     }
     /* Duplicate ids: one bit per possible id (not the mapping path, so it may allocate). */
     uint8_t *seen = calloc(PL_MAX_OSD_ID / 8 + 1, 1);

@@ -4,11 +4,12 @@
  * (tests/fuzz/fuzz_pl_map_codec.c) and rejects every malformed input without reading outside
  * the buffer.
  *
- * FORMAT (version 1). All integers little-endian, no padding, no alignment.
+ * FORMAT (version 2; version 1 had no draw factors). All integers little-endian, no padding,
+ * no alignment.
  *
  *   OFFSET SIZE  DESCRIPTION
  *   0      4     magic "TPLM"
- *   4      2     format version = 1 (decoders refuse other versions: TN_ERR_UNSUPPORTED)
+ *   4      2     format version = 2 (decoders refuse other versions: TN_ERR_UNSUPPORTED)
  *   6      2     flags = 0 (reserved; nonzero is refused)
  *   8      8     epoch
  *   16     4     n_hosts  (<= PL_MAX_HOSTS)
@@ -17,6 +18,10 @@
  *   28     ...   n_hosts host entries, in index order (the index is the host id):
  *                  1   name length L (1..63)
  *                  L   name bytes (no NUL inside)
+ *          2     draw mask D: bit s-1 set iff some host's draw factor for size s is not
+ *                PL_WEIGHT_ONE (sizes 1..16)
+ *          ...   for each host in index order, for each set bit of D from the lowest:
+ *                  4   draw factor (16.16, >= 1); factors of sizes not in D are PL_WEIGHT_ONE
  *          ...   n_osds OSD entries, in map order:
  *                  4   id (0..PL_MAX_OSD_ID)
  *                  4   host index (< n_hosts)
@@ -25,6 +30,11 @@
  *                  8   incarnation
  *                  1   address length A (0..63)
  *                  A   address bytes (no NUL inside)
+ *          4     n_ghosts: nonzero ghost weights (<= n_osds * PL_MAX_SIZE)
+ *          ...   n_ghosts entries, strictly ascending by (OSD index, size):
+ *                  4   OSD index (< n_osds; the OSD must be out)
+ *                  1   size (1..PL_MAX_SIZE)
+ *                  4   ghost weight (1..PL_WEIGHT_ONE); all others are 0
  *          ...   n_pools pool entries, in map order:
  *                  4   id
  *                  1   name length L (1..63)
@@ -53,8 +63,11 @@
 #include "pl_internal.h"
 
 #define MAGIC          "TPLM"
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 #define HEADER_LEN     28
+#define DRAW_MASK_LEN  2
+#define GHOST_HDR_LEN  4
+#define GHOST_LEN      9
 #define HOST_MIN       2  /* name length byte + at least one name byte */
 #define OSD_MIN        22 /* fixed fields + empty address */
 #define POOL_MIN       14 /* fixed fields + one name byte */
@@ -109,6 +122,17 @@ static void put_str(sink_t *s, const char *str)
     put(s, str, n);
 }
 
+/* Bit s-1 set iff some host has a draw factor for size s other than PL_WEIGHT_ONE. */
+static uint16_t draw_mask(const pl_map_t *m)
+{
+    uint16_t mask = 0;
+    for (uint32_t i = 0; i < m->n_hosts; i++)
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            if (m->hosts[i].draw[z] != PL_WEIGHT_ONE)
+                mask |= (uint16_t)(1u << z);
+    return mask;
+}
+
 static void encode_all(const pl_map_t *m, sink_t *s)
 {
     put(s, MAGIC, 4);
@@ -120,6 +144,12 @@ static void encode_all(const pl_map_t *m, sink_t *s)
     put_u32(s, m->n_pools);
     for (uint32_t i = 0; i < m->n_hosts; i++)
         put_str(s, m->hosts[i].name);
+    uint16_t mask = draw_mask(m);
+    put_u16(s, mask);
+    for (uint32_t i = 0; i < m->n_hosts; i++)
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            if (mask & (1u << z))
+                put_u32(s, m->hosts[i].draw[z]);
     for (uint32_t i = 0; i < m->n_osds; i++) {
         const pl_osd_t *o = &m->osds[i];
         put_u32(s, (uint32_t)o->id);
@@ -129,6 +159,18 @@ static void encode_all(const pl_map_t *m, sink_t *s)
         put_u64(s, o->incarnation);
         put_str(s, o->addr);
     }
+    uint32_t ng = 0;
+    for (uint32_t i = 0; i < m->n_osds; i++)
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            ng += m->osds[i].ghost[z] != 0;
+    put_u32(s, ng);
+    for (uint32_t i = 0; i < m->n_osds; i++)
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            if (m->osds[i].ghost[z] != 0) {
+                put_u32(s, i);
+                put_u8(s, (uint8_t)(z + 1));
+                put_u32(s, m->osds[i].ghost[z]);
+            }
     for (uint32_t i = 0; i < m->n_pools; i++) {
         const pl_pool_t *p = &m->pools[i];
         put_u32(s, p->id);
@@ -238,7 +280,20 @@ static int decode_entries(reader_t *r, pl_map_t *m)
         if (get_str(r, h->name, 1) != 0)
             return TN_ERR_CORRUPT;
         h->id = (int32_t)i;
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            h->draw[z] = PL_WEIGHT_ONE;
     }
+    uint16_t mask = get_u16(r);
+    for (uint32_t i = 0; i < m->n_hosts; i++)
+        for (int z = 0; z < PL_MAX_SIZE; z++)
+            if (mask & (1u << z))
+                m->hosts[i].draw[z] = get_u32(r);
+    if (r->bad)
+        return TN_ERR_CORRUPT;
+    /* canonical: every size in the mask has a factor other than 1.0 (and none is 0, which
+     * pl_map_validate refuses) */
+    if (draw_mask(m) != mask)
+        return TN_ERR_CORRUPT;
     for (uint32_t i = 0; i < m->n_osds; i++) {
         pl_osd_t *o = &m->osds[i];
         memset(o, 0, sizeof(*o));
@@ -253,6 +308,21 @@ static int decode_entries(reader_t *r, pl_map_t *m)
         o->host = (int32_t)host;
         o->in = flags & 1;
         o->up = (flags >> 1) & 1;
+    }
+    uint32_t ng = get_u32(r);
+    if (r->bad || (uint64_t)ng * GHOST_LEN > r->left)
+        return TN_ERR_CORRUPT;
+    uint64_t last = 0; /* (index * 32 + size) of the previous entry, strictly increasing */
+    for (uint32_t j = 0; j < ng; j++) {
+        uint32_t idx = get_u32(r);
+        uint8_t size = get_u8(r);
+        uint32_t g = get_u32(r);
+        uint64_t key = (uint64_t)idx * 32 + size;
+        if (r->bad || idx >= m->n_osds || size < 1 || size > PL_MAX_SIZE || g == 0 ||
+            g > PL_WEIGHT_ONE || (j > 0 && key <= last))
+            return TN_ERR_CORRUPT;
+        last = key;
+        m->osds[idx].ghost[size - 1] = g;
     }
     for (uint32_t i = 0; i < m->n_pools; i++) {
         pl_pool_t *p = &m->pools[i];
@@ -292,7 +362,9 @@ int pl_map_decode(const uint8_t *buf, size_t len, pl_map_t **out)
     if (nh > PL_MAX_HOSTS || no > PL_MAX_OSDS || np > PL_MAX_POOLS)
         return TN_ERR_CORRUPT;
     /* Refuse counts the remaining bytes cannot hold before allocating for them. */
-    if ((uint64_t)nh * HOST_MIN + (uint64_t)no * OSD_MIN + (uint64_t)np * POOL_MIN > r.left)
+    if ((uint64_t)nh * HOST_MIN + DRAW_MASK_LEN + (uint64_t)no * OSD_MIN + GHOST_HDR_LEN +
+            (uint64_t)np * POOL_MIN >
+        r.left)
         return TN_ERR_CORRUPT;
     pl_map_t *m = pl_map_create();
     if (m == NULL)

@@ -37,10 +37,11 @@ static inline void straw_offer(straw_best_t *b, int idx, int32_t id, uint64_t ma
  * that are in and have weight, with the item-dependent half of the MurmurHash3 block step
  * precomputed. */
 typedef struct {
-    uint32_t kmix;  /* murmur3 block constant mix of the id (k * c1, rotl 15, * c2) */
-    int32_t id;     /* OSD id */
-    uint32_t index; /* index in m->osds */
-    uint32_t weight;
+    uint32_t kmix;   /* murmur3 block constant mix of the id (k * c1, rotl 15, * c2) */
+    int32_t id;      /* OSD id */
+    uint32_t index;  /* index in m->osds */
+    int32_t next;    /* ghosts: the next ghost of the same host (see choose_top), 0 = none */
+    uint64_t weight; /* straw weight: OSD weight x its host's draw factor (both 16.16) */
 } cand_t;
 
 /*
@@ -83,22 +84,46 @@ static void bubble_up(top_t *top, int i)
     }
 }
 
+/* The 16-bit straw draw of candidate c under the draw-hash prefix pre. */
+static inline uint32_t cand_u(uint32_t pre, const cand_t *c)
+{
+    uint32_t h = pre ^ c->kmix;
+    h = pl__rotl32(h, 13) * 5 + 0xe6546b64u;
+    return pl__fmix32(h ^ 16u) & 0xffffu;
+}
+
+/* Is the real straw (mag, w, id) of host dom beaten by one of its ghosts? Ghost straws are
+ * computed here, lazily: only hosts about to enter the top are ever asked about. */
+static int ghosted(const cand_t *gc, const int32_t *ghost_head, uint32_t pre, int32_t dom,
+                   uint64_t mag, uint64_t w, int32_t id)
+{
+    for (int32_t j = ghost_head[dom]; j != 0; j = gc[-j].next) {
+        top_t g = {dom, 0, gc[-j].id, pl__neg_ln(cand_u(pre, &gc[-j])), gc[-j].weight};
+        if (!longer(mag, w, id, &g))
+            return 1;
+    }
+    return 0;
+}
+
 /*
- * The rule: every in-OSD draws one straw for (pool, pg); each failure domain's straw is its
- * longest OSD straw; the k domains with the longest straws are chosen, longest first, each
- * contributing its longest-straw OSD. Fills top[0..return) and returns how many (< k only if
- * fewer domains have an in-OSD).
+ * The rule: every in-OSD (and every ghost) draws one straw for (pool, pg); each failure
+ * domain's straw is its longest; domains whose longest straw is a ghost's are skipped; the k
+ * remaining domains with the longest straws are chosen, longest first, each contributing its
+ * longest-straw OSD. Real candidates are c[0..n); ghosts (by-host pools only) are gc[-j] for
+ * j = ghost_head[host], then j = gc[-j].next, until 0 (ghost_head NULL: no ghosts). A ghost's
+ * straw only matters when a real OSD of its host is about to enter the top, so it is computed
+ * only then and pruning stays as it was. Fills top[0..return) and returns how many (< k only
+ * if fewer domains are eligible).
  */
-static int choose_top(const cand_t *c, uint32_t n, const pl_osd_t *osds, uint32_t pool_id,
-                      uint32_t pg, int by_host, int k, top_t *top)
+static int choose_top(const cand_t *c, uint32_t n, const cand_t *gc, const int32_t *ghost_head,
+                      const pl_osd_t *osds, uint32_t pool_id, uint32_t pg, int by_host, int k,
+                      top_t *top)
 {
     uint32_t pre = pl__draw_prefix(pool_id, pg, 0);
     int nt = 0;
     double thr = 1e300; /* > (k-th best mag / weight) once top[] is full, with margin */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t h = pre ^ c[i].kmix;
-        h = pl__rotl32(h, 13) * 5 + 0xe6546b64u;
-        uint32_t u = pl__fmix32(h ^ 16u) & 0xffffu;
+        uint32_t u = cand_u(pre, &c[i]);
         if ((double)(65535u - u) * PRUNE_SLOPE - PRUNE_SLACK > thr * (double)c[i].weight)
             continue; /* surely shorter than the k-th best domain: cannot matter */
         uint64_t mag = pl__neg_ln(u), w = c[i].weight;
@@ -113,12 +138,16 @@ static int choose_top(const cand_t *c, uint32_t n, const pl_osd_t *osds, uint32_
             if (!longer(mag, w, c[i].id, &top[pos]))
                 continue;
         } else if (nt < k) { /* room: append */
-            pos = nt++;
+            pos = nt;
         } else { /* full: replace the shortest if longer */
             if (!longer(mag, w, c[i].id, &top[nt - 1]))
                 continue;
             pos = nt - 1;
         }
+        if (ghost_head != NULL && ghosted(gc, ghost_head, pre, dom, mag, w, c[i].id))
+            continue; /* a ghost of its host is longer: the host cannot take it */
+        if (pos == nt)
+            nt++;
         top[pos] = (top_t){dom, i, c[i].id, mag, w};
         bubble_up(top, pos);
         if (nt == k)
@@ -129,7 +158,8 @@ static int choose_top(const cand_t *c, uint32_t n, const pl_osd_t *osds, uint32_
 
 size_t pl_work_size(const pl_map_t *m)
 {
-    return sizeof(cand_t) * (m->n_osds > 0 ? m->n_osds : 1);
+    return sizeof(cand_t) * (m->n_osds > 0 ? m->n_osds : 1) +
+           sizeof(int32_t) * (m->n_hosts > 0 ? m->n_hosts : 1);
 }
 
 /* Validates the common arguments of the rule functions. */
@@ -155,23 +185,63 @@ int pl_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *o
     if (!args_ok(m, pool, pg, out, out_max) || work == NULL)
         return -EINVAL;
     cand_t *c = work;
-    uint32_t nc = 0;
-    for (uint32_t i = 0; i < m->n_osds; i++) {
+    uint32_t nc = 0, ng = 0, n_osds = m->n_osds;
+    int by_host = pool->fd == PL_FD_HOST, size = pool->size;
+    if (size < 1 || size > PL_MAX_SIZE)
+        return -EINVAL;
+    /* ghosts fill the workspace from its end, linked per host from ghost_head[] */
+    cand_t *gc = c + (n_osds > 0 ? n_osds : 1);
+    int32_t *ghost_head = (int32_t *)(void *)gc;
+    for (uint32_t i = 0; i < n_osds; i++) {
         const pl_osd_t *o = &m->osds[i];
-        if (!o->in || o->weight == 0)
+        if (o->weight == 0)
             continue;
+        uint64_t w =
+            (uint64_t)o->weight * (by_host ? m->hosts[o->host].draw[size - 1] : PL_WEIGHT_ONE);
+        cand_t *x;
+        if (o->in) {
+            x = &c[nc++];
+        } else if (by_host && o->ghost[size - 1] != 0) {
+            uint64_t hi, lo; /* straw weight x ghost / 2^16 */
+            pl__mul64(w, o->ghost[size - 1], &hi, &lo);
+            w = hi << 48 | lo >> 16;
+            if (w == 0)
+                continue;
+            if (ng == 0)
+                for (uint32_t h = 0; h < m->n_hosts; h++)
+                    ghost_head[h] = 0;
+            ng++;
+            x = gc - ng;
+            x->next = ghost_head[o->host];
+            ghost_head[o->host] = (int32_t)ng;
+        } else {
+            continue;
+        }
         uint32_t k = (uint32_t)o->id * 0xcc9e2d51u;
-        c[nc].kmix = pl__rotl32(k, 15) * 0x1b873593u;
-        c[nc].id = o->id;
-        c[nc].index = i;
-        c[nc].weight = o->weight;
-        nc++;
+        x->kmix = pl__rotl32(k, 15) * 0x1b873593u;
+        x->id = o->id;
+        x->index = i;
+        x->weight = w;
     }
     int want = TN_MIN((int)pool->size, out_max);
     if (want > PL_MAX_SIZE)
         want = PL_MAX_SIZE;
     top_t top[PL_MAX_SIZE];
-    int n = choose_top(c, nc, m->osds, pool->id, pg, pool->fd == PL_FD_HOST, want, top);
+    int n = choose_top(c, nc, gc, ng > 0 ? ghost_head : NULL, m->osds, pool->id, pg, by_host, want,
+                       top);
+    if (n < want && ng > 0) {
+        /* Fewer eligible hosts than slots: fill up with ghost-blocked hosts, longest real straw
+         * first (they are all in the plain top; see placement.h, "GHOSTS"). */
+        top_t plain[PL_MAX_SIZE];
+        int np = choose_top(c, nc, gc, NULL, m->osds, pool->id, pg, by_host, want, plain);
+        for (int i = 0; i < np && n < want; i++) {
+            int used = 0;
+            for (int j = 0; j < n; j++)
+                used |= top[j].dom == plain[i].dom;
+            if (!used)
+                top[n++] = plain[i];
+        }
+    }
     for (int i = 0; i < want; i++)
         out[i] = i < n ? top[i].id : PL_ITEM_NONE;
     return n;

@@ -50,7 +50,12 @@
  *   draws one straw; a failure domain's straw (host, or the OSD itself for PL_FD_OSD) is the
  *   longest straw among its OSDs; the `size` domains with the longest straws are chosen,
  *   longest first (out[0] is the primary), each contributing its longest-straw OSD. Fewer
- *   domains with an in-OSD than `size` leave PL_ITEM_NONE slots.
+ *   domains with an in-OSD than `size` leave PL_ITEM_NONE slots. In by-host pools the straw
+ *   weight is weight x the host's draw factor for the pool's size, and out OSDs with a ghost
+ *   weight draw too, but a host whose longest straw is a ghost's is skipped unless the PG
+ *   would otherwise be short of hosts ("DRAW FACTORS",
+ *   "GHOSTS" below); with all factors 1.0 and no ghosts (a map never rebalanced) this is
+ *   exactly the plain rule, bit for bit.
  *
  *   In distribution this equals the classic two-level rule (straw2 over hosts by the sum of
  *   their OSD weights, then straw2 among the host's OSDs, retrying on a used host): an
@@ -73,27 +78,86 @@
  *   pl__pg_osds_two_level() is kept (not for production) so tests and the benchmark can keep
  *   measuring the difference.
  *
- *   KNOWN LIMIT (the "multipick anomaly", shared with Ceph's straw2): choosing `size` distinct
- *   domains by an exponential race is weighted sampling without replacement, whose inclusion
- *   probabilities are not proportional to weight: heavy domains (not only those above the
- *   1/size cap) get less than their weight-proportional share and light ones more. Measured
- *   (test_pl_select, >= 200 replicas per OSD): the standard deviation of per-OSD counts is
- *   0.94-1.14x the binomial ideal around the rule's own exact expectation and 0.95-1.06x
- *   around the capped ideal when all hosts weigh the same, but 1.0-3.5x around the capped
- *   ideal on uneven maps (3..40 hosts of 1..12 OSDs weighing 0.5..4.0; worst with few hosts).
- *   A prototype of Pareto order sampling at the domain level (host key
- *   expm1(W_h * T_h) * (1 - lambda_h) / lambda_h, T_h the host's shortest exponential time,
- *   lambda_h its capped target) met the capped ideal (0.93-1.15x) but moved more: out 0.94-1.61x,
- *   add OSD 0.95-1.52x, add host 0.94-1.15x of the optimum, worst on 5-9 host clusters. Fixing
- *   the balance without losing minimal movement (e.g. per-domain weight corrections stored in
- *   the map, like Ceph's weight-sets) is open; any fix changes placement, i.e. a new rule
- *   version.
+ *   THE MULTIPICK ANOMALY (shared with Ceph's straw2): choosing `size` distinct domains by an
+ *   exponential race is weighted sampling without replacement, whose inclusion probabilities
+ *   are not proportional to weight: heavy domains (not only those above the 1/size cap) get
+ *   less than their weight-proportional share and light ones more. Measured (test_pl_select,
+ *   >= 200 replicas per OSD): the standard deviation of per-OSD counts is 0.94-1.14x the
+ *   binomial ideal around the rule's own exact expectation, but 1.0-3.5x around the capped
+ *   ideal on uneven maps (worst with few hosts). Draw factors and ghosts (below) correct it.
+ *
+ * DRAW FACTORS (by-host pools; computed by pl_map_rebalance, pl_balance.c)
+ *
+ *   Every host h carries one factor c_h per pool size (pl_host_t.draw[size - 1], 16.16,
+ *   default 1.0): in a pool of that size, each of its OSDs' straw weight is weight x c_h. The
+ *   choice inside a host stays proportional to OSD weight (all its OSDs are scaled alike); the
+ *   host's rate in the race becomes c_h x W_h. pl_map_rebalance chooses the factors so that each
+ *   host's inclusion probability pi_h (the chance of being among the `size` first arrivals)
+ *   equals its capped target share t_h = capped ideal / pg_num (pl_ideal_counts):
+ *     pi_h = integral_0^inf r_h e^{-r_h t} P(fewer than k of the other hosts arrived by t) dt,
+ *   the others arriving independently with probability 1 - e^{-r_j t} (a Poisson-binomial,
+ *   by prefix/suffix tables), integrated by 8-point Gauss-Legendre on geometric panels (checked
+ *   against the closed form to 1e-15), solved by a damped Newton iteration on log r_h with the
+ *   exact derivative, to |pi_h / t_h - 1| < 1e-9. Capped hosts (t_h = 1, in every PG) get 256x
+ *   the sum of the uncapped rates (they then miss a PG with probability < 1e-5); the largest
+ *   uncapped factor is scaled to 8.0. Factors depend on the pool size, so they are computed per
+ *   size used by a by-host pool (draw[] of unused sizes is 1.0), with the band below judged at
+ *   the largest pg_num of that size. PL_FD_OSD pools ignore factors (not corrected).
+ *
+ * GHOSTS (minimal movement when an OSD goes out)
+ *
+ *   Recomputing every factor after a change shuffles PGs between unrelated hosts (measured:
+ *   marking an OSD out then moves up to 1.6x the optimum on clusters of up to 12 hosts). So:
+ *   - pl_map_set_osd_in(m, id, 0) on a map with factors gives the OSD a full "ghost"
+ *     (pl_osd_t.ghost[size - 1] = 1.0) for each balanced size: the out OSD keeps drawing a
+ *     straw with weight weight x c_h x ghost; a host whose longest straw is a ghost's is
+ *     skipped (the next host takes the slot). Only PGs that held the OSD change, and each
+ *     loses exactly that OSD's replica (as before), but the host now leaves such a PG instead
+ *     of keeping it with another of its OSDs, which is what its lower target asks for.
+ *     Setting the OSD in again clears its ghosts (the exact reverse). If a PG finds fewer
+ *     eligible hosts than `size`, the remaining slots go to ghost-blocked hosts, longest real
+ *     straw first, so no PG is short of replicas while hosts could hold them.
+ *   - pl_map_rebalance is incremental once factors exist: a host keeps its factor and ghosts
+ *     while its inclusion stays within its band: the deviation that adds delta = 0.25 times the
+ *     binomial variance to its busiest OSD's count (at the size's largest pg_num). Out-of-band
+ *     hosts are moved to half a band inside it: a host below its band first gets weaker ghosts
+ *     (moving only PGs its ghosts blocked back to it); otherwise its factor changes. So the
+ *     bias stays under sqrt(1.25) of the binomial spread, and a change that leaves every host
+ *     in its band moves exactly what the change itself moves. The same integral gives pi_h
+ *     with ghosts: host h arrives at rate c_h (W_h + G_h) and is eligible with probability
+ *     W_h / (W_h + G_h), independently (argmin and min of an exponential race are independent).
+ *     If the iteration fails or a factor would leave [1024, 2^32), it falls back to the exact
+ *     factors (ghosts cleared). Maps without factors (never rebalanced) get the exact factors.
+ *
+ *   DETERMINISM: placement reads only the stored integers (factors, ghosts), so daemons agree
+ *   whatever computed them. pl_map_rebalance is itself bit-exact on every IEEE-754 platform
+ *   (so every daemon building epoch 1 from the configuration gets the same map): only + - x /
+ *   in a fixed order, our own e^-x polynomial and Newton square root (no libm), no fused
+ *   multiply-add (-ffp-contract=off on pl_balance.c), and FLT_EVAL_METHOD == 0 is required at
+ *   compile time (no x87 excess precision). test_pl_balance freezes the factors of a fixed map.
+ *
+ *   MEASURED (test_pl_select, pg_num 4,096 for movement, >= 200 replicas per OSD for balance;
+ *   docs/BENCHMARKS.md has the full figures and the variants that did worse):
+ *     balance vs capped ideal: 0.94-1.13x binomial fresh (without factors up to 3.47x on the
+ *       same maps); 0.64-1.23x after 30 random changes rebalanced one by one;
+ *     3..100 hosts: 16 test maps: out worst 1.08 (total 0.99), add a host total 1.01 (worst
+ *       1.10), add an OSD total 1.02 (worst 1.16); 150 more maps: out over 1.2x on one 5-host
+ *       map (1.25), on none of the 141 maps with >= 7 hosts; totals 0.99 / 1.01 / 1.04;
+ *     4..6 hosts: out over 1.2x on 5 of 16 test maps (worst 1.55) and 11 of 45 in another
+ *       sample (worst 1.52), totals 0.96-1.18: there a host typically has to reach its cap or
+ *       gain more than the freed PGs that excluded it, so ANY balanced placement moves more
+ *       than pl_movement's bound (docs/BENCHMARKS.md works an example); add host / OSD totals
+ *       1.03-1.08 / 1.08-1.20.
+ *   STATUS: because of that last line the factors are opt-in: conf_build_map does not call
+ *   pl_map_rebalance, so production placement is unchanged until the map's creators
+ *   (conf_build_map for epoch 1, ternctl for every later change) call it.
  *
  * WHAT IS STABLE (changing any of it moves production data; tests/data/placement/golden.txt
  * freezes it): the two hashes, pl_stable_mod, the ln table (placement/pl_ln_table.h) and
- * pl_ln, the straw comparison and tie break, and the rule above. The order of OSDs, hosts and
- * pools in the map arrays does not matter. The up flag, addresses, incarnations, names,
- * quorums and the epoch never change placement. What remaps, by design: marking OSDs in/out,
+ * pl_ln, the straw comparison and tie break, the rule above with its factors and ghosts, and
+ * pl_map_rebalance's arithmetic (test_pl_balance freezes its output for a fixed map). The order of
+ * OSDs, hosts and pools in the map arrays does not matter. The up flag, addresses, incarnations,
+ * names, quorums and the epoch never change placement. What remaps, by design: marking OSDs in/out,
  * reweighting, adding OSDs/hosts (only to/from the OSDs that changed, as above), and changing
  * pg_num (splits).
  */
@@ -126,15 +190,22 @@ typedef enum {
 typedef struct {
     char name[PL_NAME_MAX]; /* unique, non-empty, NUL-terminated */
     int32_t id;             /* == its index in pl_map_t.hosts (hosts are never removed) */
+    /* Draw factors (16.16, >= 1; PL_WEIGHT_ONE = none), one per pool size: draw[s - 1]
+     * multiplies the straw weights of this host's OSDs in by-host pools of size s. Set by
+     * pl_map_rebalance(); see "DRAW FACTORS" above. */
+    uint32_t draw[PL_MAX_SIZE];
 } pl_host_t;
 
 typedef struct {
-    int32_t id;             /* 0..PL_MAX_OSD_ID, unique */
-    int32_t host;           /* index into pl_map_t.hosts */
-    uint32_t weight;        /* 16.16 fixed point; 0 takes no data */
-    uint8_t in;             /* 1: takes data; 0: out, never chosen */
-    uint8_t up;             /* 1: answering; informational, ignored by placement */
-    uint64_t incarnation;   /* random id of the data directory (DESIGN rule 4); 0 = unknown */
+    int32_t id;           /* 0..PL_MAX_OSD_ID, unique */
+    int32_t host;         /* index into pl_map_t.hosts */
+    uint32_t weight;      /* 16.16 fixed point; 0 takes no data */
+    uint8_t in;           /* 1: takes data; 0: out, never chosen */
+    uint8_t up;           /* 1: answering; informational, ignored by placement */
+    uint64_t incarnation; /* random id of the data directory (DESIGN rule 4); 0 = unknown */
+    /* Ghost weights (16.16 fraction of weight x host factor, 0..PL_WEIGHT_ONE), one per pool
+     * size; nonzero only while the OSD is out: see "GHOSTS" above. */
+    uint32_t ghost[PL_MAX_SIZE];
     char addr[PL_ADDR_MAX]; /* "host:port", NUL-terminated, may be empty */
 } pl_osd_t;
 
@@ -181,6 +252,15 @@ int pl_map_add_osd(pl_map_t *m, int32_t id, int host_index, uint32_t weight, con
  * range), -ENOSPC, -ENOMEM. */
 int pl_map_add_pool(pl_map_t *m, uint32_t id, const char *name, uint32_t pg_num, uint8_t size,
                     uint8_t write_quorum, uint8_t read_quorum, pl_fd_t fd);
+
+/*
+ * Recomputes every host's draw factors (see "DRAW FACTORS") from the in-OSD weights and the
+ * sizes of the map's by-host pools; factors of sizes no by-host pool uses are reset to
+ * PL_WEIGHT_ONE. Call after every change to weights, in/out flags, hosts, OSDs or pools, before
+ * publishing the new epoch (the setters below do not call it). Deterministic (bit-identical on
+ * every IEEE-754 platform). TN_OK, -EINVAL (NULL) or -ENOMEM.
+ */
+int pl_map_rebalance(pl_map_t *m);
 
 /* Setters by OSD id: TN_OK or TN_ERR_NOT_FOUND. They do not bump the epoch. */
 int pl_map_set_osd_in(pl_map_t *m, int32_t id, int in);
@@ -232,7 +312,7 @@ int64_t pl_ln(uint32_t u16);
 
 /* ---- PG -> OSDs ---- */
 
-/* Bytes of workspace pl_pg_osds needs for this map (16 per OSD); pass a buffer of at least
+/* Bytes of workspace pl_pg_osds needs for this map (24 per OSD + 4 per host); pass at least
  * this size, aligned for uint64_t. One workspace per thread; it holds nothing between calls. */
 size_t pl_work_size(const pl_map_t *m);
 

@@ -5,6 +5,10 @@
  *
  *   tern-placement-bench [repeats]     (default 21; prints the median of the repeats)
  *
+ * "flat+df" is the flat rule on the same map after pl_map_rebalance (draw factors), and
+ * "flat+gh" the same with one OSD in ten marked out afterwards (ghosts in play); the time
+ * pl_map_rebalance itself takes is printed per map.
+ *
  * The bracketed number at the end of each line is a checksum of the computed tables, printed
  * so the compiler cannot drop the work; it only changes if placement changes.
  */
@@ -55,12 +59,27 @@ static pl_map_t *build(int hosts, int per_host, uint32_t pg_num)
     return m;
 }
 
-static int run(int hosts, int per_host, uint32_t pg_num, int two_level, int repeats)
+/* variant: 0 flat, 1 two-level, 2 flat with draw factors, 3 flat with factors and ghosts */
+static int run(int hosts, int per_host, uint32_t pg_num, int variant, int repeats)
 {
+    static const char *names[] = {"flat", "two-level", "flat+df", "flat+gh"};
+    int two_level = variant == 1;
     pl_map_t *m = build(hosts, per_host, pg_num);
     if (m == NULL) {
         fprintf(stderr, "cannot build map\n");
         return 1;
+    }
+    if (variant >= 2) {
+        double t0 = now_sec();
+        if (pl_map_rebalance(m) != TN_OK) {
+            fprintf(stderr, "rebalance failed\n");
+            return 1;
+        }
+        if (variant == 2)
+            printf("pl_map_rebalance  %4d hosts x %2d OSDs: %8.3f ms\n", hosts, per_host,
+                   (now_sec() - t0) * 1e3);
+        for (uint32_t i = 0; variant == 3 && i < m->n_osds; i += 10)
+            pl_map_set_osd_in(m, m->osds[i].id, 0);
     }
     size_t ws = two_level ? pl__work_size_two_level(m) : pl_work_size(m);
     void *work = malloc(ws);
@@ -85,8 +104,8 @@ static int run(int hosts, int per_host, uint32_t pg_num, int two_level, int repe
     double med = t[repeats / 2];
     printf("%-9s %4d hosts x %2d OSDs = %5d OSDs, %5u PGs x 3: median %8.3f ms/table, "
            "%9.0f PG mappings/s (min %.3f ms) [%llu]\n",
-           two_level ? "two-level" : "flat", hosts, per_host, hosts * per_host, pool->pg_num,
-           med * 1e3, pool->pg_num / med, t[0] * 1e3, (unsigned long long)(check % 1000));
+           names[variant], hosts, per_host, hosts * per_host, pool->pg_num, med * 1e3,
+           pool->pg_num / med, t[0] * 1e3, (unsigned long long)(check % 1000));
     free(t);
     free(work);
     pl_map_destroy(m);
@@ -101,7 +120,7 @@ int main(int argc, char **argv)
     static const int shapes[][2] = {{3, 2}, {10, 4}, {30, 10}, {100, 10}};
     int rc = 0;
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
-        for (int two = 0; two < 2; two++)
-            rc |= run(shapes[i][0], shapes[i][1], 4096, two, repeats);
+        for (int v = 0; v < 4; v++)
+            rc |= run(shapes[i][0], shapes[i][1], 4096, v, repeats);
     return rc;
 }

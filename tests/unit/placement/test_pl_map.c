@@ -156,9 +156,58 @@ static void test_validate(void)
     pl_map_destroy(m);
 }
 
+/* Draw factors default to 1.0; marking an OSD out gives it a full ghost only once the map has
+ * factors; marking it in clears it; validation refuses bad values. */
+static void test_draw_ghost(void)
+{
+    pl_map_t *m = pl_map_create();
+    for (int h = 0; h < 5; h++) {
+        char name[8];
+        snprintf(name, sizeof(name), "h%d", h);
+        pl_map_add_host(m, name);
+        pl_map_add_osd(m, h * 2, h, PL_WEIGHT_ONE * (uint32_t)(h + 1), NULL);
+        pl_map_add_osd(m, h * 2 + 1, h, PL_WEIGHT_ONE, NULL);
+    }
+    pl_map_add_pool(m, 1, "data", 64, 3, 2, 2, PL_FD_HOST);
+    ok(m->hosts[3].draw[2] == PL_WEIGHT_ONE && m->hosts[3].draw[15] == PL_WEIGHT_ONE,
+       "new hosts: factors 1.0");
+    pl_map_set_osd_in(m, 0, 0);
+    ok(m->osds[0].ghost[2] == 0, "no factors yet: out leaves no ghost (the plain rule)");
+    pl_map_set_osd_in(m, 0, 1);
+    is_int(pl_map_rebalance(m), TN_OK, "rebalance");
+    int differs = 0;
+    for (int h = 0; h < 5; h++)
+        differs |= m->hosts[h].draw[2] != PL_WEIGHT_ONE;
+    ok(differs, "uneven hosts get factors for size 3");
+    ok(m->hosts[0].draw[1] == PL_WEIGHT_ONE, "unused size 2 keeps 1.0");
+    pl_map_set_osd_in(m, 3, 0);
+    is_uint(m->osds[3].ghost[2], PL_WEIGHT_ONE, "out: a full ghost for size 3");
+    is_uint(m->osds[3].ghost[1], 0, "no ghost for a size without factors");
+    pl_map_set_osd_in(m, 3, 0);
+    is_uint(m->osds[3].ghost[2], PL_WEIGHT_ONE, "out twice: unchanged");
+    is_int(pl_map_validate(m, NULL, 0), TN_OK, "a map with a ghost is valid");
+    pl_map_set_osd_in(m, 3, 1);
+    is_uint(m->osds[3].ghost[2], 0, "in again: ghost cleared");
+    char why[128];
+    m->osds[2].ghost[2] = 5;
+    is_int(pl_map_validate(m, why, sizeof(why)), TN_ERR_CORRUPT, "ghost on an in OSD refused");
+    has_str(why, "ghost", "reason names the ghost");
+    m->osds[2].ghost[2] = 0;
+    m->osds[2].in = 0;
+    m->osds[2].ghost[2] = PL_WEIGHT_ONE + 1;
+    is_int(pl_map_validate(m, NULL, 0), TN_ERR_CORRUPT, "ghost above 1.0 refused");
+    m->osds[2].ghost[2] = 0;
+    m->hosts[1].draw[4] = 0;
+    is_int(pl_map_validate(m, why, sizeof(why)), TN_ERR_CORRUPT, "draw factor 0 refused");
+    has_str(why, "draw factor", "reason names the factor");
+    is_int(pl_map_rebalance(NULL), -EINVAL, "rebalance(NULL)");
+    pl_map_destroy(m);
+}
+
 int main(void)
 {
     subtest("builder", test_builder);
+    subtest("draw factors and ghosts", test_draw_ghost);
     subtest("validate", test_validate);
     return tt_done();
 }

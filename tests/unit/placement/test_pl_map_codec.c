@@ -19,12 +19,14 @@ static int maps_equal(const pl_map_t *a, const pl_map_t *b)
         a->n_pools != b->n_pools)
         return 0;
     for (uint32_t i = 0; i < a->n_hosts; i++)
-        if (strcmp(a->hosts[i].name, b->hosts[i].name) != 0 || a->hosts[i].id != b->hosts[i].id)
+        if (strcmp(a->hosts[i].name, b->hosts[i].name) != 0 || a->hosts[i].id != b->hosts[i].id ||
+            memcmp(a->hosts[i].draw, b->hosts[i].draw, sizeof(a->hosts[i].draw)) != 0)
             return 0;
     for (uint32_t i = 0; i < a->n_osds; i++) {
         const pl_osd_t *x = &a->osds[i], *y = &b->osds[i];
         if (x->id != y->id || x->host != y->host || x->weight != y->weight || x->in != y->in ||
-            x->up != y->up || x->incarnation != y->incarnation || strcmp(x->addr, y->addr) != 0)
+            x->up != y->up || x->incarnation != y->incarnation || strcmp(x->addr, y->addr) != 0 ||
+            memcmp(x->ghost, y->ghost, sizeof(x->ghost)) != 0)
             return 0;
     }
     for (uint32_t i = 0; i < a->n_pools; i++) {
@@ -79,9 +81,10 @@ static void test_round_trip(void)
     size_t len = 0;
     uint8_t *buf = encode(m, &len);
     ok(buf != NULL, "encode");
-    /* header 28 + hosts 2*(1+5) + osds 2*22 + 13 + 0 + pool 14+3 + crc 4 */
-    is_uint(len, 28 + 12 + 44 + 13 + 17 + 4, "encoded length as documented");
-    is_mem(buf, "TPLM\x01\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01\x02\x00\x00\x00", 20,
+    /* header 28 + hosts 2*(1+5) + draw mask 2 + osds 2*22 + 13 + 0 + ghosts 4 + pool 14+3 +
+     * crc 4 */
+    is_uint(len, 28 + 12 + 2 + 44 + 13 + 4 + 17 + 4, "encoded length as documented");
+    is_mem(buf, "TPLM\x02\x00\x00\x00\x08\x07\x06\x05\x04\x03\x02\x01\x02\x00\x00\x00", 20,
            "header bytes");
     pl_map_t *d = NULL;
     is_int(pl_map_decode(buf, len, &d), TN_OK, "decode");
@@ -127,11 +130,38 @@ static void test_round_trip(void)
     }
     is_int(good, 50, "50 random maps round-trip");
 
+    /* draw factors and ghosts: rebalanced maps with OSDs marked out */
+    good = 0;
+    int with_ghosts = 0, ghost_bad = 0;
+    for (int i = 0; i < 10; i++) {
+        pl_map_t *r = plt_random_map(&s, 4, 12, 6, 256);
+        pl_map_add_pool(r, 9, "two", 64, 2, 1, 1, PL_FD_HOST);
+        pl_map_rebalance(r);
+        pl_map_set_osd_in(r, 0, 0);
+        pl_map_set_osd_in(r, 2, 0);
+        with_ghosts += r->osds[0].ghost[2] == PL_WEIGHT_ONE || r->osds[2].ghost[2] == PL_WEIGHT_ONE;
+        size_t l = 0;
+        uint8_t *b = encode(r, &l);
+        pl_map_t *rd = NULL;
+        good += b != NULL && pl_map_decode(b, l, &rd) == TN_OK && maps_equal(r, rd) &&
+                pl_map_hash(r) == pl_map_hash(rd);
+        if (b != NULL && rd != NULL) { /* a ghost on an in OSD is refused */
+            rd->osds[1].ghost[2] = 7;
+            ghost_bad += pl_map_encode(rd, b, l, &l) == TN_ERR_CORRUPT;
+        }
+        free(b);
+        pl_map_destroy(rd);
+        pl_map_destroy(r);
+    }
+    is_int(good, 10, "10 rebalanced maps with ghosts round-trip");
+    ok(with_ghosts > 0, "marking an OSD out of a rebalanced map gives it a full ghost");
+    is_int(ghost_bad, 10, "a ghost weight on an in OSD is invalid");
+
     pl_map_t *e = pl_map_create();
     uint8_t *eb = encode(e, &len);
     pl_map_t *ed = NULL;
-    ok(eb != NULL && len == 32 && pl_map_decode(eb, len, &ed) == TN_OK && ed->n_osds == 0,
-       "empty map round-trips (32 bytes)");
+    ok(eb != NULL && len == 38 && pl_map_decode(eb, len, &ed) == TN_OK && ed->n_osds == 0,
+       "empty map round-trips (38 bytes)");
     free(eb);
     pl_map_destroy(ed);
     pl_map_destroy(e);
@@ -174,7 +204,10 @@ static void test_malformed(void)
         int want;
         const char *what;
     } cases[] = {
-        {4, 2, TN_ERR_UNSUPPORTED, "format version 2"},
+        {4, 1, TN_ERR_UNSUPPORTED, "format version 1"},
+        {4, 3, TN_ERR_UNSUPPORTED, "format version 3"},
+        {40, 4, TN_ERR_CORRUPT, "draw mask bit without factors"},
+        {99, 1, TN_ERR_CORRUPT, "ghost count without entries"},
         {6, 1, TN_ERR_CORRUPT, "nonzero flags"},
         {16, 3, TN_ERR_CORRUPT, "n_hosts larger than the data"},
         {19, 0x80, TN_ERR_CORRUPT, "huge n_hosts"},
@@ -183,19 +216,19 @@ static void test_malformed(void)
         {28, 64, TN_ERR_CORRUPT, "host name length 64"},
         {29, 0, TN_ERR_CORRUPT, "NUL inside a host name"},
         {39, '0', TN_ERR_CORRUPT, "duplicate host name"},
-        {44, 5, TN_ERR_CORRUPT, "OSD host index out of range"},
-        {42, 0x20, TN_ERR_CORRUPT, "OSD id above PL_MAX_OSD_ID"},
-        {52, 4, TN_ERR_CORRUPT, "unknown OSD flag bit"},
-        {61, 63, TN_ERR_CORRUPT, "address length past its field"},
-        {61, 64, TN_ERR_CORRUPT, "address length 64"},
-        {75, 3, TN_ERR_CORRUPT, "duplicate OSD id"},
-        {101, 0, TN_ERR_CORRUPT, "empty pool name"},
-        {106, 0, TN_ERR_CORRUPT, "pool pg_num 0"},
-        {108, 1, TN_ERR_CORRUPT, "pool pg_num 65552"},
-        {110, 0, TN_ERR_CORRUPT, "pool size 0"},
-        {111, 3, TN_ERR_CORRUPT, "write quorum > size"},
-        {112, 0, TN_ERR_CORRUPT, "read quorum 0"},
-        {113, 2, TN_ERR_CORRUPT, "unknown failure domain"},
+        {46, 5, TN_ERR_CORRUPT, "OSD host index out of range"},
+        {44, 0x20, TN_ERR_CORRUPT, "OSD id above PL_MAX_OSD_ID"},
+        {54, 4, TN_ERR_CORRUPT, "unknown OSD flag bit"},
+        {63, 63, TN_ERR_CORRUPT, "address length past its field"},
+        {63, 64, TN_ERR_CORRUPT, "address length 64"},
+        {77, 3, TN_ERR_CORRUPT, "duplicate OSD id"},
+        {107, 0, TN_ERR_CORRUPT, "empty pool name"},
+        {112, 0, TN_ERR_CORRUPT, "pool pg_num 0"},
+        {114, 1, TN_ERR_CORRUPT, "pool pg_num 65552"},
+        {116, 0, TN_ERR_CORRUPT, "pool size 0"},
+        {117, 3, TN_ERR_CORRUPT, "write quorum > size"},
+        {118, 0, TN_ERR_CORRUPT, "read quorum 0"},
+        {119, 2, TN_ERR_CORRUPT, "unknown failure domain"},
     };
     for (size_t i = 0; i < TN_ARRAY_SIZE(cases); i++) {
         memcpy(t, buf, len);

@@ -3,11 +3,14 @@
  * distinct hosts, never an out OSD, argument handling, independence from array order and from
  * the up flag; balance (standard deviation of per-OSD counts against the binomial ideal); and
  * data movement when an OSD goes out, a host is added, or an OSD joins a host, compared with
- * the optimum and with the classic two-level rule. Prints the measured ratios.
+ * the optimum and with the classic two-level rule; and the same balance and movement limits
+ * with draw factors and ghosts (pl_map_rebalance after every change). Prints the measured
+ * ratios (docs/BENCHMARKS.md quotes them).
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test.h"
 #include "placement.h"
@@ -232,8 +235,8 @@ static void stddev_vs_expected(const pl_map_t *m, const pl_stats_t *st, double *
 static void test_balance(void)
 {
     uint64_t s = 777;
-    int maps = PLT_ASAN ? 2 : 10, checked = 0, within = 0;
-    double worst_exact = 0, worst_capped = 0;
+    int maps = PLT_ASAN ? 2 : 10, checked = 0, within = 0, bal_within = 0;
+    double worst_exact = 0, worst_capped = 0, worst_bal = 0;
     for (int t = 0; t < maps; t++) {
         pl_map_t *m = plt_random_map(&s, 3, PLT_ASAN ? 8 : 40, 12, 1);
         uint32_t need = (200 * m->n_osds + 2) / 3;
@@ -251,9 +254,21 @@ static void test_balance(void)
         double sd, bin;
         stddev_vs_expected(m, &st, &sd, &bin);
         double r_exact = sd / bin, r_capped = st.stddev / st.ideal_stddev;
+        /* the same map with draw factors */
+        pl_map_t *b = pl_map_clone(m);
+        pl_stats_t sb;
+        double r_bal = 99;
+        if (pl_map_rebalance(b) == TN_OK && pl_stats_compute(b, &b->pools[0], &sb) == TN_OK) {
+            r_bal = sb.stddev / sb.ideal_stddev;
+            pl_stats_free(&sb);
+        }
+        pl_map_destroy(b);
+        bal_within += r_bal <= 1.25;
+        worst_bal = fmax(worst_bal, r_bal);
         printf("# balance: %3u hosts %4u OSDs pg_num %5u: stddev/binomial vs rule's "
-               "expectation %.3f, vs capped ideal %.3f\n",
-               m->n_hosts, m->n_osds, m->pools[0].pg_num, r_exact, r_capped);
+               "expectation %.3f, vs capped ideal %.3f; with draw factors vs capped ideal "
+               "%.3f\n",
+               m->n_hosts, m->n_osds, m->pools[0].pg_num, r_exact, r_capped, r_bal);
         worst_exact = fmax(worst_exact, r_exact);
         worst_capped = fmax(worst_capped, r_capped);
         checked++;
@@ -262,10 +277,49 @@ static void test_balance(void)
         pl_stats_free(&st);
         pl_map_destroy(m);
     }
-    printf("# balance: worst stddev ratio vs rule's expectation %.3f, vs capped ideal %.3f\n",
-           worst_exact, worst_capped);
+    printf("# balance: worst stddev ratio vs rule's expectation %.3f, vs capped ideal %.3f; "
+           "with draw factors vs capped ideal %.3f\n",
+           worst_exact, worst_capped, worst_bal);
     ok(checked >= maps / 2, "enough maps checked");
     is_int(within, checked, "stddev within 1.25x binomial of the rule's expectation");
+    is_int(bal_within, checked, "draw factors: stddev within 1.25x binomial of the capped ideal");
+
+    /* Maps that lived: 30 changes (out, in, reweight, new OSD), pl_map_rebalance after each. */
+    int ev_maps = PLT_ASAN ? 1 : 6, ev_within = 0;
+    double worst_ev = 0;
+    for (int t = 0; t < ev_maps; t++) {
+        pl_map_t *m = plt_random_map(&s, 3, PLT_ASAN ? 8 : 30, 12, 1);
+        uint32_t need = (200 * m->n_osds + 2) / 3;
+        m->pools[0].pg_num = need < 1024 ? 1024 : need;
+        pl_map_rebalance(m);
+        int32_t next = (int32_t)m->n_osds;
+        for (int c = 0; c < 30; c++) {
+            uint64_t kind = plt_next(&s) % 4;
+            int32_t v = (int32_t)(plt_next(&s) % (uint64_t)next);
+            if (kind == 0)
+                pl_map_set_osd_in(m, v, 0);
+            else if (kind == 1)
+                pl_map_set_osd_in(m, v, 1);
+            else if (kind == 2)
+                pl_map_set_osd_weight(m, v, plt_weight(&s));
+            else { /* two statements: argument evaluation order is unspecified */
+                int h = (int)(plt_next(&s) % m->n_hosts);
+                pl_map_add_osd(m, next++, h, plt_weight(&s), NULL);
+            }
+            pl_map_rebalance(m);
+        }
+        pl_stats_t st;
+        pl_stats_compute(m, &m->pools[0], &st);
+        double r = st.stddev / st.ideal_stddev;
+        printf("# balance after 30 changes: %3u hosts %4u OSDs pg_num %5u: %.3f\n", m->n_hosts,
+               m->n_osds, m->pools[0].pg_num, r);
+        worst_ev = fmax(worst_ev, r);
+        ev_within += r <= 1.25;
+        pl_stats_free(&st);
+        pl_map_destroy(m);
+    }
+    printf("# balance after 30 changes: worst %.3f\n", worst_ev);
+    is_int(ev_within, ev_maps, "draw factors after 30 changes: within 1.25x binomial");
 
     /* Equal hosts (same OSD weights on every host): the capped ideal is the expectation. */
     int eq_maps = PLT_ASAN ? 2 : 6, eq_within = 0;
@@ -417,6 +471,99 @@ static void test_movement(void)
     ok(rs < rs2, "adding an OSD: the flat rule moves less than the two-level rule");
 }
 
+/*
+ * Movement with draw factors: each map is rebalanced, then changed, then rebalanced again
+ * (what ternctl does for every epoch), and pl_movement compares the two. Fills the totals,
+ * the worst per-map ratios and the number of maps whose out ratio exceeded 1.2.
+ */
+typedef struct {
+    agg_t out, host, osd;
+    double worst_out, worst_host, worst_osd;
+    int out_over, out_over_7; /* maps with out > 1.2x: all, and those with >= 7 hosts */
+} bal_move_t;
+
+static void balanced_movement(uint64_t *s, int maps, uint32_t hmin, uint32_t hmax, uint32_t pgn,
+                              bal_move_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (int t = 0; t < maps; t++) {
+        pl_map_t *m = plt_random_map(s, hmin, hmax, 12, pgn);
+        pl_map_rebalance(m);
+        int32_t next = (int32_t)m->n_osds;
+        uint64_t mv, opt;
+
+        pl_map_t *a = pl_map_clone(m);
+        pl_map_set_osd_in(a, (int32_t)(plt_next(s) % m->n_osds), 0);
+        pl_map_rebalance(a);
+        pl_movement(m, a, 1, 0, &mv, &opt);
+        double r_out = (double)mv / (double)opt;
+        r->out.moved += (double)mv;
+        r->out.opt += (double)opt;
+        r->worst_out = fmax(r->worst_out, r_out);
+        r->out_over += r_out > 1.2;
+        r->out_over_7 += r_out > 1.2 && m->n_hosts >= 7;
+        pl_map_destroy(a);
+
+        a = pl_map_clone(m);
+        int32_t nid = next;
+        uint32_t nnew = plt_range(s, 1, 12);
+        plt_add_host(a, s, "new-host", nnew, &nid);
+        pl_map_rebalance(a);
+        pl_movement(m, a, 1, 0, &mv, &opt);
+        double r_host = (double)mv / (double)opt;
+        r->host.moved += (double)mv;
+        r->host.opt += (double)opt;
+        r->worst_host = fmax(r->worst_host, r_host);
+        pl_map_destroy(a);
+
+        a = pl_map_clone(m);
+        int h = (int)(plt_next(s) % m->n_hosts); /* before plt_weight: evaluation order */
+        pl_map_add_osd(a, next, h, plt_weight(s), NULL);
+        pl_map_rebalance(a);
+        pl_movement(m, a, 1, 0, &mv, &opt);
+        double r_osd = (double)mv / (double)opt;
+        r->osd.moved += (double)mv;
+        r->osd.opt += (double)opt;
+        r->worst_osd = fmax(r->worst_osd, r_osd);
+        printf("# balanced movement: %3u hosts %4u OSDs: out %.3f, add host (%2u OSDs) %.3f, "
+               "add OSD %.3f\n",
+               m->n_hosts, m->n_osds, r_out, nnew, r_host, r_osd);
+        pl_map_destroy(a);
+        pl_map_destroy(m);
+    }
+}
+
+static void test_movement_balanced(void)
+{
+    uint64_t s = 4242;
+    bal_move_t r;
+    int maps = PLT_ASAN ? 3 : 16;
+    balanced_movement(&s, maps, PLT_ASAN ? 7 : 3, PLT_ASAN ? 14 : 100, PLT_ASAN ? 1024 : 4096, &r);
+    printf("# balanced movement, 3..100 hosts, %d maps: out total %.3f worst %.3f; add host "
+           "total %.3f worst %.3f; add OSD total %.3f worst %.3f\n",
+           maps, r.out.moved / r.out.opt, r.worst_out, r.host.moved / r.host.opt, r.worst_host,
+           r.osd.moved / r.osd.opt, r.worst_osd);
+    is_int(r.out_over_7, 0,
+           "draw factors: marking an OSD out moves <= 1.2x optimal on every map "
+           "of >= 7 hosts");
+    ok(r.host.moved / r.host.opt <= 1.2, "draw factors: adding a host: total <= 1.2x optimal");
+    ok(r.osd.moved / r.osd.opt < 2.2, "draw factors: adding an OSD: total < 2.2x optimal");
+
+    /* Small clusters (4..6 hosts), where the 1.2x limit on marking out is NOT met on many maps
+     * (placement.h, "MEASURED"): reported, and guarded against getting worse than measured
+     * (1.3x in total). Same maps under ASan (they are cheap). */
+    int small = 16;
+    uint64_t s2 = 9090;
+    balanced_movement(&s2, small, 4, 6, 4096, &r);
+    printf("# balanced movement, 4..6 hosts, %d maps: out total %.3f worst %.3f (%d maps over "
+           "1.2); add host total %.3f worst %.3f; add OSD total %.3f worst %.3f\n",
+           small, r.out.moved / r.out.opt, r.worst_out, r.out_over, r.host.moved / r.host.opt,
+           r.worst_host, r.osd.moved / r.osd.opt, r.worst_osd);
+    ok(r.out.moved / r.out.opt <= 1.3, "4..6 hosts: marking out: total <= 1.3x optimal");
+    ok(r.host.moved / r.host.opt <= 1.2, "4..6 hosts: adding a host: total <= 1.2x optimal");
+    ok(r.osd.moved / r.osd.opt < 2.2, "4..6 hosts: adding an OSD: total < 2.2x optimal");
+}
+
 int main(void)
 {
     subtest("basic", test_basic);
@@ -425,5 +572,6 @@ int main(void)
     subtest("capped ideal", test_capped_ideal);
     subtest("balance", test_balance);
     subtest("movement", test_movement);
+    subtest("movement with draw factors", test_movement_balanced);
     return tt_done();
 }
