@@ -1,6 +1,7 @@
 /* tn_log.c — the leveled key=value logger declared in tn_log.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,17 +9,18 @@
 #include <unistd.h>
 #include "tn_log.h"
 
-static tn_log_level_t min_level = TN_LOG_INFO;
+/* Atomic: a daemon may change it on reload while other threads log. */
+static _Atomic int min_level = TN_LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void tn_log_set_level(tn_log_level_t level)
 {
-    min_level = level;
+    atomic_store_explicit(&min_level, (int)level, memory_order_relaxed);
 }
 
 tn_log_level_t tn_log_get_level(void)
 {
-    return min_level;
+    return (tn_log_level_t)atomic_load_explicit(&min_level, memory_order_relaxed);
 }
 
 int tn_log_level_parse(const char *name, tn_log_level_t *out)
@@ -34,7 +36,7 @@ int tn_log_level_parse(const char *name, tn_log_level_t *out)
 
 void tn_log(tn_log_level_t level, const char *fmt, ...)
 {
-    if (level < min_level)
+    if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
         return;
     char line[4096];
     struct timespec ts;

@@ -10,7 +10,7 @@
 
 typedef enum { TN_LOG_DEBUG = 0, TN_LOG_INFO, TN_LOG_WARN, TN_LOG_ERROR } tn_log_level_t;
 
-/* Minimum level printed; default TN_LOG_INFO. Not thread-safe: set it at start-up. */
+/* Minimum level printed; default TN_LOG_INFO. Safe to change while other threads log. */
 void tn_log_set_level(tn_log_level_t level);
 tn_log_level_t tn_log_get_level(void);
 /* Parses "debug", "info", "warn" or "error"; returns 0 or -EINVAL. */

@@ -58,8 +58,17 @@ int conf_build_map(const conf_t *c, pl_map_t **out, char *why, size_t whylen)
                         "cannot add to the map (if two pool names hash to one id, rename one) pool",
                         p->name);
     }
+    /* Draw factors against the multi-pick anomaly (placement.h, "DRAW FACTORS"): part of the
+     * map, computed by whoever creates an epoch, bit-exact on every IEEE-754 platform. */
+    int rc = pl_map_rebalance(m);
+    if (rc != TN_OK) {
+        if (why != NULL && whylen > 0)
+            snprintf(why, whylen, "cannot compute the placement factors: %s", tn_strerror(rc));
+        pl_map_destroy(m);
+        return rc == -ENOMEM ? rc : TN_ERR_CONFIG;
+    }
     char reason[256];
-    int rc = pl_map_validate(m, reason, sizeof(reason));
+    rc = pl_map_validate(m, reason, sizeof(reason));
     if (rc != TN_OK) {
         if (why != NULL && whylen > 0)
             snprintf(why, whylen, "invalid map: %s", reason);

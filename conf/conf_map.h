@@ -19,8 +19,9 @@ uint32_t conf_pool_id(const char *name);
 /*
  * Builds a new map at epoch 1 from c (which conf_load_* validated): one pl host per conf host,
  * one pl OSD per conf OSD (in and up, weight_fixed, addr "host:port" or "[v6]:port"), one pool
- * per conf pool. Returns TN_OK and *out (free with pl_map_destroy), -ENOMEM, or TN_ERR_CONFIG
- * with the reason in why (two pool names hashing to one id, or a map that fails validation).
+ * per conf pool, then pl_map_rebalance (draw factors). Returns TN_OK and *out (free with
+ * pl_map_destroy), -ENOMEM, or TN_ERR_CONFIG with the reason in why (two pool names hashing to one
+ * id, or a map that fails validation).
  */
 int conf_build_map(const conf_t *c, pl_map_t **out, char *why, size_t whylen);
 

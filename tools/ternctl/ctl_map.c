@@ -271,6 +271,12 @@ static int apply_changes(pl_map_t *m, const map_opts_t *o)
             return -EINVAL;
         }
     }
+    /* As every creator of a new epoch must: recompute the draw factors (placement.h). */
+    int rc = pl_map_rebalance(m);
+    if (rc != TN_OK) {
+        ctl_err("cannot compute the placement factors: %s", tn_strerror(rc));
+        return rc;
+    }
     m->epoch++;
     return TN_OK;
 }

@@ -99,7 +99,10 @@ static void test_blobs(void)
     size_t n = ENC(b, tn_proto_enc_blob_put_begin(&w_, &pb));
     is_int(n, TN_PROTO_BLOBREF_LEN + 8, "begin size");
     check_exact("put begin", b, n, (dec_fn)tn_proto_dec_blob_put_begin, &pb2);
-    ok(memcmp(&pb, &pb2, sizeof(pb)) == 0, "put begin fields");
+    ok(pb2.ref.pool == pb.ref.pool && pb2.ref.pg == pb.ref.pg && pb2.ref.part == pb.ref.part &&
+           memcmp(pb2.ref.version, pb.ref.version, TN_PROTO_VID_LEN) == 0 &&
+           pb2.total_len == pb.total_len,
+       "put begin fields"); /* field by field: the struct has padding */
 
     enc_start(b, sizeof(b));
     tn_proto_enc_blob_put_data_prefix(&w_, 4096, 3);
