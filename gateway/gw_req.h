@@ -8,7 +8,12 @@
  *   1. a gw_req_t is allocated in req->pool (disposed with the request); request id
  *      (16 hex digits: 20 random bits per process, 8 bits thread index, 36 bits counter),
  *      sent as x-amz-request-id and x-amz-id-2 on every response;
- *   2. /health/live and /health/ready (GET/HEAD, no query, path style, no auth);
+ *   2. /health/live and /health/ready (GET/HEAD, no query, path style, no auth): live is
+ *      200 while the process serves requests; ready is 200 too for now and will mean "map
+ *      known and a quorum of OSDs reachable" once the OSD client exists. Trade-off: they
+ *      share the S3 port (no extra listener for load balancers to know about), so in a
+ *      bucket named "health" the keys "live" and "ready" are reachable path-style only
+ *      with a query string (?x-id=GetObject does it) or virtual-host style;
  *   3. s3_route on the raw req->path and req->authority plus the configured domains;
  *   4. SigV4 (gw_auth_verify) with `now` from the wall clock; anonymous -> AccessDenied
  *      (public buckets come later);
