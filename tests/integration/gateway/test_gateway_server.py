@@ -99,13 +99,14 @@ class Gateway:
                 raise RuntimeError(f"gateway did not start: {self.logtext()}")
             time.sleep(0.05)
 
-    def write_config(self, creds):
+    def write_config(self, creds, level="info"):
         tls = ""
         if self.tls:
             tls = f"  tls: {{cert: {self.tls[0]}, key: {self.tls[1]}}}\n"
         lines = "\n".join(f"    - {{access_key: {a}, secret_key: {s}}}" for a, s in creds)
         with open(self.cfg, "w") as f:
             f.write(CONFIG.format(dir=self.dir, port=self.port, domain=DOMAIN, tls=tls, creds=lines))
+            f.write(f"logging: {{level: {level}}}\n")
 
     def conn(self, timeout=10):
         if self.tls:
@@ -128,10 +129,11 @@ class Gateway:
                             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
                                           **cfg))
 
-    def logtext(self):
+    def logtext(self, full=False):
         self.log.flush()
         with open(self.log.name) as f:
-            return f.read()[-3000:]
+            text = f.read()
+        return text if full else text[-3000:]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -179,6 +181,21 @@ def expect_error(st, headers, data, status, code, what, msg_has=None):
     if msg_has is not None:
         check(msg_has in e.get("Message", ""), f"{what}: message mentions {msg_has!r}", repr(e))
     return e
+
+
+def signing_clock(offset):
+    """Makes botocore's signer see the time now + offset seconds (old and new botocore)."""
+    past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + datetime.timedelta(seconds=offset)
+    if hasattr(botocore.auth, "get_current_datetime"):  # botocore >= 1.32 or so
+        return mock.patch.object(botocore.auth, "get_current_datetime", lambda *a, **k: past)
+    real = datetime.datetime
+
+    class Shifted(real):
+        @classmethod
+        def utcnow(cls):
+            return past
+
+    return mock.patch.object(botocore.auth.datetime, "datetime", Shifted)
 
 
 def client_error(fn):
@@ -240,14 +257,7 @@ def test_auth(gw):
           r["Error"]["Code"] == "InvalidAccessKeyId", "unknown access key -> 403 InvalidAccessKeyId", repr(r))
 
     # a request dated 20 minutes ago
-    real = datetime.datetime
-
-    class Past(real):
-        @classmethod
-        def utcnow(cls):
-            return real.utcnow() - datetime.timedelta(minutes=20)
-
-    with mock.patch.object(botocore.auth.datetime, "datetime", Past):
+    with signing_clock(-20 * 60):
         hdrs = signed(gw, "GET", "/bkt1/obj")
     st, h, body = gw.raw("GET", "/bkt1/obj", headers=hdrs)
     e = expect_error(st, h, body, 403, "RequestTimeTooSkewed", "request dated 20 min ago")
@@ -260,7 +270,7 @@ def test_auth(gw):
     path = url[len(gw.url):]
     st, h, body = gw.raw("GET", path)
     expect_error(st, h, body, 501, "NotImplemented", "presigned GET", 'key "p/q r"')
-    with mock.patch.object(botocore.auth.datetime, "datetime", Past):
+    with signing_clock(-20 * 60):
         old = v4.generate_presigned_url("get_object", Params={"Bucket": "bkt1", "Key": "k"}, ExpiresIn=60)
     st, h, body = gw.raw("GET", old[len(gw.url):])
     expect_error(st, h, body, 403, "AccessDenied", "expired presigned URL", "expired")
@@ -443,12 +453,63 @@ def test_sigterm(tmp):
         gw.stop()
 
 
+def test_shutdown_bound(tmp):
+    """A request that never completes holds the shutdown for the 10 s grace period only."""
+    gw = Gateway(tmp, "bound")
+    try:
+        hdrs = signed(gw, "PUT", "/bkt1/stuck", body=b"z" * 1000)
+        s = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+        head = "PUT /bkt1/stuck HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
+        s.sendall(head.encode() + b"z" * 10)  # 10 of 1000 bytes, then nothing
+        time.sleep(0.2)
+        t0 = time.time()
+        gw.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = gw.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        took = time.time() - t0
+        check(rc == 0, "exit 0 after the grace period", f"rc={rc}")
+        check(9.0 <= took <= 13.0, "a stuck upload holds shutdown for about 10 s", f"{took:.1f}s")
+        check("grace period over" in gw.logtext(), "the dropped request is logged", gw.logtext())
+        s.close()
+    finally:
+        gw.stop()
+
+
+def test_concurrency(gw):
+    """Several clients at once on both loop threads: every answer right, ids unique."""
+    import threading
+    results = []
+
+    def worker(n):
+        c = gw.conn()
+        for i in range(40):
+            path = f"/bkt{n % 3}x/k{n}-{i}"
+            body = os.urandom(1000 * (i % 5))
+            st, h, data = gw.raw("PUT", path, headers=signed(gw, "PUT", path, body=body), body=body, conn=c)
+            msg = error_of(data).get("Message", "") if data else ""
+            results.append((st, h.get("x-amz-request-id"), f'key "k{n}-{i}"' in msg))
+        c.close()
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check(len(results) == 320 and all(st == 501 and ok for st, _, ok in results),
+          "320 concurrent signed PUTs -> 501 with their own key",
+          f"{len(results)} results; " + repr([r for r in results if r[0] != 501 or not r[2]][:3]))
+    ids = [r[1] for r in results]
+    check(len(set(ids)) == len(ids), "request ids unique under concurrency")
+
+
 def test_sighup(tmp):
     gw = Gateway(tmp, "hup")
     try:
         r = client_error(lambda: gw.client().list_buckets())
         check(r is not None and r["Error"]["Code"] == "NotImplemented", "old key works before reload", repr(r))
-        gw.write_config([(AK2, SK2)])
+        gw.write_config([(AK2, SK2)], level="warn")
         gw.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 5
         while True:
@@ -457,11 +518,24 @@ def test_sighup(tmp):
                 break
             time.sleep(0.1)
         check(r is not None and r["Error"]["Code"] == "NotImplemented", "new key works after SIGHUP", repr(r))
+        before = gw.logtext(full=True).count("msg=access")
         for _ in range(4):  # both loop threads
             r = client_error(lambda: gw.client().list_buckets())
             check(r is not None and r["Error"]["Code"] == "InvalidAccessKeyId", "old key refused after SIGHUP",
                   repr(r))
         check(gw.proc.poll() is None, "still running after SIGHUP")
+        log = gw.logtext(full=True)
+        check(before > 0 and log.count("msg=access") == before, "logging.level warn applies after SIGHUP (no more access lines)",
+              log[-1500:])
+        # an invalid file is refused and the running config stays
+        with open(gw.cfg, "w") as f:
+            f.write("gateway: [\n")
+        gw.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        r = client_error(lambda: gw.client(AK2, SK2).list_buckets())
+        check(r is not None and r["Error"]["Code"] == "NotImplemented" and gw.proc.poll() is None,
+              "invalid config on SIGHUP keeps the running one", repr(r))
+        check("reload failed" in gw.logtext(), "failed reload is logged", gw.logtext()[-800:])
     finally:
         gw.stop()
 
@@ -489,18 +563,19 @@ def main():
     with tempfile.TemporaryDirectory(prefix="tern-gw-") as tmp:
         gw = Gateway(tmp, "main")
         try:
-            for fn in (test_basics, test_auth, test_routing, test_big_upload, test_http2_cleartext):
+            for fn in (test_basics, test_auth, test_routing, test_big_upload, test_http2_cleartext,
+                       test_concurrency):
                 try:
                     fn(gw)
                 except Exception:
                     check(False, f"{fn.__name__} raised", traceback.format_exc())
             check(gw.proc.poll() is None, "gateway survived the main tests", gw.logtext())
-            log = gw.logtext()
+            log = gw.logtext(full=True)
             check("msg=access" in log and f"ak={AK}" in log and "op=PutObject" in log,
                   "access log lines with access key and op", log[-1000:])
         finally:
             gw.stop()
-        for fn in (test_tls, test_sigterm, test_sighup, test_startup_errors):
+        for fn in (test_tls, test_sigterm, test_shutdown_bound, test_sighup, test_startup_errors):
             try:
                 fn(tmp)
             except Exception:
