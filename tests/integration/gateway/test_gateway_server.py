@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Integration tests of the tern-gateway server core (no OSDs needed yet).
 
-Usage: test_gateway_server.py TERN_GATEWAY. Needs botocore/boto3 (Debian python3-boto3),
+Usage: test_gateway_server.py TERN_GATEWAY (TERN_TEST_KEEP=1 keeps the temp dir). Needs botocore/boto3 (Debian python3-boto3),
 curl and openssl. Each gateway runs on a free loopback port with a generated config in a
 temp dir and is killed by PID at the end. Prints "N passed, N failed"; exits 1 on failure.
 
@@ -9,6 +9,7 @@ Until storage operations exist every authenticated S3 request answers 501 NotImp
 with a message naming the operation, bucket and key: a 501 (not a 403) proves that the
 request passed authentication and was routed as the message says.
 """
+import contextlib
 import datetime
 import hashlib
 import http.client
@@ -560,7 +561,11 @@ def test_startup_errors(tmp):
 
 def main():
     t0 = time.time()
-    with tempfile.TemporaryDirectory(prefix="tern-gw-") as tmp:
+    keep = os.environ.get("TERN_TEST_KEEP")  # set: keep the temp dir (configs, gateway logs)
+    with (contextlib.nullcontext(tempfile.mkdtemp(prefix="tern-gw-")) if keep
+          else tempfile.TemporaryDirectory(prefix="tern-gw-")) as tmp:
+        if keep:
+            print(f"keeping {tmp}")
         gw = Gateway(tmp, "main")
         try:
             for fn in (test_basics, test_auth, test_routing, test_big_upload, test_http2_cleartext,
