@@ -71,17 +71,18 @@ gateway:
   threads: 2
   domains: [{domain}]
   tmp_dir: {dir}/spill
-{tls}  credentials:
+{extra}{tls}  credentials:
 {creds}
 """
 
 
 class Gateway:
-    def __init__(self, tmp, name, creds=((AK, SK),), tls=None):
+    def __init__(self, tmp, name, creds=((AK, SK),), tls=None, extra=""):
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
         self.port = free_port()
         self.tls = tls
+        self.extra = extra
         self.cfg = os.path.join(self.dir, "gateway.yaml")
         self.write_config(creds)
         self.log = open(os.path.join(self.dir, "gateway.log"), "w+")
@@ -106,7 +107,8 @@ class Gateway:
             tls = f"  tls: {{cert: {self.tls[0]}, key: {self.tls[1]}}}\n"
         lines = "\n".join(f"    - {{access_key: {a}, secret_key: {s}}}" for a, s in creds)
         with open(self.cfg, "w") as f:
-            f.write(CONFIG.format(dir=self.dir, port=self.port, domain=DOMAIN, tls=tls, creds=lines))
+            f.write(CONFIG.format(dir=self.dir, port=self.port, domain=DOMAIN, tls=tls, creds=lines,
+                                  extra=self.extra))
             f.write(f"logging: {{level: {level}}}\n")
 
     def conn(self, timeout=10):
@@ -505,6 +507,22 @@ def test_concurrency(gw):
     check(len(set(ids)) == len(ids), "request ids unique under concurrency")
 
 
+def test_size_limit(tmp):
+    """Content-Length over max_object_size + aws-chunked slack: h2o's own 413, before 100."""
+    gw = Gateway(tmp, "limit", extra="  max_object_size: 1M\n")
+    try:
+        limit = (1 << 20) + (1 << 20) // 64 + (1 << 20)
+        for n, want in ((limit, b"HTTP/1.1 100"), (limit + 1, b"HTTP/1.1 413")):
+            s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+            s.sendall(f"PUT /bkt1/k HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\n"
+                      "Expect: 100-continue\r\n\r\n".encode())
+            first = s.recv(100)
+            s.close()
+            check(first.startswith(want), f"Content-Length {n}: {want.decode()}", repr(first))
+    finally:
+        gw.stop()
+
+
 def test_sighup(tmp):
     gw = Gateway(tmp, "hup")
     try:
@@ -552,7 +570,7 @@ def test_startup_errors(tmp):
     with open(os.path.join(d, "file"), "w") as f:
         f.write("x")
     with open(os.path.join(d, "c.yaml"), "w") as f:
-        f.write(CONFIG.format(dir=d, port=free_port(), domain=DOMAIN, tls="",
+        f.write(CONFIG.format(dir=d, port=free_port(), domain=DOMAIN, tls="", extra="",
                               creds=f"    - {{access_key: {AK}, secret_key: {SK}}}").replace(
             f"{d}/spill", f"{d}/file/sub"))
     p = subprocess.run([BIN, "--config", os.path.join(d, "c.yaml")], capture_output=True, timeout=30)
@@ -580,7 +598,8 @@ def main():
                   "access log lines with access key and op", log[-1000:])
         finally:
             gw.stop()
-        for fn in (test_tls, test_sigterm, test_shutdown_bound, test_sighup, test_startup_errors):
+        for fn in (test_tls, test_sigterm, test_shutdown_bound, test_size_limit, test_sighup,
+                   test_startup_errors):
             try:
                 fn(tmp)
             except Exception:
