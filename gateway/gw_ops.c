@@ -1,0 +1,37 @@
+/* gw_ops.c — the operation table (see gw_ops.h). Storage operations arrive with the OSD client. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include "gw_ops.h"
+
+const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
+    [S3_OP_UNKNOWN_SUBRESOURCE] = gw_op_not_implemented,
+    /* every storage operation: NULL = gw_op_not_implemented until the OSD client exists */
+};
+
+void gw_op_not_implemented(gw_req_t *r)
+{
+    if (r->route.op == S3_OP_UNKNOWN_SUBRESOURCE) {
+        gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED,
+                          "A query parameter of this request names a sub-resource tern does "
+                          "not implement");
+        return;
+    }
+    const s3_route_t *rt = &r->route;
+    size_t cap = 128 + rt->bucket.len + rt->key.len;
+    char *msg = h2o_mem_alloc_pool(&r->req->pool, cap);
+    snprintf(msg, cap, "%s is not implemented yet (bucket \"%.*s\", key \"%.*s\")",
+             s3_op_name(rt->op), (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len,
+             rt->key.base);
+    gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED, msg);
+}
+
+void gw_ops_dispatch(gw_req_t *r)
+{
+    gw_op_handler_t h = NULL;
+    if ((unsigned)r->route.op < S3_OP__COUNT)
+        h = gw_op_handlers[r->route.op];
+    if (h == NULL)
+        h = gw_op_not_implemented;
+    h(r);
+}

@@ -1,0 +1,29 @@
+/*
+ * gw_ops.h — where S3 operations plug in: one handler per s3_op_t.
+ *
+ * gw_ops_dispatch(r) runs after routing and authentication succeeded (r->access_key set,
+ * r->body verified against x-amz-content-sha256 when one was given) and calls
+ * gw_op_handlers[r->route.op]. A handler answers through the gw_req.h API, now or later
+ * from a callback on r->thread's loop (see gw_req.h for the rules). A NULL slot answers
+ * 501 NotImplemented naming the operation, e.g. "PutObject is not implemented yet".
+ *
+ * To add an operation: write `void gw_op_put_object(gw_req_t *r)` in its own file
+ * (gw_object.c, gw_bucket.c, ...), declare it here, and set its slot in gw_ops.c.
+ */
+#ifndef GW_OPS_H
+#define GW_OPS_H
+
+#include "gw_req.h"
+
+typedef void (*gw_op_handler_t)(gw_req_t *r);
+
+extern const gw_op_handler_t gw_op_handlers[S3_OP__COUNT];
+
+/* Calls the handler of r->route.op (NotImplemented for NULL slots and unknown ops). */
+void gw_ops_dispatch(gw_req_t *r);
+
+/* The default for operations without storage yet: 501 NotImplemented with a message that
+ * names the operation and the routed bucket and key (clients and tests can read them). */
+void gw_op_not_implemented(gw_req_t *r);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * gw_server.h — the tern-gateway HTTP server on h2o 2.2.5 (evloop): threads, listeners,
+ * TLS, h2o limits, signals, graceful shutdown and configuration reload.
+ *
+ * Threads: gateway.threads event-loop threads, each with its own h2o_context_t and, per
+ * gateway.listen address, its own SO_REUSEPORT listening socket (the kernel spreads
+ * connections; a keep-alive connection stays on its thread). The sockets are created and
+ * bound by the main thread before any loop starts, so a bad address fails start-up with a
+ * clear message. Plus a pool of worker threads (as many as loops) for CPU-bound work
+ * (gw_worker.h). The main thread only waits for signals (sigwait; every thread blocks
+ * SIGTERM/SIGINT/SIGHUP, SIGPIPE is ignored) and talks to the loops with h2o_multithread
+ * messages; no work is done in a signal handler.
+ *
+ * h2o settings (global, set before the loops start):
+ *   - max_request_entity_size = max_object_size + max_object_size/64 + 1 MiB: a 5 GiB
+ *     object still fits when sent aws-chunked (every chunk but the last is >= 8 KiB and its
+ *     framing "<hex>;chunk-signature=<64 hex>\r\n...\r\n" is < 90 bytes, i.e. < 1.1%).
+ *     Larger Content-Lengths get h2o's own 413 before any 100 Continue.
+ *   - http1.req_timeout = 30 min (GW_REQ_TIMEOUT_MS). In 2.2.5 this one timer covers the
+ *     headers and the whole body and is not reset by reads, so it bounds the slowest
+ *     upload (5 GiB in 30 min = 2.9 MB/s). There is no separate header (slowloris) timeout,
+ *     and the same timer is the keep-alive idle timeout of HTTP/1 connections.
+ *   - bodies over 32 MiB spill to an unlinked mmap'd file made from
+ *     "<gateway.tmp_dir>/h2o.b.XXXXXX" (created if missing, checked writable at start).
+ *     N concurrent uploads of S bytes need N*S bytes there.
+ *   - server_name "tern"; HTTP/1.1, h2c (Upgrade or prior knowledge) without TLS; with
+ *     gateway.tls, TLS >= 1.2 and ALPN h2/http1.1.
+ *   - one catch-all host ("default"; unknown Host values fall back to it) with one handler
+ *     on "/" (gw_req_on_req): the router reads the raw path itself.
+ *
+ * Shutdown (SIGTERM, SIGINT): every loop closes its listeners (new connections are
+ * refused), calls h2o_context_request_shutdown (HTTP/2 GOAWAY; HTTP/1 answers with
+ * Connection: close), and exits when no request is in progress — a request is in progress
+ * from its first byte (an upload counts) until its response is sent; idle keep-alive
+ * connections do not count and are closed by the exit — or after GW_SHUTDOWN_GRACE_MS.
+ * Then the process exits 0. A second SIGTERM/SIGINT exits at once (status 1).
+ *
+ * Reload (SIGHUP): the file is loaded again; if it is valid, credentials and logging.level
+ * apply to requests that start afterwards (each loop gets the new snapshot by message);
+ * changes to listen, threads, tls, tmp_dir, region, domains or max_object_size are logged as
+ * needing a restart and ignored. An invalid file is logged and the old config stays.
+ * --log-level on the command line wins over logging.level, also after a reload.
+ * (tn_log_set_level is a plain store read by the loop threads: TSan flags it as a race,
+ * harmless on x86-64/arm64; tn_log should make its level a relaxed atomic.)
+ */
+#ifndef GW_SERVER_H
+#define GW_SERVER_H
+
+#include <pthread.h>
+#include <h2o.h>
+#include "conf.h"
+#include "gw_auth.h"
+#include "gw_worker.h"
+
+#define GW_SHUTDOWN_GRACE_MS 10000
+#define GW_REQ_TIMEOUT_MS    (30u * 60u * 1000u)
+#define GW_MAX_LISTEN_FDS    CONF_MAX_LISTEN
+
+typedef struct gw_server gw_server_t;
+
+/* One event-loop thread. ctx comes first (h2o code recovers the thread from req->conn->ctx). */
+struct gw_thread {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    gw_server_t *server;
+    unsigned idx;
+    pthread_t tid;
+    h2o_evloop_t *loop;
+    int listen_fds[GW_MAX_LISTEN_FDS];
+    h2o_socket_t *listeners[GW_MAX_LISTEN_FDS];
+    size_t n_listeners;
+    h2o_multithread_receiver_t ctl_recv; /* shutdown / reload messages from the main thread */
+    h2o_multithread_receiver_t job_recv; /* worker completions */
+    gw_auth_thread_t auth;               /* credential snapshot + signing-key cache */
+    void *osd;                           /* the loop's OSD client (not yet) */
+    uint64_t req_seq;                    /* request id counter */
+    size_t inflight;                     /* gw_req_t alive on this thread */
+    int shutting_down;
+    int exit_loop;
+    uint64_t shutdown_deadline; /* h2o_now() ms */
+    h2o_timeout_t shutdown_tick;
+    h2o_timeout_entry_t shutdown_te;
+    h2o_timeout_t zero_timeout; /* 0 ms: "next loop turn" (sliced work on the loop) */
+};
+
+struct gw_server {
+    const char *config_path;
+    conf_t *conf;           /* start-up config (owned by boot_creds) */
+    gw_creds_t *boot_creds; /* the server's own reference to the start-up snapshot */
+    conf_t *current;        /* the config last loaded (for reload comparisons) */
+    gw_creds_t *current_creds;
+    h2o_globalconf_t h2o;
+    SSL_CTX *ssl_ctx;
+    tn_slice_t domains[CONF_MAX_DOMAINS];
+    size_t n_domains;
+    gw_workers_t workers;
+    struct gw_thread *threads;
+    size_t n_threads;
+    uint32_t id_rand;    /* 20 random bits of every request id of this process */
+    int log_level_fixed; /* --log-level given: ignore logging.level */
+};
+
+/* Runs the server with a loaded, valid conf (ownership moves to the server) until a
+ * shutdown signal. Returns the process exit status: 0 after a clean shutdown, 1 if
+ * start-up failed (the reason is logged). */
+int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed);
+
+#endif
