@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,11 @@ static unsigned default_workers(void)
 
 int main(int argc, char **argv)
 {
+    /* Frames and blob pieces are 64 KiB..8 MiB buffers allocated on one thread and freed on
+     * another: with glibc's dynamic mmap threshold they would stay in the heaps after a burst.
+     * A fixed threshold returns them to the kernel, so RSS follows the load back down. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     const char *config = NULL, *level = NULL;
     long id = -1;
     unsigned workers = default_workers();

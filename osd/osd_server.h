@@ -19,7 +19,7 @@
 #include "osd_mapstore.h"
 #include "tern.h"
 
-#define OSD_SRV_MAX_QUEUED_DATA (8u << 20)
+#define OSD_SRV_MAX_QUEUED_DATA (4u << 20)
 #define OSD_SRV_MAX_INFLIGHT    4096u
 #define OSD_SRV_CLOCK_AHEAD_MS  5000u
 #define OSD_SRV_DRAIN_MS        5000u
