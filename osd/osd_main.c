@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *level = NULL;
     long id = -1;
     unsigned workers = default_workers();
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -93,7 +93,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     if (config == NULL || id < 0) {
         usage(stderr);

@@ -678,6 +678,8 @@ void osd_srv_destroy(osd_srv_t *srv)
         h2o_evloop_run(srv->loop, 0);
         h2o_multithread_unregister_receiver(srv->queue, &srv->recv);
         h2o_multithread_destroy_queue(srv->queue);
+        free(srv->queue); /* h2o 2.2.5's evloop variant does not free the queue itself */
+        h2o_evloop_run(srv->loop, 0);
         h2o_evloop_destroy(srv->loop);
     }
     if (srv->sigpipe[0] >= 0)
