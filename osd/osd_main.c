@@ -25,6 +25,12 @@
 #include "osd_server.h"
 #include "tn_log.h"
 
+/* The index writer's page cache. 64 MiB (the index's default) held the daemon at ~67 MiB RSS
+ * after 400k row writes; 16 MiB keeps it near 25 MiB (see the report of this change). */
+#ifndef OSD_INDEX_CACHE_KIB
+#define OSD_INDEX_CACHE_KIB 16384u
+#endif
+
 static osd_srv_t *g_srv;
 
 static void on_signal(int sig)
@@ -166,7 +172,9 @@ int main(int argc, char **argv)
     }
     char ipath[4096];
     snprintf(ipath, sizeof(ipath), "%s/index.db", me->data);
-    osd_idx_opts_t iopts = {.group_commit_max = conf->osd.group_commit_max, .quick_check = 0};
+    osd_idx_opts_t iopts = {.group_commit_max = conf->osd.group_commit_max,
+                            .quick_check = 0,
+                            .cache_kib = OSD_INDEX_CACHE_KIB};
     rc = osd_idx_open(ipath, &iopts, &idx);
     if (rc != 0) {
         fprintf(stderr, "tern-osd: cannot open the index %s: %s\n", ipath, tn_strerror(rc));
