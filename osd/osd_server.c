@@ -638,11 +638,21 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
     return 0;
 }
 
+/* 1 when every reply was handed to the kernel. */
+static int replies_flushed(void)
+{
+    for (osd_conn_t *c = g_conns; c != NULL; c = c->next)
+        if (c->writing || c->q_head != NULL)
+            return 0;
+    return 1;
+}
+
 int osd_srv_run(osd_srv_t *srv)
 {
     for (;;) {
-        h2o_evloop_run(srv->loop, 100);
-        if (srv->stopping && (srv->inflight == 0 || mono_ms() > srv->stop_at_ms))
+        h2o_evloop_run(srv->loop, srv->stopping ? 10 : 100);
+        if (srv->stopping &&
+            ((srv->inflight == 0 && replies_flushed()) || mono_ms() > srv->stop_at_ms))
             break;
     }
     if (srv->inflight != 0)

@@ -191,6 +191,24 @@ static void test_memory(void)
         ok(idle > 0 && idle < 32 * 1024, "idle RSS under 32 MiB");
         ok(hwm > 0 && hwm < 64 * 1024, "peak RSS bounded well below the upload size");
     }
+    /* A slow reader: ask for all 64 MiB and read nothing for a while. The OSD produces the
+     * next piece only after the previous one was written, so it holds a few MiB at most. */
+    long before = rss_kib(pid, "VmRSS:");
+    uint8_t gb[64];
+    tn_wire_w_init(&w, gb, sizeof(gb));
+    tn_blob_get_req_t gr = {ref, 0, 0};
+    tn_proto_enc_blob_get_req(&w, &gr);
+    tc_send(&c, TN_OP_BLOB_GET, 901, gb, (size_t)(w.p - gb));
+    usleep(500 * 1000);
+    long stalled = rss_kib(pid, "VmRSS:");
+    fprintf(stderr, "# RSS before a stalled 64 MiB GET %ld KiB, while stalled %ld KiB\n", before,
+            stalled);
+    if (getenv("TC_SANITIZED") == NULL)
+        ok(stalled - before < 16 * 1024, "stalled reader: the OSD does not buffer the blob");
+    is_int(tc_wait(&c, 901, &r), 0, "stalled GET completes once read");
+    is_int(r.nframes, 64, "in 64 frames");
+    is_int(r.status, 0, "OK");
+    tc_reply_free(&r);
     /* Read it back in 1 MiB frames. */
     uint8_t *got = NULL;
     size_t gl = 0;
