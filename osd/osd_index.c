@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -327,6 +328,12 @@ static int configure(osd_idx_t *idx, const osd_idx_opts_t *opts)
     }
     if ((rc = exec_sql(idx->db, WRITER_PRAGMAS)) != SQLITE_OK)
         return map_rc(idx, rc, "cache_size");
+    if (opts != NULL && opts->cache_kib != 0) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", opts->cache_kib);
+        if ((rc = exec_sql(idx->db, sql)) != SQLITE_OK)
+            return map_rc(idx, rc, "cache_size");
+    }
     if ((rc = exec_sql(idx->db, "PRAGMA cell_size_check=ON")) != SQLITE_OK)
         return map_rc(idx, rc, "cell_size_check");
     int err = migrate(idx);

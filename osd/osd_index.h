@@ -68,6 +68,9 @@ typedef struct {
     unsigned group_commit_max; /* requests per transaction; 0 = OSD_IDX_DEFAULT_GROUP_MAX */
     int quick_check;           /* run PRAGMA quick_check at open; failure = non-voting */
     const char *vfs;           /* SQLite VFS name for every connection; NULL = default */
+    unsigned cache_kib;        /* writer page cache in KiB; 0 = 65536 (64 MiB). The cache grows
+                                * with the pages a load touches and is not given back, so it
+                                * bounds the daemon's RSS after heavy writes */
 } osd_idx_opts_t;
 
 typedef enum {

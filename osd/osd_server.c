@@ -1,0 +1,700 @@
+/*
+ * osd_server.c — this file implements tern-osd's network server (osd_server.h): the listener,
+ * connections (frame decoding, reply queue, back-pressure), request dispatch, and shutdown.
+ * The op handlers live in osd_ops_*.c.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "osd_srv_internal.h"
+#include "tn_crc.h"
+#include "tn_log.h"
+
+#define WRITE_BATCH 64
+
+struct st_osd_conn_t {
+    osd_srv_t *srv;
+    h2o_socket_t *sock;
+    osd_conn_t *prev, *next; /* all open connections of the server */
+    unsigned refs;
+    int closed;
+    int writing;
+    int paused;                 /* reading stopped for back-pressure */
+    int processing;             /* inside process_input */
+    osd_out_t *q_head, *q_tail; /* waiting to be written */
+    osd_out_t *w_head;          /* handed to h2o_socket_write */
+    h2o_iovec_t iov[WRITE_BATCH];
+    uint64_t queued_data;
+    uint64_t inflight;
+    osd_stream_t *streams;
+    uint64_t id;
+};
+
+static osd_conn_t *g_conns; /* open connections (loop thread only; one server per process) */
+static uint64_t g_conn_seq;
+
+uint64_t osd_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- outgoing frames ---- */
+
+osd_out_t *osd_out_new(size_t body_cap)
+{
+    osd_out_t *o = malloc(sizeof(*o) + TN_FRAME_HDR_SIZE + body_cap);
+    if (o == NULL)
+        return NULL;
+    o->next = NULL;
+    o->on_sent = NULL;
+    o->arg = NULL;
+    o->body_len = 0;
+    o->body_crc = 0;
+    return o;
+}
+
+void osd_out_finish(osd_out_t *o, size_t body_len)
+{
+    o->body_len = body_len;
+    o->body_crc = body_len ? tn_crc32c(0, osd_out_body(o), body_len) : 0;
+}
+
+static void out_drop(osd_out_t *o, int ok)
+{
+    if (o->on_sent != NULL)
+        o->on_sent(o->arg, ok);
+    free(o);
+}
+
+static void conn_close(osd_conn_t *c, const char *why);
+static void conn_flush(osd_conn_t *c);
+
+static void on_written(h2o_socket_t *sock, const char *err)
+{
+    osd_conn_t *c = sock->data;
+    if (c == NULL)
+        return;
+    c->writing = 0;
+    osd_out_t *o = c->w_head;
+    c->w_head = NULL;
+    while (o != NULL) {
+        osd_out_t *next = o->next;
+        out_drop(o, err == NULL);
+        o = next;
+    }
+    if (err != NULL) {
+        conn_close(c, err);
+        return;
+    }
+    conn_flush(c);
+}
+
+static void conn_flush(osd_conn_t *c)
+{
+    if (c->writing || c->closed || c->q_head == NULL)
+        return;
+    size_t n = 0;
+    osd_out_t **tail = &c->w_head;
+    while (c->q_head != NULL && n < WRITE_BATCH) {
+        osd_out_t *o = c->q_head;
+        c->q_head = o->next;
+        o->next = NULL;
+        *tail = o;
+        tail = &o->next;
+        c->iov[n++] = h2o_iovec_init(o->bytes, TN_FRAME_HDR_SIZE + o->body_len);
+        c->srv->c.bytes_out += TN_FRAME_HDR_SIZE + o->body_len;
+    }
+    if (c->q_head == NULL)
+        c->q_tail = NULL;
+    c->writing = 1;
+    h2o_socket_write(c->sock, c->iov, n, on_written);
+}
+
+void osd_conn_send(osd_conn_t *c, const tn_frame_hdr_t *req, osd_out_t *o, int err, uint8_t flags)
+{
+    osd_srv_t *srv = c->srv;
+    if (c->closed) {
+        out_drop(o, 0);
+        return;
+    }
+    tn_frame_hdr_t h = {0};
+    h.flags = (uint8_t)(TN_FRAME_F_REPLY | flags);
+    h.op = req->op;
+    h.status = tn_frame_status_from_err(err);
+    h.req_id = req->req_id;
+    h.epoch = osd_ms_epoch(srv->ms);
+    h.hlc = tn_hlc_now(&srv->hlc, osd_wall_ms());
+    h.payload_len = (uint32_t)o->body_len;
+    h.payload_crc = o->body_crc;
+    tn_frame_encode_header(&h, o->bytes);
+    srv->c.replies++;
+    if (err != 0)
+        srv->c.errors++;
+    if (c->q_tail != NULL)
+        c->q_tail->next = o;
+    else
+        c->q_head = o;
+    c->q_tail = o;
+    o->next = NULL;
+    conn_flush(c);
+}
+
+void osd_conn_reply_status(osd_conn_t *c, const tn_frame_hdr_t *hdr, int err)
+{
+    osd_out_t *o = osd_out_new(0);
+    if (o == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    osd_conn_send(c, hdr, o, err, 0);
+}
+
+int osd_conn_closed(const osd_conn_t *c)
+{
+    return c->closed;
+}
+
+osd_stream_t **osd_conn_streams(osd_conn_t *c)
+{
+    return &c->streams;
+}
+
+void osd_conn_ref(osd_conn_t *c)
+{
+    c->refs++;
+}
+
+void osd_conn_unref(osd_conn_t *c)
+{
+    if (--c->refs != 0)
+        return;
+    free(c);
+}
+
+/* ---- requests ---- */
+
+static osd_req_t *req_new(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *payload)
+{
+    osd_req_t *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    if (hdr->payload_len != 0) {
+        r->payload = malloc(hdr->payload_len);
+        if (r->payload == NULL) {
+            free(r);
+            return NULL;
+        }
+        memcpy(r->payload, payload, hdr->payload_len);
+    }
+    r->srv = c->srv;
+    r->conn = c;
+    r->hdr = *hdr;
+    r->outs_tail = &r->outs;
+    osd_conn_ref(c);
+    c->inflight++;
+    c->srv->inflight++;
+    return r;
+}
+
+static void conn_maybe_resume(osd_conn_t *c);
+
+void osd_req_free(osd_req_t *req)
+{
+    osd_out_t *o = req->outs;
+    while (o != NULL) {
+        osd_out_t *next = o->next;
+        free(o);
+        o = next;
+    }
+    free(req->payload);
+    osd_conn_t *c = req->conn;
+    c->inflight--;
+    req->srv->inflight--;
+    free(req);
+    conn_maybe_resume(c);
+    osd_conn_unref(c);
+}
+
+int osd_req_add_out(osd_req_t *req, const void *body, size_t len)
+{
+    osd_out_t *o = osd_out_new(len);
+    if (o == NULL)
+        return -ENOMEM;
+    if (len)
+        memcpy(osd_out_body(o), body, len);
+    osd_out_finish(o, len);
+    *req->outs_tail = o;
+    req->outs_tail = &o->next;
+    return 0;
+}
+
+void osd_req_finish(osd_req_t *req)
+{
+    if (req->status < 0) {
+        osd_req_reply_status(req, req->status);
+        return;
+    }
+    osd_out_t *o = req->outs;
+    req->outs = NULL;
+    req->outs_tail = &req->outs;
+    if (o == NULL) {
+        osd_req_reply_status(req, 0);
+        return;
+    }
+    while (o != NULL) {
+        osd_out_t *next = o->next;
+        osd_conn_send(req->conn, &req->hdr, o, 0, next != NULL ? TN_FRAME_F_MORE : 0);
+        o = next;
+    }
+    osd_req_free(req);
+}
+
+void osd_req_reply_status(osd_req_t *req, int err)
+{
+    osd_conn_reply_status(req->conn, &req->hdr, err);
+    osd_req_free(req);
+}
+
+static void req_job_run(osd_job_t *job, osd_wctx_t *ctx)
+{
+    osd_req_t *req = osd_req_of_job(job);
+    req->run_(req, ctx);
+}
+
+static void req_job_done(osd_job_t *job)
+{
+    osd_req_t *req = osd_req_of_job(job);
+    req->done_(req);
+}
+
+void osd_req_submit(osd_req_t *req, void (*run)(osd_req_t *req, osd_wctx_t *ctx),
+                    void (*done)(osd_req_t *req))
+{
+    req->run_ = run;
+    req->done_ = done;
+    req->job.run = req_job_run;
+    req->job.done = req_job_done;
+    osd_srv_t *srv = req->srv;
+    if (srv->work == NULL) { /* shutting down: the pool is gone */
+        osd_wctx_t ctx = {NULL};
+        run(req, &ctx);
+        done(req);
+        return;
+    }
+    osd_work_submit(srv->work, &req->job);
+}
+
+void osd_srv_note_write(osd_srv_t *srv, int err)
+{
+    if (err == -ENOSPC || err == -EDQUOT)
+        srv->nospc_until_ms = osd_wall_ms() + 10000;
+    else if (err == 0)
+        srv->nospc_until_ms = 0;
+}
+
+/* ---- connections: input ---- */
+
+static void on_read(h2o_socket_t *sock, const char *err);
+static void process_input(osd_conn_t *c);
+
+static int conn_over_limits(const osd_conn_t *c)
+{
+    return c->queued_data > OSD_SRV_MAX_QUEUED_DATA || c->inflight > OSD_SRV_MAX_INFLIGHT;
+}
+
+static void conn_maybe_resume(osd_conn_t *c)
+{
+    if (!c->paused || c->closed)
+        return;
+    if (c->queued_data > OSD_SRV_MAX_QUEUED_DATA / 2 || c->inflight > OSD_SRV_MAX_INFLIGHT / 2)
+        return;
+    c->paused = 0;
+    h2o_socket_read_start(c->sock, on_read);
+    if (!c->processing)
+        process_input(c);
+}
+
+void osd_conn_add_queued(osd_conn_t *c, int64_t delta)
+{
+    c->queued_data = (uint64_t)((int64_t)c->queued_data + delta);
+    if (delta < 0)
+        conn_maybe_resume(c);
+}
+
+static int is_epoch_op(uint16_t op)
+{
+    return op == TN_OP_ROW_PUT || op == TN_OP_ROW_GET || op == TN_OP_ROW_LIST;
+}
+
+static void dispatch(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *payload)
+{
+    osd_srv_t *srv = c->srv;
+    srv->c.requests++;
+    if (hdr->op < OSD_NOPS)
+        srv->c.by_op[hdr->op]++;
+    osd_req_t *req = req_new(c, hdr, payload);
+    if (req == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    int early = 0;
+    if (tn_frame_check_payload(hdr, payload) != 0) {
+        srv->c.payload_crc_errors++;
+        early = TN_ERR_CHECKSUM;
+    } else if (tn_hlc_update(&srv->hlc, hdr->hlc, osd_wall_ms(), OSD_SRV_CLOCK_AHEAD_MS, NULL) !=
+               0) {
+        srv->c.clock_refused++;
+        tn_log_warn("msg=\"request clock too far ahead, refused\" conn=%" PRIu64
+                    " op=0x%04x remote_ms=%" PRIu64 " wall_ms=%" PRIu64,
+                    c->id, hdr->op, tn_hlc_physical_ms(hdr->hlc), osd_wall_ms());
+        early = TN_ERR_CLOCK;
+    } else if (srv->stopping) {
+        early = -ESHUTDOWN;
+    }
+    switch (hdr->op) {
+    case TN_OP_BLOB_PUT_BEGIN:
+    case TN_OP_BLOB_PUT_DATA:
+    case TN_OP_BLOB_PUT_END: osd_op_blob_stream_frame(req, early); return;
+    default: break;
+    }
+    if (early != 0) {
+        osd_req_reply_status(req, early);
+        return;
+    }
+    if (is_epoch_op(hdr->op) && hdr->epoch != osd_ms_epoch(srv->ms)) {
+        srv->c.stale_epoch++;
+        osd_req_reply_status(req, TN_ERR_STALE_EPOCH);
+        return;
+    }
+    switch (hdr->op) {
+    case TN_OP_PING: osd_op_ping(req); break;
+    case TN_OP_STATS: osd_op_stats(req); break;
+    case TN_OP_MAP_GET: osd_op_map_get(req); break;
+    case TN_OP_MAP_OFFER: osd_op_map_offer(req); break;
+    case TN_OP_BLOB_GET: osd_op_blob_get(req); break;
+    case TN_OP_BLOB_STAT: osd_op_blob_stat(req); break;
+    case TN_OP_BLOB_DELETE: osd_op_blob_delete(req); break;
+    case TN_OP_ROW_PUT: osd_op_row_put(req); break;
+    case TN_OP_ROW_GET: osd_op_row_get(req); break;
+    case TN_OP_ROW_LIST: osd_op_row_list(req); break;
+    case TN_OP_ROW_DELETE: osd_op_row_delete(req); break;
+    case TN_OP_PG_DIGEST: osd_op_pg_digest(req); break;
+    case TN_OP_PG_ENUM: osd_op_pg_enum(req); break;
+    case TN_OP_PG_PUSH: osd_op_pg_push(req); break;
+    default:
+        srv->c.unsupported++;
+        osd_req_reply_status(req, TN_ERR_UNSUPPORTED);
+        break;
+    }
+}
+
+static void process_input(osd_conn_t *c)
+{
+    osd_conn_ref(c);
+    c->processing = 1;
+    while (!c->closed && !c->paused) {
+        h2o_buffer_t *in = c->sock->input;
+        tn_frame_hdr_t hdr;
+        tn_frame_why_t why = TN_FRAME_WHY_NONE;
+        ssize_t rc = tn_frame_decode_header((const uint8_t *)in->bytes, in->size,
+                                            TN_FRAME_MAX_PAYLOAD, &hdr, &why);
+        if (rc == TN_PARSE_INCOMPLETE)
+            break;
+        if (rc < 0) {
+            c->srv->c.conns_bad_frame++;
+            tn_log_warn("msg=\"bad frame header, closing connection\" conn=%" PRIu64 " why=\"%s\"",
+                        c->id, tn_frame_why_str(why));
+            conn_close(c, NULL);
+            break;
+        }
+        size_t total = TN_FRAME_HDR_SIZE + (size_t)hdr.payload_len;
+        if (in->size < total)
+            break;
+        c->srv->c.bytes_in += total;
+        dispatch(c, &hdr, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
+        if (c->closed)
+            break;
+        h2o_buffer_consume(&c->sock->input, total);
+        if (conn_over_limits(c)) {
+            c->paused = 1;
+            h2o_socket_read_stop(c->sock);
+        }
+    }
+    c->processing = 0;
+    osd_conn_unref(c);
+}
+
+static void on_read(h2o_socket_t *sock, const char *err)
+{
+    osd_conn_t *c = sock->data;
+    if (c == NULL)
+        return;
+    if (err != NULL) {
+        conn_close(c, err == h2o_socket_error_closed ? NULL : err);
+        return;
+    }
+    process_input(c);
+}
+
+static void conn_close(osd_conn_t *c, const char *why)
+{
+    if (c->closed)
+        return;
+    c->closed = 1;
+    osd_srv_t *srv = c->srv;
+    srv->c.conns_open--;
+    if (why != NULL)
+        tn_log_info("msg=\"connection closed\" conn=%" PRIu64 " err=\"%s\"", c->id, why);
+    else
+        tn_log_debug("msg=\"connection closed\" conn=%" PRIu64, c->id);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        g_conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->sock->data = NULL;
+    h2o_socket_close(c->sock);
+    c->sock = NULL;
+    /* The socket is closed: nothing queued or handed to it will be written. */
+    osd_out_t *o = c->w_head;
+    c->w_head = NULL;
+    while (o != NULL) {
+        osd_out_t *next = o->next;
+        out_drop(o, 0);
+        o = next;
+    }
+    o = c->q_head;
+    c->q_head = c->q_tail = NULL;
+    while (o != NULL) {
+        osd_out_t *next = o->next;
+        out_drop(o, 0);
+        o = next;
+    }
+    osd_blob_streams_abort(c);
+    osd_conn_unref(c);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    osd_srv_t *srv = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    osd_conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        h2o_socket_close(sock);
+        return;
+    }
+    c->srv = srv;
+    c->sock = sock;
+    c->refs = 1;
+    c->id = ++g_conn_seq;
+    c->next = g_conns;
+    if (g_conns != NULL)
+        g_conns->prev = c;
+    g_conns = c;
+    sock->data = c;
+    srv->c.conns_total++;
+    srv->c.conns_open++;
+    tn_log_debug("msg=\"connection accepted\" conn=%" PRIu64, c->id);
+    h2o_socket_read_start(sock, on_read);
+}
+
+/* ---- signals and lifetime ---- */
+
+static void on_signal_pipe(h2o_socket_t *sock, const char *err)
+{
+    osd_srv_t *srv = sock->data;
+    if (err == NULL)
+        h2o_buffer_consume(&sock->input, sock->input->size);
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
+    srv->stop_at_ms = mono_ms() + OSD_SRV_DRAIN_MS;
+    tn_log_info("msg=\"stopping: no new connections, finishing requests in flight\" "
+                "inflight=%" PRIu64,
+                srv->inflight);
+    if (srv->listener != NULL) {
+        h2o_socket_read_stop(srv->listener);
+        h2o_socket_close(srv->listener);
+        srv->listener = NULL;
+    }
+}
+
+void osd_srv_request_stop(osd_srv_t *srv)
+{
+    char b = 1;
+    ssize_t n = write(srv->sigpipe[1], &b, 1);
+    (void)n;
+}
+
+static int listen_on(const char *host, uint16_t port, int *out)
+{
+    char pstr[8];
+    snprintf(pstr, sizeof(pstr), "%u", (unsigned)port);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int gai = getaddrinfo(host, pstr, &hints, &res);
+    if (gai != 0) {
+        tn_log_error("msg=\"cannot resolve listen address\" host=\"%s\" err=\"%s\"", host,
+                     gai_strerror(gai));
+        return -EINVAL;
+    }
+    int rc = -EADDRNOTAVAIL;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            rc = -errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
+            fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+            rc = -errno;
+            close(fd);
+            continue;
+        }
+        *out = fd;
+        rc = 0;
+        break;
+    }
+    freeaddrinfo(res);
+    if (rc != 0)
+        tn_log_error("msg=\"cannot listen\" host=\"%s\" port=%u err=\"%s\"", host, (unsigned)port,
+                     tn_strerror(rc));
+    return rc;
+}
+
+int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_mapstore_t *ms,
+                   osd_srv_t **out)
+{
+    osd_srv_t *srv = calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        return -ENOMEM;
+    srv->opts = *opts;
+    srv->bs = bs;
+    srv->idx = idx;
+    srv->ms = ms;
+    srv->sigpipe[0] = srv->sigpipe[1] = -1;
+    tn_hlc_init(&srv->hlc, 0);
+    int fd = -1;
+    int rc = listen_on(opts->host, opts->port, &fd);
+    if (rc != 0) {
+        free(srv);
+        return rc;
+    }
+    if (pipe(srv->sigpipe) != 0) {
+        rc = -errno;
+        close(fd);
+        free(srv);
+        return rc;
+    }
+    fcntl(srv->sigpipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(srv->sigpipe[1], F_SETFL, O_NONBLOCK);
+    fcntl(srv->sigpipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(srv->sigpipe[1], F_SETFD, FD_CLOEXEC);
+    srv->loop = h2o_evloop_create();
+    srv->queue = h2o_multithread_create_queue(srv->loop);
+    h2o_multithread_register_receiver(srv->queue, &srv->recv, osd_work_on_messages);
+    rc = osd_work_create(opts->workers ? opts->workers : 1, idx, &srv->recv, &srv->work);
+    if (rc != 0) {
+        close(fd);
+        osd_srv_destroy(srv);
+        return rc;
+    }
+    srv->listener = h2o_evloop_socket_create(srv->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    srv->listener->data = srv;
+    h2o_socket_read_start(srv->listener, on_accept);
+    srv->sigsock = h2o_evloop_socket_create(srv->loop, srv->sigpipe[0], H2O_SOCKET_FLAG_DONT_READ);
+    srv->sigpipe[0] = -1; /* owned by the socket now */
+    srv->sigsock->data = srv;
+    h2o_socket_read_start(srv->sigsock, on_signal_pipe);
+    *out = srv;
+    return 0;
+}
+
+/* 1 when every reply was handed to the kernel. */
+static int replies_flushed(void)
+{
+    for (osd_conn_t *c = g_conns; c != NULL; c = c->next)
+        if (c->writing || c->q_head != NULL)
+            return 0;
+    return 1;
+}
+
+int osd_srv_run(osd_srv_t *srv)
+{
+    for (;;) {
+        h2o_evloop_run(srv->loop, srv->stopping ? 10 : 100);
+        if (srv->stopping &&
+            ((srv->inflight == 0 && replies_flushed()) || mono_ms() > srv->stop_at_ms))
+            break;
+    }
+    if (srv->inflight != 0)
+        tn_log_warn("msg=\"stopping with requests still in flight\" inflight=%" PRIu64,
+                    srv->inflight);
+    return 0;
+}
+
+void osd_srv_destroy(osd_srv_t *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->loop != NULL) {
+        while (g_conns != NULL)
+            conn_close(g_conns, NULL);
+        /* Let workers and the index finish what was queued (stream aborts, commits). */
+        uint64_t until = mono_ms() + 2000;
+        while ((srv->work != NULL && osd_work_pending(srv->work) != 0) || srv->inflight != 0) {
+            h2o_evloop_run(srv->loop, 10);
+            if (mono_ms() > until)
+                break;
+        }
+    }
+    osd_work_t *w = srv->work;
+    srv->work = NULL;
+    osd_work_destroy(w);
+    if (srv->loop != NULL) {
+        h2o_evloop_run(srv->loop, 0);
+        if (srv->listener != NULL)
+            h2o_socket_close(srv->listener);
+        if (srv->sigsock != NULL)
+            h2o_socket_close(srv->sigsock);
+        h2o_evloop_run(srv->loop, 0);
+        h2o_multithread_unregister_receiver(srv->queue, &srv->recv);
+        h2o_multithread_destroy_queue(srv->queue);
+        free(srv->queue); /* h2o 2.2.5's evloop variant does not free the queue itself */
+        h2o_evloop_run(srv->loop, 0);
+        h2o_evloop_destroy(srv->loop);
+    }
+    if (srv->sigpipe[0] >= 0)
+        close(srv->sigpipe[0]);
+    if (srv->sigpipe[1] >= 0)
+        close(srv->sigpipe[1]);
+    free(srv);
+}
