@@ -67,7 +67,6 @@ struct st_tn_osdc_req_t {
     adapter_fn adapt;
     void (*ucb)(void);
     void *arg;
-    uint8_t uflags; /* typed helpers' private: ROW_LIST WITH_INLINE */
     h2o_timeout_entry_t tmo, hedge;
     tn_osdc_hedge_cb hedge_cb;
     void *hedge_arg;
@@ -432,8 +431,7 @@ static void connect_failed(conn_t *cn, int err)
 static int op_matches(const tn_osdc_req_t *r, uint16_t op)
 {
     if (r->kind == K_PUT)
-        return op == TN_OP_BLOB_PUT_BEGIN || op == TN_OP_BLOB_PUT_DATA ||
-               op == TN_OP_BLOB_PUT_END;
+        return op == TN_OP_BLOB_PUT_BEGIN || op == TN_OP_BLOB_PUT_DATA || op == TN_OP_BLOB_PUT_END;
     return op == r->op;
 }
 
@@ -600,8 +598,8 @@ static void build_frame(tn_osdc_t *c, tn_osdc_req_t *r)
         r->small_len = (size_t)(w.p - r->small);
         uint32_t piece_crc = tn_crc32c(0, p, r->piece);
         r->crc = tn_crc32c_combine(r->crc, piece_crc, r->piece);
-        uint32_t pcrc = tn_crc32c_combine(tn_crc32c(0, r->small, r->small_len), piece_crc,
-                                          r->piece);
+        uint32_t pcrc =
+            tn_crc32c_combine(tn_crc32c(0, r->small, r->small_len), piece_crc, r->piece);
         put_frame(c, r, TN_OP_BLOB_PUT_DATA, p, r->piece, pcrc);
         break;
     }
@@ -741,8 +739,8 @@ static int conn_ensure(conn_t *cn)
         c->st.fast_fail++;
         return -ECONNREFUSED;
     }
-    h2o_socket_t *s = h2o_socket_connect(c->loop, (struct sockaddr *)&cn->sa, cn->salen,
-                                         on_connect);
+    h2o_socket_t *s =
+        h2o_socket_connect(c->loop, (struct sockaddr *)&cn->sa, cn->salen, on_connect);
     if (s == NULL) {
         c->st.connect_fails++;
         cn->backoff_ms = cn->backoff_ms == 0 ? c->o.backoff_ms : cn->backoff_ms * 2;
@@ -1193,8 +1191,7 @@ static int ad_stats(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
     return err;
 }
 
-int tn_osdc_stats_get(tn_osdc_t *c, int32_t osd, tn_osdc_iter_cb cb, void *arg,
-                      tn_osdc_req_t **h)
+int tn_osdc_stats_get(tn_osdc_t *c, int32_t osd, tn_osdc_iter_cb cb, void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
     tn_osdc_req_t *r = typed_new(c, osd, TN_OP_STATS, ad_stats, (void (*)(void))cb, arg, &err);
@@ -1212,12 +1209,11 @@ static int ad_map_get(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
     return err;
 }
 
-int tn_osdc_map_get(tn_osdc_t *c, int32_t osd, uint64_t epoch, tn_osdc_map_get_cb cb,
-                    void *arg, tn_osdc_req_t **h)
+int tn_osdc_map_get(tn_osdc_t *c, int32_t osd, uint64_t epoch, tn_osdc_map_get_cb cb, void *arg,
+                    tn_osdc_req_t **h)
 {
     int err = 0;
-    tn_osdc_req_t *r =
-        typed_new(c, osd, TN_OP_MAP_GET, ad_map_get, (void (*)(void))cb, arg, &err);
+    tn_osdc_req_t *r = typed_new(c, osd, TN_OP_MAP_GET, ad_map_get, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
     tn_map_get_req_t m = {.epoch = epoch};
@@ -1299,8 +1295,8 @@ static int ad_blob_get(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
     return err;
 }
 
-int tn_osdc_blob_get(tn_osdc_t *c, int32_t osd, const tn_blob_get_req_t *m,
-                     tn_osdc_blob_get_cb cb, void *arg, tn_osdc_req_t **h)
+int tn_osdc_blob_get(tn_osdc_t *c, int32_t osd, const tn_blob_get_req_t *m, tn_osdc_blob_get_cb cb,
+                     void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
     if (m == NULL)
@@ -1341,8 +1337,8 @@ static int blobref_call(tn_osdc_t *c, int32_t osd, uint16_t op, const tn_blobref
     return submit_body(r, &w, b, h);
 }
 
-int tn_osdc_blob_stat(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref,
-                      tn_osdc_blob_stat_cb cb, void *arg, tn_osdc_req_t **h)
+int tn_osdc_blob_stat(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, tn_osdc_blob_stat_cb cb,
+                      void *arg, tn_osdc_req_t **h)
 {
     return blobref_call(c, osd, TN_OP_BLOB_STAT, ref, ad_blob_stat, (void (*)(void))cb, arg, h);
 }
@@ -1377,11 +1373,10 @@ int tn_osdc_row_put(tn_osdc_t *c, int32_t osd, uint8_t mode, const void *row, si
                     tn_osdc_row_put_cb cb, void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
-    if ((mode != TN_PROTO_ROW_PUT && mode != TN_PROTO_ROW_MERGE) ||
-        (row == NULL && rowlen != 0) || rowlen > UINT32_MAX)
+    if ((mode != TN_PROTO_ROW_PUT && mode != TN_PROTO_ROW_MERGE) || (row == NULL && rowlen != 0) ||
+        rowlen > UINT32_MAX)
         return -EINVAL;
-    tn_osdc_req_t *r =
-        typed_new(c, osd, TN_OP_ROW_PUT, ad_row_put, (void (*)(void))cb, arg, &err);
+    tn_osdc_req_t *r = typed_new(c, osd, TN_OP_ROW_PUT, ad_row_put, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
     /* zero copy: tn_proto's encoding of an empty row is mode + the u32 length prefix; patch
@@ -1438,8 +1433,8 @@ static int ad_row_list(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
     return err;
 }
 
-int tn_osdc_row_list(tn_osdc_t *c, int32_t osd, const tn_row_list_req_t *m,
-                     tn_osdc_row_list_cb cb, void *arg, tn_osdc_req_t **h)
+int tn_osdc_row_list(tn_osdc_t *c, int32_t osd, const tn_row_list_req_t *m, tn_osdc_row_list_cb cb,
+                     void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
     if (m == NULL)
@@ -1448,7 +1443,6 @@ int tn_osdc_row_list(tn_osdc_t *c, int32_t osd, const tn_row_list_req_t *m,
         typed_new(c, osd, TN_OP_ROW_LIST, ad_row_list, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
-    r->uflags = m->flags;
     size_t bound = 16 + 4 + m->prefix.len + 4 + m->start_after.len + 5;
     tn_wire_w_t w;
     uint8_t *b = body_buf(r, bound);
@@ -1518,8 +1512,7 @@ int tn_osdc_pg_enum(tn_osdc_t *c, int32_t osd, const tn_pg_enum_req_t *m, tn_osd
     int err = 0;
     if (m == NULL)
         return -EINVAL;
-    tn_osdc_req_t *r =
-        typed_new(c, osd, TN_OP_PG_ENUM, ad_pg_enum, (void (*)(void))cb, arg, &err);
+    tn_osdc_req_t *r = typed_new(c, osd, TN_OP_PG_ENUM, ad_pg_enum, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
     size_t bound = 9 + 4 + m->cursor.len + 4;
@@ -1551,8 +1544,7 @@ int tn_osdc_pg_push(tn_osdc_t *c, int32_t osd, const tn_slice_t *rows, uint32_t 
         if (bound > TN_FRAME_MAX_PAYLOAD)
             return TN_ERR_TOO_BIG;
     }
-    tn_osdc_req_t *r =
-        typed_new(c, osd, TN_OP_PG_PUSH, ad_pg_push, (void (*)(void))cb, arg, &err);
+    tn_osdc_req_t *r = typed_new(c, osd, TN_OP_PG_PUSH, ad_pg_push, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
     tn_wire_w_t w;

@@ -68,6 +68,13 @@
  *   - Request structs come from a per-client free list; the write queue is a list threaded
  *     through them. Apart from those and the heap bodies above, a request allocates nothing.
  *
+ * Process requirements (h2o 2.2.5)
+ *   - SIGPIPE must be ignored: h2o writes with writev(2), so a write to a connection the OSD
+ *     has closed raises SIGPIPE (tn_osdc_sync_create ignores it if it is at its default).
+ *   - h2o's timers count from the loop's cached clock, refreshed when the loop runs. Calls made
+ *     from loop callbacks (the gateway) are fine; after a pause outside the loop, run
+ *     h2o_evloop_run(loop, 0) once before calling, or timers and back-off start in the past.
+ *
  * Multi-frame replies (BLOB_GET, ROW_LIST): the callback runs once per reply frame with
  * rep->more = 1 while more frames will follow; the call with rep->more = 0 is the final one. An
  * error ends the request whatever the flags say (later frames of it are dropped).
@@ -130,23 +137,23 @@ typedef void (*tn_osdc_cb)(void *arg, int err, const tn_osdc_reply_t *rep);
 typedef void (*tn_osdc_hedge_cb)(void *arg, tn_osdc_req_t *req);
 
 typedef struct {
-    uint64_t requests;      /* accepted requests */
-    uint64_t completed_ok;  /* final callbacks with err 0 */
-    uint64_t fail_status;   /* final callbacks with an error status from the OSD */
-    uint64_t fail_conn;     /* -ECONNREFUSED / -ECONNRESET outcomes */
-    uint64_t fail_timeout;  /* TN_ERR_TIMEOUT outcomes */
-    uint64_t fail_proto;    /* TN_ERR_PROTO outcomes (bad header or body) */
-    uint64_t fail_checksum; /* TN_ERR_CHECKSUM from a bad payload CRC */
-    uint64_t fail_clock;    /* TN_ERR_CLOCK */
-    uint64_t fast_fail;     /* calls refused with -ECONNREFUSED during back-off */
-    uint64_t cancelled;     /* tn_osdc_cancel() of a live request */
-    uint64_t cancel_resets; /* cancels/timeouts that had to reset a connection mid-write */
+    uint64_t requests;        /* accepted requests */
+    uint64_t completed_ok;    /* final callbacks with err 0 */
+    uint64_t fail_status;     /* final callbacks with an error status from the OSD */
+    uint64_t fail_conn;       /* -ECONNREFUSED / -ECONNRESET outcomes */
+    uint64_t fail_timeout;    /* TN_ERR_TIMEOUT outcomes */
+    uint64_t fail_proto;      /* TN_ERR_PROTO outcomes (bad header or body) */
+    uint64_t fail_checksum;   /* TN_ERR_CHECKSUM from a bad payload CRC */
+    uint64_t fail_clock;      /* TN_ERR_CLOCK */
+    uint64_t fast_fail;       /* calls refused with -ECONNREFUSED during back-off */
+    uint64_t cancelled;       /* tn_osdc_cancel() of a live request */
+    uint64_t cancel_resets;   /* cancels/timeouts that had to reset a connection mid-write */
     uint64_t unknown_replies; /* replies for no request in flight (dropped) */
-    uint64_t connects;      /* connections established */
-    uint64_t connect_fails; /* connects that failed */
-    uint64_t reconnects;    /* connects after an earlier connection to the same OSD */
-    uint64_t bytes_out;     /* frame bytes handed to sockets */
-    uint64_t bytes_in;      /* frame bytes received */
+    uint64_t connects;        /* connections established */
+    uint64_t connect_fails;   /* connects that failed */
+    uint64_t reconnects;      /* connects after an earlier connection to the same OSD */
+    uint64_t bytes_out;       /* frame bytes handed to sockets */
+    uint64_t bytes_in;        /* frame bytes received */
     uint64_t frames_out, frames_in;
 } tn_osdc_stats_t;
 
@@ -207,13 +214,12 @@ int tn_osdc_ping(tn_osdc_t *c, int32_t osd, tn_osdc_ping_cb cb, void *arg, tn_os
 /* STATS: iterate entries with tn_proto_next_stat(it, ...). */
 typedef void (*tn_osdc_iter_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                 tn_proto_iter_t *it);
-int tn_osdc_stats_get(tn_osdc_t *c, int32_t osd, tn_osdc_iter_cb cb, void *arg,
-                      tn_osdc_req_t **h);
+int tn_osdc_stats_get(tn_osdc_t *c, int32_t osd, tn_osdc_iter_cb cb, void *arg, tn_osdc_req_t **h);
 
 typedef void (*tn_osdc_map_get_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                    const tn_map_get_rep_t *m);
-int tn_osdc_map_get(tn_osdc_t *c, int32_t osd, uint64_t epoch, tn_osdc_map_get_cb cb,
-                    void *arg, tn_osdc_req_t **h);
+int tn_osdc_map_get(tn_osdc_t *c, int32_t osd, uint64_t epoch, tn_osdc_map_get_cb cb, void *arg,
+                    tn_osdc_req_t **h);
 typedef void (*tn_osdc_map_offer_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                      const tn_map_offer_rep_t *m);
 /* m->map is sent zero-copy. */
@@ -228,12 +234,12 @@ int tn_osdc_blob_put(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, const v
 /* Per reply frame: g->data is the piece at g->offset (rep->more says whether more follow). */
 typedef void (*tn_osdc_blob_get_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                     const tn_blob_get_rep_t *g);
-int tn_osdc_blob_get(tn_osdc_t *c, int32_t osd, const tn_blob_get_req_t *m,
-                     tn_osdc_blob_get_cb cb, void *arg, tn_osdc_req_t **h);
+int tn_osdc_blob_get(tn_osdc_t *c, int32_t osd, const tn_blob_get_req_t *m, tn_osdc_blob_get_cb cb,
+                     void *arg, tn_osdc_req_t **h);
 typedef void (*tn_osdc_blob_stat_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                      const tn_blob_stat_rep_t *st);
-int tn_osdc_blob_stat(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref,
-                      tn_osdc_blob_stat_cb cb, void *arg, tn_osdc_req_t **h);
+int tn_osdc_blob_stat(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, tn_osdc_blob_stat_cb cb,
+                      void *arg, tn_osdc_req_t **h);
 /* BLOB_DELETE: empty reply; the plain callback. */
 int tn_osdc_blob_delete(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, tn_osdc_cb cb,
                         void *arg, tn_osdc_req_t **h);
@@ -253,8 +259,8 @@ int tn_osdc_row_get(tn_osdc_t *c, int32_t osd, const tn_row_get_req_t *m, tn_osd
  * tn_proto_next_row_entry (it does not). */
 typedef void (*tn_osdc_row_list_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                     uint8_t more_rows, uint32_t n, tn_proto_iter_t *it);
-int tn_osdc_row_list(tn_osdc_t *c, int32_t osd, const tn_row_list_req_t *m,
-                     tn_osdc_row_list_cb cb, void *arg, tn_osdc_req_t **h);
+int tn_osdc_row_list(tn_osdc_t *c, int32_t osd, const tn_row_list_req_t *m, tn_osdc_row_list_cb cb,
+                     void *arg, tn_osdc_req_t **h);
 int tn_osdc_row_delete(tn_osdc_t *c, int32_t osd, const tn_row_delete_req_t *m,
                        tn_osdc_row_put_cb cb, void *arg, tn_osdc_req_t **h);
 
@@ -263,14 +269,13 @@ typedef void (*tn_osdc_pg_digest_cb)(void *arg, int err, const tn_osdc_reply_t *
 int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg,
                       tn_osdc_pg_digest_cb cb, void *arg, tn_osdc_req_t **h);
 /* PG_ENUM: iterate with tn_proto_next_row (rows) or tn_proto_next_blob_item (blobs). */
-typedef void (*tn_osdc_pg_enum_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
-                                   uint8_t more, tn_slice_t cursor, uint32_t n,
-                                   tn_proto_iter_t *it);
+typedef void (*tn_osdc_pg_enum_cb)(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t more,
+                                   tn_slice_t cursor, uint32_t n, tn_proto_iter_t *it);
 int tn_osdc_pg_enum(tn_osdc_t *c, int32_t osd, const tn_pg_enum_req_t *m, tn_osdc_pg_enum_cb cb,
                     void *arg, tn_osdc_req_t **h);
 /* PG_PUSH of n rows (canonical encodings); the body is encoded into a heap buffer. */
-typedef void (*tn_osdc_pg_push_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
-                                   uint32_t applied, uint32_t ignored);
+typedef void (*tn_osdc_pg_push_cb)(void *arg, int err, const tn_osdc_reply_t *rep, uint32_t applied,
+                                   uint32_t ignored);
 int tn_osdc_pg_push(tn_osdc_t *c, int32_t osd, const tn_slice_t *rows, uint32_t n,
                     tn_osdc_pg_push_cb cb, void *arg, tn_osdc_req_t **h);
 

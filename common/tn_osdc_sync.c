@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <h2o/socket.h>
@@ -39,6 +40,12 @@ tn_osdc_sync_t *tn_osdc_sync_create(const tn_osdc_opts_t *opts)
     tn_osdc_sync_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
+    /* h2o writes with writev: a closed peer must not kill a tool (tn_osdc.h) */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
     s->loop = h2o_evloop_create();
     s->c = tn_osdc_create(s->loop, opts);
     if (s->c == NULL) {
@@ -65,8 +72,7 @@ tn_osdc_t *tn_osdc_sync_client(tn_osdc_sync_t *s)
     return s->c;
 }
 
-void tn_osdc_sync_last(const tn_osdc_sync_t *s, uint16_t *status, uint64_t *epoch,
-                       uint64_t *hlc)
+void tn_osdc_sync_last(const tn_osdc_sync_t *s, uint16_t *status, uint64_t *epoch, uint64_t *hlc)
 {
     if (status != NULL)
         *status = s->last_status;
@@ -161,8 +167,8 @@ static void on_bytes(void *arg, int err, const tn_osdc_reply_t *rep)
     w_note(w, err, rep);
 }
 
-int tn_osdc_sync_call(tn_osdc_sync_t *s, int32_t osd, uint16_t op, const void *payload,
-                      size_t len, uint8_t **out, size_t *outlen)
+int tn_osdc_sync_call(tn_osdc_sync_t *s, int32_t osd, uint16_t op, const void *payload, size_t len,
+                      uint8_t **out, size_t *outlen)
 {
     wait_t w;
     w_init(&w, s, NULL);
@@ -211,8 +217,7 @@ static void on_map_get(void *arg, int err, const tn_osdc_reply_t *rep, const tn_
     w_note(w, err, rep);
 }
 
-int tn_osdc_sync_map_get(tn_osdc_sync_t *s, int32_t osd, uint64_t epoch, uint8_t **map,
-                         size_t *len)
+int tn_osdc_sync_map_get(tn_osdc_sync_t *s, int32_t osd, uint64_t epoch, uint8_t **map, size_t *len)
 {
     wait_t w;
     w_init(&w, s, NULL);
@@ -244,16 +249,15 @@ static void on_plain(void *arg, int err, const tn_osdc_reply_t *rep)
     w_note(arg, err, rep);
 }
 
-int tn_osdc_sync_blob_put(tn_osdc_sync_t *s, int32_t osd, const tn_blobref_t *ref,
-                          const void *data, uint64_t len)
+int tn_osdc_sync_blob_put(tn_osdc_sync_t *s, int32_t osd, const tn_blobref_t *ref, const void *data,
+                          uint64_t len)
 {
     wait_t w;
     w_init(&w, s, NULL);
     return w_run(&w, tn_osdc_blob_put(s->c, osd, ref, data, len, on_plain, &w, NULL));
 }
 
-static void on_blob_get(void *arg, int err, const tn_osdc_reply_t *rep,
-                        const tn_blob_get_rep_t *g)
+static void on_blob_get(void *arg, int err, const tn_osdc_reply_t *rep, const tn_blob_get_rep_t *g)
 {
     wait_t *w = arg;
     if (g != NULL) {
@@ -327,8 +331,8 @@ static void on_row(void *arg, int err, const tn_osdc_reply_t *rep, const tn_slic
     w_note(w, err, rep);
 }
 
-int tn_osdc_sync_row_get(tn_osdc_sync_t *s, int32_t osd, const tn_row_get_req_t *m,
-                         uint8_t **row, size_t *len)
+int tn_osdc_sync_row_get(tn_osdc_sync_t *s, int32_t osd, const tn_row_get_req_t *m, uint8_t **row,
+                         size_t *len)
 {
     wait_t w;
     w_init(&w, s, NULL);
@@ -339,8 +343,8 @@ int tn_osdc_sync_row_get(tn_osdc_sync_t *s, int32_t osd, const tn_row_get_req_t 
 }
 
 /* Appends a frame's entries (the bytes left in the iterator) and sums the counts. */
-static void on_row_list(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t more,
-                        uint32_t n, tn_proto_iter_t *it)
+static void on_row_list(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t more, uint32_t n,
+                        tn_proto_iter_t *it)
 {
     wait_t *w = arg;
     if (it != NULL) {
@@ -416,8 +420,8 @@ static void on_pg_enum(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t m
     on_bytes(arg, err, rep);
 }
 
-int tn_osdc_sync_pg_enum(tn_osdc_sync_t *s, int32_t osd, const tn_pg_enum_req_t *m,
-                         uint8_t **body, size_t *len)
+int tn_osdc_sync_pg_enum(tn_osdc_sync_t *s, int32_t osd, const tn_pg_enum_req_t *m, uint8_t **body,
+                         size_t *len)
 {
     wait_t w;
     w_init(&w, s, NULL);

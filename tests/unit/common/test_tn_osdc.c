@@ -71,12 +71,12 @@ typedef struct {
     atomic_int arg;
     atomic_int accepts;
     atomic_int requests;
-    atomic_int data_frames;  /* DATA frames of the last put */
-    atomic_int put_ok;       /* puts whose END CRC matched */
-    atomic_int put_bad;      /* puts refused (CRC, order) */
-    atomic_int interleaved;  /* other frames seen between a put's DATA frames */
-    atomic_int max_piece;    /* largest DATA piece */
-    atomic_ullong last_hlc;  /* HLC of the last request */
+    atomic_int data_frames;   /* DATA frames of the last put */
+    atomic_int put_ok;        /* puts whose END CRC matched */
+    atomic_int put_bad;       /* puts refused (CRC, order) */
+    atomic_int interleaved;   /* other frames seen between a put's DATA frames */
+    atomic_int max_piece;     /* largest DATA piece */
+    atomic_ullong last_hlc;   /* HLC of the last request */
     atomic_ullong last_epoch; /* epoch of the last request */
 } fake_t;
 
@@ -146,6 +146,7 @@ typedef struct {
     uint32_t put_crc;
     int put_failed;
     int put_saw_other;
+    int put_silent;
 } sess_t;
 
 static void emit(fake_t *f, int fd, sess_t *s, uint8_t *frame, size_t len)
@@ -177,7 +178,9 @@ static void reply(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *req, uint1
     emit(f, fd, s, b, n);
 }
 
-#define W(buf) tn_wire_w_t w; tn_wire_w_init(&w, (buf), sizeof(buf))
+#define W(buf)                                                                                     \
+    tn_wire_w_t w;                                                                                 \
+    tn_wire_w_init(&w, (buf), sizeof(buf))
 #define WLEN(buf) ((size_t)(w.p - (buf)))
 
 /* Answers one request frame like a (tiny, in-memory) OSD would. */
@@ -240,6 +243,19 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
         tn_blob_put_begin_t q;
         memset(s->frames, 0, 0);
         s->put_active = tn_proto_dec_blob_put_begin(p, h->payload_len, &q) == TN_OK;
+        if (s->put_active && (q.ref.pool == 666 || q.ref.pool == 667)) {
+            /* an early error: answer BEGIN, ignore the rest of the stream (END included);
+             * 667: and stop reading for a while, so the client's data write is still
+             * pending when the error arrives */
+            s->put_active = 0;
+            s->put_silent = 1;
+            if (q.ref.pool == 667)
+                sleep_ms(100);
+            reply(f, fd, s, h, TN_FRAME_ST_NOSPC, 0, NULL, 0);
+            if (q.ref.pool == 667)
+                sleep_ms(300);
+            return;
+        }
         s->put_total = q.total_len;
         s->put_off = 0;
         s->put_crc = 0;
@@ -250,6 +266,8 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
     }
     case TN_OP_BLOB_PUT_DATA: {
         tn_blob_put_data_t q;
+        if (s->put_silent)
+            return;
         if (tn_proto_dec_blob_put_data(p, h->payload_len, &q) != TN_OK || q.offset != s->put_off ||
             s->put_off + q.data.len > s->put_total)
             s->put_failed = 1;
@@ -265,6 +283,10 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
     }
     case TN_OP_BLOB_PUT_END: {
         tn_blob_put_end_t q;
+        if (s->put_silent) {
+            s->put_silent = 0;
+            return;
+        }
         int good = tn_proto_dec_blob_put_end(p, h->payload_len, &q) == TN_OK && !s->put_failed &&
                    s->put_off == s->put_total && q.crc32c == s->put_crc;
         s->put_active = 0;
@@ -302,9 +324,7 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
         reply(f, fd, s, h, 0, 0, out, WLEN(out));
         return;
     }
-    case TN_OP_BLOB_DELETE:
-        reply(f, fd, s, h, 0, 0, NULL, 0);
-        return;
+    case TN_OP_BLOB_DELETE: reply(f, fd, s, h, 0, 0, NULL, 0); return;
     case TN_OP_ROW_PUT: {
         tn_row_put_req_t q;
         if (tn_proto_dec_row_put_req(p, h->payload_len, &q) != TN_OK) {
@@ -322,7 +342,7 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
             return;
         }
         tn_proto_enc_row_put_rep(&w, q.mode == TN_PROTO_ROW_MERGE ? TN_PROTO_RESULT_IGNORED
-                                                                   : TN_PROTO_RESULT_APPLIED);
+                                                                  : TN_PROTO_RESULT_APPLIED);
         reply(f, fd, s, h, 0, 0, out, WLEN(out));
         return;
     }
@@ -397,9 +417,7 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
         reply(f, fd, s, h, 0, 0, out, WLEN(out));
         return;
     }
-    default:
-        reply(f, fd, s, h, TN_FRAME_ST_UNSUPPORTED, 0, NULL, 0);
-        return;
+    default: reply(f, fd, s, h, TN_FRAME_ST_UNSUPPORTED, 0, NULL, 0); return;
     }
 }
 
@@ -671,8 +689,7 @@ static void test_out_of_order(void)
     for (int i = 0; i < 5; i++) {
         pt[i] = (ping_tag_t){&pr, 5000 + (uint64_t)i, i};
         ping_body(bodies[i], pt[i].want);
-        is_int(tn_osdc_call(c, 1, TN_OP_PING, bodies[i], 8, on_ping_echo, &pt[i], NULL), 0,
-               "call");
+        is_int(tn_osdc_call(c, 1, TN_OP_PING, bodies[i], 8, on_ping_echo, &pt[i], NULL), 0, "call");
     }
     ok(run_until(&pr.calls, 5, 3000), "5 echoes");
     int matched = 1;
@@ -1360,6 +1377,92 @@ static void test_sync(void)
     fake_stop(f);
 }
 
+static void test_limits(void)
+{
+    fake_t *f = fake_start(1, 0);
+    tn_osdc_opts_t o;
+    tn_osdc_opts_default(&o);
+    o.max_inflight = 2;
+    o.connect_timeout_ms = 200;
+    h2o_evloop_run(loop, 0);
+    tn_osdc_t *c = tn_osdc_create(loop, &o);
+    char a[64];
+    addr_of(f->port, a, sizeof(a));
+    tn_osdc_set_osd(c, 1, a);
+
+    /* an early error to a streamed put: one completion, with the OSD's status */
+    size_t len = 3 * TN_OSDC_PUT_PIECE;
+    uint8_t *data = calloc(1, len);
+    tn_blobref_t ref = {666, 1, {1}, 0};
+    rec_t r;
+    memset(&r, 0, sizeof(r));
+    tag_t t = {&r, 0};
+    is_int(tn_osdc_blob_put(c, 1, &ref, data, len, on_rec, &t, NULL), 0, "put");
+    ok(run_until(&r.finals, 1, 2000), "put ended early");
+    is_int(r.err, -ENOSPC, "-ENOSPC from the OSD's early error");
+    run_for(100);
+    is_int(r.calls, 1, "exactly one completion");
+    free(data); /* the library no longer references it */
+    run_for(50);
+    /* the same while a data piece is still being written: the error is held until the
+     * write has finished with the caller's memory */
+    len = 32 * TN_OSDC_PUT_PIECE;
+    data = calloc(1, len);
+    ref.pool = 667;
+    memset(&r, 0, sizeof(r));
+    uint64_t t0 = mono_ms();
+    is_int(tn_osdc_blob_put(c, 1, &ref, data, len, on_rec, &t, NULL), 0, "big put");
+    ok(run_until(&r.finals, 1, 3000), "big put ended early");
+    is_int(r.err, -ENOSPC, "-ENOSPC");
+    ok(mono_ms() - t0 >= 350, "delivered only once the stalled write drained");
+    run_for(50);
+    is_int(r.calls, 1, "exactly one completion");
+    free(data);
+
+    /* max_inflight */
+    atomic_store(&f->mode, M_HANG);
+    uint8_t b[8];
+    ping_body(b, 1);
+    memset(&r, 0, sizeof(r));
+    is_int(tn_osdc_call(c, 1, TN_OP_PING, b, 8, on_rec, &t, NULL), 0, "1st");
+    is_int(tn_osdc_call(c, 1, TN_OP_PING, b, 8, on_rec, &t, NULL), 0, "2nd");
+    is_int(tn_osdc_call(c, 1, TN_OP_PING, b, 8, on_rec, &t, NULL), -EAGAIN, "3rd: -EAGAIN");
+    is_int(tn_osdc_call(c, 1, TN_OP_PING, NULL, 5, on_rec, &t, NULL), -EINVAL, "NULL payload");
+    is_int(tn_osdc_call(c, 1, TN_OP_PING, b, 8, NULL, &t, NULL), -EINVAL, "NULL callback");
+
+    /* connect timeout: a listener whose accept queue is full drops our SYN */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(lfd, (struct sockaddr *)&sin, sizeof(sin));
+    listen(lfd, 0);
+    socklen_t sl = sizeof(sin);
+    getsockname(lfd, (struct sockaddr *)&sin, &sl);
+    int fill[3];
+    for (int i = 0; i < 3; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+    }
+    sleep_ms(50);
+    addr_of(ntohs(sin.sin_port), a, sizeof(a));
+    tn_osdc_set_osd(c, 2, a);
+    memset(&r, 0, sizeof(r));
+    h2o_evloop_run(loop, 0); /* refresh h2o's cached clock after the sleep */
+    t0 = mono_ms();
+    is_int(tn_osdc_call(c, 2, TN_OP_PING, b, 8, on_rec, &t, NULL), 0, "call to a full listener");
+    ok(run_until(&r.finals, 1, 2000), "connect gave up");
+    is_int(r.err, TN_ERR_TIMEOUT, "connect timeout: TN_ERR_TIMEOUT");
+    ok(r.t_done - t0 >= 150 && r.t_done - t0 < 1000, "after about connect_timeout_ms");
+    is_int(tn_osdc_call(c, 2, TN_OP_PING, b, 8, on_rec, &t, NULL), -ECONNREFUSED, "then back-off");
+    for (int i = 0; i < 3; i++)
+        close(fill[i]);
+    close(lfd);
+    tn_osdc_destroy(c);
+    fake_stop(f);
+}
+
 static void test_destroy_fails_inflight(void)
 {
     fake_t *f = fake_start(1, 0);
@@ -1398,6 +1501,7 @@ int main(void)
     subtest("hlc", test_hlc);
     subtest("addresses", test_addresses);
     subtest("sync wrapper", test_sync);
+    subtest("limits, early put error, connect timeout", test_limits);
     subtest("destroy", test_destroy_fails_inflight);
     h2o_evloop_run(loop, 0);
     h2o_evloop_destroy(loop);
