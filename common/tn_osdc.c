@@ -119,7 +119,7 @@ struct st_tn_osdc_t {
     size_t nfree;
     tn_osdc_req_t *deferred, *deferred_tail;
     h2o_timeout_t t_req, t_conn, t_hedge, t_zero;
-    h2o_timeout_entry_t zero_entry;
+    h2o_timeout_entry_t zero_entry, kick_entry;
     tn_osdc_stats_t st;
     int destroying;
 };
@@ -415,6 +415,11 @@ static void on_zero(h2o_timeout_entry_t *e)
     deliver_list(c, list);
 }
 
+static void on_kick(h2o_timeout_entry_t *e)
+{
+    (void)e; /* its only job was to make the loop's poll return (see flush) */
+}
+
 static void connect_failed(conn_t *cn, int err)
 {
     tn_osdc_t *c = cn->c;
@@ -648,6 +653,12 @@ static void flush(conn_t *cn)
     c->st.frames_out += n;
     c->st.bytes_out += bytes;
     h2o_socket_write(cn->sock, cn->iov, niov, on_write);
+    /* h2o 2.2.5 reports a completed write only after the loop's next poll returns, and the
+     * poll does not look at that pending list: a write started outside a loop callback (a
+     * call from main, the sync wrapper) would wait for some unrelated event or timer. A
+     * zero-delay timer makes the next poll return at once. */
+    if (!h2o_timeout_is_linked(&c->kick_entry))
+        h2o_timeout_link(c->loop, &c->t_zero, &c->kick_entry);
 }
 
 static void on_write(h2o_socket_t *sock, const char *errstr)
@@ -816,6 +827,7 @@ tn_osdc_t *tn_osdc_create(h2o_evloop_t *loop, const tn_osdc_opts_t *opts)
     h2o_timeout_init(loop, &c->t_hedge, c->o.hedge_ms);
     h2o_timeout_init(loop, &c->t_zero, 0);
     c->zero_entry.cb = on_zero;
+    c->kick_entry.cb = on_kick;
     return c;
 }
 
@@ -827,6 +839,7 @@ void tn_osdc_destroy(tn_osdc_t *c)
     for (size_t i = 0; i < c->nconns; i++)
         conn_fail(c->conns[i], -ECANCELED, 0);
     unlink_timer(&c->zero_entry);
+    unlink_timer(&c->kick_entry);
     tn_osdc_req_t *list = c->deferred;
     c->deferred = c->deferred_tail = NULL;
     deliver_list(c, list);
@@ -929,8 +942,8 @@ int tn_osdc_set_osd(tn_osdc_t *c, int32_t osd_id, const char *host_port)
     cn = calloc(1, sizeof(*cn));
     if (cn == NULL)
         return -ENOMEM;
-    uint32_t nb = 16;
-    while (nb < c->o.max_inflight / 2 && nb < 4096)
+    uint32_t nb = 16; /* chains of about 8 at a full max_inflight */
+    while (nb < c->o.max_inflight / 8 && nb < 4096)
         nb *= 2;
     cn->buckets = calloc(nb, sizeof(*cn->buckets));
     cn->addr_str = strdup(host_port);
