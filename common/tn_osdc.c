@@ -60,7 +60,7 @@ struct st_tn_osdc_req_t {
     uint16_t op;
     uint8_t kind, phase;
     uint8_t in_table, in_wq, in_write, write_bulk;
-    uint8_t cancelled, dead, held, detached, put_abort, timed_out;
+    uint8_t cancelled, dead, held, detached, put_abort, timed_out, orphan;
     int fail_err; /* detached or held: the outcome to deliver */
     tn_osdc_reply_t held_rep;
     tn_osdc_cb cb;
@@ -285,6 +285,33 @@ static void deliver(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep, int f
         count_final(r->c, err, rep->status != 0);
 }
 
+/* A put whose BEGIN went out and whose END did not: the OSD waits for END to forget the
+ * stream (PROTOCOL.md §5.3), so a put that ends early (error reply, timeout) still sends one. */
+static int put_needs_end(const tn_osdc_req_t *r)
+{
+    if (r->kind != K_PUT || r->phase == PH_WAIT)
+        return 0;
+    if (r->phase == PH_END && r->in_write)
+        return 0; /* END is being written */
+    return r->phase != PH_BEGIN || r->in_write;
+}
+
+static void wq_push(conn_t *cn, tn_osdc_req_t *r);
+
+/* Turns a finished put into an "orphan" that only sends its (refused) END, then is freed. It
+ * is in no table, runs no timer and delivers nothing; its memory is inline (no caller data). */
+static void make_orphan(tn_osdc_req_t *r)
+{
+    r->orphan = 1;
+    r->cancelled = 1;
+    r->put_abort = 1;
+    unlink_timer(&r->tmo);
+    if (!r->in_write) {
+        r->phase = PH_END;
+        wq_push(r->conn, r);
+    }
+}
+
 /*
  * The request's final outcome is known (a reply, a timeout, a local failure). Removes it from
  * the table and queue, then delivers now, or holds the outcome while a put's data piece is
@@ -312,7 +339,12 @@ static void req_finish(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
         return; /* the request timer stays linked: a stuck write resets the connection */
     }
     unlink_timer(&r->tmo);
+    h2o_socket_t *sock = r->conn->sock;
     deliver(r, err, rep, 1);
+    if (put_needs_end(r) && r->conn->sock == sock && sock != NULL) {
+        make_orphan(r);
+        return;
+    }
     if (r->in_write)
         r->dead = 1;
     else
@@ -358,7 +390,8 @@ static void conn_fail(conn_t *cn, int err, int defer)
         tn_osdc_req_t *r = cn->batch[i];
         r->in_write = 0;
         r->write_bulk = 0;
-        if (r->dead) {
+        if (r->dead || r->orphan) {
+            r->in_wq = 0;
             req_free(r);
         } else if (r->held) {
             int e = r->fail_err;
@@ -369,6 +402,14 @@ static void conn_fail(conn_t *cn, int err, int defer)
     }
     cn->nbatch = 0;
     cn->writing = 0;
+    /* queued orphans are in no table: free them here; the others are detached below */
+    for (tn_osdc_req_t *r = cn->wq_head, *next; r != NULL; r = next) {
+        next = r->wnext;
+        r->in_wq = 0;
+        r->wnext = NULL;
+        if (r->orphan)
+            req_free(r);
+    }
     cn->wq_head = cn->wq_tail = NULL;
     for (uint32_t b = 0; b <= cn->mask; b++) {
         while (cn->buckets[b] != NULL)
@@ -683,11 +724,21 @@ static void on_write(h2o_socket_t *sock, const char *errstr)
         tn_osdc_req_t *r = done[i];
         if (r->dead) {
             req_free(r);
+        } else if (r->orphan) {
+            if (r->phase == PH_END) {
+                req_free(r); /* the frame just written (r->phase) was its END */
+            } else {
+                r->phase = PH_END;
+                wq_push(cn, r);
+            }
         } else if (r->held) {
             r->held = 0;
             unlink_timer(&r->tmo);
             deliver(r, r->fail_err, &r->held_rep, 1);
-            req_free(r);
+            if (put_needs_end(r) && cn->sock == sock)
+                make_orphan(r);
+            else
+                req_free(r);
         } else if (r->detached || !r->in_table) {
             continue; /* owned by a failure list */
         } else if (r->kind == K_PUT) {

@@ -228,7 +228,9 @@ int tn_osdc_map_offer(tn_osdc_t *c, int32_t osd, const tn_map_offer_req_t *m,
 
 /* Streamed put (PROTOCOL.md §4): BEGIN, DATA pieces of <= TN_OSDC_PUT_PIECE bytes taken from
  * data (valid until the final callback), END with the CRC32C of the whole blob. The callback
- * runs once: when the OSD answered END (0: durable) or sent an early error. */
+ * runs once: when the OSD answered END (0: durable) or sent an early error. A stream that ends
+ * early (early error, timeout) is still closed with an END carrying a wrong CRC, sent from
+ * inline memory after the callback, so the OSD can forget it. */
 int tn_osdc_blob_put(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, const void *data,
                      uint64_t len, tn_osdc_cb cb, void *arg, tn_osdc_req_t **h);
 /* Per reply frame: g->data is the piece at g->offset (rep->more says whether more follow). */

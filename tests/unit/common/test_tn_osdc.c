@@ -80,6 +80,7 @@ typedef struct {
     atomic_ullong last_hlc;   /* HLC of the last request */
     atomic_ullong last_epoch; /* epoch of the last request */
     unsigned seed;            /* M_MUTATE's generator (server thread only) */
+    atomic_int silent_ends;   /* ENDs of streams that had an early error */
 } fake_t;
 
 static uint8_t blob_byte(uint64_t i)
@@ -308,6 +309,7 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
         tn_blob_put_end_t q;
         if (s->put_silent) {
             s->put_silent = 0;
+            atomic_fetch_add(&f->silent_ends, 1);
             return;
         }
         int good = tn_proto_dec_blob_put_end(p, h->payload_len, &q) == TN_OK && !s->put_failed &&
@@ -1431,6 +1433,7 @@ static void test_limits(void)
     is_int(r.calls, 1, "exactly one completion");
     free(data); /* the library no longer references it */
     run_for(50);
+    is_int(atomic_load(&f->silent_ends), 1, "the stream was still ended with END");
     /* the same while a data piece is still being written: the error is held until the
      * write has finished with the caller's memory */
     len = 32 * TN_OSDC_PUT_PIECE;
@@ -1445,6 +1448,9 @@ static void test_limits(void)
     run_for(50);
     is_int(r.calls, 1, "exactly one completion");
     free(data);
+    run_for(50);
+    is_int(atomic_load(&f->silent_ends), 2, "this stream too was ended with END");
+    is_uint(tn_osdc_inflight(c, 1), 0, "nothing left in flight");
 
     /* max_inflight */
     atomic_store(&f->mode, M_HANG);
