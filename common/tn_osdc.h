@@ -60,8 +60,10 @@
  *     of MAP_OFFER and the data of BLOB_PUT are sent straight from the caller's memory, which
  *     must stay valid and unchanged until the request's final callback, or until
  *     tn_osdc_cancel() returns. The library guarantees that when the final callback runs (or
- *     cancel returns) it no longer references that memory (a reply that arrives while the
- *     request's bytes are still being written is held back until the write has finished).
+ *     cancel returns) it no longer references that memory: an early error reply to a put that
+ *     arrives while one of its data pieces is still being written is held back until that
+ *     write has finished; a reply to any other request proves the OSD has read the whole
+ *     request (an OSD that answers before reading all of a request breaks this assumption).
  *   - A reply's payload (rep->payload, and every slice or iterator a typed callback gets) points
  *     into the connection's input buffer and is valid only during the callback. Large replies
  *     are delivered frame by frame (at most one frame is buffered), never accumulated.
