@@ -328,6 +328,7 @@ static void req_finish(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
          * to a simple request proves the OSD read all of it, so h2o holds no reference any
          * more (h2o reports the read before the write completion of the same loop turn). */
         r->held = 1;
+        r->c->st.held_replies++;
         r->fail_err = err;
         if (rep != NULL) {
             r->held_rep = *rep;

@@ -151,6 +151,7 @@ typedef struct {
     uint64_t cancelled;       /* tn_osdc_cancel() of a live request */
     uint64_t cancel_resets;   /* cancels/timeouts that had to reset a connection mid-write */
     uint64_t unknown_replies; /* replies for no request in flight (dropped) */
+    uint64_t held_replies;    /* put early errors held until a data write drained */
     uint64_t connects;        /* connections established */
     uint64_t connect_fails;   /* connects that failed */
     uint64_t reconnects;      /* connects after an earlier connection to the same OSD */

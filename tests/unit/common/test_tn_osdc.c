@@ -276,8 +276,9 @@ static void answer(fake_t *f, int fd, sess_t *s, const tn_frame_hdr_t *h, const 
             if (q.ref.pool == 667)
                 sleep_ms(100);
             reply(f, fd, s, h, TN_FRAME_ST_NOSPC, 0, NULL, 0);
-            if (q.ref.pool == 667)
+            if (q.ref.pool == 667) {
                 sleep_ms(300);
+            }
             return;
         }
         s->put_total = q.total_len;
@@ -1432,7 +1433,8 @@ static void test_limits(void)
     run_for(100);
     is_int(r.calls, 1, "exactly one completion");
     free(data); /* the library no longer references it */
-    run_for(50);
+    for (int i = 0; i < 200 && atomic_load(&f->silent_ends) < 1; i++)
+        run_for(10);
     is_int(atomic_load(&f->silent_ends), 1, "the stream was still ended with END");
     /* the same while a data piece is still being written: the error is held until the
      * write has finished with the caller's memory */
@@ -1440,15 +1442,19 @@ static void test_limits(void)
     data = calloc(1, len);
     ref.pool = 667;
     memset(&r, 0, sizeof(r));
-    uint64_t t0 = mono_ms();
     is_int(tn_osdc_blob_put(c, 1, &ref, data, len, on_rec, &t, NULL), 0, "big put");
     ok(run_until(&r.finals, 1, 3000), "big put ended early");
     is_int(r.err, -ENOSPC, "-ENOSPC");
-    ok(mono_ms() - t0 >= 350, "delivered only once the stalled write drained");
+    tn_osdc_stats_t st;
+    tn_osdc_stats(c, &st);
+    /* the reply came while a data piece was being written: it waited for that write (its end
+     * is the kernel's business, so no timing is asserted; ASan checks the free below) */
+    is_uint(st.held_replies, 1, "early error held until the data write drained");
     run_for(50);
     is_int(r.calls, 1, "exactly one completion");
     free(data);
-    run_for(50);
+    for (int i = 0; i < 200 && atomic_load(&f->silent_ends) < 2; i++)
+        run_for(10);
     is_int(atomic_load(&f->silent_ends), 2, "this stream too was ended with END");
     is_uint(tn_osdc_inflight(c, 1), 0, "nothing left in flight");
 
@@ -1483,7 +1489,7 @@ static void test_limits(void)
     tn_osdc_set_osd(c, 2, a);
     memset(&r, 0, sizeof(r));
     h2o_evloop_run(loop, 0); /* refresh h2o's cached clock after the sleep */
-    t0 = mono_ms();
+    uint64_t t0 = mono_ms();
     is_int(tn_osdc_call(c, 2, TN_OP_PING, b, 8, on_rec, &t, NULL), 0, "call to a full listener");
     ok(run_until(&r.finals, 1, 2000), "connect gave up");
     is_int(r.err, TN_ERR_TIMEOUT, "connect timeout: TN_ERR_TIMEOUT");
