@@ -32,5 +32,6 @@ void ctl_err(const char *fmt, ...) TN_PRINTF(1, 2);
 void ctl_json_str(FILE *f, const char *s);
 
 int ctl_cmd_map(int argc, char **argv);
+int ctl_cmd_config(int argc, char **argv);
 
 #endif
