@@ -9,37 +9,16 @@ the truth in its output and exit code, and that `down` stops everything. Prints
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from ternt import check, done, free_ports
+
 SRC, BUILD = sys.argv[1], sys.argv[2]
 DEV = os.path.join(SRC, "tools/dev")
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"not ok - {what}\n    {detail}", file=sys.stderr)
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
 
 
 def dev(env, *args):
@@ -116,8 +95,7 @@ def main():
             except (ProcessLookupError, PermissionError):
                 pass
         subprocess.run(["rm", "-rf", tmp])
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed or not passed else 0
+    return done()
 
 
 sys.exit(main())

@@ -10,22 +10,14 @@ import subprocess
 import sys
 import tempfile
 
+from ternt import check, done
+
 TERNCTL, SRC = sys.argv[1], sys.argv[2]
 LOCAL = os.path.join(SRC, "conf/examples/local.yaml")
 THREE = os.path.join(SRC, "conf/examples/three-servers.yaml")
 # local.yaml: host-a holds OSDs 0,1; host-b 2,3; host-c 4,5.
 LOCAL_HOST = {0: "a", 1: "a", 2: "b", 3: "b", 4: "c", 5: "c"}
 
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"not ok - {what}\n    {detail}", file=sys.stderr)
 
 
 def run(*args):
@@ -136,5 +128,4 @@ def test_errors():
 
 for t in (test_object, test_test_plain, test_test_changes, test_errors):
     t()
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed or not passed else 0)
+sys.exit(done())

@@ -34,6 +34,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+import ternt
+from ternt import check, free_ports
+
 BIN = sys.argv[1]
 AK, SK = "TERNTESTACCESSKEY001", "test-secret-key-0123456789"
 AK2, SK2 = "TERNTESTACCESSKEY002", "second-secret-key-0123456789"
@@ -41,25 +44,11 @@ REGION = "us-east-1"
 DOMAIN = "s3.test"
 RID = re.compile(r"^[0-9a-f]{16}$")
 
-passed = failed = 0
 seen_ids = set()
 
 
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"not ok - {what}\n    {detail}", file=sys.stderr)
-
-
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return free_ports(1)[0]
 
 
 CONFIG = """cluster: {{name: t, id: 7f3c9a0e5b2d4c61a8e0f1d2c3b4a596}}
@@ -604,8 +593,8 @@ def main():
                 fn(tmp)
             except Exception:
                 check(False, f"{fn.__name__} raised", traceback.format_exc())
-    print(f"{passed} passed, {failed} failed ({time.time() - t0:.1f}s)")
-    return 1 if failed or passed == 0 else 0
+    print(f"took {time.time() - t0:.1f}s")
+    return ternt.done()
 
 
 if __name__ == "__main__":
