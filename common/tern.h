@@ -20,20 +20,22 @@
 #define TN_OK 0
 
 /* tern's own errors. Keep in sync with the table in tn_err.c. */
-#define TN_ERR_BASE         (-4096)
-#define TN_ERR_CHECKSUM     (TN_ERR_BASE - 1)  /* stored or received data failed its CRC */
-#define TN_ERR_CORRUPT      (TN_ERR_BASE - 2)  /* structure is damaged (bad magic, length) */
-#define TN_ERR_NOT_FOUND    (TN_ERR_BASE - 3)  /* no such object, row, blob or entry */
-#define TN_ERR_PROTO        (TN_ERR_BASE - 4)  /* peer violated the wire protocol */
-#define TN_ERR_TOO_BIG      (TN_ERR_BASE - 5)  /* a length exceeds its limit */
-#define TN_ERR_STALE_EPOCH  (TN_ERR_BASE - 6)  /* sender's map epoch is older: update your map */
-#define TN_ERR_QUORUM       (TN_ERR_BASE - 7)  /* not enough replicas answered */
-#define TN_ERR_TIMEOUT      (TN_ERR_BASE - 8)  /* operation did not finish in time */
-#define TN_ERR_CONFIG       (TN_ERR_BASE - 9)  /* configuration is invalid */
-#define TN_ERR_STALE_TS     (TN_ERR_BASE - 10) /* write stamped at or below the stored row */
-#define TN_ERR_CLOCK        (TN_ERR_BASE - 11) /* timestamp too far from the local clock */
-#define TN_ERR_UNSUPPORTED  (TN_ERR_BASE - 12) /* valid request, not implemented */
-#define TN_ERR_PRECONDITION (TN_ERR_BASE - 13) /* a conditional write's condition failed */
+#define TN_ERR_BASE        (-4096)
+#define TN_ERR_CHECKSUM    (TN_ERR_BASE - 1)  /* stored or received data failed its CRC */
+#define TN_ERR_CORRUPT     (TN_ERR_BASE - 2)  /* structure is damaged (bad magic, length) */
+#define TN_ERR_NOT_FOUND   (TN_ERR_BASE - 3)  /* no such object, row, blob or entry */
+#define TN_ERR_PROTO       (TN_ERR_BASE - 4)  /* peer violated the wire protocol */
+#define TN_ERR_TOO_BIG     (TN_ERR_BASE - 5)  /* a length exceeds its limit */
+#define TN_ERR_STALE_EPOCH (TN_ERR_BASE - 6)  /* sender's map epoch is older: update your map */
+#define TN_ERR_QUORUM      (TN_ERR_BASE - 7)  /* not enough replicas answered */
+#define TN_ERR_TIMEOUT     (TN_ERR_BASE - 8)  /* operation did not finish in time */
+#define TN_ERR_CONFIG      (TN_ERR_BASE - 9)  /* configuration is invalid */
+#define TN_ERR_STALE_TS    (TN_ERR_BASE - 10) /* write stamped at or below the stored row */
+#define TN_ERR_CLOCK       (TN_ERR_BASE - 11) /* timestamp too far from the local clock */
+#define TN_ERR_UNSUPPORTED (TN_ERR_BASE - 12) /* valid request, not implemented */
+
+/* A conditional write's condition failed: ROW_PUT IF_VERSION found another version or none. */
+#define TN_ERR_PRECONDITION (TN_ERR_BASE - 13)
 #define TN_ERR_LAST         (TN_ERR_BASE - 13)
 
 #define TN_PARSE_ERROR      (-1)

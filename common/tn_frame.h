@@ -86,19 +86,20 @@ typedef enum {
     TN_FRAME_ST_OK = 0,
     TN_FRAME_ST_INTERNAL = 1, /* an error with no code of its own; decodes to -EIO */
     /* 2..31: tern errors */
-    TN_FRAME_ST_CHECKSUM = 2,      /* TN_ERR_CHECKSUM */
-    TN_FRAME_ST_CORRUPT = 3,       /* TN_ERR_CORRUPT */
-    TN_FRAME_ST_NOT_FOUND = 4,     /* TN_ERR_NOT_FOUND */
-    TN_FRAME_ST_PROTO = 5,         /* TN_ERR_PROTO */
-    TN_FRAME_ST_TOO_BIG = 6,       /* TN_ERR_TOO_BIG */
-    TN_FRAME_ST_STALE_EPOCH = 7,   /* TN_ERR_STALE_EPOCH: update your map */
-    TN_FRAME_ST_QUORUM = 8,        /* TN_ERR_QUORUM */
-    TN_FRAME_ST_TIMEOUT = 9,       /* TN_ERR_TIMEOUT */
-    TN_FRAME_ST_CONFIG = 10,       /* TN_ERR_CONFIG */
-    TN_FRAME_ST_STALE_TS = 11,     /* TN_ERR_STALE_TS: row is newer; body carries its stamp */
-    TN_FRAME_ST_CLOCK = 12,        /* TN_ERR_CLOCK */
-    TN_FRAME_ST_UNSUPPORTED = 13,  /* TN_ERR_UNSUPPORTED (also: unknown op) */
-    TN_FRAME_ST_PRECONDITION = 14, /* TN_ERR_PRECONDITION: ROW_PUT IF_VERSION condition failed */
+    TN_FRAME_ST_CHECKSUM = 2,     /* TN_ERR_CHECKSUM */
+    TN_FRAME_ST_CORRUPT = 3,      /* TN_ERR_CORRUPT */
+    TN_FRAME_ST_NOT_FOUND = 4,    /* TN_ERR_NOT_FOUND */
+    TN_FRAME_ST_PROTO = 5,        /* TN_ERR_PROTO */
+    TN_FRAME_ST_TOO_BIG = 6,      /* TN_ERR_TOO_BIG */
+    TN_FRAME_ST_STALE_EPOCH = 7,  /* TN_ERR_STALE_EPOCH: update your map */
+    TN_FRAME_ST_QUORUM = 8,       /* TN_ERR_QUORUM */
+    TN_FRAME_ST_TIMEOUT = 9,      /* TN_ERR_TIMEOUT */
+    TN_FRAME_ST_CONFIG = 10,      /* TN_ERR_CONFIG */
+    TN_FRAME_ST_STALE_TS = 11,    /* TN_ERR_STALE_TS: row is newer; body carries its stamp */
+    TN_FRAME_ST_CLOCK = 12,       /* TN_ERR_CLOCK */
+    TN_FRAME_ST_UNSUPPORTED = 13, /* TN_ERR_UNSUPPORTED (also: unknown op) */
+    /* TN_ERR_PRECONDITION: a ROW_PUT IF_VERSION found another version stored, or none */
+    TN_FRAME_ST_PRECONDITION = 14,
     /* 32..63: system errors */
     TN_FRAME_ST_IO = 32,          /* EIO */
     TN_FRAME_ST_NOSPC = 33,       /* ENOSPC, EDQUOT */
