@@ -33,7 +33,10 @@
 #define TN_ERR_STALE_TS    (TN_ERR_BASE - 10) /* write stamped at or below the stored row */
 #define TN_ERR_CLOCK       (TN_ERR_BASE - 11) /* timestamp too far from the local clock */
 #define TN_ERR_UNSUPPORTED (TN_ERR_BASE - 12) /* valid request, not implemented */
-#define TN_ERR_LAST        (TN_ERR_BASE - 12)
+
+/* A conditional write's condition failed: ROW_PUT IF_VERSION found another version or none. */
+#define TN_ERR_PRECONDITION (TN_ERR_BASE - 13)
+#define TN_ERR_LAST         (TN_ERR_BASE - 13)
 
 #define TN_PARSE_ERROR      (-1)
 #define TN_PARSE_INCOMPLETE (-2)

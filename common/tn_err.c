@@ -15,6 +15,7 @@ static const char *const tn_err_names[] = {
     [-(TN_ERR_STALE_TS - TN_ERR_BASE)] = "timestamp not newer than the stored row",
     [-(TN_ERR_CLOCK - TN_ERR_BASE)] = "timestamp too far from local clock",
     [-(TN_ERR_UNSUPPORTED - TN_ERR_BASE)] = "not supported",
+    [-(TN_ERR_PRECONDITION - TN_ERR_BASE)] = "precondition failed: the stored row changed",
 };
 
 const char *tn_strerror(int err)

@@ -98,6 +98,8 @@ typedef enum {
     TN_FRAME_ST_STALE_TS = 11,    /* TN_ERR_STALE_TS: row is newer; body carries its stamp */
     TN_FRAME_ST_CLOCK = 12,       /* TN_ERR_CLOCK */
     TN_FRAME_ST_UNSUPPORTED = 13, /* TN_ERR_UNSUPPORTED (also: unknown op) */
+    /* TN_ERR_PRECONDITION: a ROW_PUT IF_VERSION found another version stored, or none */
+    TN_FRAME_ST_PRECONDITION = 14,
     /* 32..63: system errors */
     TN_FRAME_ST_IO = 32,          /* EIO */
     TN_FRAME_ST_NOSPC = 33,       /* ENOSPC, EDQUOT */

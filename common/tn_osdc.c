@@ -1418,8 +1418,13 @@ static int ad_row_put(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
 {
     tn_row_put_rep_t m;
     int have = 0;
-    if (err == 0 || err == TN_ERR_STALE_TS) {
-        int stale = err == TN_ERR_STALE_TS;
+    if (r->op == TN_OP_ROW_PUT && err == TN_ERR_PRECONDITION) {
+        if (tn_proto_dec_row_put_precondition(PL(rep), &m) == TN_OK)
+            have = 1;
+        else
+            err = TN_ERR_PROTO;
+    } else if (err == 0 || err == TN_ERR_STALE_TS || (r->op == TN_OP_ROW_PUT && err == -EEXIST)) {
+        int stale = err != 0;
         if (r->op == TN_OP_ROW_DELETE && !stale) {
             memset(&m, 0, sizeof(m));
             if (tn_proto_dec_result(PL(rep), &m.result) == TN_OK)
@@ -1438,8 +1443,8 @@ int tn_osdc_row_put(tn_osdc_t *c, int32_t osd, uint8_t mode, const void *row, si
                     tn_osdc_row_put_cb cb, void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
-    if ((mode != TN_PROTO_ROW_PUT && mode != TN_PROTO_ROW_MERGE) || (row == NULL && rowlen != 0) ||
-        rowlen > UINT32_MAX)
+    if ((mode != TN_PROTO_ROW_PUT && mode != TN_PROTO_ROW_MERGE && mode != TN_PROTO_ROW_CREATE) ||
+        (row == NULL && rowlen != 0) || rowlen > UINT32_MAX)
         return -EINVAL;
     tn_osdc_req_t *r = typed_new(c, osd, TN_OP_ROW_PUT, ad_row_put, (void (*)(void))cb, arg, &err);
     if (r == NULL)
@@ -1459,6 +1464,25 @@ int tn_osdc_row_put(tn_osdc_t *c, int32_t osd, uint8_t mode, const void *row, si
     r->bulk = row;
     r->bulk_len = rowlen;
     return req_submit(r, h);
+}
+
+int tn_osdc_row_put_if(tn_osdc_t *c, int32_t osd, const void *row, size_t rowlen,
+                       const tn_proto_ver_t *expect, tn_osdc_row_put_cb cb, void *arg,
+                       tn_osdc_req_t **h)
+{
+    int err = 0;
+    if (expect == NULL || (row == NULL && rowlen != 0) || rowlen > UINT32_MAX - 64)
+        return -EINVAL;
+    tn_osdc_req_t *r = typed_new(c, osd, TN_OP_ROW_PUT, ad_row_put, (void (*)(void))cb, arg, &err);
+    if (r == NULL)
+        return err;
+    /* the expected version follows the row, so the body is copied (not zero copy) */
+    size_t bound = tn_proto_row_put_req_size(TN_PROTO_ROW_IF_VERSION, rowlen);
+    tn_wire_w_t w;
+    uint8_t *b = body_buf(r, bound);
+    tn_wire_w_init(&w, b, b != NULL ? bound : 0);
+    tn_proto_enc_row_put_if_req(&w, (tn_slice_t){(const char *)row, rowlen}, expect);
+    return submit_body(r, &w, b, h);
 }
 
 static int ad_row(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)

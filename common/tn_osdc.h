@@ -207,7 +207,8 @@ void tn_osdc_hedge(tn_osdc_req_t *req, tn_osdc_hedge_cb cb, void *arg);
 
 /* ---- typed helpers (PROTOCOL.md §5). Each returns what tn_osdc_call returns. ----
  * Typed callbacks get (arg, err, rep, decoded): decoded is non-NULL when err is 0 (and for the
- * error replies that carry a body: ROW_PUT STALE_TS, MAP_OFFER STALE_EPOCH), NULL otherwise.
+ * error replies that carry a body: ROW_PUT STALE_TS, EXIST and PRECONDITION, MAP_OFFER
+ * STALE_EPOCH), NULL otherwise.
  * A body that does not decode exactly fails the request with TN_ERR_PROTO. */
 
 typedef void (*tn_osdc_ping_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
@@ -249,12 +250,21 @@ int tn_osdc_blob_stat(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, tn_osd
 int tn_osdc_blob_delete(tn_osdc_t *c, int32_t osd, const tn_blobref_t *ref, tn_osdc_cb cb,
                         void *arg, tn_osdc_req_t **h);
 
-/* ROW_PUT (row sent zero-copy). With err TN_ERR_STALE_TS, r->has_stored is 1 and r->stored is
- * the OSD's stored version. ROW_DELETE's result comes the same way (r->result). */
+/* ROW_PUT (row sent zero-copy), mode TN_PROTO_ROW_PUT, _MERGE or _CREATE (IF_VERSION: use
+ * tn_osdc_row_put_if; here it is -EINVAL). With err TN_ERR_STALE_TS or (CREATE) -EEXIST,
+ * r->has_stored is 1 and r->stored is the OSD's stored version. ROW_DELETE's result comes the
+ * same way (r->result). */
 typedef void (*tn_osdc_row_put_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                    const tn_row_put_rep_t *r);
 int tn_osdc_row_put(tn_osdc_t *c, int32_t osd, uint8_t mode, const void *row, size_t rowlen,
                     tn_osdc_row_put_cb cb, void *arg, tn_osdc_req_t **h);
+/* ROW_PUT mode IF_VERSION: store row iff the OSD holds exactly *expect. The body (row and
+ * expected version) is copied into the request, row need not outlive the call. With err
+ * TN_ERR_PRECONDITION, r is non-NULL and r->has_stored says whether a row is stored
+ * (r->stored); with TN_ERR_STALE_TS r->stored is the stored version. */
+int tn_osdc_row_put_if(tn_osdc_t *c, int32_t osd, const void *row, size_t rowlen,
+                       const tn_proto_ver_t *expect, tn_osdc_row_put_cb cb, void *arg,
+                       tn_osdc_req_t **h);
 typedef void (*tn_osdc_row_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                const tn_slice_t *row);
 int tn_osdc_row_get(tn_osdc_t *c, int32_t osd, const tn_row_get_req_t *m, tn_osdc_row_cb cb,

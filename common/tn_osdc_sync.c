@@ -323,6 +323,16 @@ int tn_osdc_sync_row_put(tn_osdc_sync_t *s, int32_t osd, uint8_t mode, const voi
     return w_run(&w, tn_osdc_row_put(s->c, osd, mode, row, rowlen, on_row_put, &w, NULL));
 }
 
+int tn_osdc_sync_row_put_if(tn_osdc_sync_t *s, int32_t osd, const void *row, size_t rowlen,
+                            const tn_proto_ver_t *expect, tn_row_put_rep_t *out)
+{
+    wait_t w;
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    w_init(&w, s, out);
+    return w_run(&w, tn_osdc_row_put_if(s->c, osd, row, rowlen, expect, on_row_put, &w, NULL));
+}
+
 static void on_row(void *arg, int err, const tn_osdc_reply_t *rep, const tn_slice_t *row)
 {
     wait_t *w = arg;

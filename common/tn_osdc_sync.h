@@ -54,9 +54,14 @@ int tn_osdc_sync_blob_stat(tn_osdc_sync_t *s, int32_t osd, const tn_blobref_t *r
                            tn_blob_stat_rep_t *out);
 int tn_osdc_sync_blob_delete(tn_osdc_sync_t *s, int32_t osd, const tn_blobref_t *ref);
 
-/* out: the result (0) or, with TN_ERR_STALE_TS, the stored version (out->has_stored). */
+/* out: the result (0) or, with TN_ERR_STALE_TS or (mode CREATE) -EEXIST, the stored version
+ * (out->has_stored). */
 int tn_osdc_sync_row_put(tn_osdc_sync_t *s, int32_t osd, uint8_t mode, const void *row,
                          size_t rowlen, tn_row_put_rep_t *out);
+/* ROW_PUT mode IF_VERSION (tn_osdc_row_put_if): out as above; with TN_ERR_PRECONDITION,
+ * out->has_stored says whether a row is stored (out->stored). */
+int tn_osdc_sync_row_put_if(tn_osdc_sync_t *s, int32_t osd, const void *row, size_t rowlen,
+                            const tn_proto_ver_t *expect, tn_row_put_rep_t *out);
 int tn_osdc_sync_row_get(tn_osdc_sync_t *s, int32_t osd, const tn_row_get_req_t *m, uint8_t **row,
                          size_t *len);
 /* All reply frames merged into one ROW_LIST reply body (u8 more of the last frame, u32 total

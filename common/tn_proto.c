@@ -1,4 +1,5 @@
 /* tn_proto.c — the OSD protocol's op bodies (tn_proto.h, docs/PROTOCOL.md §5). */
+#include <string.h>
 #include "tn_proto.h"
 
 /* ---- helpers ---- */
@@ -312,21 +313,48 @@ int tn_proto_dec_blob_stat_rep(const void *buf, size_t len, tn_blob_stat_rep_t *
 
 /* ---- ROW_* ---- */
 
+#define VER_SIZE (8 + 4 + TN_PROTO_VID_LEN)
+
+size_t tn_proto_row_put_req_size(uint8_t mode, size_t row_len)
+{
+    return 1 + 4 + row_len + (mode == TN_PROTO_ROW_IF_VERSION ? VER_SIZE : 0);
+}
+
 void tn_proto_enc_row_put_req(tn_wire_w_t *w, const tn_row_put_req_t *m)
 {
     tn_wire_put_u8(w, m->mode);
     tn_wire_put_bytes(w, m->row.base, m->row.len);
 }
 
-int tn_proto_dec_row_put_req(const void *buf, size_t len, tn_row_put_req_t *m)
+void tn_proto_enc_row_put_if_req(tn_wire_w_t *w, tn_slice_t row, const tn_proto_ver_t *expect)
+{
+    tn_wire_put_u8(w, TN_PROTO_ROW_IF_VERSION);
+    tn_wire_put_bytes(w, row.base, row.len);
+    put_ver(w, expect);
+}
+
+int tn_proto_dec_row_put_any(const void *buf, size_t len, tn_row_put_req_t *m,
+                             tn_proto_ver_t *expect)
 {
     tn_wire_r_t r;
     tn_wire_r_init(&r, buf, len);
+    memset(expect, 0, sizeof(*expect));
     m->mode = tn_wire_get_u8(&r);
     m->row = tn_wire_get_bytes(&r);
-    if (m->mode != TN_PROTO_ROW_PUT && m->mode != TN_PROTO_ROW_MERGE)
+    if (m->mode > TN_PROTO_ROW_MODE_MAX)
         return TN_ERR_PROTO;
+    if (m->mode == TN_PROTO_ROW_IF_VERSION)
+        get_ver(&r, expect);
     return finish(&r);
+}
+
+int tn_proto_dec_row_put_req(const void *buf, size_t len, tn_row_put_req_t *m)
+{
+    tn_proto_ver_t expect;
+    int rc = tn_proto_dec_row_put_any(buf, len, m, &expect);
+    if (rc == TN_OK && m->mode == TN_PROTO_ROW_IF_VERSION)
+        return TN_ERR_PROTO;
+    return rc;
 }
 
 void tn_proto_enc_row_put_rep(tn_wire_w_t *w, uint8_t result)
@@ -357,6 +385,20 @@ int tn_proto_dec_row_put_rep(const void *buf, size_t len, int stale, tn_row_put_
         if (r.err == TN_OK && !result_valid(m->result))
             return TN_ERR_PROTO;
     }
+    return finish(&r);
+}
+
+int tn_proto_dec_row_put_precondition(const void *buf, size_t len, tn_row_put_rep_t *m)
+{
+    m->result = 0;
+    m->has_stored = 0;
+    memset(&m->stored, 0, sizeof(m->stored));
+    if (len == 0)
+        return TN_OK;
+    tn_wire_r_t r;
+    tn_wire_r_init(&r, buf, len);
+    get_ver(&r, &m->stored);
+    m->has_stored = 1;
     return finish(&r);
 }
 

@@ -36,9 +36,16 @@
 #define TN_PROTO_MAP_PROPAGATE 0
 #define TN_PROTO_MAP_CAS       1
 
-/* ROW_PUT modes and ROW_PUT / ROW_DELETE results. */
-#define TN_PROTO_ROW_PUT   0
-#define TN_PROTO_ROW_MERGE 1
+/* ROW_PUT modes (PROTOCOL.md §5.4) and ROW_PUT / ROW_DELETE results. CREATE and IF_VERSION are
+ * the conditional writes (rule 11): CREATE stores only over nothing or an older tombstone
+ * (refusal: status EXIST, body = the stored version); IF_VERSION stores only over the expected
+ * version, which the request carries after the row (refusal: status PRECONDITION, body = the
+ * stored version, empty when nothing is stored). */
+#define TN_PROTO_ROW_PUT        0
+#define TN_PROTO_ROW_MERGE      1
+#define TN_PROTO_ROW_CREATE     2
+#define TN_PROTO_ROW_IF_VERSION 3
+#define TN_PROTO_ROW_MODE_MAX   3
 typedef enum {
     TN_PROTO_RESULT_APPLIED = 1,
     TN_PROTO_RESULT_UNCHANGED = 2,
@@ -170,14 +177,17 @@ void tn_proto_enc_blob_stat_rep(tn_wire_w_t *w, const tn_blob_stat_rep_t *m);
 int tn_proto_dec_blob_stat_rep(const void *buf, size_t len, tn_blob_stat_rep_t *m);
 
 /* ---- ROW_* ---- */
+/* ROW_PUT request: u8 mode, bytes row, and for mode IF_VERSION only: u64 hlc, u32 origin,
+ * vid (the expected stored version). The struct holds mode and row; IF_VERSION's expected
+ * version travels beside it (tn_proto_enc_row_put_if_req, tn_proto_dec_row_put_any). */
 typedef struct {
-    uint8_t mode;   /* TN_PROTO_ROW_PUT or TN_PROTO_ROW_MERGE */
+    uint8_t mode;   /* TN_PROTO_ROW_PUT, _MERGE, _CREATE (or _IF_VERSION, see below) */
     tn_slice_t row; /* canonical row encoding, CRC included (tn_row.h) */
 } tn_row_put_req_t;
 typedef struct {
     uint8_t result;        /* tn_proto_result_t, with status OK */
-    int has_stored;        /* decoded from a STALE_TS reply */
-    tn_proto_ver_t stored; /* the stored version, with STALE_TS */
+    int has_stored;        /* a stored version came with a STALE_TS, EXIST or PRECONDITION reply */
+    tn_proto_ver_t stored; /* that version */
 } tn_row_put_rep_t;
 typedef struct {
     uint32_t pool, pg;
@@ -207,12 +217,27 @@ typedef struct {
     tn_proto_ver_t ver;
 } tn_row_delete_req_t;
 
+/* Modes PUT, MERGE and CREATE. For IF_VERSION the encoder writes only mode and row (an
+ * incomplete body) and the decoder refuses the body (TN_ERR_PROTO): use the two below. */
 void tn_proto_enc_row_put_req(tn_wire_w_t *w, const tn_row_put_req_t *m);
 int tn_proto_dec_row_put_req(const void *buf, size_t len, tn_row_put_req_t *m);
-/* OK replies carry the result; STALE_TS replies carry the stored version instead. */
+/* An IF_VERSION request: mode 3, row, the expected version. */
+void tn_proto_enc_row_put_if_req(tn_wire_w_t *w, tn_slice_t row, const tn_proto_ver_t *expect);
+/* Any mode. *expect is the expected version when m->mode is IF_VERSION, else zeroed; the
+ * expected version is present in the body iff the mode is IF_VERSION (else TN_ERR_PROTO). */
+int tn_proto_dec_row_put_any(const void *buf, size_t len, tn_row_put_req_t *m,
+                             tn_proto_ver_t *expect);
+/* Exact size of a ROW_PUT request body for mode and a row of row_len bytes. */
+size_t tn_proto_row_put_req_size(uint8_t mode, size_t row_len);
+/* OK replies carry the result; STALE_TS and EXIST replies carry the stored version instead
+ * (tn_proto_enc_row_put_stale); PRECONDITION replies carry it when a row is stored and are
+ * empty otherwise. */
 void tn_proto_enc_row_put_rep(tn_wire_w_t *w, uint8_t result);
 void tn_proto_enc_row_put_stale(tn_wire_w_t *w, const tn_proto_ver_t *stored);
+/* stale != 0: a STALE_TS or EXIST body (exactly a version); else an OK body (a result). */
 int tn_proto_dec_row_put_rep(const void *buf, size_t len, int stale, tn_row_put_rep_t *m);
+/* A PRECONDITION body: empty (has_stored 0) or a version (has_stored 1). */
+int tn_proto_dec_row_put_precondition(const void *buf, size_t len, tn_row_put_rep_t *m);
 /* ROW_DELETE's reply is the same single result byte as an OK ROW_PUT reply. */
 
 void tn_proto_enc_row_get_req(tn_wire_w_t *w, const tn_row_get_req_t *m);

@@ -98,8 +98,8 @@ struct st_osd_idx_t {
     atomic_int write_failed;
     atomic_int unhealthy;
     int synchronous; /* read back at open */
-    atomic_uint_fast64_t batches, batched_reqs, max_batch, applied, unchanged, stale, ignored,
-        purged, not_purged, failed_reqs, checksum_errors, corrupt_errors;
+    atomic_uint_fast64_t batches, batched_reqs, max_batch, applied, unchanged, stale, exist,
+        precondition, ignored, purged, not_purged, failed_reqs, checksum_errors, corrupt_errors;
 };
 
 struct st_osd_idx_reader_t {
@@ -441,6 +441,8 @@ void osd_idx_stats(const osd_idx_t *cidx, osd_idx_stats_t *out)
     out->applied = atomic_load(&idx->applied);
     out->unchanged = atomic_load(&idx->unchanged);
     out->stale = atomic_load(&idx->stale);
+    out->exist = atomic_load(&idx->exist);
+    out->precondition = atomic_load(&idx->precondition);
     out->ignored = atomic_load(&idx->ignored);
     out->purged = atomic_load(&idx->purged);
     out->not_purged = atomic_load(&idx->not_purged);
@@ -464,6 +466,8 @@ int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req)
     switch (req->op) {
     case OSD_IDX_PUT:
     case OSD_IDX_MERGE:
+    case OSD_IDX_CREATE:
+    case OSD_IDX_IF_VERSION:
         if (tn_row_verify(&req->row) != 0)
             return TN_ERR_CHECKSUM;
         break;
@@ -499,7 +503,7 @@ static int apply(osd_idx_t *idx, osd_idx_req_t *req)
     const tn_row_t *in = &req->row;
     sqlite3_stmt *st = idx->st_get;
     bind_key(st, in->pool, in->pg, in->ns, in->key, in->key_len);
-    int rc = sqlite3_step(st), damaged = 0;
+    int rc = sqlite3_step(st), damaged = 0, stored_tomb = 0;
     if (rc == SQLITE_ROW) {
         tn_row_t cur;
         int err = row_from_stmt(st, in->pool, in->pg, 1, &cur);
@@ -513,6 +517,7 @@ static int apply(osd_idx_t *idx, osd_idx_req_t *req)
         } else {
             req->stored_exists = 1;
             req->stored = cur.ver;
+            stored_tomb = (cur.flags & TN_ROW_TOMBSTONE) != 0;
         }
         rc = SQLITE_OK;
     } else if (rc == SQLITE_DONE) {
@@ -540,6 +545,32 @@ static int apply(osd_idx_t *idx, osd_idx_req_t *req)
             write = 1;
         else
             req->result = OSD_IDX_IGNORED;
+        break;
+    case OSD_IDX_CREATE:
+        if (damaged)
+            req->status = TN_ERR_CHECKSUM;
+        else if (!req->stored_exists)
+            write = 1;
+        else if (cmp == 0)
+            req->result = OSD_IDX_UNCHANGED;
+        else if (!stored_tomb)
+            req->status = -EEXIST;
+        else if (cmp > 0)
+            write = 1;
+        else
+            req->status = TN_ERR_STALE_TS;
+        break;
+    case OSD_IDX_IF_VERSION:
+        if (damaged)
+            req->status = TN_ERR_CHECKSUM;
+        else if (req->stored_exists && cmp == 0)
+            req->result = OSD_IDX_UNCHANGED;
+        else if (!req->stored_exists || tn_row_ver_cmp(&req->expect, &req->stored) != 0)
+            req->status = TN_ERR_PRECONDITION;
+        else if (cmp > 0)
+            write = 1;
+        else
+            req->status = TN_ERR_STALE_TS;
         break;
     case OSD_IDX_PURGE:
         if (damaged) {
@@ -612,6 +643,10 @@ static void run_batch(osd_idx_t *idx, osd_idx_req_t *head, unsigned count)
             case OSD_IDX_NONE:
                 if (r->status == TN_ERR_STALE_TS)
                     atomic_fetch_add(&idx->stale, 1);
+                else if (r->status == -EEXIST)
+                    atomic_fetch_add(&idx->exist, 1);
+                else if (r->status == TN_ERR_PRECONDITION)
+                    atomic_fetch_add(&idx->precondition, 1);
                 else
                     atomic_fetch_add(&idx->failed_reqs, 1);
                 break;

@@ -24,7 +24,25 @@
  *     stored version equals row.ver (OSD_IDX_PURGED); otherwise OSD_IDX_NOT_PURGED (status 0,
  *     req->stored set when a row exists; an absent row is OSD_IDX_NOT_PURGED with
  *     req->stored_exists 0). Only key fields and ver of the row are used; the crc is not.
- *   Tombstones are ordinary rows with TN_ROW_TOMBSTONE set, written by PUT or MERGE.
+ *   OSD_IDX_CREATE (conditional create, rule 11): the row is stored iff nothing is stored, or
+ *     the stored row is a tombstone strictly older than the incoming one (OSD_IDX_APPLIED). The
+ *     same version already stored is a retried create: OSD_IDX_UNCHANGED. A live row of another
+ *     version refuses with status -EEXIST and req->stored (the caller compares it with its own
+ *     version: "already mine" vs "someone else's"). A tombstone at or above the incoming
+ *     version refuses with TN_ERR_STALE_TS and req->stored, as PUT does (the name is free; the
+ *     caller re-stamps and retries).
+ *   OSD_IDX_IF_VERSION (compare-and-set, rule 11): the row is stored iff a row (live or
+ *     tombstone) is stored and its version equals req->expect, and the incoming version is
+ *     strictly newer (OSD_IDX_APPLIED). Checked in this order: the incoming version already
+ *     stored is a retry: OSD_IDX_UNCHANGED; nothing stored, or another version stored: status
+ *     TN_ERR_PRECONDITION (req->stored_exists / req->stored say what is there); the expected
+ *     version stored but the incoming one not newer: TN_ERR_STALE_TS with req->stored.
+ *   CREATE and IF_VERSION over a row that fails its CRC answer TN_ERR_CHECKSUM (the condition
+ *     cannot be evaluated; corruption is never "absent").
+ *   Every kind of request may share a batch; each sees the effect of the requests before it.
+ *
+ *   Tombstones are ordinary rows with TN_ROW_TOMBSTONE set, written by PUT, MERGE, CREATE (a
+ *   tombstone over nothing) or IF_VERSION (a conditional delete).
  *
  *   A stored row that fails its CRC does not block a PUT or MERGE (LWW repair converges: the
  *   incoming row replaces it and peers' newer rows win later) but is counted and logged; a
@@ -77,12 +95,14 @@ typedef enum {
     OSD_IDX_PUT = 1,
     OSD_IDX_MERGE = 2,
     OSD_IDX_PURGE = 3,
+    OSD_IDX_CREATE = 4,
+    OSD_IDX_IF_VERSION = 5,
 } osd_idx_op_t;
 
 typedef enum {
     OSD_IDX_NONE = 0,   /* failed (status < 0) */
-    OSD_IDX_APPLIED,    /* PUT/MERGE: the row is now stored */
-    OSD_IDX_UNCHANGED,  /* PUT: the same version was already stored (idempotent retry) */
+    OSD_IDX_APPLIED,    /* PUT/MERGE/CREATE/IF_VERSION: the row is now stored */
+    OSD_IDX_UNCHANGED,  /* PUT/CREATE/IF_VERSION: the same version was already stored (retry) */
     OSD_IDX_IGNORED,    /* MERGE: the stored row is as new or newer; kept */
     OSD_IDX_PURGED,     /* PURGE: deleted */
     OSD_IDX_NOT_PURGED, /* PURGE: absent, or another version is stored */
@@ -91,12 +111,14 @@ typedef enum {
 struct st_osd_idx_req_t {
     /* in, set by the caller */
     osd_idx_op_t op;
-    tn_row_t row;                   /* PUT/MERGE: a complete row with its crc (tn_row_seal) */
+    tn_row_t row; /* PUT/MERGE/CREATE/IF_VERSION: a complete row with its crc (tn_row_seal) */
+    tn_row_ver_t expect;            /* IF_VERSION: the version that must be stored */
     void (*cb)(osd_idx_req_t *req); /* completion, from the writer thread, after COMMIT */
     void *data;                     /* for the caller */
     /* out, valid in the callback */
-    int status;              /* 0, TN_ERR_STALE_TS, TN_ERR_CHECKSUM, -ENOSPC, -EIO, ... */
-    osd_idx_result_t result; /* what happened when status is 0 (PUT refusals: OSD_IDX_NONE) */
+    int status;              /* 0, TN_ERR_STALE_TS, -EEXIST (CREATE), TN_ERR_PRECONDITION
+                              * (IF_VERSION), TN_ERR_CHECKSUM, -ENOSPC, -EIO, ... */
+    osd_idx_result_t result; /* what happened when status is 0 (refusals: OSD_IDX_NONE) */
     int stored_exists;       /* a row was stored before this request */
     tn_row_ver_t stored;     /* its version, when stored_exists */
     /* private to the index */
@@ -107,9 +129,11 @@ typedef struct {
     uint64_t batches;         /* committed transactions */
     uint64_t batched_reqs;    /* requests in committed transactions */
     uint64_t max_batch;       /* largest batch */
-    uint64_t applied;         /* PUT/MERGE rows stored */
-    uint64_t unchanged;       /* idempotent PUT retries */
-    uint64_t stale;           /* PUT refused with TN_ERR_STALE_TS */
+    uint64_t applied;         /* PUT/MERGE/CREATE/IF_VERSION rows stored */
+    uint64_t unchanged;       /* idempotent PUT/CREATE/IF_VERSION retries */
+    uint64_t stale;           /* PUT/CREATE/IF_VERSION refused with TN_ERR_STALE_TS */
+    uint64_t exist;           /* CREATE refused with -EEXIST */
+    uint64_t precondition;    /* IF_VERSION refused with TN_ERR_PRECONDITION */
     uint64_t ignored;         /* MERGE kept the stored row */
     uint64_t purged;          /* PURGE deleted */
     uint64_t not_purged;      /* PURGE found another version or nothing */
@@ -136,8 +160,8 @@ void osd_idx_stats(const osd_idx_t *idx, osd_idx_stats_t *out);
 
 /* Queues req. 0: the callback will be called exactly once. Otherwise the callback is never
  * called: -EINVAL (bad op, no callback, or tn_row_check failed: TN_ERR_TOO_BIG for lengths),
- * TN_ERR_CHECKSUM (PUT/MERGE row's crc does not match its fields), -EIO (writes are refused
- * after an I/O error), -ESHUTDOWN (closing). Thread-safe. */
+ * TN_ERR_CHECKSUM (PUT/MERGE/CREATE/IF_VERSION row's crc does not match its fields), -EIO (writes
+ * are refused after an I/O error), -ESHUTDOWN (closing). Thread-safe. */
 int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req);
 
 /* Opens a reader for the calling thread. *out from malloc(). -ENOMEM, -EIO. */

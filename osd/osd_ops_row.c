@@ -17,18 +17,27 @@
 
 /* ---- ROW_PUT, ROW_DELETE ---- */
 
+/* Refusals that are decisions, not failures: the write path worked. STALE_TS and EXIST carry
+ * the stored version; PRECONDITION carries it when a row is stored, else nothing. */
+static int is_refusal(int status)
+{
+    return status == TN_ERR_STALE_TS || status == -EEXIST || status == TN_ERR_PRECONDITION;
+}
+
 static void row_write_done(osd_job_t *job)
 {
     osd_req_t *req = osd_req_of_job(job);
     osd_idx_req_t *ir = req->op;
-    osd_srv_note_write(req->srv, ir->status == TN_ERR_STALE_TS ? 0 : ir->status);
-    if (ir->status == TN_ERR_STALE_TS) {
+    osd_srv_note_write(req->srv, is_refusal(ir->status) ? 0 : ir->status);
+    if (is_refusal(ir->status)) {
         uint8_t buf[32];
         tn_wire_w_t w;
         tn_wire_w_init(&w, buf, sizeof(buf));
         tn_proto_ver_t v = {.hlc = ir->stored.hlc, .origin = ir->stored.origin};
         memcpy(v.vid, ir->stored.vid, sizeof(v.vid));
-        tn_proto_enc_row_put_stale(&w, &v);
+        if (ir->status != TN_ERR_PRECONDITION || ir->stored_exists)
+            tn_proto_enc_row_put_stale(&w, &v);
+        int status = ir->status;
         osd_out_t *o = osd_out_new(sizeof(buf));
         if (o == NULL) {
             free(ir);
@@ -38,7 +47,7 @@ static void row_write_done(osd_job_t *job)
         }
         memcpy(osd_out_body(o), buf, (size_t)(w.p - buf));
         osd_out_finish(o, (size_t)(w.p - buf));
-        osd_conn_send(req->conn, &req->hdr, o, TN_ERR_STALE_TS, 0);
+        osd_conn_send(req->conn, &req->hdr, o, status, 0);
         free(ir);
         req->op = NULL;
         osd_req_free(req);
@@ -97,8 +106,9 @@ static int decode_row_exact(tn_slice_t buf, tn_row_t *row)
 void osd_op_row_put(osd_req_t *req)
 {
     tn_row_put_req_t in;
-    if (tn_proto_dec_row_put_req(req->payload, req->hdr.payload_len, &in) != 0 ||
-        in.mode > TN_PROTO_ROW_MERGE) {
+    tn_proto_ver_t expect;
+    if (tn_proto_dec_row_put_any(req->payload, req->hdr.payload_len, &in, &expect) != 0 ||
+        in.mode > TN_PROTO_ROW_MODE_MAX) {
         osd_req_reply_status(req, TN_ERR_PROTO);
         return;
     }
@@ -113,7 +123,17 @@ void osd_op_row_put(osd_req_t *req)
         osd_req_reply_status(req, rc);
         return;
     }
-    ir->op = in.mode == TN_PROTO_ROW_MERGE ? OSD_IDX_MERGE : OSD_IDX_PUT;
+    switch (in.mode) {
+    case TN_PROTO_ROW_MERGE: ir->op = OSD_IDX_MERGE; break;
+    case TN_PROTO_ROW_CREATE: ir->op = OSD_IDX_CREATE; break;
+    case TN_PROTO_ROW_IF_VERSION:
+        ir->op = OSD_IDX_IF_VERSION;
+        ir->expect.hlc = expect.hlc;
+        ir->expect.origin = expect.origin;
+        memcpy(ir->expect.vid, expect.vid, sizeof(ir->expect.vid));
+        break;
+    default: ir->op = OSD_IDX_PUT; break;
+    }
     row_submit(req, ir);
 }
 

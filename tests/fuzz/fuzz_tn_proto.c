@@ -19,6 +19,17 @@ static void reencode_equal(const uint8_t *in, size_t len, void (*enc)(tn_wire_w_
         abort();
 }
 
+static void reencode_if(const uint8_t *in, size_t len, const tn_row_put_req_t *m,
+                        const tn_proto_ver_t *ex)
+{
+    uint8_t out[4096];
+    tn_wire_w_t w;
+    tn_wire_w_init(&w, out, sizeof(out));
+    tn_proto_enc_row_put_if_req(&w, m->row, ex);
+    if (w.err == TN_OK && ((size_t)(w.p - out) != len || memcmp(out, in, len) != 0))
+        abort();
+}
+
 #define ROUNDTRIP(type, dec, enc)                                                                  \
     do {                                                                                           \
         type m_;                                                                                   \
@@ -79,7 +90,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 5:
         ROUNDTRIP(tn_blob_get_req_t, tn_proto_dec_blob_get_req, tn_proto_enc_blob_get_req);
         break;
-    case 6: ROUNDTRIP(tn_row_put_req_t, tn_proto_dec_row_put_req, tn_proto_enc_row_put_req); break;
+    case 6: {
+        ROUNDTRIP(tn_row_put_req_t, tn_proto_dec_row_put_req, tn_proto_enc_row_put_req);
+        /* every mode: the expected version is there iff the mode is IF_VERSION */
+        tn_row_put_req_t m;
+        tn_proto_ver_t ex;
+        if (tn_proto_dec_row_put_any(p, n, &m, &ex) == TN_OK) {
+            if (m.mode == TN_PROTO_ROW_IF_VERSION)
+                reencode_if(p, n, &m, &ex);
+            else
+                reencode_equal(p, n,
+                               (void (*)(tn_wire_w_t *, const void *))tn_proto_enc_row_put_req, &m);
+            if (n != tn_proto_row_put_req_size(m.mode, m.row.len))
+                abort();
+        }
+        tn_row_put_rep_t rep;
+        if (tn_proto_dec_row_put_precondition(p, n, &rep) == TN_OK &&
+            n != (rep.has_stored ? 28u : 0u))
+            abort();
+        break;
+    }
     case 7: ROUNDTRIP(tn_row_get_req_t, tn_proto_dec_row_get_req, tn_proto_enc_row_get_req); break;
     case 8:
         ROUNDTRIP(tn_row_list_req_t, tn_proto_dec_row_list_req, tn_proto_enc_row_list_req);

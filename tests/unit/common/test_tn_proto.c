@@ -1,5 +1,6 @@
-/* Unit tests for common/tn_proto.c: every op body round-trips, and every truncation, trailing
- * byte or out-of-range value is refused. */
+/* Unit tests for common/tn_proto.c: every op body round-trips (ROW_PUT's conditional modes
+ * included, with IF_VERSION's exact wire bytes), and every truncation, trailing byte or
+ * out-of-range value is refused. */
 #include "tn_proto.h"
 #include "test.h"
 
@@ -133,6 +134,97 @@ static void test_blobs(void)
     is_int(tn_proto_dec_blob_stat_rep(b, n, &s2), TN_ERR_PROTO, "exists > 1 refused");
 }
 
+/* ROW_PUT of any mode: the request and the expected version decoded together. */
+typedef struct {
+    tn_row_put_req_t m;
+    tn_proto_ver_t expect;
+} put_any_t;
+
+static int dec_put_any(const void *buf, size_t len, void *msg)
+{
+    put_any_t *a = msg;
+    return tn_proto_dec_row_put_any(buf, len, &a->m, &a->expect);
+}
+
+static void test_row_put_cond(void)
+{
+    uint8_t b[512];
+    /* CREATE: the plain layout, mode 2 */
+    tn_row_put_req_t cr = {TN_PROTO_ROW_CREATE, {"ROWBYTES", 8}}, cr2;
+    size_t n = ENC(b, tn_proto_enc_row_put_req(&w_, &cr));
+    is_int(n, tn_proto_row_put_req_size(TN_PROTO_ROW_CREATE, 8), "CREATE size");
+    is_int(n, 13, "CREATE is u8 mode + bytes row");
+    check_exact("row put CREATE", b, n, (dec_fn)tn_proto_dec_row_put_req, &cr2);
+    ok(cr2.mode == TN_PROTO_ROW_CREATE && cr2.row.len == 8 &&
+           memcmp(cr2.row.base, "ROWBYTES", 8) == 0,
+       "CREATE fields");
+    put_any_t a;
+    memset(&a.expect, 0x77, sizeof(a.expect));
+    is_int(dec_put_any(b, n, &a), TN_OK, "CREATE through dec_row_put_any");
+    ok(a.m.mode == TN_PROTO_ROW_CREATE && a.expect.hlc == 0 && a.expect.origin == 0 &&
+           a.expect.vid[0] == 0 && a.expect.vid[15] == 0,
+       "no expected version: zeroed");
+    /* a PUT body followed by a version is not an IF_VERSION: trailing bytes */
+    uint8_t t[64];
+    memcpy(t, b, n);
+    memset(t + n, 1, 28);
+    is_int(dec_put_any(t, n + 28, &a), TN_ERR_PROTO, "CREATE with an expected version refused");
+
+    /* IF_VERSION: u8 3, bytes row, u64 hlc, u32 origin, vid */
+    tn_proto_ver_t ex = {0x1122334455667788ull, 0xA1B2C3D4u, {0}};
+    for (int i = 0; i < TN_PROTO_VID_LEN; i++)
+        ex.vid[i] = (uint8_t)(0xF0 + i);
+    n = ENC(b, tn_proto_enc_row_put_if_req(&w_, (tn_slice_t){"ROWBYTES", 8}, &ex));
+    is_int(n, tn_proto_row_put_req_size(TN_PROTO_ROW_IF_VERSION, 8), "IF_VERSION size");
+    is_int(n, 1 + 4 + 8 + 8 + 4 + 16, "IF_VERSION is 41 bytes for an 8-byte row");
+    static const uint8_t want[41] = {
+        3,    8,    0,    0,    0,    'R',  'O',  'W',  'B',  'Y',  'T',  'E',  'S',  0x88,
+        0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xD4, 0xC3, 0xB2, 0xA1, 0xF0, 0xF1, 0xF2,
+        0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF};
+    is_mem(b, want, sizeof(want), "IF_VERSION wire bytes (little-endian, version after row)");
+    check_exact("row put IF_VERSION", b, n, dec_put_any, &a);
+    ok(a.m.mode == TN_PROTO_ROW_IF_VERSION && a.m.row.len == 8 &&
+           memcmp(a.m.row.base, "ROWBYTES", 8) == 0 && a.expect.hlc == ex.hlc &&
+           a.expect.origin == ex.origin && memcmp(a.expect.vid, ex.vid, 16) == 0,
+       "IF_VERSION fields");
+    is_int(tn_proto_dec_row_put_req(b, n, &cr2), TN_ERR_PROTO,
+           "dec_row_put_req refuses IF_VERSION (its struct has no room for the version)");
+    /* IF_VERSION without its expected version */
+    b[0] = TN_PROTO_ROW_IF_VERSION;
+    n = ENC(b, tn_proto_enc_row_put_req(
+                   &w_, &(tn_row_put_req_t){TN_PROTO_ROW_IF_VERSION, {"ROWBYTES", 8}}));
+    is_int(dec_put_any(b, n, &a), TN_ERR_PROTO, "IF_VERSION without the expected version");
+    b[0] = TN_PROTO_ROW_MODE_MAX + 1;
+    is_int(dec_put_any(b, n, &a), TN_ERR_PROTO, "unknown mode refused");
+    is_int(tn_proto_dec_row_put_req(b, n, &cr2), TN_ERR_PROTO, "unknown mode refused (req)");
+    for (uint8_t m = 0; m <= TN_PROTO_ROW_CREATE; m++) {
+        b[0] = m;
+        is_int(tn_proto_dec_row_put_req(b, n, &cr2), TN_OK, "modes 0..2 accepted");
+    }
+
+    /* PRECONDITION reply: empty (nothing stored) or a version; EXIST reply: a version */
+    tn_row_put_rep_t rep;
+    rep.has_stored = 1;
+    is_int(tn_proto_dec_row_put_precondition(b, 0, &rep), TN_OK, "empty PRECONDITION body");
+    ok(!rep.has_stored, "nothing stored");
+    n = ENC(b, tn_proto_enc_row_put_stale(&w_, &ex));
+    is_int(n, 28, "a version is 28 bytes");
+    is_int(tn_proto_dec_row_put_precondition(b, n, &rep), TN_OK, "PRECONDITION with a version");
+    int bad_ok = 0;
+    for (size_t cut = 1; cut < n; cut++)
+        bad_ok += tn_proto_dec_row_put_precondition(b, cut, &rep) != TN_ERR_PROTO;
+    is_int(bad_ok, 0, "every partial version refused");
+    b[n] = 0;
+    is_int(tn_proto_dec_row_put_precondition(b, n + 1, &rep), TN_ERR_PROTO, "trailing byte");
+    is_int(tn_proto_dec_row_put_precondition(b, n, &rep), TN_OK, "decodes again");
+    ok(rep.has_stored && rep.stored.hlc == ex.hlc && rep.stored.origin == ex.origin &&
+           memcmp(rep.stored.vid, ex.vid, 16) == 0,
+       "PRECONDITION carries the stored version");
+    is_int(tn_proto_dec_row_put_rep(b, n, 1, &rep), TN_OK, "EXIST body decodes like STALE_TS");
+    ok(rep.has_stored && rep.stored.hlc == ex.hlc, "EXIST carries the stored version");
+    is_int(tn_proto_dec_row_put_rep(b, 0, 1, &rep), TN_ERR_PROTO, "EXIST body may not be empty");
+}
+
 static void test_rows(void)
 {
     uint8_t b[512];
@@ -248,6 +340,7 @@ int main(void)
     subtest("stats", test_stats);
     subtest("blobs", test_blobs);
     subtest("rows", test_rows);
+    subtest("ROW_PUT CREATE and IF_VERSION", test_row_put_cond);
     subtest("pg", test_pg);
     return tt_done();
 }

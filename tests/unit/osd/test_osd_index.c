@@ -1,6 +1,7 @@
 /*
  * Unit tests for osd/osd_index.c: open/schema/pragmas, PUT ordering (rule 2), MERGE, tombstones,
- * PURGE_IF_UNCHANGED (rule 5), LIST ranges in byte order (0xFF keys, empty prefix, markers,
+ * PURGE_IF_UNCHANGED (rule 5), conditional CREATE / IF_VERSION (rule 11, also mixed in one
+ * batch), LIST ranges in byte order (0xFF keys, empty prefix, markers,
  * limits, no bleed between namespaces and PGs), ENUMERATE with a cursor, DIGEST, concurrent
  * group commit, CRC corruption (rule 7), reopen, sticky I/O errors (rule 6) through a
  * fault-injecting SQLite VFS, and a kill -9 crash test. Every test works in a fresh directory
@@ -304,6 +305,321 @@ static void test_put_order(void)
     is_uint(st.stale, 3, "stale counted");
     ok(st.purged == 1 && st.not_purged == 3, "purges counted");
     osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
+
+/* ---- conditional writes: CREATE and IF_VERSION (rule 11) ----------------------------------- */
+
+static void set_expect(wreq_t *w, uint64_t hlc, uint32_t origin, uint8_t vid)
+{
+    w->req.expect.hlc = hlc;
+    w->req.expect.origin = origin;
+    memset(w->req.expect.vid, vid, TN_ROW_VID_LEN);
+}
+
+/* IF_VERSION of key with the given new version, expecting (ehlc, eorigin, evid). */
+static int put_if(osd_idx_t *idx, const char *key, uint64_t hlc, uint32_t origin, uint8_t vid,
+                  uint32_t flags, uint64_t ehlc, uint32_t eorigin, uint8_t evid, wreq_t *w)
+{
+    mkrow(w, OSD_IDX_IF_VERSION, 1, 1, 5, key, strlen(key), hlc, origin, vid, flags);
+    set_expect(w, ehlc, eorigin, evid);
+    return run(idx, w);
+}
+
+/* The stored version of key (hlc; 0 when absent) and its flags. */
+static uint64_t stored_hlc(osd_idx_reader_t *rd, const char *key, uint32_t *flags)
+{
+    tn_row_t *r = NULL;
+    if (osd_idx_get(rd, 1, 1, 5, key, strlen(key), &r) != 0)
+        return 0;
+    uint64_t h = r->ver.hlc;
+    if (flags != NULL)
+        *flags = r->flags;
+    free(r);
+    return h;
+}
+
+static void test_create(void)
+{
+    char path[600];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    osd_idx_reader_t *rd = open_reader(idx);
+    wreq_t w;
+    uint32_t fl = 0;
+
+    /* absent */
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 100, 1, 0x11, 0, &w), 0, "create over nothing");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+    ok(!w.req.stored_exists, "nothing was stored");
+    is_uint(stored_hlc(rd, "b", NULL), 100, "row stored");
+    /* same version: a retried create */
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 100, 1, 0x11, 0, &w), 0, "retried create");
+    is_int(w.req.result, OSD_IDX_UNCHANGED, "unchanged");
+    /* live row of another version, older, newer, same hlc other vid */
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 200, 2, 0x22, 0, &w), -EEXIST,
+           "create over a live row (newer incoming): EEXIST");
+    ok(w.req.stored_exists && w.req.stored.hlc == 100 && w.req.stored.origin == 1 &&
+           w.req.stored.vid[0] == 0x11,
+       "EEXIST reports the owner's version");
+    is_int(w.req.result, OSD_IDX_NONE, "no result with a refusal");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 50, 2, 0x22, 0, &w), -EEXIST,
+           "create over a live row (older incoming): EEXIST, not STALE_TS");
+    is_uint(w.req.stored.hlc, 100, "owner's version");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 100, 1, 0x12, 0, &w), -EEXIST,
+           "same hlc and origin, other vid: EEXIST");
+    is_uint(stored_hlc(rd, "b", &fl), 100, "the owner's row is untouched");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 300, 3, 0x33, TN_ROW_TOMBSTONE, &w), -EEXIST,
+           "a tombstone by CREATE over a live row: EEXIST");
+
+    /* tombstone older than the incoming row: the name is free */
+    is_int(put(idx, OSD_IDX_PUT, 1, 5, "b", 400, 1, 0x11, TN_ROW_TOMBSTONE, &w), 0, "delete");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "b", 500, 2, 0x22, 0, &w), 0,
+           "create over an older tombstone");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied over the tombstone");
+    ok(w.req.stored_exists && w.req.stored.hlc == 400, "the tombstone was reported as stored");
+    is_uint(stored_hlc(rd, "b", &fl), 500, "new owner stored");
+    is_uint(fl & TN_ROW_TOMBSTONE, 0, "live again");
+
+    /* tombstone newer than (or equal hlc, lower order to) the incoming row: STALE_TS */
+    is_int(put(idx, OSD_IDX_PUT, 1, 5, "c", 900, 5, 0x55, TN_ROW_TOMBSTONE, &w), 0, "tombstone c");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "c", 800, 1, 0x11, 0, &w), TN_ERR_STALE_TS,
+           "create under a newer tombstone: STALE_TS");
+    ok(w.req.stored_exists && w.req.stored.hlc == 900 && w.req.stored.origin == 5,
+       "STALE_TS reports the tombstone's version");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "c", 900, 4, 0xFF, 0, &w), TN_ERR_STALE_TS,
+           "same hlc, lower origin: STALE_TS");
+    is_uint(stored_hlc(rd, "c", &fl), 900, "tombstone kept");
+    ok(fl & TN_ROW_TOMBSTONE, "still a tombstone");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "c", 900, 5, 0x55, TN_ROW_TOMBSTONE, &w), 0,
+           "create of exactly the stored tombstone");
+    is_int(w.req.result, OSD_IDX_UNCHANGED, "is a retry: unchanged");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "c", 901, 0, 0x00, 0, &w), 0, "re-stamped create");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+
+    /* other keys, namespaces, PGs are independent */
+    is_int(put(idx, OSD_IDX_CREATE, 1, 6, "b", 1, 1, 1, 0, &w), 0, "same key, other ns");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+    is_int(put(idx, OSD_IDX_CREATE, 2, 5, "b", 1, 1, 1, 0, &w), 0, "same key, other pg");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+
+    osd_idx_stats_t st;
+    osd_idx_stats(idx, &st);
+    is_uint(st.exist, 4, "EEXIST refusals counted");
+    is_uint(st.stale, 2, "STALE_TS refusals counted");
+    is_uint(st.failed_reqs, 0, "refusals are not failures");
+    osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
+
+static void test_if_version(void)
+{
+    char path[600];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    osd_idx_reader_t *rd = open_reader(idx);
+    wreq_t w;
+    uint32_t fl = 0;
+
+    /* absent */
+    is_int(put_if(idx, "k", 10, 1, 1, 0, 5, 1, 1, &w), TN_ERR_PRECONDITION,
+           "IF_VERSION over nothing: PRECONDITION");
+    ok(!w.req.stored_exists, "nothing stored reported");
+    is_uint(stored_hlc(rd, "k", NULL), 0, "still absent");
+
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "k", 100, 1, 0x11, 0, &w), 0, "create k");
+    /* expected version equal: stored */
+    is_int(put_if(idx, "k", 200, 2, 0x22, 0, 100, 1, 0x11, &w), 0, "expected version matches");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+    is_uint(w.req.stored.hlc, 100, "previous version reported");
+    is_uint(stored_hlc(rd, "k", NULL), 200, "new row stored");
+    /* the same request again (reply lost): a retry, not a failed condition */
+    is_int(put_if(idx, "k", 200, 2, 0x22, 0, 100, 1, 0x11, &w), 0, "retried IF_VERSION");
+    is_int(w.req.result, OSD_IDX_UNCHANGED, "unchanged");
+    /* expected version different (stale expectation, or other hlc/origin/vid) */
+    is_int(put_if(idx, "k", 300, 3, 0x33, 0, 100, 1, 0x11, &w), TN_ERR_PRECONDITION,
+           "expected an older version: PRECONDITION");
+    ok(w.req.stored_exists && w.req.stored.hlc == 200 && w.req.stored.origin == 2 &&
+           w.req.stored.vid[0] == 0x22,
+       "PRECONDITION reports the stored version");
+    is_int(put_if(idx, "k", 300, 3, 0x33, 0, 200, 2, 0x23, &w), TN_ERR_PRECONDITION,
+           "expected vid differs");
+    is_int(put_if(idx, "k", 300, 3, 0x33, 0, 200, 3, 0x22, &w), TN_ERR_PRECONDITION,
+           "expected origin differs");
+    is_int(put_if(idx, "k", 300, 3, 0x33, 0, 201, 2, 0x22, &w), TN_ERR_PRECONDITION,
+           "expected a newer version than stored");
+    is_uint(stored_hlc(rd, "k", NULL), 200, "untouched by failed conditions");
+    /* expected version equal, incoming not newer: STALE_TS */
+    is_int(put_if(idx, "k", 150, 3, 0x33, 0, 200, 2, 0x22, &w), TN_ERR_STALE_TS,
+           "matching expectation, older incoming: STALE_TS");
+    is_uint(w.req.stored.hlc, 200, "STALE_TS reports the stored version");
+    is_int(put_if(idx, "k", 200, 1, 0x33, 0, 200, 2, 0x22, &w), TN_ERR_STALE_TS,
+           "matching expectation, same hlc lower origin: STALE_TS");
+    is_uint(stored_hlc(rd, "k", NULL), 200, "untouched");
+    /* conditional delete: a tombstone by IF_VERSION, then IF_VERSION over the tombstone */
+    is_int(put_if(idx, "k", 400, 1, 0x44, TN_ROW_TOMBSTONE, 200, 2, 0x22, &w), 0,
+           "delete if unchanged");
+    is_int(w.req.result, OSD_IDX_APPLIED, "tombstone written");
+    is_uint(stored_hlc(rd, "k", &fl), 400, "tombstone stored");
+    ok(fl & TN_ROW_TOMBSTONE, "it is a tombstone");
+    is_int(put_if(idx, "k", 450, 1, 0x45, 0, 200, 2, 0x22, &w), TN_ERR_PRECONDITION,
+           "the deleted version is no longer there");
+    ok(w.req.stored_exists && w.req.stored.hlc == 400, "tombstone version reported");
+    is_int(put_if(idx, "k", 500, 1, 0x55, 0, 400, 1, 0x44, &w), 0,
+           "IF_VERSION over the expected tombstone");
+    is_int(w.req.result, OSD_IDX_APPLIED, "applied");
+    /* a newer stored version written by plain PUT makes the old expectation fail */
+    is_int(put(idx, OSD_IDX_PUT, 1, 5, "k", 600, 9, 0x66, 0, &w), 0, "plain put");
+    is_int(put_if(idx, "k", 700, 1, 0x77, 0, 500, 1, 0x55, &w), TN_ERR_PRECONDITION,
+           "stored version moved on: PRECONDITION");
+    is_uint(w.req.stored.hlc, 600, "newer stored version reported");
+    /* after a purge the row is absent again */
+    is_int(put_if(idx, "k", 700, 1, 0x77, TN_ROW_TOMBSTONE, 600, 9, 0x66, &w), 0, "tombstone");
+    is_int(put(idx, OSD_IDX_PURGE, 1, 5, "k", 700, 1, 0x77, 0, &w), 0, "purge");
+    is_int(w.req.result, OSD_IDX_PURGED, "purged");
+    is_int(put_if(idx, "k", 800, 1, 0x88, 0, 700, 1, 0x77, &w), TN_ERR_PRECONDITION,
+           "IF_VERSION after a purge: PRECONDITION");
+    ok(!w.req.stored_exists, "absent reported");
+
+    osd_idx_stats_t st;
+    osd_idx_stats(idx, &st);
+    is_uint(st.precondition, 8, "PRECONDITION refusals counted");
+    is_uint(st.stale, 2, "STALE_TS refusals counted");
+    is_uint(st.failed_reqs, 0, "refusals are not failures");
+    osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
+
+/* A request whose callback holds the writer thread until released, so that the requests
+ * submitted meanwhile are taken as one batch. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_open, gate_entered;
+
+static void on_gate(osd_idx_req_t *req)
+{
+    pthread_mutex_lock(&gate_lock);
+    gate_entered = 1;
+    pthread_cond_broadcast(&gate_cond);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    on_done(req);
+}
+
+static void test_cond_batch(void)
+{
+    char path[600];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    osd_idx_reader_t *rd = open_reader(idx);
+    wreq_t gate;
+    mkrow(&gate, OSD_IDX_PUT, 1, 1, 5, "gate", 4, 1, 1, 1, 0);
+    gate.req.cb = on_gate;
+    gate_open = gate_entered = 0;
+    is_int(osd_idx_submit(idx, &gate.req), 0, "gate submitted");
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    osd_idx_stats_t st0;
+    osd_idx_stats(idx, &st0);
+
+    /* One batch: each request must see the effect of those before it. */
+    enum { N = 12 };
+    static wreq_t b[N];
+    /* 0: A creates x                      -> APPLIED
+     * 1: B creates x                      -> EEXIST (A's version, written in this batch)
+     * 2: A retries its create             -> UNCHANGED
+     * 3: IF_VERSION x expecting B's       -> PRECONDITION (A's version stored)
+     * 4: IF_VERSION x expecting A's: tomb -> APPLIED (conditional delete)
+     * 5: IF_VERSION x expecting A's again, other new version -> PRECONDITION (tombstone now)
+     * 6: B creates x (newer than tomb)    -> APPLIED
+     * 7: C creates x (older than B)       -> EEXIST with B's version
+     * 8: PUT x older than B               -> STALE_TS
+     * 9: IF_VERSION x expecting B's       -> APPLIED
+     * 10: PURGE x at 9's version          -> PURGED
+     * 11: CREATE x after the purge        -> APPLIED */
+    mkrow(&b[0], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 100, 1, 0xA, 0);
+    mkrow(&b[1], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 101, 2, 0xB, 0);
+    mkrow(&b[2], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 100, 1, 0xA, 0);
+    mkrow(&b[3], OSD_IDX_IF_VERSION, 1, 1, 5, "x", 1, 102, 2, 0xB, 0);
+    set_expect(&b[3], 101, 2, 0xB);
+    mkrow(&b[4], OSD_IDX_IF_VERSION, 1, 1, 5, "x", 1, 110, 1, 0xA, TN_ROW_TOMBSTONE);
+    set_expect(&b[4], 100, 1, 0xA);
+    mkrow(&b[5], OSD_IDX_IF_VERSION, 1, 1, 5, "x", 1, 111, 1, 0xA, 0);
+    set_expect(&b[5], 100, 1, 0xA);
+    mkrow(&b[6], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 120, 2, 0xB, 0);
+    mkrow(&b[7], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 115, 3, 0xC, 0);
+    mkrow(&b[8], OSD_IDX_PUT, 1, 1, 5, "x", 1, 119, 3, 0xC, 0);
+    mkrow(&b[9], OSD_IDX_IF_VERSION, 1, 1, 5, "x", 1, 130, 2, 0xD, 0);
+    set_expect(&b[9], 120, 2, 0xB);
+    mkrow(&b[10], OSD_IDX_PURGE, 1, 1, 5, "x", 1, 130, 2, 0xD, 0);
+    mkrow(&b[11], OSD_IDX_CREATE, 1, 1, 5, "x", 1, 140, 4, 0xE, 0);
+    int sub = 0;
+    for (int i = 0; i < N; i++)
+        sub += osd_idx_submit(idx, &b[i].req) != 0;
+    is_int(sub, 0, "all submitted while the writer is held");
+    pthread_mutex_lock(&gate_lock);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+    wait_done(&gate);
+    for (int i = 0; i < N; i++)
+        wait_done(&b[i]);
+    osd_idx_stats_t st;
+    osd_idx_stats(idx, &st);
+    is_uint(st.batches - st0.batches, 1, "the twelve requests were one transaction");
+
+    is_int(b[0].req.status, 0, "0 status");
+    is_int(b[0].req.result, OSD_IDX_APPLIED, "0: A's create applied");
+    is_int(b[1].req.status, -EEXIST, "1: B's create sees A's row from the same batch");
+    ok(b[1].req.stored.hlc == 100 && b[1].req.stored.origin == 1, "1: with A's version");
+    is_int(b[2].req.result, OSD_IDX_UNCHANGED, "2: A's retry unchanged");
+    is_int(b[2].req.status, 0, "2: status 0");
+    is_int(b[3].req.status, TN_ERR_PRECONDITION, "3: expecting B's version fails");
+    is_uint(b[3].req.stored.hlc, 100, "3: stored is A's");
+    is_int(b[4].req.status, 0, "4: status 0");
+    is_int(b[4].req.result, OSD_IDX_APPLIED, "4: conditional delete applied");
+    is_int(b[5].req.status, TN_ERR_PRECONDITION, "5: A's version is gone (tombstone)");
+    is_uint(b[5].req.stored.hlc, 110, "5: tombstone version reported");
+    is_int(b[6].req.result, OSD_IDX_APPLIED, "6: B creates over the tombstone");
+    is_int(b[7].req.status, -EEXIST, "7: C's create sees B's");
+    is_uint(b[7].req.stored.hlc, 120, "7: B's version");
+    is_int(b[8].req.status, TN_ERR_STALE_TS, "8: PUT older than B: STALE_TS");
+    is_int(b[9].req.result, OSD_IDX_APPLIED, "9: IF_VERSION over B's applied");
+    is_int(b[10].req.result, OSD_IDX_PURGED, "10: purge of 9's version");
+    is_int(b[11].req.result, OSD_IDX_APPLIED, "11: create after the purge");
+    ok(!b[11].req.stored_exists, "11: nothing stored before it");
+    tn_row_t *r = NULL;
+    is_int(osd_idx_get(rd, 1, 1, 5, "x", 1, &r), 0, "x readable");
+    if (r != NULL) {
+        ok(r->ver.hlc == 140 && r->ver.origin == 4, "final row is the last create's");
+        free(r);
+    }
+    osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
+
+static void test_cond_damaged(void)
+{
+    char path[600];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    wreq_t w;
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "d", 10, 1, 1, 0, &w), 0, "create d");
+    is_int(raw_exec(path, "UPDATE rows SET value = x'7878' WHERE key = x'64'"), SQLITE_OK,
+           "damage d behind the index's back");
+    is_int(put(idx, OSD_IDX_CREATE, 1, 5, "d", 20, 1, 1, 0, &w), TN_ERR_CHECKSUM,
+           "CREATE over a damaged row: CHECKSUM, never 'absent'");
+    is_int(put_if(idx, "d", 20, 1, 1, 0, 10, 1, 1, &w), TN_ERR_CHECKSUM,
+           "IF_VERSION over a damaged row: CHECKSUM");
+    mkrow(&w, OSD_IDX_CREATE, 1, 1, 5, "e", 1, 1, 1, 1, 0);
+    w.req.row.crc ^= 1;
+    is_int(osd_idx_submit(idx, &w.req), TN_ERR_CHECKSUM, "CREATE row with a bad crc refused");
+    mkrow(&w, OSD_IDX_IF_VERSION, 1, 1, 5, "e", 1, 1, 1, 1, 0);
+    w.req.row.crc ^= 1;
+    is_int(osd_idx_submit(idx, &w.req), TN_ERR_CHECKSUM, "IF_VERSION row with a bad crc refused");
     osd_idx_close(idx);
 }
 
@@ -1132,6 +1448,10 @@ int main(void)
 
     subtest("open, pragmas, schema", test_open);
     subtest("PUT order, MERGE, tombstones, PURGE", test_put_order);
+    subtest("CREATE", test_create);
+    subtest("IF_VERSION", test_if_version);
+    subtest("conditional writes in one batch", test_cond_batch);
+    subtest("conditional writes over a damaged row", test_cond_damaged);
     subtest("LIST", test_list);
     subtest("ENUMERATE and DIGEST", test_enumerate_digest);
     subtest("concurrent writes, group commit, reopen", test_concurrency);
