@@ -95,6 +95,8 @@ void osd_op_stats(osd_req_t *req)
     ADD("idx.applied", ix.applied);
     ADD("idx.unchanged", ix.unchanged);
     ADD("idx.stale", ix.stale);
+    ADD("idx.exist", ix.exist);
+    ADD("idx.precondition", ix.precondition);
     ADD("idx.ignored", ix.ignored);
     ADD("idx.purged", ix.purged);
     ADD("idx.not_purged", ix.not_purged);
