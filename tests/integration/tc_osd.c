@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -589,8 +590,13 @@ static pid_t spawn(tc_cluster_t *cl, int id, const char *config, int errfd)
 {
     char ids[16];
     snprintf(ids, sizeof(ids), "%d", id);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The daemon dies with the test even when the test cannot run its atexit cleanup
+         * (abort, a sanitizer report, SIGKILL). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(126);
         dup2(errfd, 2);
         dup2(errfd, 1);
         execl(cl->bin, cl->bin, "--config", config, "--id", ids, (char *)NULL);

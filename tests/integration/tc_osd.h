@@ -3,7 +3,8 @@
  * processes through the client library (tn_osdc.h, tn_osdc_sync.h):
  *   - process management: generated configs in a mkdtemp directory, loopback ports chosen by
  *     binding port 0, start (waiting for PING through the library) / signal / stop by PID,
- *     every child killed by PID at exit and on the watchdog alarm;
+ *     every child killed by PID at exit and on the watchdog alarm, and by the kernel
+ *     (PR_SET_PDEATHSIG) if the test dies without cleaning up;
  *   - thin glue over the library (a sync client with every OSD's address, epoch adoption,
  *     STATS by name, ROW_GET decoded, running an async loop until a counter is reached);
  *   - a minimal raw-frame connection, only for what the library refuses to send (garbage, bad
