@@ -4,7 +4,8 @@
  * the older epoch then get STALE_EPOCH; an equal epoch with another map is CORRUPT; PROPAGATE
  * of an older map changes nothing. Identity: a restart on the same directory works, osd 1 on
  * osd 0's directory and a foreign non-empty directory are refused with exit 2 and a message;
- * a config without the id is refused. Usage: it_osd_admin PATH-TO-tern-osd
+ * a config without the id is refused. The map ops go through the synchronous client library.
+ * Usage: it_osd_admin PATH-TO-tern-osd
  */
 #define _DEFAULT_SOURCE
 #include <signal.h>
@@ -15,106 +16,87 @@
 #include "placement.h"
 #include "tc_osd.h"
 #include "test.h"
-#include "tn_wire.h"
 
 static tc_cluster_t cl;
 
-static pl_map_t *map_get(tc_conn_t *c, uint64_t epoch, int *status)
+static pl_map_t *map_get(tn_osdc_sync_t *s, uint64_t epoch, int *err)
 {
-    uint8_t b[8];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_map_get_req_t m = {epoch};
-    tn_proto_enc_map_get_req(&w, &m);
-    tc_reply_t r;
+    uint8_t *enc = NULL;
+    size_t len = 0;
     pl_map_t *map = NULL;
-    *status = -1;
-    if (tc_call(c, TN_OP_MAP_GET, b, sizeof(b), &r) != 0)
-        return NULL;
-    *status = r.status;
-    tn_map_get_rep_t rep;
-    if (r.status == 0 && tn_proto_dec_map_get_rep(r.body, r.len, &rep) == 0)
-        pl_map_decode((const uint8_t *)rep.map.base, rep.map.len, &map);
-    tc_reply_free(&r);
+    *err = tn_osdc_sync_map_get(s, 0, epoch, &enc, &len);
+    if (*err == 0)
+        pl_map_decode(enc, len, &map);
+    free(enc);
     return map;
 }
 
-static int map_offer(tc_conn_t *c, uint8_t mode, uint64_t base, const pl_map_t *m,
+static int map_offer(tn_osdc_sync_t *s, uint8_t mode, uint64_t base, const pl_map_t *m,
                      tn_map_offer_rep_t *rep)
 {
-    static uint8_t enc[1 << 16], b[(1 << 16) + 64];
+    static uint8_t enc[1 << 16];
     size_t len = 0;
     if (pl_map_encode(m, enc, sizeof(enc), &len) != 0)
         return -1;
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
     tn_map_offer_req_t o = {mode, base, {(const char *)enc, len}};
-    tn_proto_enc_map_offer_req(&w, &o);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_MAP_OFFER, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    int st = r.status;
     memset(rep, 0, sizeof(*rep));
-    if (r.len != 0)
-        tn_proto_dec_map_offer_rep(r.body, r.len, rep);
-    tc_reply_free(&r);
-    return st;
+    return tn_osdc_sync_map_offer(s, 0, &o, rep);
 }
 
 static void test_map(void)
 {
-    tc_conn_t c;
-    is_int(tc_connect(&c, cl.port[0]), 0, "connect");
-    is_int(tc_sync_epoch(&c), 0, "ping");
-    is_uint(c.epoch, 1, "epoch 1 from the config");
-    int st;
-    pl_map_t *m = map_get(&c, 0, &st);
-    ok(m != NULL, "MAP_GET decodes");
-    if (m == NULL)
+    tn_osdc_sync_t *s = tc_sync_new(&cl, NULL, -1);
+    if (!ok(s != NULL, "client"))
         return;
+    is_int(tc_sync_epoch(s, 0), 0, "ping");
+    is_uint(tn_osdc_epoch(tn_osdc_sync_client(s)), 1, "epoch 1 from the config");
+    int st;
+    pl_map_t *m = map_get(s, 0, &st);
+    ok(m != NULL, "MAP_GET decodes");
+    if (m == NULL) {
+        tn_osdc_sync_destroy(s);
+        return;
+    }
     is_uint(m->epoch, 1, "map epoch 1");
     is_int(m->n_osds, 2, "two OSDs");
-    pl_map_destroy(map_get(&c, 7, &st));
-    is_int(st, TN_FRAME_ST_NOT_FOUND, "MAP_GET of an unknown epoch: NOT_FOUND");
+    pl_map_destroy(map_get(s, 7, &st));
+    is_int(st, TN_ERR_NOT_FOUND, "MAP_GET of an unknown epoch: NOT_FOUND");
 
     pl_map_t *m2 = pl_map_clone(m);
     m2->epoch = 2;
     pl_map_set_osd_weight(m2, 1, 2 * 65536);
     tn_map_offer_rep_t rep;
-    is_int(map_offer(&c, TN_PROTO_MAP_CAS, 5, m2, &rep), TN_FRAME_ST_STALE_EPOCH,
+    is_int(map_offer(s, TN_PROTO_MAP_CAS, 5, m2, &rep), TN_ERR_STALE_EPOCH,
            "CAS with a wrong base: STALE_EPOCH");
     is_uint(rep.epoch, 1, "reply says the current epoch");
-    is_int(map_offer(&c, TN_PROTO_MAP_CAS, 1, m2, &rep), 0, "CAS 1 -> 2");
+    is_int(map_offer(s, TN_PROTO_MAP_CAS, 1, m2, &rep), 0, "CAS 1 -> 2");
     is_uint(rep.epoch, 2, "epoch 2");
     is_uint(rep.hash, pl_map_hash(m2), "hash of the new map");
-    is_int(map_offer(&c, TN_PROTO_MAP_PROPAGATE, 0, m, &rep), 0, "PROPAGATE of older: OK");
+    is_int(map_offer(s, TN_PROTO_MAP_PROPAGATE, 0, m, &rep), 0, "PROPAGATE of older: OK");
     is_uint(rep.epoch, 2, "nothing changed");
-    is_int(map_offer(&c, TN_PROTO_MAP_PROPAGATE, 0, m2, &rep), 0, "PROPAGATE of same: OK");
+    is_int(map_offer(s, TN_PROTO_MAP_PROPAGATE, 0, m2, &rep), 0, "PROPAGATE of same: OK");
     pl_map_t *bad = pl_map_clone(m2);
     pl_map_set_osd_weight(bad, 0, 3 * 65536);
-    is_int(map_offer(&c, TN_PROTO_MAP_PROPAGATE, 0, bad, &rep), TN_FRAME_ST_CORRUPT,
+    is_int(map_offer(s, TN_PROTO_MAP_PROPAGATE, 0, bad, &rep), TN_ERR_CORRUPT,
            "equal epoch, different map: CORRUPT");
-    pl_map_t *old = map_get(&c, 1, &st);
+    pl_map_t *old = map_get(s, 1, &st);
     ok(old != NULL && old->epoch == 1, "MAP_GET of the previous epoch still works");
     pl_map_destroy(old);
-    tc_close(&c);
 
     is_int(tc_osd_stop(&cl, 0, SIGTERM), 0, "stop");
     is_int(tc_osd_start(&cl, 0, 1), 0, "restart");
-    is_int(tc_connect(&c, cl.port[0]), 0, "connect");
-    c.epoch = 1;
+    tn_osdc_set_epoch(tn_osdc_sync_client(s), 1);
     tn_row_t row;
     uint8_t *hold = NULL;
-    is_int(tc_row_get(&c, 1, 1, 1, "k", &row, &hold), TN_FRAME_ST_STALE_EPOCH,
+    is_int(tc_row_get(s, 0, 1, 1, 1, "k", &row, &hold), TN_ERR_STALE_EPOCH,
            "request from epoch 1 after restart: STALE_EPOCH");
-    is_int(tc_sync_epoch(&c), 0, "ping");
-    is_uint(c.epoch, 2, "epoch 2 persisted across the restart");
-    pl_map_t *m3 = map_get(&c, 0, &st);
+    is_int(tc_sync_epoch(s, 0), 0, "ping");
+    is_uint(tn_osdc_epoch(tn_osdc_sync_client(s)), 2, "epoch 2 persisted across the restart");
+    pl_map_t *m3 = map_get(s, 0, &st);
     ok(m3 != NULL && pl_map_hash(m3) == pl_map_hash(m2), "the adopted map itself persisted");
     pl_map_destroy(m3);
-    is_int(tc_row_get(&c, 1, 1, 1, "k", &row, &hold), TN_FRAME_ST_NOT_FOUND,
-           "current epoch: served");
-    tc_close(&c);
+    is_int(tc_row_get(s, 0, 1, 1, 1, "k", &row, &hold), TN_ERR_NOT_FOUND, "current epoch: served");
+    tn_osdc_sync_destroy(s);
     pl_map_destroy(m);
     pl_map_destroy(m2);
     pl_map_destroy(bad);

@@ -6,6 +6,7 @@
  * Usage: it_osd_crash PATH-TO-tern-osd
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "tc_osd.h"
 #include "test.h"
 #include "tn_hlc.h"
-#include "tn_wire.h"
 
 #define WINDOW  32
 #define HLC(ms) tn_hlc_make(1700000000000ull + (ms), 0)
@@ -28,46 +28,75 @@ static size_t blob_len_of(int i)
     return (size_t)(1000 + (i * 37813) % 400000);
 }
 
-/* Child: pipelined row PUTs in windows; appends "i\n" per acknowledged row to path. */
+/* Row writer (child): WINDOW puts in flight; each completion records an acknowledged row in
+ * the file and issues the next row from the same slot (its memory is free again once the
+ * final callback runs). A transport failure (the OSD died) ends the child. */
+typedef struct {
+    tn_osdc_t *c;
+    FILE *f;
+    int next;
+    uint8_t row[WINDOW][512];
+} row_writer_t;
+
+typedef struct {
+    row_writer_t *w;
+    int slot, i;
+} row_slot_t;
+
+static row_slot_t slots[WINDOW];
+
+static void on_row(void *arg, int err, const tn_osdc_reply_t *rep, const tn_row_put_rep_t *r);
+
+static int issue_row(row_slot_t *sl)
+{
+    row_writer_t *w = sl->w;
+    char key[32], val[48];
+    sl->i = w->next++;
+    snprintf(key, sizeof(key), "row%06d", sl->i);
+    snprintf(val, sizeof(val), "value-of-%d", sl->i);
+    size_t n = tc_make_row(w->row[sl->slot], sizeof(w->row[0]), 1, 4, 1, key, HLC(sl->i), 1,
+                           (uint8_t)sl->i, 0, val, key, 9);
+    return tn_osdc_row_put(w->c, 0, TN_PROTO_ROW_PUT, w->row[sl->slot], n, on_row, sl, NULL);
+}
+
+static void on_row(void *arg, int err, const tn_osdc_reply_t *rep, const tn_row_put_rep_t *r)
+{
+    row_slot_t *sl = arg;
+    (void)r;
+    if (err == 0)
+        fprintf(sl->w->f, "%d\n", sl->i);
+    else if (!rep->has_hdr)
+        _exit(0); /* connection lost: the OSD was killed */
+    if (issue_row(sl) != 0)
+        _exit(0);
+}
+
 static void row_writer(const char *path)
 {
-    FILE *f = fopen(path, "w");
-    tc_conn_t c;
-    if (f == NULL || tc_connect(&c, cl.port[0]) != 0 || tc_sync_epoch(&c) != 0)
+    static row_writer_t w;
+    tc_async_t a;
+    w.f = fopen(path, "w");
+    tn_osdc_sync_t *s = tc_sync_new(&cl, NULL, 0); /* learns the epoch */
+    if (w.f == NULL || s == NULL ||
+        tc_async_new(&a, &cl, NULL, tn_osdc_epoch(tn_osdc_sync_client(s))) != 0)
         _exit(1);
-    setvbuf(f, NULL, _IONBF, 0);
-    static uint8_t row[512];
-    for (int base = 0;; base += WINDOW) {
-        for (int i = base; i < base + WINDOW; i++) {
-            char key[32], val[48];
-            snprintf(key, sizeof(key), "row%06d", i);
-            snprintf(val, sizeof(val), "value-of-%d", i);
-            size_t n =
-                tc_make_row(row, sizeof(row), 1, 4, 1, key, HLC(i), 1, (uint8_t)i, 0, val, key, 9);
-            uint8_t b[600];
-            tn_wire_w_t w;
-            tn_wire_w_init(&w, b, sizeof(b));
-            tn_row_put_req_t m = {0, {(const char *)row, n}};
-            tn_proto_enc_row_put_req(&w, &m);
-            if (tc_send(&c, TN_OP_ROW_PUT, (uint64_t)i + 1, b, (size_t)(w.p - b)) != 0)
-                _exit(0);
-        }
-        for (int i = base; i < base + WINDOW; i++) {
-            tc_reply_t r;
-            if (tc_wait(&c, (uint64_t)i + 1, &r) != 0)
-                _exit(0);
-            if (r.status == 0)
-                fprintf(f, "%d\n", i);
-            tc_reply_free(&r);
-        }
+    tn_osdc_sync_destroy(s);
+    setvbuf(w.f, NULL, _IONBF, 0);
+    w.c = a.c;
+    for (int k = 0; k < WINDOW; k++) {
+        slots[k] = (row_slot_t){&w, k, 0};
+        if (issue_row(&slots[k]) != 0)
+            _exit(1);
     }
+    for (;;)
+        h2o_evloop_run(a.loop, INT32_MAX);
 }
 
 static void blob_writer(const char *path)
 {
     FILE *f = fopen(path, "w");
-    tc_conn_t c;
-    if (f == NULL || tc_connect(&c, cl.port[0]) != 0 || tc_sync_epoch(&c) != 0)
+    tn_osdc_sync_t *s = tc_sync_new(&cl, NULL, 0);
+    if (f == NULL || s == NULL)
         _exit(1);
     setvbuf(f, NULL, _IONBF, 0);
     uint8_t *data = malloc(400000 + 1000);
@@ -76,10 +105,10 @@ static void blob_writer(const char *path)
         tc_ref(&ref, 1, 5, (uint8_t)i, (uint32_t)i);
         size_t len = blob_len_of(i);
         tc_fill(data, len, (uint32_t)i);
-        int st = tc_blob_put(&c, &ref, data, len, 65536, 0);
-        if (st < 0)
+        int rc = tn_osdc_sync_blob_put(s, 0, &ref, data, len);
+        if (rc == -ECONNRESET || rc == -ECONNREFUSED || rc == TN_ERR_TIMEOUT)
             _exit(0);
-        if (st == 0)
+        if (rc == 0)
             fprintf(f, "%d\n", i);
     }
 }
@@ -125,9 +154,9 @@ static void test_crash(void)
     ok(nr > WINDOW, "rows were acknowledged before the kill");
     ok(nb > 0, "blobs were acknowledged before the kill");
     is_int(tc_osd_start(&cl, 0, 1), 0, "restart after kill -9");
-    tc_conn_t c;
-    is_int(tc_connect(&c, cl.port[0]), 0, "connect");
-    tc_sync_epoch(&c);
+    tn_osdc_sync_t *s = tc_sync_new(&cl, NULL, 0);
+    if (!ok(s != NULL, "client"))
+        return;
     int rows_ok = 0;
     for (int k = 0; k < nr; k++) {
         char key[32], val[48];
@@ -135,7 +164,7 @@ static void test_crash(void)
         snprintf(val, sizeof(val), "value-of-%d", rows[k]);
         tn_row_t row;
         uint8_t *hold = NULL;
-        if (tc_row_get(&c, 1, 4, 1, key, &row, &hold) == 0 && row.value_len == strlen(val) &&
+        if (tc_row_get(s, 0, 1, 4, 1, key, &row, &hold) == 0 && row.value_len == strlen(val) &&
             memcmp(row.value, val, row.value_len) == 0 && row.inl_len == 9)
             rows_ok++;
         free(hold);
@@ -150,7 +179,8 @@ static void test_crash(void)
         tc_fill(want, len, (uint32_t)blobs[k]);
         uint8_t *got = NULL;
         size_t gl = 0;
-        if (tc_blob_get(&c, &ref, 0, 0, &got, &gl, NULL, NULL) == 0 && gl == len &&
+        tn_blob_get_req_t g = {ref, 0, 0};
+        if (tn_osdc_sync_blob_get(s, 0, &g, &got, &gl, NULL) == 0 && gl == len &&
             memcmp(got, want, len) == 0)
             blobs_ok++;
         free(got);
@@ -162,26 +192,25 @@ static void test_crash(void)
     for (int i = 0; i < (nb ? blobs[nb - 1] + 3 : 3); i++) {
         tn_blobref_t ref;
         tc_ref(&ref, 1, 5, (uint8_t)i, (uint32_t)i);
-        int exists = 0;
-        uint64_t l = 0;
-        int s = tc_blob_stat(&c, &ref, &exists, &l);
-        if (s != 0 || (exists && l != blob_len_of(i)))
+        tn_blob_stat_rep_t bs = {0, 0};
+        int rc = tn_osdc_sync_blob_stat(s, 0, &ref, &bs);
+        if (rc != 0 || (bs.exists && bs.length != blob_len_of(i)))
             partial++;
     }
     is_int(partial, 0, "no partial blob visible");
-    tc_close(&c);
+    tn_osdc_sync_destroy(s);
     is_int(tc_osd_stop(&cl, 0, SIGTERM), 0, "clean stop");
     char db[400];
     snprintf(db, sizeof(db), "%s/index.db", cl.data[0]);
     sqlite3 *h = NULL;
     is_int(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "open index read-only");
-    sqlite3_stmt *s = NULL;
-    sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &s, NULL);
+    sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &q, NULL);
     const char *res = NULL;
-    if (s != NULL && sqlite3_step(s) == SQLITE_ROW)
-        res = (const char *)sqlite3_column_text(s, 0);
+    if (q != NULL && sqlite3_step(q) == SQLITE_ROW)
+        res = (const char *)sqlite3_column_text(q, 0);
     is_str(res, "ok", "PRAGMA integrity_check");
-    sqlite3_finalize(s);
+    sqlite3_finalize(q);
     sqlite3_close(h);
 }
 

@@ -3,11 +3,13 @@
  * mounted in a private mount namespace (the test re-executes itself under `unshare --mount`,
  * adding `--user --map-root-user` when not root). Blob puts fill the disk until they fail with
  * NOSPC; nothing half-written is visible, PING clears WRITABLE, existing blobs and rows still
- * read, and after BLOB_DELETE frees space writes succeed again.
+ * read, and after BLOB_DELETE frees space writes succeed again. Driven through the synchronous
+ * client library.
  * Usage: it_osd_nospc PATH-TO-tern-osd
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +20,16 @@
 #include "tc_osd.h"
 #include "test.h"
 #include "tn_hlc.h"
-#include "tn_wire.h"
 
 #define MIB (1u << 20)
 
 static tc_cluster_t cl;
 
-static uint32_t ping_state(tc_conn_t *c)
+static uint32_t ping_state(tn_osdc_sync_t *s)
 {
-    uint8_t b[8];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_ping_req_t p = {tc_now_ms()};
-    tn_proto_enc_ping_req(&w, &p);
-    tc_reply_t r;
     tn_ping_rep_t rep = {0};
-    if (tc_call(c, TN_OP_PING, b, sizeof(b), &r) == 0)
-        tn_proto_dec_ping_rep(r.body, r.len, &rep);
-    tc_reply_free(&r);
+    if (tn_osdc_sync_ping(s, 0, &rep) != 0)
+        return 0;
     return rep.state;
 }
 
@@ -55,64 +49,67 @@ static int count_files(const char *dir)
 
 static void test_full(void)
 {
-    tc_conn_t c;
-    is_int(tc_connect(&c, cl.port[0]), 0, "connect");
-    tc_sync_epoch(&c);
-    uint8_t row[256], res;
+    tn_osdc_sync_t *s = tc_sync_new(&cl, NULL, 0);
+    if (!ok(s != NULL, "client"))
+        return;
+    uint8_t row[256];
+    tn_row_put_rep_t res;
     size_t n = tc_make_row(row, sizeof(row), 1, 1, 1, "before", tn_hlc_make(1700000000000ull, 0), 1,
                            1, 0, "v", NULL, 0);
-    is_int(tc_row_put(&c, TN_PROTO_ROW_PUT, row, n, &res, NULL), 0, "row before the disk fills");
+    is_int(tn_osdc_sync_row_put(s, 0, TN_PROTO_ROW_PUT, row, n, &res), 0,
+           "row before the disk fills");
     uint8_t *data = malloc(MIB);
     int stored = 0, st = 0, i;
     for (i = 0; i < 40; i++) {
         tn_blobref_t ref;
         tc_ref(&ref, 1, 1, (uint8_t)i, 0);
         tc_fill(data, MIB, (uint32_t)i);
-        st = tc_blob_put(&c, &ref, data, MIB, 256 * 1024, 0);
+        st = tn_osdc_sync_blob_put(s, 0, &ref, data, MIB);
         if (st != 0)
             break;
         stored++;
     }
     fprintf(stderr, "# %d blobs of 1 MiB stored before the disk was full\n", stored);
     ok(stored > 5 && stored <= 24, "the disk filled up");
-    is_int(st, TN_FRAME_ST_NOSPC, "the failing put answers NOSPC");
+    is_int(st, -ENOSPC, "the failing put answers NOSPC");
     tn_blobref_t failed;
     tc_ref(&failed, 1, 1, (uint8_t)i, 0);
-    int exists = 1;
-    uint64_t len = 0;
-    is_int(tc_blob_stat(&c, &failed, &exists, &len), 0, "stat the failed blob");
-    is_int(exists, 0, "nothing half-visible");
+    tn_blob_stat_rep_t bs = {1, 0};
+    is_int(tn_osdc_sync_blob_stat(s, 0, &failed, &bs), 0, "stat the failed blob");
+    is_int(bs.exists, 0, "nothing half-visible");
     char tmp[400];
     snprintf(tmp, sizeof(tmp), "%s/tmp", cl.data[0]);
     is_int(count_files(tmp), 0, "no temp file left behind");
-    ok(!(ping_state(&c) & TN_PROTO_STATE_WRITABLE), "PING: not WRITABLE while full");
+    ok(!(ping_state(s) & TN_PROTO_STATE_WRITABLE), "PING: not WRITABLE while full");
     /* Reads keep working. */
     tn_blobref_t first;
     tc_ref(&first, 1, 1, 0, 0);
     uint8_t *got = NULL;
     size_t gl = 0;
     tc_fill(data, MIB, 0);
-    is_int(tc_blob_get(&c, &first, 0, 0, &got, &gl, NULL, NULL), 0, "read an old blob");
+    tn_blob_get_req_t g = {first, 0, 0};
+    is_int(tn_osdc_sync_blob_get(s, 0, &g, &got, &gl, NULL), 0, "read an old blob");
     ok(got && gl == MIB && memcmp(got, data, MIB) == 0, "intact");
     free(got);
     tn_row_t r;
     uint8_t *hold = NULL;
-    is_int(tc_row_get(&c, 1, 1, 1, "before", &r, &hold), 0, "read an old row");
+    is_int(tc_row_get(s, 0, 1, 1, 1, "before", &r, &hold), 0, "read an old row");
     free(hold);
     /* Free space, then writes succeed again. */
     for (int k = 0; k < 4; k++) {
         tn_blobref_t ref;
         tc_ref(&ref, 1, 1, (uint8_t)k, 0);
-        is_int(tc_blob_delete(&c, &ref), 0, "delete a blob");
+        is_int(tn_osdc_sync_blob_delete(s, 0, &ref), 0, "delete a blob");
     }
     tc_fill(data, MIB, 1234);
-    is_int(tc_blob_put(&c, &failed, data, MIB, 256 * 1024, 0), 0, "put succeeds after deletes");
-    ok(ping_state(&c) & TN_PROTO_STATE_WRITABLE, "WRITABLE again");
+    is_int(tn_osdc_sync_blob_put(s, 0, &failed, data, MIB), 0, "put succeeds after deletes");
+    ok(ping_state(s) & TN_PROTO_STATE_WRITABLE, "WRITABLE again");
     n = tc_make_row(row, sizeof(row), 1, 1, 1, "after", tn_hlc_make(1700000000001ull, 0), 1, 1, 0,
                     "v", NULL, 0);
-    is_int(tc_row_put(&c, TN_PROTO_ROW_PUT, row, n, &res, NULL), 0, "row write after deletes");
+    is_int(tn_osdc_sync_row_put(s, 0, TN_PROTO_ROW_PUT, row, n, &res), 0,
+           "row write after deletes");
     free(data);
-    tc_close(&c);
+    tn_osdc_sync_destroy(s);
     is_int(tc_osd_stop(&cl, 0, SIGTERM), 0, "SIGTERM: exit 0");
 }
 

@@ -2,7 +2,8 @@
  * it_osd_pg.c — integration test of tern-osd's repair ops with two daemons: PG_DIGEST is equal
  * on both after the same rows and blobs were written in different orders; PG_ENUM paging (rows
  * and blobs) covers everything exactly once; PG_PUSH of one OSD's rows makes a second OSD's
- * row digest equal to the first's. Usage: it_osd_pg PATH-TO-tern-osd
+ * row digest equal to the first's. Driven through the synchronous client library (one client
+ * knowing all three OSDs). Usage: it_osd_pg PATH-TO-tern-osd
  */
 #define _DEFAULT_SOURCE
 #include <signal.h>
@@ -11,13 +12,12 @@
 #include "tc_osd.h"
 #include "test.h"
 #include "tn_hlc.h"
-#include "tn_wire.h"
 
 #define NROWS   300
 #define HLC(ms) tn_hlc_make(1700000000000ull + (ms), 0)
 
 static tc_cluster_t cl;
-static tc_conn_t c0, c1;
+static tn_osdc_sync_t *s;
 static uint8_t rowbuf[4096];
 
 static size_t row_i(int i)
@@ -28,49 +28,37 @@ static size_t row_i(int i)
                        i % 10 == 0 ? TN_ROW_TOMBSTONE : 0, "value", "d", 1);
 }
 
-static int get_digest(tc_conn_t *c, uint32_t pool, uint32_t pg, tn_pg_digest_rep_t *d)
+static int get_digest(int osd, uint32_t pool, uint32_t pg, tn_pg_digest_rep_t *d)
 {
-    uint8_t b[16];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_pg_req_t m = {pool, pg};
-    tn_proto_enc_pg_req(&w, &m);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_PG_DIGEST, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    int st = r.status;
-    if (st == 0 && tn_proto_dec_pg_digest_rep(r.body, r.len, d) != 0)
-        st = -1;
-    tc_reply_free(&r);
-    return st;
+    return tn_osdc_sync_pg_digest(s, osd, pool, pg, d);
 }
 
-static void put_row(tc_conn_t *c, size_t n)
+static int put_row(int osd, size_t n)
 {
-    uint8_t res;
-    tc_row_put(c, TN_PROTO_ROW_PUT, rowbuf, n, &res, NULL);
+    tn_row_put_rep_t rep;
+    return tn_osdc_sync_row_put(s, osd, TN_PROTO_ROW_PUT, rowbuf, n, &rep);
 }
 
 static void test_digest(void)
 {
     for (int i = 0; i < NROWS; i++)
-        put_row(&c0, row_i(i));
+        put_row(0, row_i(i));
     for (int i = NROWS - 1; i >= 0; i--)
-        put_row(&c1, row_i(i));
+        put_row(1, row_i(i));
     /* The same blobs in different orders. */
     uint8_t data[1000];
     for (int i = 0; i < 12; i++) {
         tn_blobref_t ref;
         tc_ref(&ref, 1, 6, (uint8_t)(i * 13), (uint32_t)i % 3);
         tc_fill(data, sizeof(data), (uint32_t)i);
-        is_int(tc_blob_put(&c0, &ref, data, sizeof(data), 500, 0), 0, "blob on osd 0");
+        is_int(tn_osdc_sync_blob_put(s, 0, &ref, data, sizeof(data)), 0, "blob on osd 0");
         tc_ref(&ref, 1, 6, (uint8_t)((11 - i) * 13), (uint32_t)(11 - i) % 3);
         tc_fill(data, sizeof(data), (uint32_t)(11 - i));
-        is_int(tc_blob_put(&c1, &ref, data, sizeof(data), 1000, 0), 0, "blob on osd 1");
+        is_int(tn_osdc_sync_blob_put(s, 1, &ref, data, sizeof(data)), 0, "blob on osd 1");
     }
     tn_pg_digest_rep_t d0, d1;
-    is_int(get_digest(&c0, 1, 6, &d0), 0, "digest 0");
-    is_int(get_digest(&c1, 1, 6, &d1), 0, "digest 1");
+    is_int(get_digest(0, 1, 6, &d0), 0, "digest 0");
+    is_int(get_digest(1, 1, 6, &d1), 0, "digest 1");
     is_uint(d0.all.count, NROWS, "row count");
     ok(memcmp(&d0, &d1, sizeof(d0)) == 0, "digests equal after different write orders");
     is_uint(d0.blob_count, 12, "blob count");
@@ -80,17 +68,17 @@ static void test_digest(void)
     is_uint(buckets, NROWS, "bucket counts add up");
     /* One more row on one side: digests differ. */
     size_t n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 6, 0, "extra", HLC(1), 1, 1, 0, "", NULL, 0);
-    put_row(&c0, n);
-    is_int(get_digest(&c0, 1, 6, &d0), 0, "digest 0 again");
+    put_row(0, n);
+    is_int(get_digest(0, 1, 6, &d0), 0, "digest 0 again");
     ok(memcmp(&d0.all, &d1.all, sizeof(d0.all)) != 0, "an extra row changes the digest");
     tn_pg_digest_rep_t e;
-    is_int(get_digest(&c0, 1, 7, &e), 0, "empty PG digest");
+    is_int(get_digest(0, 1, 7, &e), 0, "empty PG digest");
     is_uint(e.all.count + e.blob_count, 0, "empty PG: zero counts");
 }
 
 /* Pages through PG_ENUM; counts items and checks that no row or blob repeats. */
-static int enum_all(tc_conn_t *c, uint8_t what, uint32_t limit, int *items, int *pages, int *dups,
-                    uint8_t *push, size_t *push_len, uint32_t *push_n)
+static int enum_all(int osd, uint8_t what, uint32_t limit, int *items, int *pages, int *dups,
+                    uint8_t *push, size_t *push_len, uint32_t *push_n, tn_slice_t *push_rows)
 {
     uint8_t cursor[1100];
     size_t cur_len = 0;
@@ -98,22 +86,17 @@ static int enum_all(tc_conn_t *c, uint8_t what, uint32_t limit, int *items, int 
     int nseen = 0;
     *items = *pages = *dups = 0;
     for (;;) {
-        uint8_t b[1200];
-        tn_wire_w_t w;
-        tn_wire_w_init(&w, b, sizeof(b));
         tn_pg_enum_req_t m = {1, 6, what, {(const char *)cursor, cur_len}, limit};
-        tn_proto_enc_pg_enum_req(&w, &m);
-        tc_reply_t r;
-        if (tc_call(c, TN_OP_PG_ENUM, b, (size_t)(w.p - b), &r) != 0 || r.status != 0) {
-            tc_reply_free(&r);
+        uint8_t *body = NULL;
+        size_t blen = 0;
+        if (tn_osdc_sync_pg_enum(s, osd, &m, &body, &blen) != 0)
             return -1;
-        }
         tn_proto_iter_t it;
         uint8_t more;
         tn_slice_t cur;
         uint32_t n;
-        if (tn_proto_dec_pg_enum_rep(r.body, r.len, &it, &more, &cur, &n) != 0) {
-            tc_reply_free(&r);
+        if (tn_proto_dec_pg_enum_rep(body, blen, &it, &more, &cur, &n) != 0) {
+            free(body);
             return -1;
         }
         (*pages)++;
@@ -123,21 +106,24 @@ static int enum_all(tc_conn_t *c, uint8_t what, uint32_t limit, int *items, int 
                 tn_slice_t rs;
                 tn_row_t row;
                 if (tn_proto_next_row(&it, &rs) != 1 ||
-                    tn_row_decode(rs.base, rs.len, &row, NULL) != 0)
+                    tn_row_decode(rs.base, rs.len, &row, NULL) != 0) {
+                    free(body);
                     return -1;
+                }
                 snprintf(id, sizeof(id), "%llu/%.*s", (unsigned long long)row.ns, (int)row.key_len,
                          row.key);
                 if (push != NULL) {
-                    tn_wire_w_t pw;
-                    tn_wire_w_init(&pw, push + *push_len, 4 + rs.len);
-                    tn_proto_enc_row(&pw, rs);
-                    *push_len += 4 + rs.len;
+                    memcpy(push + *push_len, rs.base, rs.len);
+                    push_rows[*push_n] = (tn_slice_t){(const char *)push + *push_len, rs.len};
+                    *push_len += rs.len;
                     (*push_n)++;
                 }
             } else {
                 tn_blob_item_t bi;
-                if (tn_proto_next_blob_item(&it, &bi) != 1)
+                if (tn_proto_next_blob_item(&it, &bi) != 1) {
+                    free(body);
                     return -1;
+                }
                 snprintf(id, sizeof(id), "%02x.%u.%llu", bi.version[0], bi.part,
                          (unsigned long long)bi.length);
             }
@@ -150,7 +136,7 @@ static int enum_all(tc_conn_t *c, uint8_t what, uint32_t limit, int *items, int 
         }
         memcpy(cursor, cur.base, cur.len);
         cur_len = cur.len;
-        tc_reply_free(&r);
+        free(body);
         if (!more)
             return 0;
         if (*pages > 1000)
@@ -161,64 +147,50 @@ static int enum_all(tc_conn_t *c, uint8_t what, uint32_t limit, int *items, int 
 static void test_enum_push(void)
 {
     int items, pages, dups;
-    is_int(enum_all(&c0, TN_PROTO_ENUM_ROWS, 37, &items, &pages, &dups, NULL, NULL, NULL), 0,
+    is_int(enum_all(0, TN_PROTO_ENUM_ROWS, 37, &items, &pages, &dups, NULL, NULL, NULL, NULL), 0,
            "enum rows");
     is_int(items, NROWS + 1, "every row once");
     is_int(dups, 0, "no repeats");
     ok(pages >= (NROWS + 1) / 37, "several pages");
-    is_int(enum_all(&c0, TN_PROTO_ENUM_BLOBS, 5, &items, &pages, &dups, NULL, NULL, NULL), 0,
+    is_int(enum_all(0, TN_PROTO_ENUM_BLOBS, 5, &items, &pages, &dups, NULL, NULL, NULL, NULL), 0,
            "enum blobs");
     is_int(items, 12, "every blob once");
     is_int(dups, 0, "no blob repeats");
     is_int(pages, 3, "three pages of 5");
     /* Ship osd 0's rows to osd 2 (empty) with PG_PUSH in one request. */
     static uint8_t push[NROWS * 200];
-    size_t plen = 4;
+    static tn_slice_t prow[NROWS * 2];
+    size_t plen = 0;
     uint32_t pn = 0;
-    is_int(enum_all(&c0, TN_PROTO_ENUM_ROWS, 1000, &items, &pages, &dups, push, &plen, &pn), 0,
+    is_int(enum_all(0, TN_PROTO_ENUM_ROWS, 1000, &items, &pages, &dups, push, &plen, &pn, prow), 0,
            "enum for push");
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, push, 4);
-    tn_proto_enc_pg_push_begin(&w, pn);
-    tc_conn_t c2;
-    is_int(tc_connect(&c2, cl.port[2]), 0, "connect osd 2");
-    tc_sync_epoch(&c2);
     /* Give osd 2 one row already, newer than osd 0's copy: it must be kept (ignored). */
     size_t n = row_i(5);
     tn_row_t nr;
     tn_row_decode(rowbuf, n, &nr, NULL);
     n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 6, nr.ns, "k39595", HLC(999999), 9, 9, 0, "newer",
                     NULL, 0);
-    put_row(&c2, n);
-    tc_reply_t r;
-    is_int(tc_call(&c2, TN_OP_PG_PUSH, push, plen, &r), 0, "PG_PUSH");
+    is_int(put_row(2, n), 0, "newer row on osd 2");
     uint32_t applied = 0, ignored = 0;
-    is_int(r.status, 0, "PG_PUSH OK");
-    tn_proto_dec_pg_push_rep(r.body, r.len, &applied, &ignored);
-    tc_reply_free(&r);
+    is_int(tn_osdc_sync_pg_push(s, 2, prow, pn, &applied, &ignored), 0, "PG_PUSH OK");
     is_int(applied + ignored, NROWS + 1, "every row applied or ignored");
     is_int(ignored, 1, "the newer row kept");
     tn_pg_digest_rep_t d0, d2;
-    get_digest(&c0, 1, 6, &d0);
-    get_digest(&c2, 1, 6, &d2);
+    get_digest(0, 1, 6, &d0);
+    get_digest(2, 1, 6, &d2);
     ok(memcmp(&d0.all, &d2.all, sizeof(d0.all)) != 0, "differs while osd 2 holds a newer row");
     /* Push it back to osd 0, then the row digests agree. */
-    is_int(tc_row_put(&c0, TN_PROTO_ROW_MERGE, rowbuf, n, NULL, NULL), 0, "merge newer to 0");
-    get_digest(&c0, 1, 6, &d0);
+    tn_row_put_rep_t rep;
+    is_int(tn_osdc_sync_row_put(s, 0, TN_PROTO_ROW_MERGE, rowbuf, n, &rep), 0, "merge newer to 0");
+    get_digest(0, 1, 6, &d0);
     ok(memcmp(&d0.all, &d2.all, sizeof(d0.all)) == 0, "row digests equal after PG_PUSH");
     ok(memcmp(d0.bucket, d2.bucket, sizeof(d0.bucket)) == 0, "bucket digests equal");
     /* A pushed row with a bad CRC fails the whole push. */
-    plen = 4;
-    tn_wire_w_init(&w, push, 4);
-    tn_proto_enc_pg_push_begin(&w, 1);
     n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 6, 0, "zz", HLC(1), 1, 1, 0, "", NULL, 0);
     rowbuf[10] ^= 1;
-    tn_wire_w_init(&w, push + 4, 4 + n);
-    tn_proto_enc_row(&w, (tn_slice_t){(const char *)rowbuf, n});
-    is_int(tc_call(&c2, TN_OP_PG_PUSH, push, 8 + n, &r), 0, "bad push");
-    is_int(r.status, TN_FRAME_ST_CHECKSUM, "bad row CRC in PG_PUSH: CHECKSUM");
-    tc_reply_free(&r);
-    tc_close(&c2);
+    tn_slice_t bad = {(const char *)rowbuf, n};
+    is_int(tn_osdc_sync_pg_push(s, 2, &bad, 1, &applied, &ignored), TN_ERR_CHECKSUM,
+           "bad row CRC in PG_PUSH: CHECKSUM");
 }
 
 int main(int argc, char **argv)
@@ -229,15 +201,13 @@ int main(int argc, char **argv)
     }
     if (tc_cluster_init(&cl, argv[1], 3, NULL) != 0 || tc_osd_start(&cl, 0, 1) != 0 ||
         tc_osd_start(&cl, 1, 1) != 0 || tc_osd_start(&cl, 2, 1) != 0 ||
-        tc_connect(&c0, cl.port[0]) != 0 || tc_sync_epoch(&c0) != 0 ||
-        tc_connect(&c1, cl.port[1]) != 0 || tc_sync_epoch(&c1) != 0) {
+        (s = tc_sync_new(&cl, NULL, 0)) == NULL) {
         fprintf(stderr, "cannot start the OSDs\n");
         return 1;
     }
     subtest("digest", test_digest);
     subtest("enum and push", test_enum_push);
-    tc_close(&c0);
-    tc_close(&c1);
+    tn_osdc_sync_destroy(s);
     for (int i = 0; i < 3; i++)
         is_int(tc_osd_stop(&cl, i, SIGTERM), 0, "SIGTERM: exit 0");
     return tt_done();

@@ -3,7 +3,9 @@
  * sending garbage is closed while another keeps working; a frame with a bad payload CRC gets
  * CHECKSUM (also inside a blob stream); a flipped byte in a blob file fails reads of that piece
  * with CHECKSUM while other ranges still read; a truncated blob file is CORRUPT; a long
- * pipelined upload keeps the daemon's memory bounded (back-pressure), and RSS is reported.
+ * pipelined upload keeps the daemon's memory bounded (back-pressure), a stalled reader does
+ * not make it buffer a blob, and RSS is reported. Garbage, bad header and payload CRCs use raw
+ * frames (the library refuses to send them); everything else goes through the client library.
  * Usage: it_osd_robust PATH-TO-tern-osd
  */
 #define _DEFAULT_SOURCE
@@ -20,34 +22,40 @@
 #include "tn_wire.h"
 
 static tc_cluster_t cl;
-static tc_conn_t c;
+static tn_osdc_sync_t *s;
+static tc_async_t a;
 
-static long rss_kib(pid_t pid, const char *field)
+#define rss_kib tc_rss_kib
+
+static int blob_exists(const tn_blobref_t *ref)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, field, strlen(field)) == 0)
-            v = strtol(line + strlen(field) + 1, NULL, 10);
-    fclose(f);
-    return v;
+    tn_blob_stat_rep_t st = {1, 0};
+    int rc = tn_osdc_sync_blob_stat(s, 0, ref, &st);
+    return rc != 0 ? rc : st.exists;
+}
+
+static int get(const tn_blobref_t *ref, uint64_t off, uint64_t len, uint8_t **out, size_t *n)
+{
+    tn_blob_get_req_t m = {*ref, off, len};
+    return tn_osdc_sync_blob_get(s, 0, &m, out, n, NULL);
+}
+
+static uint64_t epoch(void)
+{
+    return tn_osdc_epoch(tn_osdc_sync_client(s));
 }
 
 static void test_garbage(void)
 {
-    tc_conn_t g;
-    is_int(tc_connect(&g, cl.port[0]), 0, "garbage connection");
+    tc_raw_t g;
+    is_int(tc_raw_connect(&g, cl.port[0], epoch()), 0, "garbage connection");
     uint8_t junk[4096];
     tc_fill(junk, sizeof(junk), 42);
     send(g.fd, junk, sizeof(junk), MSG_NOSIGNAL);
     ok(tc_wait_closed(&g, 3000), "garbage connection closed by the OSD");
-    tc_close(&g);
+    tc_raw_close(&g);
     /* A valid header with a bad CRC is closed too. */
-    is_int(tc_connect(&g, cl.port[0]), 0, "bad header connection");
+    is_int(tc_raw_connect(&g, cl.port[0], epoch()), 0, "bad header connection");
     uint8_t hdr[TN_FRAME_HDR_SIZE];
     tn_frame_hdr_t h = {0};
     h.op = TN_OP_PING;
@@ -55,17 +63,20 @@ static void test_garbage(void)
     hdr[44] ^= 1;
     send(g.fd, hdr, sizeof(hdr), MSG_NOSIGNAL);
     ok(tc_wait_closed(&g, 3000), "bad header CRC: closed");
-    tc_close(&g);
-    is_int(tc_sync_epoch(&c), 0, "the other connection keeps working");
-    ok(tc_stat(&c, "srv.conns_bad_frame") >= 2, "bad frames counted");
+    tc_raw_close(&g);
+    tn_ping_rep_t p;
+    is_int(tn_osdc_sync_ping(s, 0, &p), 0, "the library's connection keeps working");
+    ok(tc_stat(s, 0, "srv.conns_bad_frame") >= 2, "bad frames counted");
 }
 
 static void test_bad_payload_crc(void)
 {
+    tc_raw_t c;
+    is_int(tc_raw_connect(&c, cl.port[0], epoch()), 0, "raw connection");
     uint8_t b[8] = {0};
-    is_int(tc_send_ex(&c, TN_OP_PING, 500, b, sizeof(b), 1, 0), 0, "send bad CRC");
+    is_int(tc_raw_send(&c, TN_OP_PING, 500, b, sizeof(b), 1), 0, "send bad CRC");
     tc_reply_t r;
-    is_int(tc_wait(&c, 500, &r), 0, "reply");
+    is_int(tc_raw_wait(&c, 500, &r), 0, "reply");
     is_int(r.status, TN_FRAME_ST_CHECKSUM, "bad payload CRC: CHECKSUM");
     tc_reply_free(&r);
     /* Inside a stream: one early CHECKSUM reply, nothing visible. */
@@ -76,22 +87,20 @@ static void test_bad_payload_crc(void)
     tn_wire_w_init(&w, bb, sizeof(bb));
     tn_blob_put_begin_t bg = {ref, 100};
     tn_proto_enc_blob_put_begin(&w, &bg);
-    tc_send(&c, TN_OP_BLOB_PUT_BEGIN, 501, bb, (size_t)(w.p - bb));
+    tc_raw_send(&c, TN_OP_BLOB_PUT_BEGIN, 501, bb, (size_t)(w.p - bb), 0);
     tn_wire_w_init(&w, f, 12);
     tn_proto_enc_blob_put_data_prefix(&w, 0, 100);
     memset(f + 12, 1, 100);
-    tc_send_ex(&c, TN_OP_BLOB_PUT_DATA, 501, f, sizeof(f), 1, 0);
+    tc_raw_send(&c, TN_OP_BLOB_PUT_DATA, 501, f, sizeof(f), 1);
     tn_wire_w_init(&w, bb, sizeof(bb));
     tn_blob_put_end_t e = {tn_crc32c(0, f + 12, 100)};
     tn_proto_enc_blob_put_end(&w, &e);
-    tc_send(&c, TN_OP_BLOB_PUT_END, 501, bb, (size_t)(w.p - bb));
-    is_int(tc_wait(&c, 501, &r), 0, "stream reply");
+    tc_raw_send(&c, TN_OP_BLOB_PUT_END, 501, bb, (size_t)(w.p - bb), 0);
+    is_int(tc_raw_wait(&c, 501, &r), 0, "stream reply");
     is_int(r.status, TN_FRAME_ST_CHECKSUM, "bad DATA CRC: CHECKSUM");
     tc_reply_free(&r);
-    int exists = 1;
-    uint64_t len;
-    tc_blob_stat(&c, &ref, &exists, &len);
-    is_int(exists, 0, "nothing visible");
+    tc_raw_close(&c);
+    is_int(blob_exists(&ref), 0, "nothing visible");
 }
 
 static void blob_path(char *out, size_t cap, const tn_blobref_t *ref)
@@ -110,7 +119,7 @@ static void test_corruption(void)
     tc_fill(data, len, 3);
     tn_blobref_t ref;
     tc_ref(&ref, 1, 2, 0x55, 1);
-    is_int(tc_blob_put(&c, &ref, data, len, 100000, 0), 0, "put");
+    is_int(tn_osdc_sync_blob_put(s, 0, &ref, data, len), 0, "put");
     char path[600];
     blob_path(path, sizeof(path), &ref);
     int fd = open(path, O_RDWR);
@@ -122,32 +131,25 @@ static void test_corruption(void)
     close(fd);
     uint8_t *got = NULL;
     size_t gl = 0;
-    is_int(tc_blob_get(&c, &ref, 0, 10, &got, &gl, NULL, NULL), TN_FRAME_ST_CHECKSUM,
-           "flipped byte: CHECKSUM for its piece");
+    is_int(get(&ref, 0, 10, &got, &gl), TN_ERR_CHECKSUM, "flipped byte: CHECKSUM for its piece");
     free(got);
     got = NULL;
-    is_int(tc_blob_get(&c, &ref, 0, 0, &got, &gl, NULL, NULL), TN_FRAME_ST_CHECKSUM,
-           "whole read: CHECKSUM, never wrong bytes");
+    is_int(get(&ref, 0, 0, &got, &gl), TN_ERR_CHECKSUM, "whole read: CHECKSUM, never wrong bytes");
     free(got);
     got = NULL;
-    is_int(tc_blob_get(&c, &ref, 200000, 1000, &got, &gl, NULL, NULL), 0,
-           "a range elsewhere still reads");
+    is_int(get(&ref, 200000, 1000, &got, &gl), 0, "a range elsewhere still reads");
     ok(got && gl == 1000 && memcmp(got, data + 200000, 1000) == 0, "and is right");
     free(got);
-    ok(tc_stat(&c, "blob.checksum_errors") >= 2, "counted");
+    ok(tc_stat(s, 0, "blob.checksum_errors") >= 2, "counted");
     /* Truncation. */
     tn_blobref_t ref2;
     tc_ref(&ref2, 1, 2, 0x56, 0);
-    is_int(tc_blob_put(&c, &ref2, data, len, 100000, 0), 0, "put");
+    is_int(tn_osdc_sync_blob_put(s, 0, &ref2, data, len), 0, "put");
     blob_path(path, sizeof(path), &ref2);
     is_int(truncate(path, 64 + 1000), 0, "truncate the file");
     got = NULL;
-    is_int(tc_blob_get(&c, &ref2, 0, 10, &got, &gl, NULL, NULL), TN_FRAME_ST_CORRUPT,
-           "truncated: CORRUPT");
-    int exists;
-    uint64_t l;
-    is_int(tc_blob_stat(&c, &ref2, &exists, &l), TN_FRAME_ST_CORRUPT,
-           "stat of a truncated blob: CORRUPT, not absent");
+    is_int(get(&ref2, 0, 10, &got, &gl), TN_ERR_CORRUPT, "truncated: CORRUPT");
+    is_int(blob_exists(&ref2), TN_ERR_CORRUPT, "stat of a truncated blob: CORRUPT, not absent");
     free(data);
 }
 
@@ -155,34 +157,16 @@ static void test_memory(void)
 {
     pid_t pid = cl.pid[0];
     long idle = rss_kib(pid, "VmRSS:");
-    /* 64 MiB streamed as fast as we can send it, replies read only at the end. */
+    /* 64 MiB streamed by the library (1 MiB DATA pieces, zero copy) as fast as it can. */
     size_t piece = 1u << 20, total = 64u << 20;
-    uint8_t *f = malloc(12 + piece);
-    tc_fill(f + 12, piece, 9);
+    uint8_t *blob = malloc(total);
+    tc_fill(blob, piece, 9);
+    for (size_t off = piece; off < total; off += piece)
+        memcpy(blob + off, blob, piece);
     tn_blobref_t ref;
     tc_ref(&ref, 1, 3, 0x99, 0);
-    uint8_t bb[64];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, bb, sizeof(bb));
-    tn_blob_put_begin_t bg = {ref, total};
-    tn_proto_enc_blob_put_begin(&w, &bg);
     uint64_t t0 = tc_now_ms();
-    tc_send(&c, TN_OP_BLOB_PUT_BEGIN, 900, bb, (size_t)(w.p - bb));
-    uint32_t crc = 0;
-    for (size_t off = 0; off < total; off += piece) {
-        tn_wire_w_init(&w, f, 12);
-        tn_proto_enc_blob_put_data_prefix(&w, off, (uint32_t)piece);
-        tc_send(&c, TN_OP_BLOB_PUT_DATA, 900, f, 12 + piece);
-        crc = tn_crc32c(crc, f + 12, piece);
-    }
-    tn_wire_w_init(&w, bb, sizeof(bb));
-    tn_blob_put_end_t e = {crc};
-    tn_proto_enc_blob_put_end(&w, &e);
-    tc_send(&c, TN_OP_BLOB_PUT_END, 900, bb, (size_t)(w.p - bb));
-    tc_reply_t r;
-    is_int(tc_wait(&c, 900, &r), 0, "reply");
-    is_int(r.status, 0, "64 MiB streamed put OK");
-    tc_reply_free(&r);
+    is_int(tn_osdc_sync_blob_put(s, 0, &ref, blob, total), 0, "64 MiB streamed put OK");
     uint64_t ms = tc_now_ms() - t0;
     long hwm = rss_kib(pid, "VmHWM:");
     fprintf(stderr, "# RSS idle %ld KiB, peak %ld KiB after a 64 MiB put (%.0f MB/s)\n", idle, hwm,
@@ -191,33 +175,39 @@ static void test_memory(void)
         ok(idle > 0 && idle < 32 * 1024, "idle RSS under 32 MiB");
         ok(hwm > 0 && hwm < 64 * 1024, "peak RSS bounded well below the upload size");
     }
-    /* A slow reader: ask for all 64 MiB and read nothing for a while. The OSD produces the
-     * next piece only after the previous one was written, so it holds a few MiB at most. */
+    /* A slow reader: ask for all 64 MiB and then do not run the client's loop for a while, so
+     * nothing is read. The OSD produces the next piece only after the previous one was
+     * written, so it holds a few MiB at most. */
     long before = rss_kib(pid, "VmRSS:");
-    uint8_t gb[64];
-    tn_wire_w_init(&w, gb, sizeof(gb));
-    tn_blob_get_req_t gr = {ref, 0, 0};
-    tn_proto_enc_blob_get_req(&w, &gr);
-    tc_send(&c, TN_OP_BLOB_GET, 901, gb, (size_t)(w.p - gb));
+    tn_osdc_stats_t st0, st1;
+    tn_osdc_stats(a.c, &st0);
+    tn_blob_get_req_t m = {ref, 0, 0};
+    tc_get_t g;
+    is_int(tc_get_start(&a, 0, &m, &g), 0, "GET accepted");
+    for (int i = 0; i < 200; i++) { /* until the request is on the wire */
+        tn_osdc_stats(a.c, &st1);
+        if (st1.frames_out > st0.frames_out)
+            break;
+        h2o_evloop_run(a.loop, 1);
+    }
+    ok(st1.frames_out > st0.frames_out, "GET sent");
     usleep(500 * 1000);
     long stalled = rss_kib(pid, "VmRSS:");
     fprintf(stderr, "# RSS before a stalled 64 MiB GET %ld KiB, while stalled %ld KiB\n", before,
             stalled);
     if (getenv("TC_SANITIZED") == NULL)
         ok(stalled - before < 16 * 1024, "stalled reader: the OSD does not buffer the blob");
-    is_int(tc_wait(&c, 901, &r), 0, "stalled GET completes once read");
-    is_int(r.nframes, 64, "in 64 frames");
-    is_int(r.status, 0, "OK");
-    tc_reply_free(&r);
-    /* Read it back in 1 MiB frames. */
-    uint8_t *got = NULL;
-    size_t gl = 0;
-    int frames = 0;
-    is_int(tc_blob_get(&c, &ref, 0, 0, &got, &gl, NULL, &frames), 0, "read 64 MiB back");
-    is_int(frames, 64, "64 frames");
-    ok(gl == total && memcmp(got + (10u << 20), f + 12, piece) == 0, "content");
-    free(got);
-    free(f);
+    is_int(tc_get_wait(&a, &g), 0, "stalled GET completes once read");
+    is_int(g.frames, 64, "in 64 frames");
+    ok(g.len == total && memcmp(g.data + (10u << 20), blob, piece) == 0, "content");
+    free(g.data);
+    /* Read it back again, not stalled. */
+    is_int(tc_get_start(&a, 0, &m, &g), 0, "GET again");
+    is_int(tc_get_wait(&a, &g), 0, "read 64 MiB back");
+    is_int(g.frames, 64, "64 frames");
+    ok(g.len == total && memcmp(g.data, blob, total) == 0, "content");
+    free(g.data);
+    free(blob);
     fprintf(stderr, "# RSS after reading it back: %ld KiB (peak %ld KiB)\n", rss_kib(pid, "VmRSS:"),
             rss_kib(pid, "VmHWM:"));
 }
@@ -229,7 +219,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (tc_cluster_init(&cl, argv[1], 1, NULL) != 0 || tc_osd_start(&cl, 0, 1) != 0 ||
-        tc_connect(&c, cl.port[0]) != 0 || tc_sync_epoch(&c) != 0) {
+        (s = tc_sync_new(&cl, NULL, 0)) == NULL || tc_async_new(&a, &cl, NULL, epoch()) != 0) {
         fprintf(stderr, "cannot start the OSD\n");
         return 1;
     }
@@ -237,7 +227,8 @@ int main(int argc, char **argv)
     subtest("bad payload CRC", test_bad_payload_crc);
     subtest("corruption", test_corruption);
     subtest("memory", test_memory);
-    tc_close(&c);
+    tc_async_free(&a);
+    tn_osdc_sync_destroy(s);
     is_int(tc_osd_stop(&cl, 0, SIGTERM), 0, "SIGTERM: exit 0");
     return tt_done();
 }

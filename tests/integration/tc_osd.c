@@ -1,7 +1,8 @@
 /*
- * tc_osd.c — TEST-ONLY: implements the blocking OSD client and daemon process helpers of
- * tc_osd.h for the integration tests. Not a model for production code (blocking I/O, no
- * reconnects, exits on allocation failure).
+ * tc_osd.c — TEST-ONLY: implements tc_osd.h for the OSD integration tests: daemon process
+ * helpers, small glue over the client library, and the raw-frame connection kept for bytes the
+ * library refuses to send. Not a model for production code (blocking raw I/O, exits on
+ * allocation failure).
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,9 +42,223 @@ uint64_t tc_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ---- client ---- */
+void tc_ref(tn_blobref_t *ref, uint32_t pool, uint32_t pg, uint8_t vbyte, uint32_t part)
+{
+    memset(ref, 0, sizeof(*ref));
+    ref->pool = pool;
+    ref->pg = pg;
+    memset(ref->version, vbyte, sizeof(ref->version));
+    ref->part = part;
+}
 
-int tc_connect(tc_conn_t *c, uint16_t port)
+void tc_fill(uint8_t *buf, size_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+}
+
+size_t tc_make_row(uint8_t *buf, size_t cap, uint32_t pool, uint32_t pg, uint64_t ns,
+                   const char *key, uint64_t hlc, uint32_t origin, uint8_t vid_byte, uint32_t flags,
+                   const char *value, const void *inl, size_t inl_len)
+{
+    tn_row_t r = {0};
+    r.pool = pool;
+    r.pg = pg;
+    r.ns = ns;
+    r.key = (const uint8_t *)key;
+    r.key_len = strlen(key);
+    r.ver.hlc = hlc;
+    r.ver.origin = origin;
+    memset(r.ver.vid, vid_byte, sizeof(r.ver.vid));
+    r.flags = flags;
+    r.value = (const uint8_t *)value;
+    r.value_len = value ? strlen(value) : 0;
+    r.inl = inl;
+    r.inl_len = inl_len;
+    size_t len = 0;
+    if (tn_row_seal(&r) != 0 || tn_row_encode(&r, buf, cap, &len) != 0)
+        return 0;
+    return len;
+}
+
+long tc_rss_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            v = strtol(line + strlen(field) + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+/* ---- over the client library ---- */
+
+int tc_set_osds(tn_osdc_t *c, const tc_cluster_t *cl)
+{
+    for (int i = 0; i < cl->n; i++) {
+        char addr[32];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%u", cl->port[i]);
+        if (tn_osdc_set_osd(c, i, addr) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int tc_sync_epoch(tn_osdc_sync_t *s, int32_t osd)
+{
+    tn_ping_rep_t p;
+    int rc = tn_osdc_sync_ping(s, osd, &p);
+    if (rc != 0)
+        return rc;
+    uint64_t epoch = 0;
+    tn_osdc_sync_last(s, NULL, &epoch, NULL);
+    tn_osdc_set_epoch(tn_osdc_sync_client(s), epoch);
+    return 0;
+}
+
+tn_osdc_sync_t *tc_sync_new(const tc_cluster_t *cl, const tn_osdc_opts_t *opts, int epoch_from)
+{
+    tn_osdc_sync_t *s = tn_osdc_sync_create(opts);
+    if (s == NULL)
+        return NULL;
+    if (tc_set_osds(tn_osdc_sync_client(s), cl) != 0 ||
+        (epoch_from >= 0 && tc_sync_epoch(s, epoch_from) != 0)) {
+        tn_osdc_sync_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+uint64_t tc_stat(tn_osdc_sync_t *s, int32_t osd, const char *name)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    uint64_t out = UINT64_MAX;
+    if (tn_osdc_sync_stats(s, osd, &body, &len) != 0)
+        return out;
+    tn_proto_iter_t it;
+    uint32_t n;
+    if (tn_proto_dec_stats_rep(body, len, &it, &n) == 0) {
+        tn_slice_t nm;
+        uint64_t v;
+        while (tn_proto_next_stat(&it, &nm, &v) == 1)
+            if (nm.len == strlen(name) && memcmp(nm.base, name, nm.len) == 0)
+                out = v;
+    }
+    free(body);
+    return out;
+}
+
+int tc_row_get(tn_osdc_sync_t *s, int32_t osd, uint32_t pool, uint32_t pg, uint64_t ns,
+               const char *key, tn_row_t *row, uint8_t **hold)
+{
+    tn_row_get_req_t g = {pool, pg, ns, {key, strlen(key)}};
+    size_t len = 0;
+    *hold = NULL;
+    int rc = tn_osdc_sync_row_get(s, osd, &g, hold, &len);
+    if (rc == 0 && (*hold == NULL || tn_row_decode(*hold, len, row, NULL) != 0)) {
+        free(*hold);
+        *hold = NULL;
+        rc = TN_ERR_PROTO;
+    }
+    return rc;
+}
+
+int tc_run_until(h2o_evloop_t *loop, const int *count, int target, int timeout_ms)
+{
+    uint64_t deadline = tc_now_ms() + (uint64_t)timeout_ms;
+    while (*count < target) {
+        if (tc_now_ms() >= deadline)
+            return -1;
+        h2o_evloop_run(loop, 10);
+    }
+    return 0;
+}
+
+int tc_async_new(tc_async_t *a, const tc_cluster_t *cl, const tn_osdc_opts_t *opts, uint64_t epoch)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN; /* h2o writes with writev (tn_osdc.h) */
+    sigaction(SIGPIPE, &sa, NULL);
+    a->loop = h2o_evloop_create();
+    a->c = tn_osdc_create(a->loop, opts);
+    if (a->c == NULL || tc_set_osds(a->c, cl) != 0) {
+        tc_async_free(a);
+        return -1;
+    }
+    tn_osdc_set_epoch(a->c, epoch);
+    return 0;
+}
+
+void tc_async_free(tc_async_t *a)
+{
+    if (a->c != NULL)
+        tn_osdc_destroy(a->c);
+    if (a->loop != NULL) {
+        h2o_evloop_run(a->loop, 0); /* let the loop free the closed sockets */
+        h2o_evloop_destroy(a->loop);
+    }
+    a->c = NULL;
+    a->loop = NULL;
+}
+
+static void on_get_frame(void *arg, int err, const tn_osdc_reply_t *rep,
+                         const tn_blob_get_rep_t *gr)
+{
+    tc_get_t *g = arg;
+    if (err == 0 && gr != NULL) {
+        g->frames++;
+        if (gr->offset != g->next_off) {
+            g->err = TN_ERR_PROTO;
+        } else {
+            if (g->len + gr->data.len > g->cap) {
+                g->cap = (g->len + gr->data.len) * 2;
+                g->data = realloc(g->data, g->cap);
+                if (g->data == NULL)
+                    abort();
+            }
+            if (gr->data.len > 0)
+                memcpy(g->data + g->len, gr->data.base, gr->data.len);
+            g->len += gr->data.len;
+            g->next_off += gr->data.len;
+            g->blob_len = gr->blob_len;
+        }
+    }
+    if (!rep->more) {
+        if (g->err == 0)
+            g->err = err;
+        g->done = 1;
+    }
+}
+
+int tc_get_start(tc_async_t *a, int32_t osd, const tn_blob_get_req_t *m, tc_get_t *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->next_off = m->offset;
+    return tn_osdc_blob_get(a->c, osd, m, on_get_frame, g, NULL);
+}
+
+int tc_get_wait(tc_async_t *a, tc_get_t *g)
+{
+    if (tc_run_until(a->loop, &g->done, 1, 30000) != 0)
+        return TN_ERR_TIMEOUT;
+    return g->err;
+}
+
+/* ---- raw frames ---- */
+
+int tc_raw_connect(tc_raw_t *c, uint16_t port, uint64_t epoch)
 {
     memset(c, 0, sizeof(*c));
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -59,7 +275,7 @@ int tc_connect(tc_conn_t *c, uint16_t port)
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c->next_id = 1;
+    c->epoch = epoch;
     return 0;
 }
 
@@ -73,7 +289,7 @@ static void frame_free(tc_frame_t *f)
     }
 }
 
-void tc_close(tc_conn_t *c)
+void tc_raw_close(tc_raw_t *c)
 {
     if (c->fd >= 0)
         close(c->fd);
@@ -99,14 +315,14 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int tc_send_ex(tc_conn_t *c, uint16_t op, uint64_t req_id, const void *body, size_t len,
-               int bad_crc, uint64_t hlc)
+int tc_raw_send(tc_raw_t *c, uint16_t op, uint64_t req_id, const void *body, size_t len,
+                int bad_crc)
 {
     tn_frame_hdr_t h = {0};
     h.op = op;
     h.req_id = req_id;
     h.epoch = c->epoch;
-    h.hlc = hlc ? hlc : tn_hlc_make(tc_now_ms(), 0);
+    h.hlc = tn_hlc_make(tc_now_ms(), 0);
     tn_frame_set_payload(&h, body, len);
     if (bad_crc)
         h.payload_crc ^= 0x5a5a5a5au;
@@ -117,13 +333,8 @@ int tc_send_ex(tc_conn_t *c, uint16_t op, uint64_t req_id, const void *body, siz
     return len ? write_all(c->fd, body, len) : 0;
 }
 
-int tc_send(tc_conn_t *c, uint16_t op, uint64_t req_id, const void *body, size_t len)
-{
-    return tc_send_ex(c, op, req_id, body, len, 0, 0);
-}
-
 /* Reads one frame (blocking, up to 10 s). */
-static int read_frame(tc_conn_t *c, tc_frame_t **out)
+static int read_frame(tc_raw_t *c, tc_frame_t **out)
 {
     uint64_t deadline = tc_now_ms() + 10000;
     for (;;) {
@@ -151,7 +362,7 @@ static int read_frame(tc_conn_t *c, tc_frame_t **out)
             }
         }
         if (c->rcap - c->rlen < 65536) {
-            c->rcap = c->rcap ? c->rcap * 2 : 1 << 20;
+            c->rcap = c->rcap ? c->rcap * 2 : 1 << 16;
             uint8_t *nb = realloc(c->rbuf, c->rcap);
             if (nb == NULL)
                 abort();
@@ -170,13 +381,12 @@ static int read_frame(tc_conn_t *c, tc_frame_t **out)
     }
 }
 
-int tc_wait(tc_conn_t *c, uint64_t req_id, tc_reply_t *r)
+int tc_raw_wait(tc_raw_t *c, uint64_t req_id, tc_reply_t *r)
 {
     memset(r, 0, sizeof(*r));
     tc_frame_t **tail = &r->frames;
     for (;;) {
         tc_frame_t *f = NULL;
-        /* Frames stashed earlier first. */
         for (tc_frame_t **pp = &c->stash; *pp != NULL; pp = &(*pp)->next) {
             if ((*pp)->hdr.req_id == req_id) {
                 f = *pp;
@@ -203,22 +413,9 @@ int tc_wait(tc_conn_t *c, uint64_t req_id, tc_reply_t *r)
         r->nframes++;
         if (!(f->hdr.flags & TN_FRAME_F_MORE)) {
             r->status = f->hdr.status;
-            r->epoch = f->hdr.epoch;
-            r->body = f->body;
-            r->len = f->hdr.payload_len;
             return 0;
         }
     }
-}
-
-int tc_call(tc_conn_t *c, uint16_t op, const void *body, size_t len, tc_reply_t *r)
-{
-    uint64_t id = c->next_id++;
-    if (tc_send(c, op, id, body, len) != 0) {
-        memset(r, 0, sizeof(*r));
-        return -1;
-    }
-    return tc_wait(c, id, r);
 }
 
 void tc_reply_free(tc_reply_t *r)
@@ -227,7 +424,43 @@ void tc_reply_free(tc_reply_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-int tc_wait_closed(tc_conn_t *c, int timeout_ms)
+int tc_raw_blob_put(tc_raw_t *c, uint64_t req_id, const tn_blobref_t *ref, const void *data,
+                    size_t len, size_t piece, uint32_t crc_delta)
+{
+    uint8_t b[64];
+    tn_wire_w_t w;
+    tn_wire_w_init(&w, b, sizeof(b));
+    tn_blob_put_begin_t bg = {*ref, len};
+    tn_proto_enc_blob_put_begin(&w, &bg);
+    if (tc_raw_send(c, TN_OP_BLOB_PUT_BEGIN, req_id, b, (size_t)(w.p - b), 0) != 0)
+        return -1;
+    uint8_t *frame = xmalloc(TN_PROTO_PUT_DATA_PREFIX + piece);
+    for (size_t off = 0; off < len; off += piece) {
+        size_t n = len - off < piece ? len - off : piece;
+        tn_wire_w_init(&w, frame, TN_PROTO_PUT_DATA_PREFIX);
+        tn_proto_enc_blob_put_data_prefix(&w, off, (uint32_t)n);
+        memcpy(frame + TN_PROTO_PUT_DATA_PREFIX, (const uint8_t *)data + off, n);
+        if (tc_raw_send(c, TN_OP_BLOB_PUT_DATA, req_id, frame, TN_PROTO_PUT_DATA_PREFIX + n, 0) !=
+            0) {
+            free(frame);
+            return -1;
+        }
+    }
+    free(frame);
+    tn_wire_w_init(&w, b, sizeof(b));
+    tn_blob_put_end_t e = {tn_crc32c(0, data, len) ^ crc_delta};
+    tn_proto_enc_blob_put_end(&w, &e);
+    if (tc_raw_send(c, TN_OP_BLOB_PUT_END, req_id, b, (size_t)(w.p - b), 0) != 0)
+        return -1;
+    tc_reply_t r;
+    if (tc_raw_wait(c, req_id, &r) != 0)
+        return -1;
+    int st = r.status;
+    tc_reply_free(&r);
+    return st;
+}
+
+int tc_wait_closed(tc_raw_t *c, int timeout_ms)
 {
     uint64_t deadline = tc_now_ms() + (uint64_t)timeout_ms;
     uint8_t buf[4096];
@@ -242,253 +475,6 @@ int tc_wait_closed(tc_conn_t *c, int timeout_ms)
         if (n < 0 && errno != EINTR)
             return 1;
     }
-}
-
-int tc_sync_epoch(tc_conn_t *c)
-{
-    uint8_t buf[8];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, buf, sizeof(buf));
-    tn_ping_req_t p = {tc_now_ms()};
-    tn_proto_enc_ping_req(&w, &p);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_PING, buf, sizeof(buf), &r) != 0)
-        return -1;
-    c->epoch = r.epoch;
-    int rc = r.status == 0 ? 0 : -1;
-    tc_reply_free(&r);
-    return rc;
-}
-
-uint64_t tc_stat(tc_conn_t *c, const char *name)
-{
-    tc_reply_t r;
-    uint64_t out = UINT64_MAX;
-    if (tc_call(c, TN_OP_STATS, NULL, 0, &r) != 0)
-        return out;
-    tn_proto_iter_t it;
-    uint32_t n;
-    if (r.status == 0 && tn_proto_dec_stats_rep(r.body, r.len, &it, &n) == 0) {
-        tn_slice_t nm;
-        uint64_t v;
-        while (tn_proto_next_stat(&it, &nm, &v) == 1)
-            if (nm.len == strlen(name) && memcmp(nm.base, name, nm.len) == 0)
-                out = v;
-    }
-    tc_reply_free(&r);
-    return out;
-}
-
-/* ---- op helpers ---- */
-
-void tc_ref(tn_blobref_t *ref, uint32_t pool, uint32_t pg, uint8_t vbyte, uint32_t part)
-{
-    memset(ref, 0, sizeof(*ref));
-    ref->pool = pool;
-    ref->pg = pg;
-    memset(ref->version, vbyte, sizeof(ref->version));
-    ref->part = part;
-}
-
-void tc_fill(uint8_t *buf, size_t n, uint32_t seed)
-{
-    uint32_t x = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        buf[i] = (uint8_t)x;
-    }
-}
-
-int tc_blob_put(tc_conn_t *c, const tn_blobref_t *ref, const void *data, size_t len, size_t piece,
-                uint32_t crc_delta)
-{
-    uint64_t id = c->next_id++;
-    uint8_t b[64];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_blob_put_begin_t bg = {*ref, len};
-    tn_proto_enc_blob_put_begin(&w, &bg);
-    if (tc_send(c, TN_OP_BLOB_PUT_BEGIN, id, b, (size_t)(w.p - b)) != 0)
-        return -1;
-    uint8_t *frame = xmalloc(TN_PROTO_PUT_DATA_PREFIX + piece);
-    for (size_t off = 0; off < len; off += piece) {
-        size_t n = len - off < piece ? len - off : piece;
-        tn_wire_w_init(&w, frame, TN_PROTO_PUT_DATA_PREFIX);
-        tn_proto_enc_blob_put_data_prefix(&w, off, (uint32_t)n);
-        memcpy(frame + TN_PROTO_PUT_DATA_PREFIX, (const uint8_t *)data + off, n);
-        if (tc_send(c, TN_OP_BLOB_PUT_DATA, id, frame, TN_PROTO_PUT_DATA_PREFIX + n) != 0) {
-            free(frame);
-            return -1;
-        }
-    }
-    free(frame);
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_blob_put_end_t e = {tn_crc32c(0, data, len) ^ crc_delta};
-    tn_proto_enc_blob_put_end(&w, &e);
-    if (tc_send(c, TN_OP_BLOB_PUT_END, id, b, (size_t)(w.p - b)) != 0)
-        return -1;
-    tc_reply_t r;
-    if (tc_wait(c, id, &r) != 0)
-        return -1;
-    int st = r.status;
-    tc_reply_free(&r);
-    return st;
-}
-
-int tc_blob_get(tc_conn_t *c, const tn_blobref_t *ref, uint64_t off, uint64_t len, uint8_t **out,
-                size_t *out_len, uint64_t *blob_len, int *frames)
-{
-    uint8_t b[64];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_blob_get_req_t g = {*ref, off, len};
-    tn_proto_enc_blob_get_req(&w, &g);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_BLOB_GET, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    if (frames)
-        *frames = r.nframes;
-    int st = r.status;
-    if (st == 0) {
-        size_t total = 0;
-        for (tc_frame_t *f = r.frames; f; f = f->next)
-            total += f->hdr.payload_len;
-        uint8_t *data = xmalloc(total);
-        size_t pos = 0;
-        uint64_t expect = off;
-        for (tc_frame_t *f = r.frames; f; f = f->next) {
-            tn_blob_get_rep_t rep;
-            if (f->hdr.status != 0 ||
-                tn_proto_dec_blob_get_rep(f->body, f->hdr.payload_len, &rep) != 0 ||
-                rep.offset != expect) {
-                st = -1;
-                break;
-            }
-            memcpy(data + pos, rep.data.base, rep.data.len);
-            pos += rep.data.len;
-            expect += rep.data.len;
-            if (blob_len)
-                *blob_len = rep.blob_len;
-        }
-        if (st == 0 && out) {
-            *out = data;
-            *out_len = pos;
-        } else {
-            free(data);
-        }
-    }
-    tc_reply_free(&r);
-    return st;
-}
-
-int tc_blob_stat(tc_conn_t *c, const tn_blobref_t *ref, int *exists, uint64_t *length)
-{
-    uint8_t b[64];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_proto_enc_blobref(&w, ref);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_BLOB_STAT, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    int st = r.status;
-    tn_blob_stat_rep_t s = {0};
-    if (st == 0 && tn_proto_dec_blob_stat_rep(r.body, r.len, &s) != 0)
-        st = -1;
-    *exists = s.exists;
-    *length = s.length;
-    tc_reply_free(&r);
-    return st;
-}
-
-int tc_blob_delete(tc_conn_t *c, const tn_blobref_t *ref)
-{
-    uint8_t b[64];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_proto_enc_blobref(&w, ref);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_BLOB_DELETE, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    int st = r.status;
-    tc_reply_free(&r);
-    return st;
-}
-
-size_t tc_make_row(uint8_t *buf, size_t cap, uint32_t pool, uint32_t pg, uint64_t ns,
-                   const char *key, uint64_t hlc, uint32_t origin, uint8_t vid_byte, uint32_t flags,
-                   const char *value, const void *inl, size_t inl_len)
-{
-    tn_row_t r = {0};
-    r.pool = pool;
-    r.pg = pg;
-    r.ns = ns;
-    r.key = (const uint8_t *)key;
-    r.key_len = strlen(key);
-    r.ver.hlc = hlc;
-    r.ver.origin = origin;
-    memset(r.ver.vid, vid_byte, sizeof(r.ver.vid));
-    r.flags = flags;
-    r.value = (const uint8_t *)value;
-    r.value_len = value ? strlen(value) : 0;
-    r.inl = inl;
-    r.inl_len = inl_len;
-    size_t len = 0;
-    if (tn_row_seal(&r) != 0 || tn_row_encode(&r, buf, cap, &len) != 0)
-        return 0;
-    return len;
-}
-
-int tc_row_put(tc_conn_t *c, uint8_t mode, const uint8_t *row, size_t row_len, uint8_t *result,
-               tn_proto_ver_t *stored)
-{
-    uint8_t *b = xmalloc(row_len + 16);
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, row_len + 16);
-    tn_row_put_req_t m = {mode, {(const char *)row, row_len}};
-    tn_proto_enc_row_put_req(&w, &m);
-    tc_reply_t r;
-    int rc = tc_call(c, TN_OP_ROW_PUT, b, (size_t)(w.p - b), &r);
-    free(b);
-    if (rc != 0)
-        return -1;
-    int st = r.status;
-    tn_row_put_rep_t rep = {0};
-    if (st == TN_FRAME_ST_OK || st == TN_FRAME_ST_STALE_TS) {
-        if (tn_proto_dec_row_put_rep(r.body, r.len, st == TN_FRAME_ST_STALE_TS, &rep) != 0)
-            st = -1;
-        if (result)
-            *result = rep.result;
-        if (stored)
-            *stored = rep.stored;
-    }
-    tc_reply_free(&r);
-    return st;
-}
-
-int tc_row_get(tc_conn_t *c, uint32_t pool, uint32_t pg, uint64_t ns, const char *key,
-               tn_row_t *row, uint8_t **hold)
-{
-    uint8_t b[2048];
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, b, sizeof(b));
-    tn_row_get_req_t g = {pool, pg, ns, {key, strlen(key)}};
-    tn_proto_enc_row_get_req(&w, &g);
-    tc_reply_t r;
-    if (tc_call(c, TN_OP_ROW_GET, b, (size_t)(w.p - b), &r) != 0)
-        return -1;
-    int st = r.status;
-    *hold = NULL;
-    if (st == 0) {
-        tn_slice_t s;
-        *hold = xmalloc(r.len);
-        memcpy(*hold, r.body, r.len);
-        if (tn_proto_dec_row(*hold, r.len, &s) != 0 || tn_row_decode(s.base, s.len, row, NULL) != 0)
-            st = -1;
-    }
-    tc_reply_free(&r);
-    return st;
 }
 
 /* ---- processes ---- */
@@ -604,8 +590,13 @@ static pid_t spawn(tc_cluster_t *cl, int id, const char *config, int errfd)
 {
     char ids[16];
     snprintf(ids, sizeof(ids), "%d", id);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The daemon dies with the test even when the test cannot run its atexit cleanup
+         * (abort, a sanitizer report, SIGKILL). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(126);
         dup2(errfd, 2);
         dup2(errfd, 1);
         execl(cl->bin, cl->bin, "--config", config, "--id", ids, (char *)NULL);
@@ -627,23 +618,31 @@ int tc_osd_start(tc_cluster_t *cl, int id, int wait)
         return -1;
     if (!wait)
         return 0;
+    /* PING through the library; a short back-off so refused connects retry soon. */
+    tn_osdc_opts_t o;
+    tn_osdc_opts_default(&o);
+    o.backoff_ms = 10;
+    o.backoff_max_ms = 20;
+    tn_osdc_sync_t *s = tc_sync_new(cl, &o, -1);
+    if (s == NULL)
+        return -1;
     uint64_t deadline = tc_now_ms() + 15000;
     while (tc_now_ms() < deadline) {
         int st;
         if (waitpid(cl->pid[id], &st, WNOHANG) == cl->pid[id]) {
             fprintf(stderr, "tc: osd %d exited during start-up; see %s\n", id, log);
             cl->pid[id] = 0;
+            tn_osdc_sync_destroy(s);
             return -1;
         }
-        tc_conn_t c;
-        if (tc_connect(&c, cl->port[id]) == 0) {
-            int rc = tc_sync_epoch(&c);
-            tc_close(&c);
-            if (rc == 0)
-                return 0;
+        tn_ping_rep_t p;
+        if (tn_osdc_sync_ping(s, id, &p) == 0) {
+            tn_osdc_sync_destroy(s);
+            return 0;
         }
         usleep(20000);
     }
+    tn_osdc_sync_destroy(s);
     fprintf(stderr, "tc: osd %d did not answer PING; see %s\n", id, log);
     return -1;
 }
@@ -682,4 +681,11 @@ int tc_osd_stop(tc_cluster_t *cl, int id, int sig)
     waitpid(cl->pid[id], &st, 0);
     cl->pid[id] = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int tc_osd_signal(tc_cluster_t *cl, int id, int sig)
+{
+    if (cl->pid[id] <= 0)
+        return -1;
+    return kill(cl->pid[id], sig) == 0 ? 0 : -1;
 }
