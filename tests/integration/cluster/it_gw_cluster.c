@@ -238,7 +238,8 @@ static void on_get(void *arg, int err, const tn_row_t *row)
         r->ver = row->ver;
         r->flags = row->flags;
         size_t n = TN_MIN(row->value_len, sizeof(r->value) - 1);
-        memcpy(r->value, row->value, n);
+        if (n > 0)
+            memcpy(r->value, row->value, n);
         r->value[n] = '\0';
         n = TN_MIN(row->key_len, sizeof(r->key) - 1);
         memcpy(r->key, row->key, n);
@@ -296,7 +297,8 @@ static void on_list(void *arg, int err, const gw_cl_entry_t *e, size_t n, int mo
     l->n = TN_MIN(n, 16);
     for (size_t i = 0; i < l->n; i++) {
         size_t k = TN_MIN(e[i].key.len, 31);
-        memcpy(l->keys[i], e[i].key.base, k);
+        if (k > 0)
+            memcpy(l->keys[i], e[i].key.base, k);
         l->keys[i][k] = '\0';
         l->vers[i] = e[i].ver;
         l->flags[i] = e[i].flags;
