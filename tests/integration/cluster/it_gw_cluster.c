@@ -537,6 +537,7 @@ typedef struct {
     uint8_t *buf;
     size_t cap;
     uint64_t blob_len;
+    int kill_osd; /* >= 0: SIGKILL this OSD when the first piece arrives */
 } blob_res_t;
 
 static void on_bput(void *arg, int err)
@@ -559,6 +560,10 @@ static void on_bdata(void *arg, uint64_t blob_len, uint64_t off, const void *dat
     b->blob_len = blob_len;
     if (off + len <= b->cap)
         memcpy(b->buf + off, data, len);
+    if (b->kill_osd >= 0) {
+        osd_kill(b->kill_osd, SIGKILL);
+        b->kill_osd = -1;
+    }
 }
 
 static void on_bget(void *arg, int err, uint64_t delivered)
@@ -587,6 +592,7 @@ static void test_blob(void)
     blob_res_t g = {0};
     g.buf = back;
     g.cap = len;
+    g.kill_osd = -1;
     is_int(gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata, on_bget, &g), 0, "blob get");
     run_until(&g.done, 20000);
     is_int(g.err, 0, "read");
@@ -601,6 +607,7 @@ static void test_blob(void)
     memset(&g, 0, sizeof(g));
     g.buf = back;
     g.cap = len;
+    g.kill_osd = -1;
     gw_cl_stats_t before, after;
     gw_cl_stats(g_cl, &before);
     is_int(gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata, on_bget, &g), 0, "blob get, primary dead");
@@ -614,6 +621,7 @@ static void test_blob(void)
     memset(&g, 0, sizeof(g));
     g.buf = back;
     g.cap = len;
+    g.kill_osd = -1;
     is_int(gw_cl_blob_get(g_cl, &ref, 1000, 3000000, on_bdata, on_bget, &g), 0, "range get");
     run_until(&g.done, 20000);
     is_int(g.err, 0, "range read");
@@ -622,14 +630,116 @@ static void test_blob(void)
     tn_blobref_t none = ref;
     none.part = 9;
     memset(&g, 0, sizeof(g));
+    g.kill_osd = -1;
     is_int(gw_cl_blob_get(g_cl, &none, 0, 0, on_bdata, on_bget, &g), 0, "absent blob");
     run_until(&g.done, 20000);
     is_int(g.err, TN_ERR_NOT_FOUND, "absent blob: NOT_FOUND from every live replica");
     is_int(osd_start(o[0]), 0, "restart");
     is_int(osd_wait(o[0]), 0, "answers");
     run_for(600);
+
+    /* the primary frozen: the hedge asks the next replica after hedge_ms */
+    osd_kill(o[0], SIGSTOP);
+    memset(back, 0, len);
+    memset(&g, 0, sizeof(g));
+    g.buf = back;
+    g.cap = len;
+    g.kill_osd = -1;
+    gw_cl_stats(g_cl, &before);
+    t0 = now_ms();
+    is_int(gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata, on_bget, &g), 0, "blob get, primary frozen");
+    run_until(&g.done, 20000);
+    uint64_t dt = now_ms() - t0;
+    is_int(g.err, 0, "read through the hedge");
+    ok(memcmp(data, back, len) == 0, "same bytes");
+    ok(dt < 1000, "well before the request timeout");
+    printf("# blob get 5 MiB with the primary frozen: %llu ms\n", (unsigned long long)dt);
+    gw_cl_stats(g_cl, &after);
+    ok(after.blob_get.hedges > before.blob_get.hedges, "hedge counted");
+    kill(g_pid[o[0]], SIGCONT);
+    run_for(200);
+
+    /* the serving replica killed during the transfer: the caller resumes at the offset
+     * reached (the kill may also come too late to matter: the bytes are then all there) */
+    memset(back, 0, len);
+    uint64_t at = 0;
+    int tries = 0, failed_mid = 0;
+    while (at < len && tries++ < 4) {
+        memset(&g, 0, sizeof(g));
+        g.buf = back;
+        g.cap = len;
+        g.kill_osd = tries == 1 ? o[0] : -1;
+        if (gw_cl_blob_get(g_cl, &ref, at, 0, on_bdata, on_bget, &g) != 0)
+            break;
+        run_until(&g.done, 20000);
+        if (g.err != 0 && g.delivered > 0)
+            failed_mid = 1;
+        at += g.delivered;
+        if (g.err == 0)
+            break;
+    }
+    is_uint(at, len, "every byte delivered, resuming at the offset reached");
+    ok(memcmp(data, back, len) == 0, "same bytes");
+    printf("# blob get with the server killed mid-transfer: %s, %d read(s)\n",
+           failed_mid ? "failed after some bytes, resumed" : "completed before the kill hit",
+           tries);
+    is_int(osd_start(o[0]), 0, "restart");
+    is_int(osd_wait(o[0]), 0, "answers");
+    run_for(600);
     free(data);
     free(back);
+}
+
+/* Operations pending at gw_cl_destroy complete inside it (-ECANCELED or their result), and a
+ * blob put's all_done runs. */
+static int g_cancelled, g_cb_count;
+static void on_put_cancel(void *arg, int err, const tn_row_ver_t *ver)
+{
+    (void)arg;
+    (void)ver;
+    g_cb_count++;
+    g_cancelled += err == -ECANCELED;
+}
+
+static void on_get_cancel(void *arg, int err, const tn_row_t *row)
+{
+    (void)arg;
+    (void)row;
+    g_cb_count++;
+    g_cancelled += err == -ECANCELED;
+}
+
+static void test_destroy(void)
+{
+    gw_cl_opts_t o;
+    gw_cl_opts_default(&o);
+    gw_cl_t *cl = gw_cl_create(g_loop, g_map, &g_hlc, 11, &o);
+    const size_t len = 3u << 20;
+    uint8_t *data = malloc(len);
+    tc_fill(data, len, 5);
+    tn_blobref_t ref = {g_data, 5, {0}, 0};
+    memset(ref.version, 0xd5, sizeof(ref.version));
+    blob_res_t p = {0};
+    tn_row_t row = {0};
+    row.pool = g_index;
+    row.pg = 4;
+    row.ns = 1;
+    row.key = (const uint8_t *)"destroy";
+    row.key_len = 7;
+    int rc = 0;
+    for (int i = 0; i < 5; i++) {
+        rc |= gw_cl_row_put(cl, g_index, 4, &row, TN_PROTO_ROW_PUT, on_put_cancel, NULL);
+        rc |= gw_cl_row_get(cl, g_index, 4, 1, "destroy", 7, on_get_cancel, NULL);
+    }
+    rc |= gw_cl_blob_put(cl, &ref, data, len, on_bput, on_bput_released, &p);
+    is_int(rc, 0, "ops started");
+    h2o_evloop_run(g_loop, 0); /* requests go out; none can be answered yet */
+    gw_cl_destroy(cl);
+    is_int(g_cb_count, 10, "every row callback ran inside gw_cl_destroy");
+    ok(g_cancelled > 0, "pending ones with -ECANCELED");
+    ok(p.done && p.released, "blob put: callback and all_done ran");
+    printf("# destroy: %d of 10 row ops cancelled\n", g_cancelled);
+    free(data);
 }
 
 static void test_epoch(void)
@@ -787,6 +897,7 @@ int main(int argc, char **argv)
     subtest("SIGSTOP", test_sigstop);
     subtest("blob 5 MiB, fall-back", test_blob);
     subtest("epoch change behind the layer", test_epoch);
+    subtest("destroy with operations pending", test_destroy);
     printf("# tests took %llu ms\n", (unsigned long long)(now_ms() - t0));
 
     gw_cl_stats_t st;
