@@ -130,6 +130,7 @@ int gw_map_adopt(gw_map_t *h, pl_map_t *map)
     int rc = snap_make(map, &s); /* outside the lock: it maps every PG */
     if (rc != 0)
         return rc;
+    uint64_t epoch = s->epoch, hash = s->hash; /* s may be replaced and freed after unlock */
     pthread_mutex_lock(&h->mu);
     gw_map_snap_t *old = NULL;
     if (s->epoch > h->cur->epoch) {
@@ -144,10 +145,10 @@ int gw_map_adopt(gw_map_t *h, pl_map_t *map)
     pthread_mutex_unlock(&h->mu);
     if (rc == 1)
         tn_log_info("msg=\"cluster map adopted\" epoch=%llu hash=%016llx",
-                    (unsigned long long)s->epoch, (unsigned long long)s->hash);
+                    (unsigned long long)epoch, (unsigned long long)hash);
     else if (rc < 0)
         tn_log_error("msg=\"two different cluster maps at one epoch: keeping ours\" epoch=%llu",
-                     (unsigned long long)s->epoch);
+                     (unsigned long long)epoch);
     gw_map_snap_put(old);
     return rc;
 }
