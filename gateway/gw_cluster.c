@@ -41,8 +41,13 @@ void gw_cl__sync(gw_cl_t *cl)
         return;
     gw_map_snap_t *s = gw_map_snap_get(cl->maph);
     const pl_map_t *m = s->map;
+    const pl_map_t *prev = cl->snap != NULL ? cl->snap->map : NULL;
     for (uint32_t i = 0; i < m->n_osds; i++) {
         if (m->osds[i].addr[0] == '\0')
+            continue;
+        /* tn_osdc_set_osd resolves names synchronously: only for new or changed addresses */
+        const pl_osd_t *was = prev != NULL ? pl_map_find_osd(prev, m->osds[i].id) : NULL;
+        if (was != NULL && strcmp(was->addr, m->osds[i].addr) == 0)
             continue;
         int rc = tn_osdc_set_osd(cl->osdc, m->osds[i].id, m->osds[i].addr);
         if (rc != 0)

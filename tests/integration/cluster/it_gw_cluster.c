@@ -434,8 +434,13 @@ static void test_stale_ts(void)
     int32_t o[PL_MAX_SIZE];
     pg_osds(g_index, pg, o);
     uint64_t v2 = tn_hlc_make(wall_ms() + 1000, 5);
+    /* V2 on two replicas, so the re-stamp is decisive: with V2 on one replica only, the two
+     * others may acknowledge the older version before its STALE_TS arrives, and the put is
+     * then (rightly) a success at W = 2 whose version LWW-loses to V2 later. */
     is_int(direct_put(o[1], TN_PROTO_ROW_PUT, g_index, pg, "st", v2, 0x22, 0, "direct"), 0,
            "V2 written straight to one replica");
+    is_int(direct_put(o[2], TN_PROTO_ROW_PUT, g_index, pg, "st", v2, 0x22, 0, "direct"), 0,
+           "and to another");
     gw_cl_stats_t before, after;
     gw_cl_stats(g_cl, &before);
     res_t r, g;
