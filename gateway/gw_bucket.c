@@ -216,32 +216,51 @@ struct allrep {
     h2o_timeout_entry_t te; /* deferred completion when every send was refused */
 };
 
+static void allrep_complete(allrep_t *a)
+{
+    a->cb(a->arg, &a->res);
+    free(a->enc);
+    free(a);
+}
+
 static void on_rollback(void *arg, int err, const tn_osdc_reply_t *rep, const tn_row_put_rep_t *r)
 {
     (void)rep;
     (void)r;
-    int32_t osd = (int32_t)(intptr_t)arg;
+    allrep_slot_t *s = arg;
+    allrep_t *a = s->a;
     if (err != 0)
         tn_log_warn("msg=\"bucket create rollback failed; the partial record stays until "
                     "repair\" osd=%d err=%d",
-                    (int)osd, err);
+                    (int)s->osd, err);
+    if (--a->pending == 0)
+        allrep_complete(a);
 }
 
+/* All replicas answered. A CREATE not won everywhere is rolled back on the replicas that
+ * applied it before the caller hears of it, so that its answer ("exists", 503) is never
+ * followed by a read that still sees the partial record from this gateway. */
 static void allrep_finish(allrep_t *a)
 {
     if (a->mode == TN_PROTO_ROW_CREATE && a->res.ok < a->res.replicas && a->t->osd != NULL) {
-        for (int i = 0; i < a->res.replicas; i++) {
+        a->pending = 1;
+        for (int i = 0; i < a->res.replicas && i < PL_MAX_SIZE; i++) {
             if (!a->slots[i].applied)
                 continue;
+            a->pending++;
             int rc = tn_osdc_row_delete(gw_cl_osdc(a->t->osd), a->slots[i].osd, &a->del,
-                                        on_rollback, (void *)(intptr_t)a->slots[i].osd, NULL);
-            if (rc != 0)
-                on_rollback((void *)(intptr_t)a->slots[i].osd, rc, NULL, NULL);
+                                        on_rollback, &a->slots[i], NULL);
+            if (rc != 0) {
+                a->pending--;
+                tn_log_warn("msg=\"bucket create rollback not sent; the partial record stays "
+                            "until repair\" osd=%d err=%d",
+                            (int)a->slots[i].osd, rc);
+            }
         }
+        if (--a->pending > 0)
+            return;
     }
-    a->cb(a->arg, &a->res);
-    free(a->enc);
-    free(a);
+    allrep_complete(a);
 }
 
 static void on_deferred(h2o_timeout_entry_t *te)

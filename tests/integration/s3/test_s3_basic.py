@@ -72,6 +72,7 @@ def main():
             f.write(f"  - {{id: {i}, host: {'abc'[i // 2]}, addr: 127.0.0.1:{ports[i]}, "
                     f"data: {tmp}/osd.{i}}}\n")
         f.write(f"gateway:\n  listen: [\"127.0.0.1:{ports[6]}\"]\n  tmp_dir: {tmp}/gwtmp\n"
+                "  max_object_size: 6M\n"
                 f"  credentials:\n    - {{access_key: {AK1}, secret_key: {SK1}}}\n"
                 f"    - {{access_key: {AK2}, secret_key: {SK2}}}\n")
     procs = {}
@@ -195,6 +196,15 @@ def run(ports, procs, start_osd):
     right = base64.b64encode(hashlib.md5(b"data").digest()).decode()
     c, st = code(lambda: s3.put_object(Bucket=B, Key="md5", Body=b"data", ContentMD5=right))
     check(st == 200, "right Content-MD5", f"{c} {st}")
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="md5", Body=b"data", ContentMD5="!!"))
+    check(c == "InvalidDigest", "malformed Content-MD5: InvalidDigest", f"{c} {st}")
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="huge", Body=b"x" * (6 * 1024 * 1024 + 1)))
+    check(c == "EntityTooLarge" and st == 400, "over max_object_size: EntityTooLarge", f"{c} {st}")
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="fatmeta", Body=b"x",
+                                       Metadata={"a": "v" * 1100, "b": "w" * 1000}))
+    check(st == 400, "user metadata over 2 KiB refused", f"{c} {st}")
+    c, st = code(lambda: s3.put_object(Bucket="tern-missing", Key="x", Body=b"x"))
+    check(c == "NoSuchBucket", "put in missing bucket: NoSuchBucket", f"{c} {st}")
 
     r = s3.delete_object(Bucket=B, Key="one")
     check(r["ResponseMetadata"]["HTTPStatusCode"] == 204, "delete: 204")
@@ -233,6 +243,22 @@ def run(ports, procs, start_osd):
     check(ok_all, "put/get with one OSD killed")
     check(s3.get_object(Bucket=B, Key="two-chunks")["Body"].read() == big,
           "chunked object readable with one OSD killed")
+    # bucket records need every replica: with osd.1 down, the names whose meta PG holds it
+    # answer 503 and are rolled back; the others are created
+    refused = created = 0
+    rolled_back = True
+    for i in range(12):
+        name = f"tern-down-{i}"
+        c, st = code(lambda: s3.create_bucket(Bucket=name))
+        if st == 200:
+            created += 1
+        elif c == "ServiceUnavailable":
+            refused += 1
+            hb = code(lambda: s3.head_bucket(Bucket=name))
+            rolled_back &= hb[1] == 404
+    check(refused > 0 and created > 0, "create with a replica down: 503 or created",
+          f"refused {refused} created {created}")
+    check(rolled_back, "a refused create leaves no bucket behind")
     check(start_osd(1), "osd.1 restarted")
     g = s3.get_object(Bucket=B, Key="inline-edge")["Body"].read()
     check(g == bodies["inline-edge"], "get after restore")
