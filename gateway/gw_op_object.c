@@ -3,15 +3,16 @@
  *
  * PUT: objects up to osd.inline_max bytes go inline in the head row; larger ones are cut in
  * GW_OBJMETA_CHUNK (4 MiB) chunks, each copied out of the request body (so a client that goes
- * away cannot free memory a replica request still sends from), MD5-summed on the loop one
- * chunk at a time (bounded work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT
- * at once; the head row is written (gw_cl_row_put PUT) only after every chunk reached quorum.
- * Content-MD5 is checked before the head row: a mismatch leaves the chunks as orphans for the
- * GC of a later issue (as does any failure after the first chunk; no intent rows yet).
- * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece
- * by piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only
- * when h2o calls proceed (back-pressure; at most one piece buffered). A failure after the
- * response started can only abort it (H2O_SEND_STATE_ERROR: the client sees a short body).
+ * away cannot free memory a replica request still sends from) and MD5-summed on the loop in
+ * PUT_SLICE (1 MiB) slices, one per loop turn (bounded work per step, no worker thread), written
+ * with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is written (gw_cl_row_put PUT)
+ * only after every chunk reached quorum. Content-MD5 is checked before the head row: a mismatch
+ * leaves the chunks as orphans for the GC of a later issue (as does any failure after the first
+ * chunk; no intent rows yet).
+ * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
+ * piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only when h2o
+ * calls proceed (back-pressure; at most one piece buffered). A failure after the response started
+ * can only abort it (H2O_SEND_STATE_ERROR: the client sees a short body).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "gw_ops.h"
 
 #define PUT_INFLIGHT 4
+#define PUT_SLICE    (1u << 20) /* body bytes copied and MD5-hashed per loop turn */
 #define GET_PIECE    (1u << 20)
 /* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
@@ -74,6 +76,8 @@ typedef struct put put_t;
 typedef struct {
     put_t *p;
     uint8_t *buf;
+    uint32_t idx;
+    size_t len, fill; /* chunk bytes; bytes copied and hashed so far */
 } put_chunk_t;
 
 struct put {
@@ -87,12 +91,17 @@ struct put {
     uint32_t next, done, inflight, released;
     int failed;
     int head_started;
+    put_chunk_t *cur; /* the chunk being copied and hashed, not yet sent */
     h2o_timeout_entry_t te;
 };
 
 static void put_cleanup(void *self)
 {
     put_t *p = self;
+    if (p->cur != NULL) {
+        free(p->cur->buf);
+        free(p->cur);
+    }
     if (p->md5_init)
         s3_checksum_free(&p->md5);
 }
@@ -148,40 +157,56 @@ static void put_pump(put_t *p)
         put_write_head(p);
         return;
     }
-    if (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT || h2o_timeout_is_linked(&p->te))
+    if (h2o_timeout_is_linked(&p->te))
         return;
     gw_req_t *r = p->o.r;
-    uint32_t i = p->next++;
-    uint64_t off = (uint64_t)i * p->m.chunk_size;
-    size_t len = (size_t)TN_MIN((uint64_t)p->m.chunk_size, p->m.size - off);
-    put_chunk_t *c = calloc(1, sizeof *c);
-    uint8_t *buf = malloc(len);
-    if (c == NULL || buf == NULL) {
-        free(c);
-        free(buf);
-        p->failed = 1;
-        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-        return;
+    if (p->cur == NULL) {
+        if (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT)
+            return;
+        uint64_t off = (uint64_t)p->next * p->m.chunk_size;
+        size_t len = (size_t)TN_MIN((uint64_t)p->m.chunk_size, p->m.size - off);
+        put_chunk_t *c = calloc(1, sizeof *c);
+        uint8_t *buf = malloc(len);
+        if (c == NULL || buf == NULL) {
+            free(c);
+            free(buf);
+            p->failed = 1;
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+            return;
+        }
+        c->p = p;
+        c->buf = buf;
+        c->idx = p->next++;
+        c->len = len;
+        p->cur = c;
     }
-    memcpy(buf, r->body.base + off, len);
-    s3_checksum_update(&p->md5, buf, len);
-    c->p = p;
-    c->buf = buf;
-    tn_blobref_t ref;
-    data_ref(&ref, 0, p->m.data_vid, i, r->thread->server);
-    p->o.refs++; /* released by on_chunk_released */
-    p->inflight++;
-    int rc = gw_cl_blob_put(r->thread->osd, &ref, buf, len, on_chunk_written, on_chunk_released, c);
-    if (rc != 0) {
-        p->inflight--;
-        free(buf);
-        free(c);
-        p->o.refs--;
-        p->failed = 1;
-        send_cluster_error(r, rc);
-        return;
+    /* copy and hash at most PUT_SLICE bytes per loop turn */
+    put_chunk_t *c = p->cur;
+    size_t n = TN_MIN((size_t)PUT_SLICE, c->len - c->fill);
+    const char *src = r->body.base + (uint64_t)c->idx * p->m.chunk_size + c->fill;
+    memcpy(c->buf + c->fill, src, n);
+    s3_checksum_update(&p->md5, c->buf + c->fill, n);
+    c->fill += n;
+    if (c->fill == c->len) {
+        p->cur = NULL;
+        tn_blobref_t ref;
+        data_ref(&ref, 0, p->m.data_vid, c->idx, r->thread->server);
+        p->o.refs++; /* released by on_chunk_released */
+        p->inflight++;
+        int rc = gw_cl_blob_put(r->thread->osd, &ref, c->buf, c->len, on_chunk_written,
+                                on_chunk_released, c);
+        if (rc != 0) {
+            p->inflight--;
+            free(c->buf);
+            free(c);
+            p->o.refs--;
+            p->failed = 1;
+            send_cluster_error(r, rc);
+            return;
+        }
     }
-    /* next chunk on the next loop turn (bounded work per turn) */
+    if (p->cur == NULL && (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT))
+        return; /* on_chunk_written pumps again */
     p->o.refs++;
     p->te.cb = on_pump_tick;
     h2o_timeout_link(r->thread->loop, &r->thread->zero_timeout, &p->te);

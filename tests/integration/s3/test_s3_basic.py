@@ -44,7 +44,7 @@ def client(port, ak, sk):
     return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=ak,
                         aws_secret_access_key=sk, region_name="us-east-1",
                         config=Config(s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}, connect_timeout=5,
+                                      retries={"total_max_attempts": 1}, connect_timeout=5,
                                       read_timeout=20))
 
 
@@ -72,7 +72,7 @@ def main():
             f.write(f"  - {{id: {i}, host: {'abc'[i // 2]}, addr: 127.0.0.1:{ports[i]}, "
                     f"data: {tmp}/osd.{i}}}\n")
         f.write(f"gateway:\n  listen: [\"127.0.0.1:{ports[6]}\"]\n  tmp_dir: {tmp}/gwtmp\n"
-                "  max_object_size: 6M\n"
+                "  max_object_size: 18M\n"
                 f"  credentials:\n    - {{access_key: {AK1}, secret_key: {SK1}}}\n"
                 f"    - {{access_key: {AK2}, secret_key: {SK2}}}\n")
     procs = {}
@@ -134,7 +134,7 @@ def run(ports, procs, start_osd):
 
     # ---- objects ----
     sizes = {"zero": 0, "one": 1, "inline-edge": 16384, "inline-plus-one": 16385,
-             "two-chunks": 5 * 1024 * 1024 + 3}
+             "two-chunks": 5 * 1024 * 1024 + 3, "five-chunks": 17 * 1024 * 1024 + 5}
     bodies = {}
     for name, n in sizes.items():
         body = os.urandom(n)
@@ -198,7 +198,7 @@ def run(ports, procs, start_osd):
     check(st == 200, "right Content-MD5", f"{c} {st}")
     c, st = code(lambda: s3.put_object(Bucket=B, Key="md5", Body=b"data", ContentMD5="!!"))
     check(c == "InvalidDigest", "malformed Content-MD5: InvalidDigest", f"{c} {st}")
-    c, st = code(lambda: s3.put_object(Bucket=B, Key="huge", Body=b"x" * (6 * 1024 * 1024 + 1)))
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="huge", Body=b"x" * (18 * 1024 * 1024 + 1)))
     check(c == "EntityTooLarge" and st == 400, "over max_object_size: EntityTooLarge", f"{c} {st}")
     c, st = code(lambda: s3.put_object(Bucket=B, Key="fatmeta", Body=b"x",
                                        Metadata={"a": "v" * 1100, "b": "w" * 1000}))
