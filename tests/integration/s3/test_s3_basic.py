@@ -6,6 +6,7 @@ Usage: test_s3_basic.py TERN_OSD TERN_GATEWAY. Prints "N passed, N failed"; kill
 process it started by PID, also on failure.
 """
 import base64
+import datetime
 import hashlib
 import os
 import shutil
@@ -187,6 +188,20 @@ def run(ports, procs, start_osd):
     check(st == 412, "If-Match mismatch: 412", f"{c} {st}")
     c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfMatch=et))
     check(st == 200, "If-Match ETag: 200", f"{c} {st}")
+    c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfNoneMatch='"0000"'))
+    check(st == 200, "If-None-Match other ETag: 200", f"{c} {st}")
+    future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    past = datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc)
+    c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfModifiedSince=future))
+    check(st == 304, "If-Modified-Since tomorrow: 304", f"{c} {st}")
+    c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfModifiedSince=past))
+    check(st == 200, "If-Modified-Since 2001: 200", f"{c} {st}")
+    c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfUnmodifiedSince=past))
+    check(st == 412, "If-Unmodified-Since 2001: 412", f"{c} {st}")
+    c, st = code(lambda: s3.get_object(Bucket=B, Key="one", IfMatch=et, IfUnmodifiedSince=past))
+    check(st == 200, "If-Match true wins over If-Unmodified-Since false", f"{c} {st}")
+    c, st = code(lambda: s3.head_object(Bucket=B, Key="two-chunks", IfNoneMatch=etag(bodies["two-chunks"])))
+    check(st == 304, "HEAD If-None-Match on a chunked object: 304", f"{c} {st}")
 
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     c, st = code(lambda: s3.put_object(Bucket=B, Key="md5", Body=b"data", ContentMD5=wrong))
