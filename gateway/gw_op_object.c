@@ -55,19 +55,18 @@ static tn_slice_t req_header(gw_req_t *r, const char *name)
     return (tn_slice_t){v.base, v.len};
 }
 
-static void data_ref(tn_blobref_t *ref, uint32_t pool, const uint8_t vid[16], uint32_t part,
-                     gw_server_t *s)
+/* Chunk `part` of the data named vid: blob (vid, part) in pool "data",
+ * pg = pl_object_pg(data pool, vid || le32(part)). TN_OK or gw_bucket_place's error. */
+static int data_ref(tn_blobref_t *ref, const uint8_t vid[16], uint32_t part, gw_server_t *s)
 {
     uint8_t name[20];
     memcpy(name, vid, 16);
     tn_put_le32(name + 16, part);
     memset(ref, 0, sizeof *ref);
-    uint32_t pool_id = pool, pg = 0;
-    gw_bucket_place(s, "data", name, sizeof name, &pool_id, &pg);
-    ref->pool = pool_id;
-    ref->pg = pg;
+    int rc = gw_bucket_place(s, "data", name, sizeof name, &ref->pool, &ref->pg);
     memcpy(ref->version, vid, 16);
     ref->part = part;
+    return rc;
 }
 
 /* ---- PutObject ---- */
@@ -190,10 +189,11 @@ static void put_pump(put_t *p)
     if (c->fill == c->len) {
         p->cur = NULL;
         tn_blobref_t ref;
-        data_ref(&ref, 0, p->m.data_vid, c->idx, r->thread->server);
+        int rc = data_ref(&ref, p->m.data_vid, c->idx, r->thread->server);
         p->o.refs++; /* released by on_chunk_released */
         p->inflight++;
-        int rc = gw_cl_blob_put(r->thread->osd, &ref, c->buf, c->len, on_chunk_written,
+        if (rc == TN_OK)
+            rc = gw_cl_blob_put(r->thread->osd, &ref, c->buf, c->len, on_chunk_written,
                                 on_chunk_released, c);
         if (rc != 0) {
             p->inflight--;
@@ -461,10 +461,11 @@ static void get_next(get_t *g)
     uint64_t coff = g->pos % cs;
     uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(cs - coff, g->end - g->pos));
     tn_blobref_t ref;
-    data_ref(&ref, 0, g->m.data_vid, part, r->thread->server);
+    int rc = data_ref(&ref, g->m.data_vid, part, r->thread->server);
     g->buf_len = 0;
     g->o.refs++;
-    int rc = gw_cl_blob_get(r->thread->osd, &ref, coff, len, on_piece, on_piece_done, g);
+    if (rc == TN_OK)
+        rc = gw_cl_blob_get(r->thread->osd, &ref, coff, len, on_piece, on_piece_done, g);
     if (rc != 0) {
         g->o.refs--;
         h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
