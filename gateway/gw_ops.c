@@ -6,7 +6,16 @@
 
 const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_UNKNOWN_SUBRESOURCE] = gw_op_not_implemented,
-    /* every storage operation: NULL = gw_op_not_implemented until the OSD client exists */
+    [S3_OP_CREATE_BUCKET] = gw_op_create_bucket,
+    [S3_OP_HEAD_BUCKET] = gw_op_head_bucket,
+    [S3_OP_LIST_BUCKETS] = gw_op_list_buckets,
+    [S3_OP_GET_BUCKET_LOCATION] = gw_op_get_bucket_location,
+    [S3_OP_DELETE_BUCKET] = gw_op_delete_bucket,
+    [S3_OP_PUT_OBJECT] = gw_op_put_object,
+    [S3_OP_GET_OBJECT] = gw_op_get_object,
+    [S3_OP_HEAD_OBJECT] = gw_op_get_object,
+    [S3_OP_DELETE_OBJECT] = gw_op_delete_object,
+    /* every other storage operation: NULL = gw_op_not_implemented */
 };
 
 void gw_op_not_implemented(gw_req_t *r)

@@ -26,4 +26,15 @@ void gw_ops_dispatch(gw_req_t *r);
  * names the operation and the routed bucket and key (clients and tests can read them). */
 void gw_op_not_implemented(gw_req_t *r);
 
+/* gw_op_bucket.c */
+void gw_op_create_bucket(gw_req_t *r);
+void gw_op_head_bucket(gw_req_t *r);
+void gw_op_list_buckets(gw_req_t *r);
+void gw_op_get_bucket_location(gw_req_t *r);
+void gw_op_delete_bucket(gw_req_t *r);
+/* gw_op_object.c */
+void gw_op_put_object(gw_req_t *r);
+void gw_op_get_object(gw_req_t *r);
+void gw_op_delete_object(gw_req_t *r);
+
 #endif

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/rand.h>
 #include <h2o.h>
 #include "tn_log.h"
+#include "conf_map.h"
 #include "gw_req.h"
 #include "gw_server.h"
 #include "gw_tls.h"
@@ -194,6 +196,41 @@ typedef struct {
     h2o_barrier_t *ready;
 } thread_arg_t;
 
+static void on_map_refreshed(void *arg, int err)
+{
+    gw_thread_t *t = arg;
+    if (err != 0)
+        tn_log_warn("msg=\"cluster map refresh failed (OSDs unreachable?); using the configured "
+                    "map\" thread=%u err=%d",
+                    t->idx, err);
+    else
+        tn_log_debug("msg=\"cluster map refreshed\" thread=%u epoch=%llu", t->idx,
+                     (unsigned long long)gw_map_epoch(t->server->map));
+}
+
+/* The process-wide map holder, clock and origin id. A config without a usable map only logs:
+ * storage operations then answer 503. */
+static void setup_cluster(gw_server_t *s)
+{
+    uint32_t origin = 0;
+    while (origin == 0)
+        if (getrandom(&origin, sizeof origin, 0) != (ssize_t)sizeof origin)
+            origin = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+    s->origin_id = origin;
+    tn_hlc_init(&s->hlc, 0);
+    pl_map_t *map = NULL;
+    char why[256] = "";
+    int rc = conf_build_map(s->conf, &map, why, sizeof why);
+    if (rc != TN_OK) {
+        tn_log_warn("msg=\"no cluster map: storage operations will fail\" err=%d why=\"%s\"", rc,
+                    why);
+        return;
+    }
+    s->map = gw_map_create(map);
+    if (s->map == NULL)
+        tn_log_warn("msg=\"invalid cluster map: storage operations will fail\"");
+}
+
 static void *thread_main(void *arg_)
 {
     thread_arg_t *arg = arg_;
@@ -205,6 +242,17 @@ static void *thread_main(void *arg_)
     h2o_multithread_register_receiver(t->ctx.queue, &t->ctl_recv, on_ctl);
     gw_worker_receiver_init(t->ctx.queue, &t->job_recv);
     h2o_timeout_init(t->loop, &t->zero_timeout, 0);
+    if (s->map != NULL) {
+        gw_cl_opts_t o;
+        gw_cl_opts_default(&o);
+        o.request_timeout_ms = s->conf->gateway.osd_timeout_ms;
+        o.hedge_ms = s->conf->gateway.hedge_ms;
+        t->osd = gw_cl_create(t->loop, s->map, &s->hlc, s->origin_id, &o);
+        if (t->osd == NULL)
+            tn_log_error("msg=\"cannot create the replication client\" thread=%u", t->idx);
+        else if (gw_cl_map_refresh(t->osd, on_map_refreshed, t) != 0)
+            tn_log_warn("msg=\"map refresh not started\" thread=%u", t->idx);
+    }
     for (size_t i = 0; i < t->n_listeners; i++) {
         h2o_socket_t *ls =
             h2o_evloop_socket_create(t->loop, t->listen_fds[i], H2O_SOCKET_FLAG_DONT_READ);
@@ -215,6 +263,10 @@ static void *thread_main(void *arg_)
     h2o_barrier_wait(arg->ready);
     while (!t->exit_loop)
         h2o_evloop_run(t->loop, INT32_MAX);
+    if (t->osd != NULL) {
+        gw_cl_destroy(t->osd);
+        t->osd = NULL;
+    }
     atomic_fetch_add(&threads_exited, 1);
     return NULL;
 }
@@ -374,6 +426,7 @@ int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed)
     s->id_rand = rnd & 0xFFFFFu;
     if (setup_h2o(s) != TN_OK)
         return 1;
+    setup_cluster(s);
     if ((s->threads = calloc(s->n_threads, sizeof *s->threads)) == NULL)
         return 1;
     for (size_t i = 0; i < s->n_threads; i++) {
@@ -439,6 +492,8 @@ int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed)
     }
     for (size_t i = 0; i < s->n_threads; i++)
         pthread_join(s->threads[i].tid, NULL);
+    if (s->map != NULL)
+        gw_map_destroy(s->map);
     tn_log_info("msg=\"stopped\"");
     free(args);
     return 0;

@@ -35,6 +35,11 @@
  * connections do not count and are closed by the exit — or after GW_SHUTDOWN_GRACE_MS.
  * Then the process exits 0. A second SIGTERM/SIGINT exits at once (status 1).
  *
+ * Cluster: one process-wide gw_map_t (epoch 1 from conf_build_map, then whatever the OSDs
+ * hand out), one tn_hlc_t and a random 32-bit origin id (getrandom); each loop thread owns a
+ * gw_cl_t (gw_thread_t.osd) created on its loop, which refreshes the map once at start
+ * (non-fatal: OSDs may be down) and is destroyed when the loop exits. /health/ready stays 200.
+ *
  * Reload (SIGHUP): the file is loaded again; if it is valid, credentials and logging.level
  * apply to requests that start afterwards (each loop gets the new snapshot by message);
  * changes to listen, threads, tls, tmp_dir, region, domains or max_object_size are logged as
@@ -51,6 +56,7 @@
 #include "conf.h"
 #include "gw_auth.h"
 #include "gw_worker.h"
+#include "gw_cluster.h"
 
 #define GW_SHUTDOWN_GRACE_MS 10000
 #define GW_REQ_TIMEOUT_MS    (30u * 60u * 1000u)
@@ -72,7 +78,7 @@ struct gw_thread {
     h2o_multithread_receiver_t ctl_recv; /* shutdown / reload messages from the main thread */
     h2o_multithread_receiver_t job_recv; /* worker completions */
     gw_auth_thread_t auth;               /* credential snapshot + signing-key cache */
-    void *osd;                           /* the loop's OSD client (not yet) */
+    gw_cl_t *osd;                        /* the loop's replication client (NULL: no map) */
     uint64_t req_seq;                    /* request id counter */
     size_t inflight;                     /* gw_req_t alive on this thread */
     int shutting_down;
@@ -97,6 +103,9 @@ struct gw_server {
     struct gw_thread *threads;
     size_t n_threads;
     uint32_t id_rand;    /* 20 random bits of every request id of this process */
+    gw_map_t *map;       /* the cluster map holder (NULL if the config has no valid map) */
+    tn_hlc_t hlc;        /* shared by every loop's replication client */
+    uint32_t origin_id;  /* random, stamps this process's row versions */
     int log_level_fixed; /* --log-level given: ignore logging.level */
 };
 

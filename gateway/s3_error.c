@@ -120,6 +120,9 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
     [S3_ERR_MALFORMED_ACL] = {400, "MalformedACLError",
                               "The XML you provided was not well-formed or did not validate "
                               "against our published schema."},
+    [S3_ERR_OPERATION_ABORTED] = {409, "OperationAborted",
+                                  "A conflicting conditional operation is currently in progress "
+                                  "against this resource. Please try again."},
 };
 
 const s3_err_info_t *s3_err_info(s3_err_t err)

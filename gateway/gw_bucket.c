@@ -1,0 +1,396 @@
+/* gw_bucket.c — bucket records, lookup cache and all-replica conditional writes (gw_bucket.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include "tn_endian.h"
+#include "tn_log.h"
+#include "tn_wire.h"
+#include "conf_map.h"
+#include "gw_bucket.h"
+
+uint64_t gw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void gw_random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0) {
+            /* getrandom on Linux >= 3.17 does not fail for small requests; be safe anyway */
+            uint64_t x = gw_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)p;
+            for (; len > 0; len--, p++, x = x * 6364136223846793005ull + 1442695040888963407ull)
+                *p = (uint8_t)(x >> 56);
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* ---- record encoding ---- */
+
+int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
+{
+    size_t ol = strnlen(b->owner, GW_BUCKET_OWNER_MAX + 1);
+    if (ol > GW_BUCKET_OWNER_MAX || cap < 24 + ol)
+        return TN_ERR_TOO_BIG;
+    tn_wire_w_t w;
+    tn_wire_w_init(&w, buf, cap);
+    tn_wire_put_u32(&w, GW_BUCKET_FORMAT);
+    tn_wire_put_u64(&w, b->id);
+    tn_wire_put_u64(&w, b->created_ms);
+    tn_wire_put_bytes(&w, b->owner, ol);
+    return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)(24 + ol);
+}
+
+int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b)
+{
+    tn_wire_r_t r;
+    memset(b, 0, sizeof *b);
+    tn_wire_r_init(&r, buf, len);
+    if (tn_wire_get_u32(&r) != GW_BUCKET_FORMAT)
+        return TN_ERR_CORRUPT;
+    b->id = tn_wire_get_u64(&r);
+    b->created_ms = tn_wire_get_u64(&r);
+    tn_slice_t o = tn_wire_get_bytes(&r);
+    if (tn_wire_r_finish(&r) != TN_OK || o.len > GW_BUCKET_OWNER_MAX)
+        return TN_ERR_CORRUPT;
+    memcpy(b->owner, o.base, o.len);
+    b->owner[o.len] = '\0';
+    return TN_OK;
+}
+
+/* ---- placement ---- */
+
+int gw_bucket_place(gw_server_t *s, const char *pool_name, const void *name, size_t len,
+                    uint32_t *pool_id, uint32_t *pg)
+{
+    if (s->map == NULL)
+        return -ESHUTDOWN;
+    uint32_t id = conf_pool_id(pool_name);
+    gw_map_snap_t *snap = gw_map_snap_get(s->map);
+    const pl_pool_t *pool = pl_map_find_pool(snap->map, id);
+    int rc = -ENOENT;
+    if (pool != NULL) {
+        *pool_id = id;
+        *pg = pl_object_pg(pool, name, len);
+        rc = TN_OK;
+    }
+    gw_map_snap_put(snap);
+    return rc;
+}
+
+int gw_bucket_index_pg(gw_server_t *s, uint64_t bucket_id, uint32_t *pool_id, uint32_t *pg)
+{
+    uint8_t name[12];
+    tn_put_le64(name, bucket_id);
+    tn_put_le32(name + 8, 0);
+    return gw_bucket_place(s, "index", name, sizeof name, pool_id, pg);
+}
+
+/* ---- cache (per loop thread) ---- */
+
+#define CACHE_SLOTS 64
+typedef struct {
+    char name[64];
+    size_t len;
+    uint64_t expires_ms;
+    gw_bucket_rec_t rec;
+} cache_ent_t;
+static _Thread_local cache_ent_t cache[CACHE_SLOTS];
+
+static cache_ent_t *cache_slot(const char *name, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    return &cache[h % CACHE_SLOTS];
+}
+
+static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
+{
+    if (len >= sizeof cache[0].name)
+        return;
+    cache_ent_t *e = cache_slot(name, len);
+    memcpy(e->name, name, len);
+    e->len = len;
+    e->rec = *rec;
+    e->expires_ms = gw_now_ms() + GW_BUCKET_CACHE_MS;
+}
+
+void gw_bucket_cache_drop(const char *name, size_t len)
+{
+    cache_ent_t *e = cache_slot(name, len);
+    if (e->len == len && memcmp(e->name, name, len) == 0)
+        e->len = 0;
+}
+
+/* ---- lookup ---- */
+
+typedef struct {
+    gw_bucket_cb cb;
+    void *arg;
+    size_t len;
+    char name[64];
+} lookup_t;
+
+static void on_lookup(void *arg, int err, const tn_row_t *row)
+{
+    lookup_t *l = arg;
+    gw_bucket_rec_t rec;
+    if (err == 0 && (row->flags & TN_ROW_TOMBSTONE))
+        err = TN_ERR_NOT_FOUND;
+    if (err == 0 && gw_bucket_rec_decode(row->value, row->value_len, &rec) != TN_OK) {
+        tn_log_error("msg=\"undecodable bucket record\" bucket=\"%.*s\"", (int)l->len, l->name);
+        err = TN_ERR_CORRUPT;
+    }
+    if (err == 0) {
+        cache_put(l->name, l->len, &rec);
+        l->cb(l->arg, 0, &rec, &row->ver);
+    } else {
+        l->cb(l->arg, err, NULL, NULL);
+    }
+    free(l);
+}
+
+int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache,
+                     gw_bucket_rec_t *hit, gw_bucket_cb cb, void *arg)
+{
+    if (t->osd == NULL)
+        return -ESHUTDOWN;
+    if (len == 0 || len >= sizeof((lookup_t *)0)->name)
+        return TN_ERR_NOT_FOUND;
+    if (use_cache) {
+        cache_ent_t *e = cache_slot(name, len);
+        if (e->len == len && memcmp(e->name, name, len) == 0 && e->expires_ms > gw_now_ms()) {
+            *hit = e->rec;
+            return 1;
+        }
+    }
+    uint32_t pool, pg;
+    int rc = gw_bucket_place(t->server, "meta", name, len, &pool, &pg);
+    if (rc != TN_OK)
+        return rc;
+    lookup_t *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    l->cb = cb;
+    l->arg = arg;
+    l->len = len;
+    memcpy(l->name, name, len);
+    rc = gw_cl_row_get(t->osd, pool, pg, GW_BUCKET_NS, name, len, on_lookup, l);
+    if (rc != 0)
+        free(l);
+    return rc;
+}
+
+/* ---- all-replica conditional writes ---- */
+
+typedef struct allrep allrep_t;
+typedef struct {
+    allrep_t *a;
+    int32_t osd;
+    int applied;
+} allrep_slot_t;
+
+struct allrep {
+    gw_thread_t *t;
+    gw_allrep_cb cb;
+    void *arg;
+    uint8_t mode;
+    gw_allrep_t res;
+    int pending;
+    tn_row_delete_req_t del; /* rollback request (key points into enc) */
+    uint8_t *enc;
+    size_t enc_len;
+    allrep_slot_t slots[PL_MAX_SIZE];
+    h2o_timeout_entry_t te; /* deferred completion when every send was refused */
+};
+
+static void allrep_complete(allrep_t *a)
+{
+    a->cb(a->arg, &a->res);
+    free(a->enc);
+    free(a);
+}
+
+static void on_rollback(void *arg, int err, const tn_osdc_reply_t *rep, const tn_row_put_rep_t *r)
+{
+    (void)rep;
+    (void)r;
+    allrep_slot_t *s = arg;
+    allrep_t *a = s->a;
+    if (err != 0)
+        tn_log_warn("msg=\"bucket create rollback failed; the partial record stays until "
+                    "repair\" osd=%d err=%d",
+                    (int)s->osd, err);
+    if (--a->pending == 0)
+        allrep_complete(a);
+}
+
+/* All replicas answered. A CREATE not won everywhere is rolled back on the replicas that
+ * applied it before the caller hears of it, so that its answer ("exists", 503) is never
+ * followed by a read that still sees the partial record from this gateway. */
+static void allrep_finish(allrep_t *a)
+{
+    if (a->mode == TN_PROTO_ROW_CREATE && a->res.ok < a->res.replicas && a->t->osd != NULL) {
+        a->pending = 1;
+        for (int i = 0; i < a->res.replicas && i < PL_MAX_SIZE; i++) {
+            if (!a->slots[i].applied)
+                continue;
+            a->pending++;
+            int rc = tn_osdc_row_delete(gw_cl_osdc(a->t->osd), a->slots[i].osd, &a->del,
+                                        on_rollback, &a->slots[i], NULL);
+            if (rc != 0) {
+                a->pending--;
+                tn_log_warn("msg=\"bucket create rollback not sent; the partial record stays "
+                            "until repair\" osd=%d err=%d",
+                            (int)a->slots[i].osd, rc);
+            }
+        }
+        if (--a->pending > 0)
+            return;
+    }
+    allrep_complete(a);
+}
+
+static void on_deferred(h2o_timeout_entry_t *te)
+{
+    allrep_finish(H2O_STRUCT_FROM_MEMBER(allrep_t, te, te));
+}
+
+static void on_replica(void *arg, int err, const tn_osdc_reply_t *rep, const tn_row_put_rep_t *r)
+{
+    (void)rep;
+    allrep_slot_t *s = arg;
+    allrep_t *a = s->a;
+    if (err == 0) {
+        a->res.ok++;
+        s->applied = r != NULL && r->result == TN_PROTO_RESULT_APPLIED;
+    } else if (err == -EEXIST) {
+        a->res.exist++;
+    } else if (err == TN_ERR_PRECONDITION) {
+        a->res.precondition++;
+    } else {
+        tn_log_debug("msg=\"bucket write failed on a replica\" osd=%d err=%d", (int)s->osd, err);
+        a->res.failed++;
+    }
+    if (--a->pending == 0)
+        allrep_finish(a);
+}
+
+int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
+                        const tn_proto_ver_t *expect, gw_allrep_cb cb, void *arg)
+{
+    if (t->osd == NULL)
+        return -ESHUTDOWN;
+    tn_row_t rw = *row;
+    int rc = tn_row_check(&rw);
+    if (rc != TN_OK)
+        return rc;
+    tn_row_seal(&rw);
+    allrep_t *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return -ENOMEM;
+    a->enc_len = tn_row_encoded_size(&rw);
+    if ((a->enc = malloc(a->enc_len)) == NULL) {
+        free(a);
+        return -ENOMEM;
+    }
+    size_t len = 0;
+    if (tn_row_encode(&rw, a->enc, a->enc_len, &len) != TN_OK) {
+        free(a->enc);
+        free(a);
+        return -EINVAL;
+    }
+    gw_map_snap_t *snap = gw_map_snap_get(t->server->map);
+    int32_t osds[PL_MAX_SIZE];
+    int n = gw_map_pg_osds(snap, row->pool, row->pg, osds, NULL);
+    const pl_pool_t *pool = pl_map_find_pool(snap->map, row->pool);
+    int size = pool != NULL ? pool->size : 0;
+    gw_map_snap_put(snap);
+    if (n < 0) {
+        free(a->enc);
+        free(a);
+        return n;
+    }
+    a->t = t;
+    a->cb = cb;
+    a->arg = arg;
+    a->mode = mode;
+    a->del = (tn_row_delete_req_t){.pool = row->pool,
+                                   .pg = row->pg,
+                                   .ns = row->ns,
+                                   .key = {(const char *)a->enc + TN_ROW_HEADER_SIZE, row->key_len},
+                                   .ver = {.hlc = row->ver.hlc, .origin = row->ver.origin}};
+    memcpy(a->del.ver.vid, row->ver.vid, TN_ROW_VID_LEN);
+    /* all `size` replicas are required: a hole in the placement counts as a failure */
+    a->res.replicas = size > n ? size : n;
+    a->res.failed = a->res.replicas - n;
+    a->pending = 1; /* held while sending */
+    for (int i = 0; i < n; i++) {
+        allrep_slot_t *s = &a->slots[i];
+        s->a = a;
+        s->osd = osds[i];
+        a->pending++;
+        if (mode == TN_PROTO_ROW_IF_VERSION)
+            rc = tn_osdc_row_put_if(gw_cl_osdc(t->osd), osds[i], a->enc, a->enc_len, expect,
+                                    on_replica, s, NULL);
+        else
+            rc = tn_osdc_row_put(gw_cl_osdc(t->osd), osds[i], mode, a->enc, a->enc_len, on_replica,
+                                 s, NULL);
+        if (rc != 0) {
+            a->pending--;
+            a->res.failed++;
+        }
+    }
+    if (--a->pending == 0) {
+        /* nothing in flight: complete on the next loop turn, never inside this call */
+        a->te.cb = on_deferred;
+        h2o_timeout_link(t->loop, &t->zero_timeout, &a->te);
+    }
+    return 0;
+}
+
+/* ---- request lifetime ---- */
+
+static void opref_release(gw_opref_t *o)
+{
+    if (--o->refs == 0) {
+        if (o->cleanup != NULL)
+            o->cleanup(o);
+        free(o);
+    }
+}
+
+static void opref_cancel(void *data)
+{
+    gw_opref_t *o = data;
+    o->r = NULL;
+    opref_release(o);
+}
+
+void *gw_opref_new(gw_req_t *r, size_t size)
+{
+    gw_opref_t *o = calloc(1, size);
+    if (o == NULL)
+        return NULL;
+    o->r = r;
+    o->refs = 2;
+    gw_req_set_cancel(r, opref_cancel, o);
+    return o;
+}
+
+void gw_opref_done(void *o)
+{
+    opref_release(o);
+}

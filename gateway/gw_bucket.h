@@ -1,0 +1,106 @@
+/*
+ * gw_bucket.h — buckets on the replication layer: where a bucket record lives, its encoding,
+ * lookups with a per-thread cache, the all-replica conditional writes that create and delete
+ * it (DESIGN.md rule 11), and the request-lifetime helper the operation handlers share.
+ *
+ * DATA MODEL
+ *   Bucket record: a row in pool "meta" (conf_pool_id("meta")),
+ *     pg = pl_object_pg(meta pool, name, len), ns = GW_BUCKET_NS (1), key = the bucket name,
+ *     value (integers little-endian):
+ *       u32 format version (GW_BUCKET_FORMAT = 1)
+ *       u64 bucket id (random, getrandom; names the bucket's index namespace)
+ *       u64 creation time (ms since the Unix epoch)
+ *       u32 length + bytes: owner access key
+ *   A deleted bucket is a tombstone row (TN_ROW_TOMBSTONE, empty value).
+ *   CreateBucket writes with ROW_PUT mode CREATE to EVERY replica of the PG and needs all of
+ *   them to answer APPLIED/UNCHANGED; a replica answering EXIST with another version means the
+ *   name is taken; the replicas this creator did win are rolled back (ROW_DELETE,
+ *   purge-if-unchanged, our version), as are they when a replica is down (503).
+ *   DeleteBucket writes the tombstone with IF_VERSION (expected = the version read) to every
+ *   replica; PRECONDITION anywhere = the bucket changed meanwhile (409 OperationAborted). A
+ *   delete that fails part-way (a replica down) cannot be rolled back: the tombstone stays on
+ *   the replicas that took it and a quorum read may see the bucket as deleted or not until
+ *   the delete is retried (it answers 503 so the client retries).
+ *   Object head rows of a bucket: pool "index", ns = bucket id, one shard:
+ *     pg = pl_object_pg(index pool, le64(bucket id) || le32(0)) (gw_bucket_index_pg).
+ *
+ * CACHE: name -> record, per loop thread, GW_BUCKET_CACHE_MS. Staleness: a bucket deleted
+ *   through another thread or gateway may still accept writes to its old id here for up to
+ *   that long; those rows are orphans (their namespace is never listed again) for the GC of a
+ *   later issue. A bucket re-created under the same name gets a new id: stale cache entries
+ *   write to the old id for the same window.
+ */
+#ifndef GW_BUCKET_H
+#define GW_BUCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gw_server.h"
+#include "gw_req.h"
+
+#define GW_BUCKET_NS        1u
+#define GW_BUCKET_FORMAT    1u
+#define GW_BUCKET_CACHE_MS  3000u
+#define GW_BUCKET_OWNER_MAX 128u
+
+typedef struct {
+    uint64_t id;
+    uint64_t created_ms;
+    char owner[GW_BUCKET_OWNER_MAX + 1]; /* NUL-terminated */
+} gw_bucket_rec_t;
+
+/* Encoding (see above): returns the length written, or TN_ERR_TOO_BIG. */
+int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap);
+/* TN_OK or TN_ERR_CORRUPT. */
+int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b);
+
+/* Pool id and PG of name in the pool called pool_name on the current map: TN_OK, -ENOENT
+ * (no such pool), -ESHUTDOWN (the gateway has no cluster map). */
+int gw_bucket_place(gw_server_t *s, const char *pool_name, const void *name, size_t len,
+                    uint32_t *pool_id, uint32_t *pg);
+/* The index shard of a bucket (pool "index"). */
+int gw_bucket_index_pg(gw_server_t *s, uint64_t bucket_id, uint32_t *pool_id, uint32_t *pg);
+
+/* Looks a bucket up. Returns 1 on a cache hit (*hit filled, no callback), 0 when a quorum
+ * read was started (cb runs later, exactly once: err 0 with rec and its row version,
+ * TN_ERR_NOT_FOUND for an absent or deleted bucket, else the layer's error), <0 when nothing
+ * was started. use_cache 0 always reads. */
+typedef void (*gw_bucket_cb)(void *arg, int err, const gw_bucket_rec_t *rec,
+                             const tn_row_ver_t *ver);
+int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache,
+                     gw_bucket_rec_t *hit, gw_bucket_cb cb, void *arg);
+void gw_bucket_cache_drop(const char *name, size_t len);
+
+/* The outcome of a write to every replica of a PG. */
+typedef struct {
+    int replicas;     /* OSDs placed */
+    int ok;           /* APPLIED or UNCHANGED */
+    int exist;        /* CREATE refused: another version stored */
+    int precondition; /* IF_VERSION refused */
+    int failed;       /* anything else (down, timeout, stale epoch, ...) */
+} gw_allrep_t;
+typedef void (*gw_allrep_cb)(void *arg, const gw_allrep_t *res);
+/* Writes row (sealed here; ver must be set) with mode TN_PROTO_ROW_CREATE or
+ * TN_PROTO_ROW_IF_VERSION (expect) to every OSD of its PG. When a CREATE is not won on all
+ * replicas, the replicas that applied it are rolled back (ROW_DELETE with row's version,
+ * fire and forget). cb runs once, later, on t's loop. <0: nothing started. */
+int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
+                        const tn_proto_ver_t *expect, gw_allrep_cb cb, void *arg);
+
+/* Request lifetime for asynchronous handlers: a heap context whose first member is a
+ * gw_opref_t. It holds two references: the request's (dropped by the cancel hook, which also
+ * clears r) and the operation's (dropped by gw_opref_done when the backend work ended). The
+ * handler must check o->r != NULL before answering. */
+typedef struct {
+    gw_req_t *r;
+    int refs;
+    void (*cleanup)(void *self); /* optional, before free */
+} gw_opref_t;
+void *gw_opref_new(gw_req_t *r, size_t size);
+void gw_opref_done(void *o);
+
+/* Wall clock in ms; 16 random bytes (getrandom). */
+uint64_t gw_now_ms(void);
+void gw_random(void *buf, size_t len);
+
+#endif

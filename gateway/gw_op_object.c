@@ -1,0 +1,774 @@
+/* gw_op_object.c — PutObject, GetObject, HeadObject, DeleteObject on single-part objects
+ * (head rows encoded by gw_objmeta.h, buckets by gw_bucket.h).
+ *
+ * PUT: objects up to osd.inline_max bytes go inline in the head row; larger ones are cut in
+ * GW_OBJMETA_CHUNK (4 MiB) chunks, each copied out of the request body (so a client that goes
+ * away cannot free memory a replica request still sends from) and MD5-summed on the loop in
+ * PUT_SLICE (1 MiB) slices, one per loop turn (bounded work per step, no worker thread), written
+ * with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is written (gw_cl_row_put PUT)
+ * only after every chunk reached quorum. Content-MD5 is checked before the head row: a mismatch
+ * leaves the chunks as orphans for the GC of a later issue (as does any failure after the first
+ * chunk; no intent rows yet).
+ * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
+ * piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only when h2o
+ * calls proceed (back-pressure; at most one piece buffered). A failure after the response started
+ * can only abort it (H2O_SEND_STATE_ERROR: the client sees a short body).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "tn_endian.h"
+#include "tn_hex.h"
+#include "tn_log.h"
+#include "tn_time.h"
+#include "s3_checksum.h"
+#include "s3_range.h"
+#include "gw_bucket.h"
+#include "gw_objmeta.h"
+#include "gw_ops.h"
+
+#define PUT_INFLIGHT 4
+#define PUT_SLICE    (1u << 20) /* body bytes copied and MD5-hashed per loop turn */
+#define GET_PIECE    (1u << 20)
+/* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
+#define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
+
+static void send_cluster_error(gw_req_t *r, int err)
+{
+    if (err == TN_ERR_NOT_FOUND)
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, "Object data is missing");
+    else if (err == -ENOMEM || err == -EINVAL || err == TN_ERR_CORRUPT)
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    else
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+static tn_slice_t req_header(gw_req_t *r, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&r->req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return (tn_slice_t){NULL, 0};
+    h2o_iovec_t v = r->req->headers.entries[i].value;
+    return (tn_slice_t){v.base, v.len};
+}
+
+/* Chunk `part` of the data named vid: blob (vid, part) in pool "data",
+ * pg = pl_object_pg(data pool, vid || le32(part)). TN_OK or gw_bucket_place's error. */
+static int data_ref(tn_blobref_t *ref, const uint8_t vid[16], uint32_t part, gw_server_t *s)
+{
+    uint8_t name[20];
+    memcpy(name, vid, 16);
+    tn_put_le32(name + 16, part);
+    memset(ref, 0, sizeof *ref);
+    int rc = gw_bucket_place(s, "data", name, sizeof name, &ref->pool, &ref->pg);
+    memcpy(ref->version, vid, 16);
+    ref->part = part;
+    return rc;
+}
+
+/* ---- PutObject ---- */
+
+typedef struct put put_t;
+typedef struct {
+    put_t *p;
+    uint8_t *buf;
+    uint32_t idx;
+    size_t len, fill; /* chunk bytes; bytes copied and hashed so far */
+} put_chunk_t;
+
+struct put {
+    gw_opref_t o;
+    gw_bucket_rec_t bucket;
+    gw_objmeta_t m;
+    s3_checksum_t md5;
+    int md5_init;
+    uint8_t want_md5[16];
+    int has_want_md5;
+    uint32_t next, done, inflight, released;
+    int failed;
+    int head_started;
+    put_chunk_t *cur; /* the chunk being copied and hashed, not yet sent */
+    h2o_timeout_entry_t te;
+};
+
+static void put_cleanup(void *self)
+{
+    put_t *p = self;
+    if (p->cur != NULL) {
+        free(p->cur->buf);
+        free(p->cur);
+    }
+    if (p->md5_init)
+        s3_checksum_free(&p->md5);
+}
+
+static void put_write_head(put_t *p);
+static void put_pump(put_t *p);
+
+static void on_chunk_released(void *arg)
+{
+    put_chunk_t *c = arg;
+    put_t *p = c->p;
+    free(c->buf);
+    free(c);
+    p->released++;
+    gw_opref_done(p);
+}
+
+static void on_chunk_written(void *arg, int err)
+{
+    put_chunk_t *c = arg;
+    put_t *p = c->p;
+    p->inflight--;
+    p->done++;
+    if (err != 0 && !p->failed) {
+        p->failed = 1;
+        if (p->o.r != NULL) {
+            tn_log_warn("msg=\"PutObject: chunk write failed\" err=%d", err);
+            send_cluster_error(p->o.r, err);
+        }
+    }
+    if (!p->failed)
+        put_pump(p);
+}
+
+static void on_pump_tick(h2o_timeout_entry_t *te)
+{
+    put_t *p = H2O_STRUCT_FROM_MEMBER(put_t, te, te);
+    put_pump(p);
+    gw_opref_done(p);
+}
+
+/* Starts chunks while fewer than PUT_INFLIGHT are in flight; one chunk's copy and MD5 per loop
+ * turn; the head row once every chunk is written. */
+static void put_pump(put_t *p)
+{
+    if (p->failed || p->head_started)
+        return;
+    if (p->o.r == NULL) {
+        p->failed = 1;
+        return;
+    }
+    if (p->done == p->m.chunk_count) {
+        put_write_head(p);
+        return;
+    }
+    if (h2o_timeout_is_linked(&p->te))
+        return;
+    gw_req_t *r = p->o.r;
+    if (p->cur == NULL) {
+        if (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT)
+            return;
+        uint64_t off = (uint64_t)p->next * p->m.chunk_size;
+        size_t len = (size_t)TN_MIN((uint64_t)p->m.chunk_size, p->m.size - off);
+        put_chunk_t *c = calloc(1, sizeof *c);
+        uint8_t *buf = malloc(len);
+        if (c == NULL || buf == NULL) {
+            free(c);
+            free(buf);
+            p->failed = 1;
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+            return;
+        }
+        c->p = p;
+        c->buf = buf;
+        c->idx = p->next++;
+        c->len = len;
+        p->cur = c;
+    }
+    /* copy and hash at most PUT_SLICE bytes per loop turn */
+    put_chunk_t *c = p->cur;
+    size_t n = TN_MIN((size_t)PUT_SLICE, c->len - c->fill);
+    const char *src = r->body.base + (uint64_t)c->idx * p->m.chunk_size + c->fill;
+    memcpy(c->buf + c->fill, src, n);
+    s3_checksum_update(&p->md5, c->buf + c->fill, n);
+    c->fill += n;
+    if (c->fill == c->len) {
+        p->cur = NULL;
+        tn_blobref_t ref;
+        int rc = data_ref(&ref, p->m.data_vid, c->idx, r->thread->server);
+        p->o.refs++; /* released by on_chunk_released */
+        p->inflight++;
+        if (rc == TN_OK)
+            rc = gw_cl_blob_put(r->thread->osd, &ref, c->buf, c->len, on_chunk_written,
+                                on_chunk_released, c);
+        if (rc != 0) {
+            p->inflight--;
+            free(c->buf);
+            free(c);
+            p->o.refs--;
+            p->failed = 1;
+            send_cluster_error(r, rc);
+            return;
+        }
+    }
+    if (p->cur == NULL && (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT))
+        return; /* on_chunk_written pumps again */
+    p->o.refs++;
+    p->te.cb = on_pump_tick;
+    h2o_timeout_link(r->thread->loop, &r->thread->zero_timeout, &p->te);
+}
+
+static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
+{
+    (void)ver;
+    put_t *p = arg;
+    gw_req_t *r = p->o.r;
+    if (r != NULL) {
+        if (err != 0) {
+            send_cluster_error(r, err);
+        } else {
+            char etag[40];
+            etag[0] = '"';
+            tn_hex_encode(etag + 1, p->m.md5, 16);
+            etag[33] = '"';
+            gw_req_add_header(r, "etag", etag, 34);
+            gw_req_send(r, 200, NULL, "", 0);
+        }
+    }
+    gw_opref_done(p);
+}
+
+static void put_write_head(put_t *p)
+{
+    gw_req_t *r = p->o.r;
+    p->head_started = 1;
+    if (!p->m.is_inline) {
+        uint8_t raw[S3_CKSUM_MAX_RAW];
+        s3_checksum_final(&p->md5, raw);
+        memcpy(p->m.md5, raw, 16);
+    }
+    if (p->has_want_md5 && memcmp(p->want_md5, p->m.md5, 16) != 0) {
+        gw_req_send_error(r, S3_ERR_BAD_DIGEST, NULL);
+        return;
+    }
+    size_t vlen = gw_objmeta_encoded_len(&p->m);
+    uint8_t *val = h2o_mem_alloc_pool(&r->req->pool, vlen);
+    if (gw_objmeta_encode(&p->m, val, vlen) < 0 || vlen > TN_ROW_MAX_VALUE) {
+        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+        return;
+    }
+    uint32_t pool, pg;
+    int rc = gw_bucket_index_pg(r->thread->server, p->bucket.id, &pool, &pg);
+    tn_row_t row = {.pool = pool,
+                    .pg = pg,
+                    .ns = p->bucket.id,
+                    .key = (const uint8_t *)r->route.key.base,
+                    .key_len = r->route.key.len,
+                    .value = val,
+                    .value_len = vlen};
+    if (p->m.is_inline) {
+        row.inl = (const uint8_t *)r->body.base;
+        row.inl_len = r->body.len;
+    }
+    gw_random(row.ver.vid, sizeof row.ver.vid);
+    if (rc == TN_OK) {
+        p->o.refs++;
+        rc = gw_cl_row_put(r->thread->osd, pool, pg, &row, TN_PROTO_ROW_PUT, on_head_written, p);
+        if (rc != 0)
+            p->o.refs--;
+    }
+    if (rc != 0)
+        send_cluster_error(r, rc);
+}
+
+static const char *const stored_headers[5] = {"content-type", "cache-control",
+                                              "content-disposition", "content-encoding", "expires"};
+
+static tn_slice_t *stored_field(gw_objmeta_t *m, int i)
+{
+    tn_slice_t *f[5] = {&m->content_type, &m->cache_control, &m->content_disposition,
+                        &m->content_encoding, &m->expires};
+    return f[i];
+}
+
+static void put_start(put_t *p)
+{
+    gw_req_t *r = p->o.r;
+    gw_server_t *s = r->thread->server;
+    gw_objmeta_t *m = &p->m;
+    m->size = r->body.len;
+    m->mtime_ms = gw_now_ms();
+    for (int i = 0; i < 5; i++) {
+        tn_slice_t v = req_header(r, stored_headers[i]);
+        if (v.base != NULL)
+            *stored_field(m, i) = v;
+    }
+    for (size_t i = 0; i < r->req->headers.size; i++) {
+        const h2o_header_t *h = &r->req->headers.entries[i];
+        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
+            if (m->n_meta == GW_OBJMETA_MAX_META) {
+                gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+                gw_opref_done(p);
+                return;
+            }
+            m->meta[m->n_meta].name = (tn_slice_t){h->name->base + 11, h->name->len - 11};
+            m->meta[m->n_meta].value = (tn_slice_t){h->value.base, h->value.len};
+            m->n_meta++;
+        }
+    }
+    if (gw_objmeta_meta_bytes(m) > GW_OBJMETA_META_MAX) {
+        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+        gw_opref_done(p);
+        return;
+    }
+    if (m->size <= s->conf->osd.inline_max && m->size <= TN_ROW_MAX_INLINE) {
+        m->is_inline = 1;
+        uint8_t raw[S3_CKSUM_MAX_RAW];
+        s3_checksum_oneshot(S3_CKSUM_MD5, r->body.base, r->body.len, raw);
+        memcpy(m->md5, raw, 16);
+        put_write_head(p);
+    } else {
+        m->chunk_size = GW_OBJMETA_CHUNK;
+        m->chunk_count = (uint32_t)((m->size + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
+        gw_random(m->data_vid, sizeof m->data_vid);
+        if (s3_checksum_init(&p->md5, S3_CKSUM_MD5) != TN_OK) {
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+            gw_opref_done(p);
+            return;
+        }
+        p->md5_init = 1;
+        put_pump(p);
+    }
+    gw_opref_done(p); /* the lookup's reference */
+}
+
+static void on_put_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
+{
+    (void)ver;
+    put_t *p = arg;
+    if (p->o.r == NULL) {
+        gw_opref_done(p);
+        return;
+    }
+    if (err != 0) {
+        if (err == TN_ERR_NOT_FOUND)
+            gw_req_send_error(p->o.r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(p->o.r, err);
+        gw_opref_done(p);
+        return;
+    }
+    p->bucket = *rec;
+    put_start(p);
+}
+
+void gw_op_put_object(gw_req_t *r)
+{
+    if (r->thread->osd == NULL) {
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The gateway has no cluster map");
+        return;
+    }
+    if (r->body.len > r->thread->server->conf->gateway.max_object_size) {
+        gw_req_send_error(r, S3_ERR_ENTITY_TOO_LARGE, NULL);
+        return;
+    }
+    put_t *p = gw_opref_new(r, sizeof *p);
+    if (p == NULL) {
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    p->o.cleanup = put_cleanup;
+    tn_slice_t cm = req_header(r, "content-md5");
+    if (cm.base != NULL) {
+        uint8_t raw[S3_CKSUM_MAX_RAW];
+        if (s3_checksum_decode(S3_CKSUM_MD5, cm.base, cm.len, raw) != TN_OK) {
+            gw_req_send_error(r, S3_ERR_INVALID_DIGEST, NULL);
+            gw_opref_done(p);
+            return;
+        }
+        memcpy(p->want_md5, raw, 16);
+        p->has_want_md5 = 1;
+    }
+    gw_bucket_rec_t hit;
+    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                              on_put_bucket, p);
+    if (rc == 1) {
+        on_put_bucket(p, 0, &hit, NULL);
+    } else if (rc != 0) {
+        if (rc == TN_ERR_NOT_FOUND)
+            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(r, rc);
+        gw_opref_done(p);
+    }
+}
+
+/* ---- GetObject / HeadObject ---- */
+
+typedef struct {
+    gw_opref_t o;
+    h2o_generator_t gen;
+    gw_objmeta_t m;
+    uint8_t *val;      /* copy of the row's value: m's slices point here */
+    uint64_t pos, end; /* next byte to send, one past the last */
+    uint8_t *buf;
+    size_t buf_len;
+    int stopped;
+} get_t;
+
+static void get_cleanup(void *self)
+{
+    get_t *g = self;
+    free(g->val);
+    free(g->buf);
+}
+
+static void get_next(get_t *g);
+
+static void on_piece(void *arg, uint64_t blob_len, uint64_t off, const void *data, size_t len)
+{
+    (void)blob_len;
+    (void)off;
+    get_t *g = arg;
+    if (g->buf_len + len <= GET_PIECE) {
+        memcpy(g->buf + g->buf_len, data, len);
+        g->buf_len += len;
+    }
+}
+
+static void on_piece_done(void *arg, int err, uint64_t delivered)
+{
+    (void)delivered;
+    get_t *g = arg;
+    gw_req_t *r = g->o.r;
+    if (r == NULL || g->stopped) {
+        gw_opref_done(g);
+        return;
+    }
+    if (err != 0) {
+        tn_log_warn("msg=\"GetObject: chunk read failed mid-stream; aborting the response\" "
+                    "err=%d",
+                    err);
+        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
+        gw_opref_done(g);
+        return;
+    }
+    g->pos += g->buf_len;
+    h2o_iovec_t v = h2o_iovec_init(g->buf, g->buf_len);
+    h2o_send(r->req, &v, 1, g->pos >= g->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    gw_opref_done(g);
+}
+
+static void get_next(get_t *g)
+{
+    gw_req_t *r = g->o.r;
+    uint64_t cs = g->m.chunk_size;
+    uint32_t part = (uint32_t)(g->pos / cs);
+    uint64_t coff = g->pos % cs;
+    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(cs - coff, g->end - g->pos));
+    tn_blobref_t ref;
+    int rc = data_ref(&ref, g->m.data_vid, part, r->thread->server);
+    g->buf_len = 0;
+    g->o.refs++;
+    if (rc == TN_OK)
+        rc = gw_cl_blob_get(r->thread->osd, &ref, coff, len, on_piece, on_piece_done, g);
+    if (rc != 0) {
+        g->o.refs--;
+        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    }
+}
+
+static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    get_t *g = H2O_STRUCT_FROM_MEMBER(get_t, gen, gen);
+    if (g->o.r != NULL && !g->stopped && g->pos < g->end)
+        get_next(g);
+}
+
+static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+    (void)req;
+    get_t *g = H2O_STRUCT_FROM_MEMBER(get_t, gen, gen);
+    g->stopped = 1;
+}
+
+static int etag_match(tn_slice_t hdr, const char *etag)
+{
+    /* comma-separated list of quoted etags or "*" */
+    const char *p = hdr.base, *e = hdr.base + hdr.len;
+    while (p < e) {
+        while (p < e && (*p == ' ' || *p == ','))
+            p++;
+        const char *q = p;
+        while (q < e && *q != ',')
+            q++;
+        const char *t = q;
+        while (t > p && t[-1] == ' ')
+            t--;
+        size_t n = (size_t)(t - p);
+        if ((n == 1 && *p == '*') || (n == 34 && memcmp(p, etag, 34) == 0) ||
+            (n == 32 && memcmp(p, etag + 1, 32) == 0))
+            return 1;
+        p = q;
+    }
+    return 0;
+}
+
+/* RFC 7232 section 6 order (S3 behaves so): 412 or 304, or 0 to go on. */
+static s3_err_t check_conditions(gw_req_t *r, const char *etag, int64_t mtime_s)
+{
+    tn_slice_t im = req_header(r, "if-match"), inm = req_header(r, "if-none-match");
+    tn_slice_t ius = req_header(r, "if-unmodified-since"), ims = req_header(r, "if-modified-since");
+    int64_t t;
+    if (im.base != NULL) {
+        if (!etag_match(im, etag))
+            return S3_ERR_PRECONDITION_FAILED;
+    } else if (ius.base != NULL && tn_time_parse_http(ius.base, ius.len, &t) == TN_OK &&
+               mtime_s > t) {
+        return S3_ERR_PRECONDITION_FAILED;
+    }
+    if (inm.base != NULL) {
+        if (etag_match(inm, etag))
+            return S3_ERR_NOT_MODIFIED;
+    } else if (ims.base != NULL && tn_time_parse_http(ims.base, ims.len, &t) == TN_OK &&
+               mtime_s <= t) {
+        return S3_ERR_NOT_MODIFIED;
+    }
+    return S3_OK;
+}
+
+static void get_answer(get_t *g, const tn_row_t *row)
+{
+    gw_req_t *r = g->o.r;
+    gw_objmeta_t *m = &g->m;
+    char etag[40];
+    etag[0] = '"';
+    tn_hex_encode(etag + 1, m->md5, 16);
+    etag[33] = '"';
+    etag[34] = '\0';
+    int64_t mtime_s = (int64_t)(m->mtime_ms / 1000);
+    s3_err_t ce = check_conditions(r, etag, mtime_s);
+    if (ce == S3_ERR_NOT_MODIFIED)
+        gw_req_add_header(r, "etag", etag, 34);
+    if (ce != S3_OK) {
+        gw_req_send_error(r, ce, NULL);
+        return;
+    }
+    tn_slice_t rh = req_header(r, "range");
+    s3_range_t rg;
+    s3_range_resolve(rh.base, rh.len, m->size, &rg);
+    char cr[S3_RANGE_CR_MAX];
+    if (rg.kind == S3_RANGE_UNSATISFIABLE) {
+        size_t n = s3_range_content_range(&rg, m->size, cr, sizeof cr);
+        gw_req_add_header(r, "content-range", cr, n);
+        gw_req_send_error(r, S3_ERR_INVALID_RANGE, NULL);
+        return;
+    }
+    uint64_t start = rg.kind == S3_RANGE_PARTIAL ? rg.start : 0;
+    uint64_t len = rg.kind == S3_RANGE_PARTIAL ? rg.length : m->size;
+    int status = rg.kind == S3_RANGE_PARTIAL ? 206 : 200;
+    if (status == 206) {
+        size_t n = s3_range_content_range(&rg, m->size, cr, sizeof cr);
+        gw_req_add_header(r, "content-range", cr, n);
+    }
+    gw_req_add_header(r, "etag", etag, 34);
+    char lm[TN_TIME_HTTP_LEN + 1];
+    tn_time_format_http(mtime_s, lm);
+    gw_req_add_header(r, "last-modified", lm, TN_TIME_HTTP_LEN);
+    gw_req_add_header(r, "accept-ranges", "bytes", 5);
+    for (int i = 1; i < 5; i++) {
+        tn_slice_t *f = stored_field(m, i);
+        if (f->len > 0)
+            gw_req_add_header(r, stored_headers[i], f->base, f->len);
+    }
+    for (size_t i = 0; i < m->n_meta; i++) {
+        char name[300];
+        int n = snprintf(name, sizeof name, "x-amz-meta-%.*s", (int)m->meta[i].name.len,
+                         m->meta[i].name.base);
+        if (n > 0 && (size_t)n < sizeof name) {
+            for (char *c = name; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            gw_req_add_header(r, name, m->meta[i].value.base, m->meta[i].value.len);
+        }
+    }
+    const char *ct = m->content_type.len > 0 ? NULL : "binary/octet-stream";
+    if (ct == NULL) {
+        char *c = h2o_mem_alloc_pool(&r->req->pool, m->content_type.len + 1);
+        memcpy(c, m->content_type.base, m->content_type.len);
+        c[m->content_type.len] = '\0';
+        ct = c;
+    }
+    if (m->is_inline) {
+        if (row->inl_len != m->size) {
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, "Inline data does not match its size");
+            return;
+        }
+        gw_req_send(r, status, ct, len > 0 ? (const void *)(row->inl + start) : "", (size_t)len);
+        return;
+    }
+    if ((g->buf = malloc(GET_PIECE)) == NULL) {
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ct,
+                   strlen(ct));
+    r->req->res.content_length = (size_t)len;
+    g->pos = start;
+    g->end = start + len;
+    g->gen.proceed = on_proceed;
+    g->gen.stop = on_stop;
+    gw_req_start_response(r, status, &g->gen);
+    if (r->is_head || len == 0) {
+        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_FINAL);
+        return;
+    }
+    get_next(g);
+}
+
+static void on_get_row(void *arg, int err, const tn_row_t *row)
+{
+    get_t *g = arg;
+    gw_req_t *r = g->o.r;
+    if (r != NULL) {
+        if (err == TN_ERR_NOT_FOUND || (err == 0 && (row->flags & TN_ROW_TOMBSTONE))) {
+            gw_req_send_error(r, S3_ERR_NO_SUCH_KEY, NULL);
+        } else if (err != 0) {
+            send_cluster_error(r, err);
+        } else if ((g->val = malloc(row->value_len + 1)) == NULL) {
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        } else {
+            memcpy(g->val, row->value, row->value_len);
+            if (gw_objmeta_decode(g->val, row->value_len, &g->m) != TN_OK) {
+                tn_log_error("msg=\"undecodable object head row\"");
+                gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+            } else {
+                get_answer(g, row);
+            }
+        }
+    }
+    gw_opref_done(g);
+}
+
+static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
+{
+    (void)ver;
+    get_t *g = arg;
+    gw_req_t *r = g->o.r;
+    if (r == NULL) {
+        gw_opref_done(g);
+        return;
+    }
+    if (err != 0) {
+        if (err == TN_ERR_NOT_FOUND)
+            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(r, err);
+        gw_opref_done(g);
+        return;
+    }
+    uint32_t pool, pg;
+    int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
+    if (rc == TN_OK)
+        rc = gw_cl_row_get(r->thread->osd, pool, pg, rec->id, r->route.key.base, r->route.key.len,
+                           on_get_row, g);
+    if (rc != 0) {
+        send_cluster_error(r, rc);
+        gw_opref_done(g);
+    }
+}
+
+void gw_op_get_object(gw_req_t *r)
+{
+    if (r->thread->osd == NULL) {
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The gateway has no cluster map");
+        return;
+    }
+    get_t *g = gw_opref_new(r, sizeof *g);
+    if (g == NULL) {
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    g->o.cleanup = get_cleanup;
+    gw_bucket_rec_t hit;
+    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                              on_get_bucket, g);
+    if (rc == 1) {
+        on_get_bucket(g, 0, &hit, NULL);
+    } else if (rc != 0) {
+        if (rc == TN_ERR_NOT_FOUND)
+            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(r, rc);
+        gw_opref_done(g);
+    }
+}
+
+/* ---- DeleteObject ---- */
+
+static void on_del_written(void *arg, int err, const tn_row_ver_t *ver)
+{
+    (void)ver;
+    gw_opref_t *o = arg;
+    if (o->r != NULL) {
+        if (err != 0)
+            send_cluster_error(o->r, err);
+        else
+            gw_req_send(o->r, 204, NULL, "", 0);
+    }
+    gw_opref_done(o);
+}
+
+static void on_del_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
+{
+    (void)ver;
+    gw_opref_t *o = arg;
+    gw_req_t *r = o->r;
+    if (r == NULL) {
+        gw_opref_done(o);
+        return;
+    }
+    if (err != 0) {
+        if (err == TN_ERR_NOT_FOUND)
+            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(r, err);
+        gw_opref_done(o);
+        return;
+    }
+    uint32_t pool, pg;
+    int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
+    tn_row_t row = {.pool = pool,
+                    .pg = pg,
+                    .ns = rec->id,
+                    .key = (const uint8_t *)r->route.key.base,
+                    .key_len = r->route.key.len,
+                    .flags = TN_ROW_TOMBSTONE};
+    gw_random(row.ver.vid, sizeof row.ver.vid);
+    if (rc == TN_OK)
+        rc = gw_cl_row_put(r->thread->osd, pool, pg, &row, TN_PROTO_ROW_PUT, on_del_written, o);
+    if (rc != 0) {
+        send_cluster_error(r, rc);
+        gw_opref_done(o);
+    }
+}
+
+void gw_op_delete_object(gw_req_t *r)
+{
+    if (r->thread->osd == NULL) {
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The gateway has no cluster map");
+        return;
+    }
+    gw_opref_t *o = gw_opref_new(r, sizeof *o);
+    if (o == NULL) {
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    gw_bucket_rec_t hit;
+    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                              on_del_bucket, o);
+    if (rc == 1) {
+        on_del_bucket(o, 0, &hit, NULL);
+    } else if (rc != 0) {
+        if (rc == TN_ERR_NOT_FOUND)
+            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+        else
+            send_cluster_error(r, rc);
+        gw_opref_done(o);
+    }
+}
