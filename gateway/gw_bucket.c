@@ -394,3 +394,21 @@ void gw_opref_done(void *o)
 {
     opref_release(o);
 }
+
+void gw_send_cluster_error(gw_req_t *r, int err)
+{
+    if (err == TN_ERR_NOT_FOUND)
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, "Object data is missing");
+    else if (err == -ENOMEM || err == -EINVAL || err == TN_ERR_CORRUPT)
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    else
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, NULL);
+}
+
+void gw_bucket_send_lookup_error(gw_req_t *r, int err)
+{
+    if (err == TN_ERR_NOT_FOUND)
+        gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
+    else
+        gw_send_cluster_error(r, err);
+}

@@ -99,6 +99,15 @@ typedef struct {
 void *gw_opref_new(gw_req_t *r, size_t size);
 void gw_opref_done(void *o);
 
+/* Maps a replication-layer error to its S3 answer: 500 InternalError for local faults (out of
+ * memory, bad arguments, corrupt data, object data missing behind a live row), 503
+ * ServiceUnavailable for everything the cluster may fix by itself (quorum, timeouts, refused
+ * connections, stale epochs, shutdown), so clients retry those. */
+void gw_send_cluster_error(gw_req_t *r, int err);
+/* Answers a failed bucket lookup: NoSuchBucket when the bucket is absent or deleted, else as
+ * gw_send_cluster_error. */
+void gw_bucket_send_lookup_error(gw_req_t *r, int err);
+
 /* Wall clock in ms; 16 random bytes (getrandom). */
 uint64_t gw_now_ms(void);
 void gw_random(void *buf, size_t len);

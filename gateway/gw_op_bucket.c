@@ -10,16 +10,6 @@
 #include "gw_bucket.h"
 #include "gw_ops.h"
 
-/* Maps a layer error to the S3 answer (503 for the cluster, 500 for the rest). */
-static void send_cluster_error(gw_req_t *r, int err)
-{
-    if (err == TN_ERR_QUORUM || err == -ESHUTDOWN || err == TN_ERR_STALE_EPOCH ||
-        err == TN_ERR_STALE_TS || err == -ECONNREFUSED || err == TN_ERR_TIMEOUT)
-        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, NULL);
-    else
-        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-}
-
 static int has_cluster(gw_req_t *r)
 {
     if (r->thread->osd != NULL)
@@ -128,7 +118,7 @@ static void op_create_bucket(gw_req_t *r)
                  ? gw_bucket_write_all(r->thread, &row, TN_PROTO_ROW_CREATE, NULL, on_create, c)
                  : TN_ERR_TOO_BIG;
     if (rc != 0) {
-        send_cluster_error(r, rc);
+        gw_send_cluster_error(r, rc);
         gw_opref_done(c);
     }
 }
@@ -142,10 +132,8 @@ static void on_bucket_found(void *arg, int err, const gw_bucket_rec_t *rec, cons
     gw_opref_t *o = arg;
     gw_req_t *r = o->r;
     if (r != NULL) {
-        if (err == TN_ERR_NOT_FOUND) {
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        } else if (err != 0) {
-            send_cluster_error(r, err);
+        if (err != 0) {
+            gw_bucket_send_lookup_error(r, err);
         } else if (r->route.op == S3_OP_GET_BUCKET_LOCATION) {
             const char *region = r->thread->server->conf->gateway.region;
             if (region == NULL || strcmp(region, "us-east-1") == 0)
@@ -181,10 +169,7 @@ static void op_head_bucket(gw_req_t *r)
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 0, &hit,
                               on_bucket_found, o);
     if (rc != 0) {
-        if (rc == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, rc);
+        gw_bucket_send_lookup_error(r, rc);
         gw_opref_done(o);
     }
 }
@@ -257,7 +242,7 @@ static void on_listb(void *arg, int err, const gw_cl_entry_t *e, size_t n, int m
         return;
     }
     if (err != 0) {
-        send_cluster_error(l->o.r, err);
+        gw_send_cluster_error(l->o.r, err);
         gw_opref_done(l);
         return;
     }
@@ -303,7 +288,7 @@ static void listb_next(listb_t *l)
     int rc = gw_cl_row_list(l->o.r->thread->osd, l->pool, l->pg, GW_BUCKET_NS, NULL, 0, l->after,
                             l->after_len, TN_PROTO_MAX_LIST, on_listb, l);
     if (rc != 0) {
-        send_cluster_error(l->o.r, rc);
+        gw_send_cluster_error(l->o.r, rc);
         gw_opref_done(l);
     }
 }
@@ -380,7 +365,7 @@ static void delb_write(delb_t *d)
         rc = gw_bucket_write_all(r->thread, &row, TN_PROTO_ROW_IF_VERSION, &d->ver, on_delb_written,
                                  d);
     if (rc != 0) {
-        send_cluster_error(r, rc);
+        gw_send_cluster_error(r, rc);
         gw_opref_done(d);
     }
 }
@@ -395,7 +380,7 @@ static void on_delb_list(void *arg, int err, const gw_cl_entry_t *e, size_t n, i
         return;
     }
     if (err != 0) {
-        send_cluster_error(d->o.r, err);
+        gw_send_cluster_error(d->o.r, err);
         gw_opref_done(d);
         return;
     }
@@ -419,7 +404,7 @@ static void delb_list(delb_t *d)
     int rc = gw_cl_row_list(d->o.r->thread->osd, d->ipool, d->ipg, d->rec.id, NULL, 0, d->after,
                             d->after_len, 100, on_delb_list, d);
     if (rc != 0) {
-        send_cluster_error(d->o.r, rc);
+        gw_send_cluster_error(d->o.r, rc);
         gw_opref_done(d);
     }
 }
@@ -433,10 +418,7 @@ static void on_delb_lookup(void *arg, int err, const gw_bucket_rec_t *rec, const
         return;
     }
     if (err != 0) {
-        if (err == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, err);
+        gw_bucket_send_lookup_error(r, err);
         gw_opref_done(d);
         return;
     }
@@ -465,10 +447,7 @@ static void op_delete_bucket(gw_req_t *r)
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 0, &hit,
                               on_delb_lookup, d);
     if (rc != 0) {
-        if (rc == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, rc);
+        gw_bucket_send_lookup_error(r, rc);
         gw_opref_done(d);
     }
 }

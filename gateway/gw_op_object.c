@@ -36,16 +36,6 @@
 /* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
 
-static void send_cluster_error(gw_req_t *r, int err)
-{
-    if (err == TN_ERR_NOT_FOUND)
-        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, "Object data is missing");
-    else if (err == -ENOMEM || err == -EINVAL || err == TN_ERR_CORRUPT)
-        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    else
-        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, NULL);
-}
-
 static tn_slice_t req_header(gw_req_t *r, const char *name)
 {
     ssize_t i = h2o_find_header_by_str(&r->req->headers, name, strlen(name), -1);
@@ -128,7 +118,7 @@ static void on_chunk_written(void *arg, int err)
         p->failed = 1;
         if (p->o.r != NULL) {
             tn_log_warn("msg=\"PutObject: chunk write failed\" err=%d", err);
-            send_cluster_error(p->o.r, err);
+            gw_send_cluster_error(p->o.r, err);
         }
     }
     if (!p->failed)
@@ -201,7 +191,7 @@ static void put_pump(put_t *p)
             free(c);
             p->o.refs--;
             p->failed = 1;
-            send_cluster_error(r, rc);
+            gw_send_cluster_error(r, rc);
             return;
         }
     }
@@ -219,7 +209,7 @@ static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
     gw_req_t *r = p->o.r;
     if (r != NULL) {
         if (err != 0) {
-            send_cluster_error(r, err);
+            gw_send_cluster_error(r, err);
         } else {
             char etag[40];
             etag[0] = '"';
@@ -272,7 +262,7 @@ static void put_write_head(put_t *p)
             p->o.refs--;
     }
     if (rc != 0)
-        send_cluster_error(r, rc);
+        gw_send_cluster_error(r, rc);
 }
 
 static const char *const stored_headers[5] = {"content-type", "cache-control",
@@ -345,10 +335,7 @@ static void on_put_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         return;
     }
     if (err != 0) {
-        if (err == TN_ERR_NOT_FOUND)
-            gw_req_send_error(p->o.r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(p->o.r, err);
+        gw_bucket_send_lookup_error(p->o.r, err);
         gw_opref_done(p);
         return;
     }
@@ -389,10 +376,7 @@ void gw_op_put_object(gw_req_t *r)
     if (rc == 1) {
         on_put_bucket(p, 0, &hit, NULL);
     } else if (rc != 0) {
-        if (rc == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, rc);
+        gw_bucket_send_lookup_error(r, rc);
         gw_opref_done(p);
     }
 }
@@ -629,7 +613,7 @@ static void on_get_row(void *arg, int err, const tn_row_t *row)
         if (err == TN_ERR_NOT_FOUND || (err == 0 && (row->flags & TN_ROW_TOMBSTONE))) {
             gw_req_send_error(r, S3_ERR_NO_SUCH_KEY, NULL);
         } else if (err != 0) {
-            send_cluster_error(r, err);
+            gw_send_cluster_error(r, err);
         } else if ((g->val = malloc(row->value_len + 1)) == NULL) {
             gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         } else {
@@ -655,10 +639,7 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         return;
     }
     if (err != 0) {
-        if (err == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, err);
+        gw_bucket_send_lookup_error(r, err);
         gw_opref_done(g);
         return;
     }
@@ -668,7 +649,7 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         rc = gw_cl_row_get(r->thread->osd, pool, pg, rec->id, r->route.key.base, r->route.key.len,
                            on_get_row, g);
     if (rc != 0) {
-        send_cluster_error(r, rc);
+        gw_send_cluster_error(r, rc);
         gw_opref_done(g);
     }
 }
@@ -691,10 +672,7 @@ void gw_op_get_object(gw_req_t *r)
     if (rc == 1) {
         on_get_bucket(g, 0, &hit, NULL);
     } else if (rc != 0) {
-        if (rc == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, rc);
+        gw_bucket_send_lookup_error(r, rc);
         gw_opref_done(g);
     }
 }
@@ -707,7 +685,7 @@ static void on_del_written(void *arg, int err, const tn_row_ver_t *ver)
     gw_opref_t *o = arg;
     if (o->r != NULL) {
         if (err != 0)
-            send_cluster_error(o->r, err);
+            gw_send_cluster_error(o->r, err);
         else
             gw_req_send(o->r, 204, NULL, "", 0);
     }
@@ -724,10 +702,7 @@ static void on_del_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         return;
     }
     if (err != 0) {
-        if (err == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, err);
+        gw_bucket_send_lookup_error(r, err);
         gw_opref_done(o);
         return;
     }
@@ -743,7 +718,7 @@ static void on_del_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
     if (rc == TN_OK)
         rc = gw_cl_row_put(r->thread->osd, pool, pg, &row, TN_PROTO_ROW_PUT, on_del_written, o);
     if (rc != 0) {
-        send_cluster_error(r, rc);
+        gw_send_cluster_error(r, rc);
         gw_opref_done(o);
     }
 }
@@ -765,10 +740,7 @@ void gw_op_delete_object(gw_req_t *r)
     if (rc == 1) {
         on_del_bucket(o, 0, &hit, NULL);
     } else if (rc != 0) {
-        if (rc == TN_ERR_NOT_FOUND)
-            gw_req_send_error(r, S3_ERR_NO_SUCH_BUCKET, NULL);
-        else
-            send_cluster_error(r, rc);
+        gw_bucket_send_lookup_error(r, rc);
         gw_opref_done(o);
     }
 }
