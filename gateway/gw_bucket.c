@@ -412,3 +412,15 @@ void gw_bucket_send_lookup_error(gw_req_t *r, int err)
     else
         gw_send_cluster_error(r, err);
 }
+
+gw_req_t *gw_bucket_lookup_settle(void *op, int err)
+{
+    gw_req_t *r = ((gw_opref_t *)op)->r;
+    if (r != NULL && err != 0)
+        gw_bucket_send_lookup_error(r, err);
+    if (r == NULL || err != 0) {
+        gw_opref_done(op);
+        return NULL;
+    }
+    return r;
+}

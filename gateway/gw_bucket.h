@@ -107,6 +107,10 @@ void gw_send_cluster_error(gw_req_t *r, int err);
 /* Answers a failed bucket lookup: NoSuchBucket when the bucket is absent or deleted, else as
  * gw_send_cluster_error. */
 void gw_bucket_send_lookup_error(gw_req_t *r, int err);
+/* The common start of a bucket-lookup callback for op (a context starting with gw_opref_t):
+ * returns the request to go on with, or NULL after finishing op (the client went away, or the
+ * lookup failed and was answered). */
+gw_req_t *gw_bucket_lookup_settle(void *op, int err);
 
 /* Wall clock in ms; 16 random bytes (getrandom). */
 uint64_t gw_now_ms(void);

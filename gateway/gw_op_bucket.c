@@ -412,16 +412,9 @@ static void delb_list(delb_t *d)
 static void on_delb_lookup(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
 {
     delb_t *d = arg;
-    gw_req_t *r = d->o.r;
-    if (r == NULL) {
-        gw_opref_done(d);
+    gw_req_t *r = gw_bucket_lookup_settle(d, err);
+    if (r == NULL)
         return;
-    }
-    if (err != 0) {
-        gw_bucket_send_lookup_error(r, err);
-        gw_opref_done(d);
-        return;
-    }
     d->rec = *rec;
     d->ver.hlc = ver->hlc;
     d->ver.origin = ver->origin;

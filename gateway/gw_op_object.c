@@ -633,16 +633,9 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
 {
     (void)ver;
     get_t *g = arg;
-    gw_req_t *r = g->o.r;
-    if (r == NULL) {
-        gw_opref_done(g);
+    gw_req_t *r = gw_bucket_lookup_settle(g, err);
+    if (r == NULL)
         return;
-    }
-    if (err != 0) {
-        gw_bucket_send_lookup_error(r, err);
-        gw_opref_done(g);
-        return;
-    }
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)
