@@ -1,0 +1,257 @@
+"""ternt_cluster — a real local tern cluster for integration and fault tests: N simulated
+hosts x M OSDs (tern-osd processes) and one or more tern-gateway processes on free loopback
+ports, in a temporary directory, from a generated config file.
+
+    with Cluster(osd_bin, gw_bin) as c:      # starts everything, waits for the ports
+        s3 = c.s3()                          # boto3 client (path style, no retries)
+        c.kill_osd(0); c.start_osd(0)        # SIGKILL / restart one OSD
+        c.kill_host(1)                       # both OSDs of host b
+        c.freeze_osd(3); c.thaw_osd(3)       # SIGSTOP / SIGCONT
+        env = c.aws_env()                    # environment for aws-cli
+    # leaving the block kills every process it started, by PID (SIGCONT first for frozen
+    # ones), and removes the directory unless TERN_KEEP_TMP is set (then it is printed).
+
+Binaries come from the command line of the test (ctest passes $<TARGET_FILE:...>). Every
+wait is bounded. Nothing here listens anywhere but 127.0.0.1.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from ternt import free_ports
+
+AK = "TERNTESTACCESSKEY001"
+SK = "tern-test-secret-key-0000000000000001"
+AK2 = "TERNTESTACCESSKEY002"
+SK2 = "tern-test-secret-key-0000000000000002"
+HOSTS = "abcdefgh"
+
+
+def wait_port(port, proc=None, secs=15.0):
+    """True once 127.0.0.1:port accepts a connection; False if proc exits or secs pass."""
+    end = time.time() + secs
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def rss_kib(pid):
+    """Resident set size of pid in KiB (VmRSS), or -1 if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def hwm_kib(pid):
+    """Peak resident set size of pid in KiB (VmHWM), or -1."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+class Cluster:
+    """A local cluster; see the module comment. gateway_yaml / top_yaml are extra YAML lines
+    appended under `gateway:` (indented by the caller with two spaces) and at the top level."""
+
+    def __init__(self, osd_bin, gw_bin, hosts=3, osds_per_host=2, gateways=1, gateway_yaml="",
+                 top_yaml="", name="tern-test", start=True):
+        self.osd_bin, self.gw_bin = osd_bin, gw_bin
+        self.n_hosts, self.per_host = hosts, osds_per_host
+        self.n_osds = hosts * osds_per_host
+        self.tmp = tempfile.mkdtemp(prefix=name + "-")
+        ports = free_ports(self.n_osds + gateways)
+        self.osd_ports = ports[:self.n_osds]
+        self.gw_ports = ports[self.n_osds:]
+        self.procs = {}
+        self.frozen = set()
+        self._logs = []
+        self._yaml = (name, hosts, osds_per_host, gateway_yaml, top_yaml)
+        self.config = self._write_config(0)
+        for g in range(1, gateways):
+            self._write_config(g)
+        self.endpoint = f"http://127.0.0.1:{self.gw_ports[0]}"
+        if start:
+            try:
+                self.start()
+            except BaseException:
+                self.close()
+                raise
+
+    def config_path(self, g=0):
+        """The config file of gateway g (they differ only in gateway.listen, as on real
+        servers); OSDs use gateway 0's."""
+        return os.path.join(self.tmp, "cluster.yaml" if g == 0 else f"cluster-gw{g}.yaml")
+
+    def _write_config(self, g):
+        name, hosts, per_host, gateway_yaml, top_yaml = self._yaml
+        path = self.config_path(g)
+        with open(path, "w") as f:
+            f.write("cluster: {name: %s, id: 00112233445566778899aabbccddeeff}\n" % name)
+            f.write("hosts: [%s]\nosds:\n" % ", ".join(
+                "{name: %s}" % HOSTS[h] for h in range(hosts)))
+            for i in range(self.n_osds):
+                f.write(f"  - {{id: {i}, host: {HOSTS[i // per_host]}, "
+                        f"addr: 127.0.0.1:{self.osd_ports[i]}, data: {self.tmp}/osd.{i}}}\n")
+            f.write(f"gateway:\n  listen: [\"127.0.0.1:{self.gw_ports[g]}\"]\n"
+                    f"  tmp_dir: {self.tmp}/gwtmp\n"
+                    f"  credentials:\n    - {{access_key: {AK}, secret_key: {SK}}}\n"
+                    f"    - {{access_key: {AK2}, secret_key: {SK2}}}\n")
+            if gateway_yaml:
+                f.write(gateway_yaml.rstrip("\n") + "\n")
+            if top_yaml:
+                f.write(top_yaml.rstrip("\n") + "\n")
+        return path
+
+    # ---- lifecycle ----
+    def _spawn(self, name, argv):
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
+        self._logs.append(log)
+        p = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.procs[name] = p
+        return p
+
+    def start(self):
+        for i in range(self.n_osds):
+            self.start_osd(i)
+        for g in range(len(self.gw_ports)):
+            self.start_gateway(g)
+
+    def start_osd(self, i):
+        """Starts osd.i (if not running) and waits for its port; raises if it does not come up."""
+        p = self.procs.get(f"osd.{i}")
+        if p is not None and p.poll() is None:
+            return p
+        p = self._spawn(f"osd.{i}", [self.osd_bin, "--config", self.config, "--id", str(i)])
+        if not wait_port(self.osd_ports[i], p):
+            raise RuntimeError(f"osd.{i} did not start; see {self.tmp}/osd.{i}.log")
+        return p
+
+    def start_gateway(self, g=0):
+        """Starts gateway g with its own config file (its own listen port)."""
+        name = "gw" if g == 0 else f"gw{g}"
+        p = self.procs.get(name)
+        if p is not None and p.poll() is None:
+            return p
+        p = self._spawn(name, [self.gw_bin, "--config", self.config_path(g)])
+        if not wait_port(self.gw_ports[g], p):
+            raise RuntimeError(f"{name} did not start; see {self.tmp}/{name}.log")
+        return p
+
+    def pid(self, name):
+        return self.procs[name].pid
+
+    def running(self, name):
+        p = self.procs.get(name)
+        return p is not None and p.poll() is None
+
+    def send_signal(self, name, sig):
+        p = self.procs.get(name)
+        if p is not None and p.poll() is None:
+            p.send_signal(sig)
+
+    def kill(self, name, sig=signal.SIGKILL, wait=True):
+        p = self.procs.get(name)
+        if p is None or p.poll() is not None:
+            return
+        if name in self.frozen:
+            p.send_signal(signal.SIGCONT)
+            self.frozen.discard(name)
+        p.send_signal(sig)
+        if wait:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def kill_osd(self, i, sig=signal.SIGKILL):
+        self.kill(f"osd.{i}", sig)
+
+    def host_osds(self, h):
+        return list(range(h * self.per_host, (h + 1) * self.per_host))
+
+    def kill_host(self, h):
+        for i in self.host_osds(h):
+            self.kill_osd(i)
+
+    def start_host(self, h):
+        for i in self.host_osds(h):
+            self.start_osd(i)
+
+    def freeze_osd(self, i):
+        self.send_signal(f"osd.{i}", signal.SIGSTOP)
+        self.frozen.add(f"osd.{i}")
+
+    def thaw_osd(self, i):
+        self.send_signal(f"osd.{i}", signal.SIGCONT)
+        self.frozen.discard(f"osd.{i}")
+
+    def close(self):
+        for name, p in self.procs.items():
+            if p.poll() is None:
+                if name in self.frozen:
+                    p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait()
+        self.frozen.clear()
+        for log in self._logs:
+            log.close()
+        self._logs = []
+        if os.environ.get("TERN_KEEP_TMP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    # ---- clients ----
+    def s3(self, ak=AK, sk=SK, gateway=0, retries=1, read_timeout=30, **config):
+        """A boto3 S3 client on gateway g, path style, `retries` total attempts."""
+        import boto3
+        from botocore.config import Config
+        return boto3.client(
+            "s3", endpoint_url=f"http://127.0.0.1:{self.gw_ports[gateway]}",
+            aws_access_key_id=ak, aws_secret_access_key=sk, region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"},
+                          retries={"total_max_attempts": retries}, connect_timeout=5,
+                          read_timeout=read_timeout, **config))
+
+    def aws_env(self, ak=AK, sk=SK):
+        """Environment for running aws-cli against the cluster (pass --endpoint-url too)."""
+        env = dict(os.environ)
+        cfg = os.path.join(self.tmp, "aws-config")
+        with open(cfg, "w") as f:
+            f.write("[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n")
+        env.update(AWS_ACCESS_KEY_ID=ak, AWS_SECRET_ACCESS_KEY=sk, AWS_DEFAULT_REGION="us-east-1",
+                   AWS_CONFIG_FILE=cfg, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                   AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
+        return env
+
+    def log_text(self, name):
+        with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+            return f.read()
