@@ -40,6 +40,7 @@
 #define GW_REQ_H
 
 #include <h2o.h>
+#include "s3_checksum.h"
 #include "s3_error.h"
 #include "s3_router.h"
 #include "s3_xml.h"
@@ -59,6 +60,12 @@ struct gw_req {
     const char *access_key;     /* authenticated access key (NUL-terminated), NULL if none */
     gw_auth_result_t auth;      /* signature details, signing key, payload kind */
     tn_slice_t body;            /* request body (req->entity; later: decoded aws-chunked) */
+    /* Digests of body, computed once by the payload stage before dispatch (one pass, on a
+     * worker thread for large bodies), for the operations that store data: */
+    int has_md5;                          /* body_md5 is set */
+    uint8_t body_md5[16];                 /* MD5 of body (the ETag; Content-MD5 verified) */
+    s3_cksum_alg_t cksum_alg;             /* S3_CKSUM_NONE: the client sent no checksum */
+    uint8_t cksum[S3_CKSUM_MAX_RAW];      /* x-amz-checksum-* (header or trailer), verified */
     int64_t now;                /* wall clock (Unix seconds) when the request was handled */
     int is_head;                /* method is HEAD: never send a body */
     int is_health;              /* a load-balancer health check (logged at debug) */
