@@ -15,6 +15,7 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_GET_OBJECT] = gw_op_get_object,
     [S3_OP_HEAD_OBJECT] = gw_op_get_object,
     [S3_OP_DELETE_OBJECT] = gw_op_delete_object,
+    [S3_OP_DELETE_OBJECTS] = gw_op_delete_objects,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };
 

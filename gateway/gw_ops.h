@@ -36,5 +36,7 @@ void gw_op_delete_bucket(gw_req_t *r);
 void gw_op_put_object(gw_req_t *r);
 void gw_op_get_object(gw_req_t *r);
 void gw_op_delete_object(gw_req_t *r);
+/* gw_op_delete_objects.c */
+void gw_op_delete_objects(gw_req_t *r);
 
 #endif
