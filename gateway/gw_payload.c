@@ -136,8 +136,8 @@ void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
         return;
     }
     gw_job_init(&p->job);
-    s3_body_keys_t keys = {a->signing_key, a->sig.amz_date, {a->sig.scope, a->sig.scope_len},
-                           a->sig.signature};
+    s3_body_keys_t keys = {
+        a->signing_key, a->sig.amz_date, {a->sig.scope, a->sig.scope_len}, a->sig.signature};
     /* h2o's entity buffer is ours to write until the request is disposed */
     if (s3_body_init(&p->body, &plan, &keys, (uint8_t *)r->body.base, r->body.len) != TN_OK) {
         free_pass(p);

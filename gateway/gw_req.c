@@ -332,8 +332,8 @@ int gw_req_on_req(h2o_handler_t *self, h2o_req_t *req)
     r->body = (tn_slice_t){req->entity.base != NULL ? req->entity.base : "", req->entity.len};
     ssize_t ce = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_ENCODING, -1);
     if (ce >= 0)
-        r->content_encoding = (tn_slice_t){req->headers.entries[ce].value.base,
-                                           req->headers.entries[ce].value.len};
+        r->content_encoding =
+            (tn_slice_t){req->headers.entries[ce].value.base, req->headers.entries[ce].value.len};
     r->route.bucket = r->route.key = r->route.raw_path = (tn_slice_t){"", 0};
     handle(r);
     return 0;

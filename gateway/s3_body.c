@@ -219,8 +219,8 @@ size_t s3_body_content_encoding(const char *value, size_t len, char *out)
     return o;
 }
 
-int s3_body_init(s3_body_t *b, const s3_body_plan_t *plan, const s3_body_keys_t *keys,
-                 uint8_t *buf, size_t len)
+int s3_body_init(s3_body_t *b, const s3_body_plan_t *plan, const s3_body_keys_t *keys, uint8_t *buf,
+                 size_t len)
 {
     memset(b, 0, sizeof(*b));
     b->plan = *plan;
@@ -231,10 +231,10 @@ int s3_body_init(s3_body_t *b, const s3_body_plan_t *plan, const s3_body_keys_t 
         if (sig && keys == NULL)
             return -EINVAL;
         b->ch_init = 1;
-        int rc = s3_chunked_init(&b->ch, plan->payload, sig ? keys->signing_key : NULL,
-                                 sig ? keys->amz_date : NULL,
-                                 sig ? keys->scope : (tn_slice_t){NULL, 0},
-                                 sig ? keys->seed : NULL, plan->decoded_length);
+        int rc =
+            s3_chunked_init(&b->ch, plan->payload, sig ? keys->signing_key : NULL,
+                            sig ? keys->amz_date : NULL, sig ? keys->scope : (tn_slice_t){NULL, 0},
+                            sig ? keys->seed : NULL, plan->decoded_length);
         if (rc != TN_OK)
             return rc;
     }

@@ -51,10 +51,10 @@ typedef struct {
     int want_md5;            /* compute the MD5 of the (decoded) body */
     int has_content_md5;     /* Content-MD5 given: compare */
     uint8_t content_md5[16];
-    s3_cksum_alg_t cksum_alg;         /* checksum to compute and compare, or NONE */
-    int cksum_in_trailer;             /* its value comes as an aws-chunked trailer */
+    s3_cksum_alg_t cksum_alg;             /* checksum to compute and compare, or NONE */
+    int cksum_in_trailer;                 /* its value comes as an aws-chunked trailer */
     uint8_t cksum_want[S3_CKSUM_MAX_RAW]; /* header value (not for a trailer) */
-    int want_sha256;                  /* S3_PAYLOAD_SHA256: compare with payload_sha256 */
+    int want_sha256;                      /* S3_PAYLOAD_SHA256: compare with payload_sha256 */
     uint8_t payload_sha256[32];
 } s3_body_plan_t;
 
@@ -102,18 +102,18 @@ typedef struct {
 } s3_body_t;
 
 typedef struct {
-    size_t len;                       /* decoded body length: the body is buf[0..len) */
+    size_t len; /* decoded body length: the body is buf[0..len) */
     int has_md5;
     uint8_t md5[16];
-    s3_cksum_alg_t cksum_alg;         /* verified checksum (header or trailer), or NONE */
+    s3_cksum_alg_t cksum_alg; /* verified checksum (header or trailer), or NONE */
     uint8_t cksum[S3_CKSUM_MAX_RAW];
 } s3_body_result_t;
 
 /* Prepares a pass over buf[0..len) (written in place when streaming). keys may be NULL
  * unless the payload is a signed stream. TN_OK, -EINVAL or -ENOMEM; call s3_body_free()
  * in every case. */
-int s3_body_init(s3_body_t *b, const s3_body_plan_t *plan, const s3_body_keys_t *keys,
-                 uint8_t *buf, size_t len);
+int s3_body_init(s3_body_t *b, const s3_body_plan_t *plan, const s3_body_keys_t *keys, uint8_t *buf,
+                 size_t len);
 /* Processes at most max (> 0) input bytes. Sets *done when the whole input was processed
  * or decoding failed (the error is reported by s3_body_finish). */
 void s3_body_step(s3_body_t *b, size_t max, int *done);

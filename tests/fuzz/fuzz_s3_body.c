@@ -19,8 +19,8 @@ static s3_err_t run(const s3_body_plan_t *plan, const uint8_t *in, size_t len, s
                     uint8_t **out, s3_body_result_t *res)
 {
     static const uint8_t key[32] = {1}, seed[32] = {2};
-    s3_body_keys_t keys = {key, "20130524T000000Z", TN_SLICE_LIT("20130524/us-east-1/s3/aws4_request"),
-                           seed};
+    s3_body_keys_t keys = {key, "20130524T000000Z",
+                           TN_SLICE_LIT("20130524/us-east-1/s3/aws4_request"), seed};
     uint8_t *buf = malloc(len + 1);
     CHECK(buf != NULL);
     memcpy(buf, in, len);

@@ -103,7 +103,8 @@ static void test_plan_errors(void)
            "x-amz-trailer without a trailer payload: InvalidRequest");
     is_int(plan_of(h7, 2, S3_PAYLOAD_STREAMING_SIGNED, 10, &p, &why), S3_ERR_INVALID_REQUEST,
            "x-amz-trailer with signed chunks without trailer: InvalidRequest");
-    s3_header_t h8[] = {H("x-amz-trailer", "x-amz-meta-foo"), H("x-amz-decoded-content-length", "1")};
+    s3_header_t h8[] = {H("x-amz-trailer", "x-amz-meta-foo"),
+                        H("x-amz-decoded-content-length", "1")};
     is_int(plan_of(h8, 2, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, 10, &p, &why),
            S3_ERR_INVALID_REQUEST, "non-checksum trailer: InvalidRequest");
     s3_header_t h9[] = {H("x-amz-trailer", "x-amz-checksum-crc32"), H("x-amz-checksum-crc32", crc),
@@ -145,7 +146,8 @@ static void test_plan_ok(void)
     ok(!s3_body_plan_needs_pass(&p), "no pass for an unsigned body of a non-storing op");
     is_int(s3_body_plan(NULL, 0, S3_PAYLOAD_UNSIGNED, HASH_NONE, 5, 1, &p, &why), S3_OK, "store");
     ok(s3_body_plan_needs_pass(&p) && p.want_md5, "storing ops always get the MD5");
-    s3_header_t h[] = {H("X-Amz-Sdk-Checksum-Algorithm", "crc32c"), H("x-amz-checksum-crc32c", crc)};
+    s3_header_t h[] = {H("X-Amz-Sdk-Checksum-Algorithm", "crc32c"),
+                       H("x-amz-checksum-crc32c", crc)};
     is_int(s3_body_plan(h, 2, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, 0, &p, &why), S3_OK,
            "sdk algorithm with its header (any case)");
     ok(p.cksum_alg == S3_CKSUM_CRC32C && !p.cksum_in_trailer && !p.want_md5, "plan fields");
@@ -162,10 +164,14 @@ static void test_plan_ok(void)
 static void test_content_encoding(void)
 {
     static const char *const cases[][2] = {
-        {"aws-chunked", ""},           {"aws-chunked,gzip", "gzip"},
-        {"gzip, aws-chunked", "gzip"}, {"gzip,AWS-Chunked , br", "gzip,br"},
-        {"", ""},                      {" , ,", ""},
-        {"identity", "identity"},      {"aws-chunkedx,aws-chunked", "aws-chunkedx"},
+        {"aws-chunked", ""},
+        {"aws-chunked,gzip", "gzip"},
+        {"gzip, aws-chunked", "gzip"},
+        {"gzip,AWS-Chunked , br", "gzip,br"},
+        {"", ""},
+        {" , ,", ""},
+        {"identity", "identity"},
+        {"aws-chunkedx,aws-chunked", "aws-chunkedx"},
     };
     for (size_t i = 0; i < TN_ARRAY_SIZE(cases); i++) {
         char out[64];
@@ -211,10 +217,10 @@ static void test_plain(void)
         char v[S3_CKSUM_MAX_TEXT], md5t[S3_CKSUM_MAX_TEXT];
         b64((s3_cksum_alg_t)a, data, n, v);
         b64(S3_CKSUM_MD5, data, n, md5t);
-        s3_header_t h[] = {{{s3_checksum_header((s3_cksum_alg_t)a),
-                             strlen(s3_checksum_header((s3_cksum_alg_t)a))},
-                            {v, strlen(v)}},
-                           H("content-md5", md5t)};
+        s3_header_t h[] = {
+            {{s3_checksum_header((s3_cksum_alg_t)a), strlen(s3_checksum_header((s3_cksum_alg_t)a))},
+             {v, strlen(v)}},
+            H("content-md5", md5t)};
         is_int(s3_body_plan(h, 2, S3_PAYLOAD_UNSIGNED, HASH_NONE, n, 1, &p, &why), S3_OK, "plan");
         is_int(pass(&p, data, n, 4096, NULL, &res, &why), S3_OK, s3_checksum_name(a));
         ok(res.len == n && res.has_md5 && memcmp(res.md5, md5, 16) == 0, "MD5 and length");
@@ -224,7 +230,8 @@ static void test_plain(void)
         is_mem(res.cksum, want, s3_checksum_size((s3_cksum_alg_t)a), "checksum value kept");
         data[5] ^= 1; /* same length, other bytes */
         is_int(pass(&p, data, n, n, NULL, &res, &why), S3_ERR_BAD_DIGEST, "changed body");
-        is_str(s3_why_message(&why), "The Content-MD5 you specified did not match what we received.",
+        is_str(s3_why_message(&why),
+               "The Content-MD5 you specified did not match what we received.",
                "Content-MD5 checked first");
         data[5] ^= 1;
         /* checksum only: the message names the algorithm */
@@ -244,8 +251,8 @@ static void test_plain(void)
     b64(S3_CKSUM_SHA256, data, n, sha_b64);
     s3_header_t hs[] = {H("x-amz-checksum-sha256", sha_b64)};
     for (size_t k = 0; k < 2; k++) {
-        is_int(s3_body_plan(hs, k, S3_PAYLOAD_SHA256, (tn_slice_t){hex, 64}, n, 0, &p, &why),
-               S3_OK, "sha256 plan");
+        is_int(s3_body_plan(hs, k, S3_PAYLOAD_SHA256, (tn_slice_t){hex, 64}, n, 0, &p, &why), S3_OK,
+               "sha256 plan");
         is_int(pass(&p, data, n, 777, NULL, &res, &why), S3_OK, "signed sha256 matches");
         is_int(pass(&p, data, n - 1, 777, NULL, &res, &why), S3_ERR_CONTENT_SHA256_MISMATCH,
                "signed sha256 mismatch before the checksum");
@@ -284,9 +291,9 @@ static void test_unsigned_trailer(void)
     s3_body_plan_t p;
     s3_body_result_t res;
     s3_why_t why;
-    is_int(s3_body_plan(h, 2, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1, &p,
-                        &why),
-           S3_OK, "plan");
+    is_int(
+        s3_body_plan(h, 2, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1, &p, &why),
+        S3_OK, "plan");
     static const size_t steps[] = {1, 2, 3, 7, 8191, 8192, 8193, 65536, 1u << 20};
     for (size_t i = 0; i < TN_ARRAY_SIZE(steps); i++) {
         uint8_t *out = NULL;
@@ -327,15 +334,15 @@ static void test_unsigned_trailer(void)
     is_int(pass(&p, bad.p, bad.len, 4096, NULL, &res, &why), S3_ERR_MALFORMED_TRAILER,
            "announced trailer missing");
     /* no x-amz-trailer but a trailer sent */
-    is_int(s3_body_plan(h + 1, 1, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1,
-                        &p, &why),
+    is_int(s3_body_plan(h + 1, 1, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1, &p,
+                        &why),
            S3_OK, "plan without x-amz-trailer");
     is_int(pass(&p, body.p, body.len, 4096, NULL, &res, &why), S3_ERR_MALFORMED_TRAILER,
            "trailer without x-amz-trailer");
     /* truncated */
-    is_int(s3_body_plan(h, 2, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1, &p,
-                        &why),
-           S3_OK, "plan");
+    is_int(
+        s3_body_plan(h, 2, S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER, HASH_NONE, body.len, 1, &p, &why),
+        S3_OK, "plan");
     for (size_t cut = 1; cut < body.len - n; cut += 97) {
         s3_err_t e = pass(&p, body.p, body.len - cut, 5000, NULL, &res, &why);
         if (e != S3_ERR_INCOMPLETE_BODY) {
@@ -426,8 +433,8 @@ static void test_signed(void)
         const char *t = trailer ? tr : NULL;
         bbuf_t body = {0};
         signed_body(&body, data, sizes, t, -1, 0);
-        is_int(s3_body_plan(h, 1 + (size_t)trailer, kind, HASH_NONE, body.len, 1, &p, &why),
-               S3_OK, "plan");
+        is_int(s3_body_plan(h, 1 + (size_t)trailer, kind, HASH_NONE, body.len, 1, &p, &why), S3_OK,
+               "plan");
         uint8_t *out = NULL;
         is_int(pass(&p, body.p, body.len, 3333, &out, &res, &why), S3_OK, "signed body");
         ok(res.len == n && memcmp(out, data, n) == 0, "decoded in place");
@@ -435,15 +442,15 @@ static void test_signed(void)
         for (int bad = 0; bad < 4; bad++) {
             bbuf_t b2 = {0};
             signed_body(&b2, data, sizes, t, bad, 0);
-            is_int(pass(&p, b2.p, b2.len, 65536, NULL, &res, &why),
-                   S3_ERR_SIGNATURE_DOES_NOT_MATCH, "tampered chunk signature");
+            is_int(pass(&p, b2.p, b2.len, 65536, NULL, &res, &why), S3_ERR_SIGNATURE_DOES_NOT_MATCH,
+                   "tampered chunk signature");
             free(b2.p);
         }
         if (trailer) {
             bbuf_t b3 = {0};
             signed_body(&b3, data, sizes, t, -1, 1);
-            is_int(pass(&p, b3.p, b3.len, 65536, NULL, &res, &why),
-                   S3_ERR_SIGNATURE_DOES_NOT_MATCH, "tampered trailer signature");
+            is_int(pass(&p, b3.p, b3.len, 65536, NULL, &res, &why), S3_ERR_SIGNATURE_DOES_NOT_MATCH,
+                   "tampered trailer signature");
             free(b3.p);
         }
         /* small middle chunk */
