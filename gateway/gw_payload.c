@@ -89,7 +89,7 @@ static void on_loop_slice(h2o_timeout_entry_t *te)
 {
     pass_t *p = H2O_STRUCT_FROM_MEMBER(pass_t, te, te);
     int done = 0;
-    s3_body_step(&p->body, GW_PAYLOAD_SLICE, &done);
+    s3_body_step(&p->body, GW_PAYLOAD_LOOP_SLICE, &done);
     if (!done) {
         h2o_timeout_link(p->r->thread->ctx.loop, &p->r->thread->zero_timeout, &p->te);
         return;

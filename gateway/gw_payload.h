@@ -10,15 +10,15 @@
  * never longer), so a 5 GiB upload is never copied; r->body becomes the decoded prefix.
  *
  * Where the pass runs: bodies up to GW_REQ_INLINE_HASH_MAX (encoded) on the loop thread at
- * once. Larger ones in GW_PAYLOAD_SLICE slices (a few ms each: MD5 dominates, ~650 MB/s),
- * so the loop never blocks on a big body:
- *   - HTTP/1: on a worker thread (gw_worker.h); the loop goes on serving other requests and
- *     the result comes back as an h2o_multithread message. The body lives in the
- *     connection's input buffer, which h2o frees only after disposing the request; the
- *     dispose hook cancels the job and waits for the running slice, so the worker never
- *     touches freed memory.
- *   - HTTP/2: on the loop thread itself, one slice per loop turn (a 0 ms timer). h2o 2.2.5
- *     frees the stream's body buffer *before* disposing the request
+ * once. Larger ones in slices (MD5 dominates, ~650 MB/s/core), so the loop never blocks on a
+ * big body:
+ *   - HTTP/1: on a worker thread (gw_worker.h), GW_PAYLOAD_SLICE at a time; the loop goes
+ *     on serving other requests and the result comes back as an h2o_multithread message.
+ *     The body lives in the connection's input buffer, which h2o frees only after disposing
+ *     the request; the dispose hook cancels the job and waits for the running slice, so the
+ *     worker never touches freed memory.
+ *   - HTTP/2: on the loop thread itself, GW_PAYLOAD_LOOP_SLICE per loop turn (a 0 ms timer).
+ *     h2o 2.2.5 frees the stream's body buffer *before* disposing the request
  *     (h2o_http2_stream_close, e.g. on RST_STREAM), and the stream struct is only in
  *     http2_internal.h, which needs khash.h that Debian does not ship; so a worker could
  *     touch freed memory and the gateway cannot take the buffer over. On the loop, the free
@@ -33,7 +33,8 @@
 
 #include "gw_req.h"
 
-#define GW_PAYLOAD_SLICE (4u << 20) /* encoded bytes per slice off the inline path */
+#define GW_PAYLOAD_SLICE      (4u << 20) /* encoded bytes per worker slice (HTTP/1) */
+#define GW_PAYLOAD_LOOP_SLICE (1u << 20) /* per loop turn (HTTP/2): ~2 ms of loop time */
 
 /* Runs the stage. Calls done(r, why) exactly once (why->err S3_OK: the fields above are
  * set), now or later on the loop thread — unless the request is disposed first, in which
