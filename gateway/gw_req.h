@@ -9,8 +9,8 @@
  *      (16 hex digits: 20 random bits per process, 8 bits thread index, 36 bits counter),
  *      sent as x-amz-request-id and x-amz-id-2 on every response;
  *   2. /health/live and /health/ready (GET/HEAD, no query, path style, no auth): live is
- *      200 while the process serves requests; ready is 200 too for now and will mean "map
- *      known and a quorum of OSDs reachable" once the OSD client exists. Trade-off: they
+ *      200 while the process serves requests; ready is 200 when the map is known and a
+ *      quorum of OSDs is reachable, else 503 (gw_health.h says exactly). Trade-off: they
  *      share the S3 port (no extra listener for load balancers to know about), so in a
  *      bucket named "health" the keys "live" and "ready" are reachable path-style only
  *      with a query string (?x-id=GetObject does it) or virtual-host style;
@@ -62,13 +62,13 @@ struct gw_req {
     tn_slice_t body;            /* request body (req->entity; later: decoded aws-chunked) */
     /* Digests of body, computed once by the payload stage before dispatch (one pass, on a
      * worker thread for large bodies), for the operations that store data: */
-    int has_md5;                          /* body_md5 is set */
-    uint8_t body_md5[16];                 /* MD5 of body (the ETag; Content-MD5 verified) */
-    s3_cksum_alg_t cksum_alg;             /* S3_CKSUM_NONE: the client sent no checksum */
-    uint8_t cksum[S3_CKSUM_MAX_RAW];      /* x-amz-checksum-* (header or trailer), verified */
-    int64_t now;                /* wall clock (Unix seconds) when the request was handled */
-    int is_head;                /* method is HEAD: never send a body */
-    int is_health;              /* a load-balancer health check (logged at debug) */
+    int has_md5;                     /* body_md5 is set */
+    uint8_t body_md5[16];            /* MD5 of body (the ETag; Content-MD5 verified) */
+    s3_cksum_alg_t cksum_alg;        /* S3_CKSUM_NONE: the client sent no checksum */
+    uint8_t cksum[S3_CKSUM_MAX_RAW]; /* x-amz-checksum-* (header or trailer), verified */
+    int64_t now;                     /* wall clock (Unix seconds) when the request was handled */
+    int is_head;                     /* method is HEAD: never send a body */
+    int is_health;                   /* a load-balancer health check (logged at debug) */
     /* private */
     struct timespec started;
     void (*cancel)(void *data);

@@ -188,8 +188,7 @@ static int parse_flags(int argc, char **argv, init_opts_t *o)
         } else if (strcmp(a, "--pg-num") == 0) {
             rc = parse_ulong(a, v, 1, CONF_MAX_PG_NUM, &o->pg_num);
         } else {
-            ctl_err("cluster init: unexpected argument '%s'; see 'ternctl cluster init --help'",
-                    a);
+            ctl_err("cluster init: unexpected argument '%s'; see 'ternctl cluster init --help'", a);
             return CTL_EXIT_USAGE;
         }
         if (rc != 0)
@@ -294,7 +293,8 @@ static int make_secrets(init_secrets_t *s)
         rc = fill_random(key, sizeof key);
     if (rc == 0) {
         memcpy(s->access_key, "TERN", 4);
-        rc = random_string(s->access_key + 4, INIT_AK_RANDOM, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        rc = random_string(s->access_key + 4, INIT_AK_RANDOM,
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
     }
     if (rc == 0)
         rc = random_string(s->secret_key, INIT_SK_LEN,
@@ -351,12 +351,13 @@ static char *render(const init_opts_t *o, const init_secrets_t *s, size_t *len)
     unsigned long idx_pg = pg / 8 < 16 ? 16 : pg / 8;
     unsigned long quorum = o->replicas / 2 + 1;
     char dir[PATH_MAX + 32];
-    fprintf(f,
-            "# %s — written by `ternctl cluster init`. The same file goes to /etc/tern/cluster.yaml\n"
-            "# on every server (owner tern, mode 600: it holds the cluster key and the gateway\n"
-            "# secret). The schema, with every default and range, is at the top of conf/conf.h;\n"
-            "# `ternctl config check --config FILE` validates it.\n\n",
-            o->out);
+    fprintf(
+        f,
+        "# %s — written by `ternctl cluster init`. The same file goes to /etc/tern/cluster.yaml\n"
+        "# on every server (owner tern, mode 600: it holds the cluster key and the gateway\n"
+        "# secret). The schema, with every default and range, is at the top of conf/conf.h;\n"
+        "# `ternctl config check --config FILE` validates it.\n\n",
+        o->out);
     fputs("# The cluster's identity: daemons refuse peers with another id. The key (32 bytes) is\n"
           "# the cluster secret that will encrypt secrets at rest.\n"
           "cluster:\n  name: ",
@@ -386,12 +387,13 @@ static char *render(const init_opts_t *o, const init_secrets_t *s, size_t *len)
         yaml_str(f, osd_dir(o, i, dir, sizeof dir));
         fputs("\n    weight: 1.0\n", f);
     }
-    fprintf(f,
-            "\n# data: object bytes; index: bucket listings; meta: buckets, users, keys. Each keeps\n"
-            "# %lu copies on distinct hosts; a write is acknowledged by %lu, a read asks %lu.\n"
-            "# pg_num cannot change later without moving data: it is sized for growth.\n"
-            "pools:\n",
-            o->replicas, quorum, quorum);
+    fprintf(
+        f,
+        "\n# data: object bytes; index: bucket listings; meta: buckets, users, keys. Each keeps\n"
+        "# %lu copies on distinct hosts; a write is acknowledged by %lu, a read asks %lu.\n"
+        "# pg_num cannot change later without moving data: it is sized for growth.\n"
+        "pools:\n",
+        o->replicas, quorum, quorum);
     const char *pools[] = {"data", "index", "meta"};
     unsigned long pgs[] = {pg, idx_pg, 16};
     for (size_t i = 0; i < 3; i++)
@@ -400,7 +402,8 @@ static char *render(const init_opts_t *o, const init_secrets_t *s, size_t *len)
                 "    read_quorum: %lu\n    failure_domain: host\n",
                 pools[i], pgs[i], o->replicas, quorum, quorum);
     fputs("\n# The S3 gateway (one per server; a load balancer or round-robin DNS in front).\n"
-          "# For HTTPS add  tls: {cert: /etc/tern/tls/fullchain.pem, key: /etc/tern/tls/privkey.pem}\n"
+          "# For HTTPS add  tls: {cert: /etc/tern/tls/fullchain.pem, key: "
+          "/etc/tern/tls/privkey.pem}\n"
           "gateway:\n  listen: [",
           f);
     yaml_str(f, o->listen);
@@ -492,8 +495,7 @@ static int write_file(const init_opts_t *o, const char *text, size_t len)
         unlink(tmp); /* after link, or on failure; after rename it is gone */
     if (err != 0) {
         if (err == EEXIST)
-            ctl_err("cluster init: %s exists; not replacing it (add --force to overwrite)",
-                    o->out);
+            ctl_err("cluster init: %s exists; not replacing it (add --force to overwrite)", o->out);
         else
             ctl_err("cluster init: cannot write %s: %s", o->out, strerror(err));
         return err == EEXIST ? CTL_EXIT_USAGE : CTL_EXIT_FAIL;
@@ -519,8 +521,8 @@ static int write_file(const init_opts_t *o, const char *text, size_t len)
 static void print_next_steps(const init_opts_t *o, const init_secrets_t *s)
 {
     char dir[PATH_MAX + 32];
-    printf("wrote %s: cluster %s (id %s), %zu hosts, %zu OSDs, %lu replicas\n\n", o->out,
-           o->name, s->id, o->n_hosts, o->n_osds, o->replicas);
+    printf("wrote %s: cluster %s (id %s), %zu hosts, %zu OSDs, %lu replicas\n\n", o->out, o->name,
+           s->id, o->n_hosts, o->n_osds, o->replicas);
     printf("cluster key (it is in the file; this is the only time it is printed — keep a copy\n"
            "somewhere safe):\n  %s\n\n",
            s->key);

@@ -11,7 +11,8 @@
 #include "ctl.h"
 
 static const ctl_command_t commands[] = {
-    {"cluster", ctl_cmd_cluster, "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
+    {"cluster", ctl_cmd_cluster,
+     "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},
     {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
 };
