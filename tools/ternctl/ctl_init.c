@@ -59,6 +59,8 @@ typedef struct {
     size_t n_osds;
     unsigned long disks_per_host, replicas, osd_port, pg_num;
     int force;
+    int argc; /* the command line, recorded in the file's first lines */
+    char **argv;
 } init_opts_t;
 
 typedef struct {
@@ -129,6 +131,8 @@ static int parse_flags(int argc, char **argv, init_opts_t *o)
 {
     const char *osd_args[INIT_MAX_OSDS];
     size_t n_osd_args = 0;
+    o->argc = argc;
+    o->argv = argv;
     o->replicas = 3;
     o->osd_port = 7001;
     o->listen = "0.0.0.0:9000";
@@ -351,13 +355,19 @@ static char *render(const init_opts_t *o, const init_secrets_t *s, size_t *len)
     unsigned long idx_pg = pg / 8 < 16 ? 16 : pg / 8;
     unsigned long quorum = o->replicas / 2 + 1;
     char dir[PATH_MAX + 32];
-    fprintf(
-        f,
-        "# %s — written by `ternctl cluster init`. The same file goes to /etc/tern/cluster.yaml\n"
-        "# on every server (owner tern, mode 600: it holds the cluster key and the gateway\n"
-        "# secret). The schema, with every default and range, is at the top of conf/conf.h;\n"
-        "# `ternctl config check --config FILE` validates it.\n\n",
-        o->out);
+    const char *base = strrchr(o->out, '/');
+    fprintf(f, "# %s — written by `ternctl cluster init`:\n#   ternctl",
+            base != NULL ? base + 1 : o->out);
+    for (int i = 0; i < o->argc; i++) { /* the command line, so the file says how it was made */
+        fputc(' ', f);
+        for (const unsigned char *p = (const unsigned char *)o->argv[i]; *p != '\0'; p++)
+            fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f); /* a newline would end the comment */
+    }
+    fputs("\n# The same file goes to /etc/tern/cluster.yaml on every server (owner tern, mode\n"
+          "# 600: it holds the cluster key and the gateway secret). The schema, with every default\n"
+          "# and range, is at the top of conf/conf.h; `ternctl config check --config FILE`\n"
+          "# validates it.\n\n",
+          f);
     fputs("# The cluster's identity: daemons refuse peers with another id. The key (32 bytes) is\n"
           "# the cluster secret that will encrypt secrets at rest.\n"
           "cluster:\n  name: ",
