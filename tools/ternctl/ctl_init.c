@@ -363,11 +363,12 @@ static char *render(const init_opts_t *o, const init_secrets_t *s, size_t *len)
         for (const unsigned char *p = (const unsigned char *)o->argv[i]; *p != '\0'; p++)
             fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f); /* a newline would end the comment */
     }
-    fputs("\n# The same file goes to /etc/tern/cluster.yaml on every server (owner tern, mode\n"
-          "# 600: it holds the cluster key and the gateway secret). The schema, with every default\n"
-          "# and range, is at the top of conf/conf.h; `ternctl config check --config FILE`\n"
-          "# validates it.\n\n",
-          f);
+    fputs(
+        "\n# The same file goes to /etc/tern/cluster.yaml on every server (owner tern, mode\n"
+        "# 600: it holds the cluster key and the gateway secret). The schema, with every default\n"
+        "# and range, is at the top of conf/conf.h; `ternctl config check --config FILE`\n"
+        "# validates it.\n\n",
+        f);
     fputs("# The cluster's identity: daemons refuse peers with another id. The key (32 bytes) is\n"
           "# the cluster secret that will encrypt secrets at rest.\n"
           "cluster:\n  name: ",
@@ -554,11 +555,16 @@ static void print_next_steps(const init_opts_t *o, const init_secrets_t *s)
                 printf(" tern-osd@%zu", i);
         printf(" tern-gateway\n");
     }
+    /* a wildcard listen address is reached at each host's address; any other as written */
     const char *colon = strrchr(o->listen, ':');
+    int wildcard = strncmp(o->listen, "0.0.0.0:", 8) == 0 || strncmp(o->listen, "[::]:", 5) == 0;
     printf("\nThen check each gateway (200 = map known and a quorum of OSDs reachable):\n");
+    if (!wildcard || colon == NULL) {
+        printf("  curl -fsS http://%s/health/ready\n", o->listen);
+        return;
+    }
     for (size_t h = 0; h < o->n_hosts; h++)
-        printf("  curl -fsS http://%s%s/health/ready\n", o->hosts[h].addr,
-               colon != NULL ? colon : ":9000");
+        printf("  curl -fsS http://%s%s/health/ready\n", o->hosts[h].addr, colon);
 }
 
 static int cmd_init(int argc, char **argv)
