@@ -520,7 +520,7 @@ static void parse_cluster(ctx_t *x, const conf_node_t *root)
             const conf_node_t *v = get(m, "id");
             report(x, v,
                    "cluster.id: %s is not 32 hex digits (a 128-bit id); generate one with "
-                   "`openssl rand -hex 16` (later: `ternctl cluster init`)",
+                   "`ternctl cluster init` or `openssl rand -hex 16`",
                    show(v, b, sizeof(b)));
         } else {
             for (size_t i = 0; i < sizeof(cl->id); i++)
@@ -533,7 +533,7 @@ static void parse_cluster(ctx_t *x, const conf_node_t *root)
             const conf_node_t *v = get(m, "key");
             report(x, v,
                    "cluster.key: the key is not 64 hex digits (a 256-bit key); generate one "
-                   "with `openssl rand -hex 32`");
+                   "with `ternctl cluster init` or `openssl rand -hex 32`");
         } else {
             cl->has_key = 1;
         }

@@ -140,6 +140,11 @@ tn_osdc_t *gw_cl_osdc(gw_cl_t *cl)
     return cl->osdc;
 }
 
+void gw_cl_sync(gw_cl_t *cl)
+{
+    gw_cl__sync(cl);
+}
+
 /* ---- operation lifetime ---- */
 
 void *gw_cl__op_new(gw_cl_t *cl, size_t size, const gw_cl_op_vt_t *vt, const char *name,

@@ -166,8 +166,11 @@ gw_cl_t *gw_cl_create(h2o_evloop_t *loop, gw_map_t *map, tn_hlc_t *hlc, uint32_t
  * work is dropped) and frees the client. Not from inside one of its callbacks. */
 void gw_cl_destroy(gw_cl_t *cl);
 void gw_cl_stats(const gw_cl_t *cl, gw_cl_stats_t *out);
-/* The underlying OSD client (for stats and tests). */
+/* The underlying OSD client (for stats, tests and the health probe). */
 tn_osdc_t *gw_cl_osdc(gw_cl_t *cl);
+/* Picks up the holder's newest map now (OSD addresses, epoch), as every operation does at its
+ * start; for callers that use gw_cl_osdc directly (the health probe). */
+void gw_cl_sync(gw_cl_t *cl);
 
 /* Asks up to GW_CL_REFRESH_OSDS OSDs of the current map (MAP_GET 0) and adopts the newest map
  * they return. cb's err: 0 if at least one answered, else the last error. Call at start. */

@@ -8,6 +8,7 @@
 #include "tn_time.h"
 #include "gw_req.h"
 #include "gw_ops.h"
+#include "gw_health.h"
 #include "gw_payload.h"
 #include "gw_server.h"
 
@@ -224,11 +225,10 @@ static int try_health(gw_req_t *r)
     if (r->route.style == S3_STYLE_VHOST)
         return 0;
     r->is_health = 1;
-    /* ready: today the same as live. Later: map known and a quorum of OSDs reachable. */
     if (live)
         gw_req_send(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
     else
-        gw_req_send(r, 200, "text/plain; charset=utf-8", "ready\n", 6);
+        gw_health_ready(r); /* map known and a quorum of OSDs reachable (gw_health.h) */
     return 1;
 }
 

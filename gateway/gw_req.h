@@ -9,8 +9,8 @@
  *      (16 hex digits: 20 random bits per process, 8 bits thread index, 36 bits counter),
  *      sent as x-amz-request-id and x-amz-id-2 on every response;
  *   2. /health/live and /health/ready (GET/HEAD, no query, path style, no auth): live is
- *      200 while the process serves requests; ready is 200 too for now and will mean "map
- *      known and a quorum of OSDs reachable" once the OSD client exists. Trade-off: they
+ *      200 while the process serves requests; ready is 200 when the map is known and a
+ *      quorum of OSDs is reachable, else 503 (gw_health.h says exactly). Trade-off: they
  *      share the S3 port (no extra listener for load balancers to know about), so in a
  *      bucket named "health" the keys "live" and "ready" are reachable path-style only
  *      with a query string (?x-id=GetObject does it) or virtual-host style;

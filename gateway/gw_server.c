@@ -19,6 +19,7 @@
 #include <h2o.h>
 #include "tn_log.h"
 #include "conf_map.h"
+#include "gw_health.h"
 #include "gw_req.h"
 #include "gw_server.h"
 #include "gw_tls.h"
@@ -253,6 +254,7 @@ static void *thread_main(void *arg_)
         else if (gw_cl_map_refresh(t->osd, on_map_refreshed, t) != 0)
             tn_log_warn("msg=\"map refresh not started\" thread=%u", t->idx);
     }
+    t->health = gw_health_create(t);
     for (size_t i = 0; i < t->n_listeners; i++) {
         h2o_socket_t *ls =
             h2o_evloop_socket_create(t->loop, t->listen_fds[i], H2O_SOCKET_FLAG_DONT_READ);
@@ -263,6 +265,8 @@ static void *thread_main(void *arg_)
     h2o_barrier_wait(arg->ready);
     while (!t->exit_loop)
         h2o_evloop_run(t->loop, INT32_MAX);
+    gw_health_destroy(t->health);
+    t->health = NULL;
     if (t->osd != NULL) {
         gw_cl_destroy(t->osd);
         t->osd = NULL;

@@ -38,7 +38,8 @@
  * Cluster: one process-wide gw_map_t (epoch 1 from conf_build_map, then whatever the OSDs
  * hand out), one tn_hlc_t and a random 32-bit origin id (getrandom); each loop thread owns a
  * gw_cl_t (gw_thread_t.osd) created on its loop, which refreshes the map once at start
- * (non-fatal: OSDs may be down) and is destroyed when the loop exits. /health/ready stays 200.
+ * (non-fatal: OSDs may be down) and is destroyed when the loop exits. Each loop also owns the
+ * /health/ready probe state (gw_thread_t.health, gw_health.h).
  *
  * Reload (SIGHUP): the file is loaded again; if it is valid, credentials and logging.level
  * apply to requests that start afterwards (each loop gets the new snapshot by message);
@@ -79,6 +80,7 @@ struct gw_thread {
     h2o_multithread_receiver_t job_recv; /* worker completions */
     gw_auth_thread_t auth;               /* credential snapshot + signing-key cache */
     gw_cl_t *osd;                        /* the loop's replication client (NULL: no map) */
+    struct gw_health *health;            /* /health/ready probe (gw_health.h; NULL: no memory) */
     uint64_t req_seq;                    /* request id counter */
     size_t inflight;                     /* gw_req_t alive on this thread */
     int shutting_down;

@@ -57,7 +57,7 @@ def free_port():
 
 CONFIG = """cluster: {{name: t, id: 7f3c9a0e5b2d4c61a8e0f1d2c3b4a596}}
 hosts: [{{name: h}}]
-osds: [{{id: 0, host: h, addr: 127.0.0.1:7001, data: {dir}/osd}}]
+osds: [{{id: 0, host: h, addr: 127.0.0.1:{osd_port}, data: {dir}/osd}}]
 pools: [{{name: data, size: 1}}, {{name: index, size: 1}}, {{name: meta, size: 1}}]
 gateway:
   listen: ["127.0.0.1:{port}"]
@@ -74,6 +74,7 @@ class Gateway:
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
         self.port = free_port()
+        self.osd_port = free_port()  # nothing listens there: the OSD is absent
         self.tls = tls
         self.extra = extra
         self.cfg = os.path.join(self.dir, "gateway.yaml")
@@ -100,7 +101,7 @@ class Gateway:
             tls = f"  tls: {{cert: {self.tls[0]}, key: {self.tls[1]}}}\n"
         lines = "\n".join(f"    - {{access_key: {a}, secret_key: {s}}}" for a, s in creds)
         with open(self.cfg, "w") as f:
-            f.write(CONFIG.format(dir=self.dir, port=self.port, domain=DOMAIN, tls=tls, creds=lines,
+            f.write(CONFIG.format(dir=self.dir, port=self.port, osd_port=self.osd_port, domain=DOMAIN, tls=tls, creds=lines,
                                   extra=self.extra))
             f.write(f"logging: {{level: {level}}}\n")
 
@@ -209,8 +210,12 @@ def test_basics(gw):
     st, h, body = gw.raw("GET", "/health/live")
     check(st == 200 and body == b"ok\n", "health/live 200", f"{st} {body!r}")
     note_id(h, "health/live")
+    # no OSD runs here: not ready (gw_health.h); HEAD carries no body either way
     st, h, body = gw.raw("HEAD", "/health/ready")
-    check(st == 200 and body == b"", "HEAD health/ready 200 without body", f"{st} {body!r}")
+    check(st == 503 and body == b"", "HEAD health/ready 503 without OSDs, no body", f"{st} {body!r}")
+    st, h, body = gw.raw("GET", "/health/ready")
+    check(st == 503 and body.startswith(b"not ready: pool "), "GET health/ready says why",
+          f"{st} {body!r}")
     check(h.get("server") == "tern", "server name is tern", repr(h))
     # a vhost-style request for /health/live is S3 (bucket "bkt1"), not a health check
     st, h, body = gw.raw("GET", "/health/live", headers={"Host": f"bkt1.{DOMAIN}"})
@@ -570,7 +575,7 @@ def test_startup_errors(tmp):
     with open(os.path.join(d, "file"), "w") as f:
         f.write("x")
     with open(os.path.join(d, "c.yaml"), "w") as f:
-        f.write(CONFIG.format(dir=d, port=free_port(), domain=DOMAIN, tls="", extra="",
+        f.write(CONFIG.format(dir=d, port=free_port(), osd_port=free_port(), domain=DOMAIN, tls="", extra="",
                               creds=f"    - {{access_key: {AK}, secret_key: {SK}}}").replace(
             f"{d}/spill", f"{d}/file/sub"))
     p = subprocess.run([BIN, "--config", os.path.join(d, "c.yaml")], capture_output=True, timeout=30)
