@@ -118,7 +118,7 @@ struct st_tn_osdc_t {
     tn_osdc_req_t *free;
     size_t nfree;
     tn_osdc_req_t *deferred, *deferred_tail;
-    h2o_timeout_t t_req, t_conn, t_hedge, t_zero;
+    h2o_timeout_t t_req, t_ack, t_conn, t_hedge, t_zero;
     h2o_timeout_entry_t zero_entry, kick_entry;
     tn_osdc_stats_t st;
     int destroying;
@@ -146,6 +146,7 @@ void tn_osdc_opts_default(tn_osdc_opts_t *o)
     memset(o, 0, sizeof(*o));
     o->connect_timeout_ms = 500;
     o->request_timeout_ms = 2000;
+    o->ack_timeout_ms = 10000;
     o->hedge_ms = 50;
     o->max_inflight = 1024;
     o->backoff_ms = 200;
@@ -664,6 +665,14 @@ static void build_frame(tn_osdc_t *c, tn_osdc_req_t *r)
 
 static void on_write(h2o_socket_t *sock, const char *errstr);
 
+/* Ops whose answer waits for a commit or fsync on the OSD (they get ack_timeout_ms once
+ * written; a streamed put gets it once its END is written). */
+static int is_durable_write(uint16_t op)
+{
+    return op == TN_OP_ROW_PUT || op == TN_OP_ROW_DELETE || op == TN_OP_BLOB_DELETE ||
+           op == TN_OP_PG_PUSH;
+}
+
 static void flush(conn_t *cn)
 {
     tn_osdc_t *c = cn->c;
@@ -751,13 +760,18 @@ static void on_write(h2o_socket_t *sock, const char *errstr)
                     r->phase = PH_END;
             } else
                 r->phase = PH_WAIT;
-            /* progress restarts the inactivity timer */
+            /* progress restarts the inactivity timer; once END is out, the durable answer
+             * (fsync, rename) gets the write window */
             unlink_timer(&r->tmo);
-            h2o_timeout_link(c->loop, &c->t_req, &r->tmo);
+            h2o_timeout_link(c->loop, r->phase == PH_WAIT ? &c->t_ack : &c->t_req, &r->tmo);
             if (r->phase != PH_WAIT)
                 wq_push(cn, r);
         } else {
             r->phase = PH_WAIT;
+            if (is_durable_write(r->op)) {
+                unlink_timer(&r->tmo);
+                h2o_timeout_link(c->loop, &c->t_ack, &r->tmo);
+            }
         }
     }
     if (cn->sock == sock)
@@ -824,6 +838,13 @@ static int conn_ensure(conn_t *cn)
 static void on_req_timeout(h2o_timeout_entry_t *e)
 {
     tn_osdc_req_t *r = H2O_STRUCT_FROM_MEMBER(tn_osdc_req_t, tmo, e);
+    tn_log_debug("msg=\"OSD request timed out\" osd=%d op=%u phase=%s sent=%llu/%llu",
+                 (int)r->conn->osd_id, (unsigned)r->op,
+                 r->kind != K_PUT       ? "reply"
+                 : r->phase == PH_WAIT  ? "awaiting-ack"
+                 : r->phase == PH_BEGIN ? "begin"
+                                        : "data",
+                 (unsigned long long)r->off, (unsigned long long)r->data_len);
     if (r->in_write && r->write_bulk) {
         /* our bytes are stuck in the socket: only closing it releases them */
         r->timed_out = 1;
@@ -856,6 +877,10 @@ tn_osdc_t *tn_osdc_create(h2o_evloop_t *loop, const tn_osdc_opts_t *opts)
             c->o.connect_timeout_ms = d.connect_timeout_ms;
         if (c->o.request_timeout_ms == 0)
             c->o.request_timeout_ms = d.request_timeout_ms;
+        if (c->o.ack_timeout_ms == 0)
+            c->o.ack_timeout_ms = d.ack_timeout_ms;
+        if (c->o.ack_timeout_ms < c->o.request_timeout_ms)
+            c->o.ack_timeout_ms = c->o.request_timeout_ms;
         if (c->o.hedge_ms == 0)
             c->o.hedge_ms = d.hedge_ms;
         if (c->o.max_inflight == 0)
@@ -875,6 +900,7 @@ tn_osdc_t *tn_osdc_create(h2o_evloop_t *loop, const tn_osdc_opts_t *opts)
     c->epoch = c->o.epoch;
     c->next_id = 1;
     h2o_timeout_init(loop, &c->t_req, c->o.request_timeout_ms);
+    h2o_timeout_init(loop, &c->t_ack, c->o.ack_timeout_ms);
     h2o_timeout_init(loop, &c->t_conn, c->o.connect_timeout_ms);
     h2o_timeout_init(loop, &c->t_hedge, c->o.hedge_ms);
     h2o_timeout_init(loop, &c->t_zero, 0);
@@ -907,6 +933,7 @@ void tn_osdc_destroy(tn_osdc_t *c)
         free(r);
     }
     h2o_timeout_dispose(c->loop, &c->t_req);
+    h2o_timeout_dispose(c->loop, &c->t_ack);
     h2o_timeout_dispose(c->loop, &c->t_conn);
     h2o_timeout_dispose(c->loop, &c->t_hedge);
     h2o_timeout_dispose(c->loop, &c->t_zero);

@@ -25,7 +25,8 @@
  *       -ECONNREFUSED  the connection could not be established
  *       -ECONNRESET    the connection was lost (or reset, see tn_osdc_cancel) with the request
  *                      in flight; every request on it fails this way, exactly once each
- *       TN_ERR_TIMEOUT no reply within request_timeout_ms (or the connect timed out)
+ *       TN_ERR_TIMEOUT no reply within request_timeout_ms (ack_timeout_ms for a written write,
+ *                      see Timers), or the connect timed out
  *       TN_ERR_PROTO   the reply violated the protocol: a malformed header closes the
  *                      connection and fails every request on it with TN_ERR_PROTO; a malformed
  *                      body fails that request only
@@ -84,7 +85,12 @@
  * Timers. request_timeout_ms runs from the call; each reply frame of a multi-frame reply and each
  * written piece of a streamed put restart it (so it bounds inactivity, not the total duration
  * of a long transfer). A request that times out while its own bytes are still in the socket's
- * write (a stuck connection) resets the connection. The hedge timer (tn_osdc_hedge) only
+ * write (a stuck connection) resets the connection. A write whose answer waits for the OSD's
+ * commit or fsync (ROW_PUT, ROW_DELETE, BLOB_DELETE, PG_PUSH once written; a streamed put once
+ * its END is written) waits ack_timeout_ms instead: an fsync on a busy disk can take seconds,
+ * and failing a write that is merely slow turns a slow disk into failed PUTs (measured: 1 GiB
+ * PUTs failing at quorum with 2 s on a loaded machine), while a hung OSD still shows up
+ * quickly wherever it matters (stuck writes, reads, connects). The hedge timer (tn_osdc_hedge) only
  * notifies: the request goes on.
  */
 #ifndef TN_OSDC_H
@@ -109,6 +115,7 @@ typedef struct st_tn_osdc_req_t tn_osdc_req_t;
 typedef struct {
     uint32_t connect_timeout_ms; /* default 500 */
     uint32_t request_timeout_ms; /* default 2000 */
+    uint32_t ack_timeout_ms;     /* writes, once fully written; default 10000 (>= request) */
     uint32_t hedge_ms;           /* tn_osdc_hedge's delay; 0 = default 50 */
     uint32_t max_inflight;       /* per connection; default 1024 */
     uint32_t backoff_ms;         /* first back-off after a failed connect; default 200 */

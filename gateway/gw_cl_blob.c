@@ -25,9 +25,164 @@ typedef struct {
     gw_cl_rset_t rs;
     int w;
     int n_ok, n_fail;
+    gw_cl_rq_t *waiting[PL_MAX_SIZE]; /* this attempt's requests still in a pace queue */
 } bput_op_t;
 
 static void bput_send_all(bput_op_t *p);
+static void bput_failed(bput_op_t *p, int idx, int err);
+static void bput_check(bput_op_t *p);
+static void on_bput(void *arg, int err, const tn_osdc_reply_t *rep);
+
+/* ---- pacing: GW_CL_PUT_ACTIVE puts per OSD in the OSD client, the rest wait in order ---- */
+
+static gw_cl_pace_t *pace_of(gw_cl_t *cl, int32_t osd)
+{
+    if (osd < 0)
+        return NULL;
+    if ((uint32_t)osd >= cl->npace) {
+        uint32_t n = (uint32_t)osd + 16;
+        gw_cl_pace_t *t = realloc(cl->pace, n * sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        memset(t + cl->npace, 0, (n - cl->npace) * sizeof(*t));
+        /* queued requests point at each other, never at the table: moving it is safe */
+        cl->pace = t;
+        cl->npace = n;
+    }
+    return &cl->pace[osd];
+}
+
+static void pace_unlink(gw_cl_pace_t *q, gw_cl_rq_t *rq)
+{
+    bput_op_t *p = (bput_op_t *)rq->op;
+    if (rq->qprev != NULL)
+        rq->qprev->qnext = rq->qnext;
+    else
+        q->head = rq->qnext;
+    if (rq->qnext != NULL)
+        rq->qnext->qprev = rq->qprev;
+    else
+        q->tail = rq->qprev;
+    rq->qprev = rq->qnext = NULL;
+    rq->queued = 0;
+    q->waiting--;
+    if (rq->background) {
+        q->bg_bytes -= p->len;
+        rq->background = 0;
+    }
+    if (rq->idx >= 0 && p->waiting[rq->idx] == rq)
+        p->waiting[rq->idx] = NULL;
+}
+
+/* Hands rq to the OSD client now. 0, or the client's refusal (rq untouched). */
+static int pace_start(gw_cl_pace_t *q, gw_cl_rq_t *rq)
+{
+    bput_op_t *p = (bput_op_t *)rq->op;
+    int rc =
+        tn_osdc_blob_put(p->op.cl->osdc, rq->osd, &p->ref, p->data, p->len, on_bput, rq, &rq->h);
+    if (rc == 0 && q != NULL) {
+        q->active++;
+        rq->active = 1;
+    }
+    return rc;
+}
+
+/* Starts waiting puts while the OSD has free slots. Runs from callbacks: every request is
+ * unlinked before anything that may re-enter (a user callback starting new puts). */
+static void pace_kick(gw_cl_t *cl, int32_t osd)
+{
+    for (;;) {
+        /* re-read every turn: a callback below may grow (move) the table */
+        gw_cl_pace_t *q = pace_of(cl, osd);
+        if (cl->destroying || q == NULL || q->active >= GW_CL_PUT_ACTIVE || q->head == NULL)
+            return;
+        gw_cl_rq_t *rq = q->head;
+        bput_op_t *p = (bput_op_t *)rq->op;
+        pace_unlink(q, rq);
+        int rc = pace_start(q, rq);
+        if (rc != 0) {
+            bput_failed(p, rq->idx, rc);
+            bput_check(p);
+            gw_cl__rq_done(rq);
+            gw_cl__maybe_free(&p->op);
+        }
+    }
+}
+
+/* Sends rq now if its OSD has a free slot and nobody waits, else queues it. 0 or a refusal. */
+static int pace_submit(gw_cl_t *cl, gw_cl_rq_t *rq)
+{
+    gw_cl_pace_t *q = pace_of(cl, rq->osd);
+    if (q == NULL || (q->active < GW_CL_PUT_ACTIVE && q->head == NULL))
+        return pace_start(q, rq); /* no table (out of memory): unpaced, still correct */
+    bput_op_t *p = (bput_op_t *)rq->op;
+    rq->queued = 1;
+    rq->qprev = q->tail;
+    rq->qnext = NULL;
+    if (q->tail != NULL)
+        q->tail->qnext = rq;
+    else
+        q->head = rq;
+    q->tail = rq;
+    q->waiting++;
+    p->waiting[rq->idx] = rq;
+    cl->st.put_waited++;
+    return 0;
+}
+
+/* The op fired: waiting requests of a failed op are dropped (nothing will reference the
+ * blob); those of a successful op become background, dropped past GW_CL_PUT_LAG per OSD. */
+static void pace_op_fired(bput_op_t *p)
+{
+    gw_cl_t *cl = p->op.cl;
+    for (int i = 0; i < p->rs.n; i++) {
+        gw_cl_rq_t *rq = p->waiting[i];
+        if (rq == NULL || cl->destroying)
+            continue;
+        gw_cl_pace_t *q = pace_of(cl, rq->osd);
+        if (p->op.err == 0 && q->bg_bytes + p->len <= GW_CL_PUT_LAG) {
+            rq->background = 1;
+            q->bg_bytes += p->len;
+            continue;
+        }
+        pace_unlink(q, rq);
+        if (p->op.err == 0) {
+            cl->st.put_lag_dropped++;
+            tn_log_debug("msg=\"lagging replica: background blob write dropped\" osd=%d "
+                         "waiting=%u",
+                         (int)rq->osd, q->waiting);
+        }
+        bput_failed(p, i, -ECANCELED);
+        gw_cl__rq_done(rq);
+    }
+}
+
+/* A new attempt (epoch fix): the old attempt's waiting requests go. */
+static void pace_drop_waiting(bput_op_t *p)
+{
+    for (int i = 0; i < PL_MAX_SIZE; i++) {
+        gw_cl_rq_t *rq = p->waiting[i];
+        if (rq == NULL)
+            continue;
+        pace_unlink(pace_of(p->op.cl, rq->osd), rq);
+        gw_cl__rq_done(rq);
+    }
+}
+
+void gw_cl__pace_destroy(gw_cl_t *cl)
+{
+    for (uint32_t i = 0; i < cl->npace; i++) {
+        gw_cl_pace_t *q = &cl->pace[i];
+        while (q->head != NULL) {
+            gw_cl_rq_t *rq = q->head;
+            pace_unlink(q, rq);
+            gw_cl__rq_done(rq);
+        }
+    }
+    free(cl->pace);
+    cl->pace = NULL;
+    cl->npace = 0;
+}
 
 static void bput_complete(gw_cl_op_t *op)
 {
@@ -57,9 +212,11 @@ static void bput_check(bput_op_t *p)
         return;
     if (p->n_ok >= p->w) {
         gw_cl__fire(&p->op, 0);
+        pace_op_fired(p);
     } else if (p->n_fail > p->rs.n - p->w) {
         gw_cl__log_replicas(&p->op, p->ref.pool, p->ref.pg, &p->rs);
         gw_cl__fire(&p->op, TN_ERR_QUORUM);
+        pace_op_fired(p);
     }
 }
 
@@ -68,7 +225,7 @@ static void bput_failed(bput_op_t *p, int idx, int err)
     p->rs.state[idx] = GW_RS_FAILED;
     p->rs.errs[idx] = err;
     p->n_fail++;
-    if (p->op.fired)
+    if (p->op.fired && err != -ECANCELED)
         tn_log_debug("msg=\"background replica write failed\" op=%s osd=%d err=\"%s\"", p->op.name,
                      (int)p->rs.osds[idx], tn_strerror(err));
 }
@@ -77,7 +234,12 @@ static void on_bput(void *arg, int err, const tn_osdc_reply_t *rep)
 {
     gw_cl_rq_t *rq = arg;
     gw_cl_op_t *op = rq->op;
+    gw_cl_t *cl = op->cl;
     bput_op_t *p = (bput_op_t *)op;
+    int32_t osd = rq->osd;
+    int was_active = rq->active;
+    if (was_active)
+        pace_of(cl, osd)->active--;
     if (rq->attempt != op->attempt)
         goto out;
     if (err == 0) {
@@ -95,11 +257,14 @@ static void on_bput(void *arg, int err, const tn_osdc_reply_t *rep)
 out:
     gw_cl__rq_done(rq);
     gw_cl__maybe_free(op);
+    if (was_active)
+        pace_kick(cl, osd);
 }
 
 static void bput_send_all(bput_op_t *p)
 {
     gw_cl_t *cl = p->op.cl;
+    pace_drop_waiting(p);
     p->op.attempt++;
     p->n_ok = p->n_fail = 0;
     int rc = gw_cl__placement(cl, p->ref.pool, p->ref.pg, &p->rs, &p->w);
@@ -109,9 +274,7 @@ static void bput_send_all(bput_op_t *p)
     }
     for (int i = 0; i < p->rs.n; i++) {
         gw_cl_rq_t *rq = gw_cl__rq_new(&p->op, i, p->rs.osds[i]);
-        rc = rq == NULL ? -ENOMEM
-                        : tn_osdc_blob_put(cl->osdc, rq->osd, &p->ref, p->data, p->len, on_bput, rq,
-                                           &rq->h);
+        rc = rq == NULL ? -ENOMEM : pace_submit(cl, rq);
         if (rc != 0) {
             if (rq != NULL)
                 gw_cl__rq_done(rq);

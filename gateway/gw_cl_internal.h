@@ -48,14 +48,31 @@ struct gw_cl_op {
 };
 
 /* One osdc request of an op. */
-typedef struct {
+typedef struct gw_cl_rq {
     gw_cl_op_t *op;
     tn_osdc_req_t *h;
     uint32_t attempt;
     int idx; /* replica index in the op's array (-1: not a replica request) */
     int32_t osd;
     gw_map_snap_t *snap; /* MAP_OFFER: the snapshot whose encoding is being sent */
+    /* blob puts only (gw_cl_blob.c): */
+    struct gw_cl_rq *qprev, *qnext; /* its OSD's wait queue while queued */
+    uint8_t queued;                 /* waiting in the queue (not in the OSD client yet) */
+    uint8_t active;                 /* counted in its OSD's active puts */
+    uint8_t background;             /* queued for an op that already fired (counted in bg) */
 } gw_cl_rq_t;
+
+/* Blob puts towards one OSD (gw_cl_blob.c): at most GW_CL_PUT_ACTIVE are in the OSD client at
+ * once (so their timers measure the OSD, not our own queue); the rest wait here in order. A
+ * waiting put whose operation already has its answer (a lagging third replica) is dropped when
+ * more than GW_CL_PUT_LAG bytes of such puts wait: memory stays bounded and the write stays at
+ * quorum on the other replicas (repair completes it, as after an outage). */
+typedef struct {
+    gw_cl_rq_t *head, *tail;
+    uint64_t bg_bytes; /* bytes of waiting puts whose op has fired */
+    uint32_t active;
+    uint32_t waiting;
+} gw_cl_pace_t;
 
 struct gw_cl {
     h2o_evloop_t *loop;
@@ -70,7 +87,13 @@ struct gw_cl {
     gw_cl_op_t ops; /* list sentinel */
     int destroying;
     gw_cl_stats_t st;
+    gw_cl_pace_t *pace; /* by OSD id, grown on demand (gw_cl_blob.c) */
+    uint32_t npace;
 };
+
+/* Blob-put pacing (gw_cl_blob.c): frees every waiting put (gw_cl_destroy, after the OSD client
+ * is gone; the ops then free themselves) and the pace table. */
+void gw_cl__pace_destroy(gw_cl_t *cl);
 
 /* Picks up a newer map snapshot if the holder has one (OSD addresses, epoch). */
 void gw_cl__sync(gw_cl_t *cl);

@@ -107,6 +107,7 @@ void gw_cl_destroy(gw_cl_t *cl)
     /* Every request fails with -ECANCELED inside this; ops fire and mostly free themselves. */
     tn_osdc_destroy(cl->osdc);
     cl->osdc = NULL;
+    gw_cl__pace_destroy(cl);
     while (cl->ops.next != &cl->ops) {
         gw_cl_op_t *op = cl->ops.next;
         if (h2o_timeout_is_linked(&op->defer))

@@ -84,6 +84,8 @@
 #define GW_CL_MAX_RESTAMP     5 /* STALE_TS re-stamps per row put */
 #define GW_CL_MAX_EPOCH_RETRY 3 /* map refresh + restart per operation */
 #define GW_CL_REFRESH_OSDS    3 /* OSDs asked by gw_cl_map_refresh */
+#define GW_CL_PUT_ACTIVE      3 /* blob puts in flight per OSD and thread; more wait in order */
+#define GW_CL_PUT_LAG         (32u << 20) /* bytes of lagging background blob puts per OSD */
 
 /* ---- the process-wide map holder ---- */
 
@@ -154,6 +156,8 @@ typedef struct {
     gw_cl_op_stats_t row_put, row_get, row_list, blob_put, blob_get, map_refresh;
     uint64_t map_adopted; /* newer epochs adopted by this client's fetches */
     uint64_t map_offered; /* MAP_OFFER sent to OSDs behind us */
+    uint64_t put_waited;  /* blob puts that waited for one of their OSD's GW_CL_PUT_ACTIVE slots */
+    uint64_t put_lag_dropped; /* background blob puts dropped past GW_CL_PUT_LAG (repair's job) */
 } gw_cl_stats_t;
 
 void gw_cl_opts_default(gw_cl_opts_t *o);

@@ -1,5 +1,6 @@
 /* gw_main.c — tern-gateway: `tern-gateway --config FILE [--log-level L]` (see gw_server.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* PUT chunks (4 MiB) and GET pieces (1 MiB) are large short-lived buffers: with glibc's
+     * dynamic mmap threshold they end up in the heaps after the first burst and stay there
+     * (measured: RssAnon 37 MiB after a 1 GiB PUT, idle 1.6 MiB). A fixed threshold returns
+     * them to the kernel, as in tern-osd. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     const char *config = NULL, *level = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {

@@ -184,6 +184,7 @@ static void test_hang(void)
     tn_osdc_opts_t o;
     tn_osdc_opts_default(&o);
     o.request_timeout_ms = HANG_TIMEOUT_MS;
+    o.ack_timeout_ms = HANG_TIMEOUT_MS; /* the writes below wait for this one once sent */
     if (!ok(tc_async_new(&a, &cl, &o, epoch) == 0, "client with a short request timeout"))
         return;
     for (int osd = 0; osd < 3; osd++)

@@ -12,6 +12,10 @@
  *   - a 5 MiB blob put/get, then the get again with the PG's primary killed (fall-back), and
  *     with the primary frozen (hedge); a 40 MiB read frozen mid-transfer, resumed at the
  *     offset reached;
+ *   - blob-put pacing: 16 puts of 4 MiB into one PG whose third OSD is frozen: each reaches
+ *     quorum on the two others at once; the frozen OSD's puts wait (GW_CL_PUT_ACTIVE in the
+ *     client) and the lagging ones past GW_CL_PUT_LAG are dropped, so every buffer is released
+ *     within a few seconds instead of being held while the OSD hangs;
  *   - gw_cl_destroy with operations pending;
  *   - a map change (epoch 2, one OSD out) made behind the layer's back with MAP_OFFER CAS, one
  *     OSD left at epoch 1: the layer fetches epoch 2, offers it to the laggard, and succeeds.
@@ -661,6 +665,94 @@ static void test_blob(void)
     free(back);
 }
 
+#define PACE_N 16
+static void test_blob_pace(void)
+{
+    const size_t len = 4u << 20;
+    uint8_t *data = malloc(len);
+    tc_fill(data, len, 91);
+    int32_t o[PL_MAX_SIZE];
+    pg_osds(g_data, 5, o);
+    /* control: the same 16 puts with every OSD up (what this machine does without a fault) */
+    static blob_res_t c[PACE_N];
+    memset(c, 0, sizeof(c));
+    uint64_t tc0 = now_ms();
+    for (int i = 0; i < PACE_N; i++) {
+        tn_blobref_t ref = {g_data, 5, {0}, (uint32_t)(100 + i)};
+        memset(ref.version, 0xc3, sizeof(ref.version));
+        if (gw_cl_blob_put(g_cl, &ref, data, len, on_bput, on_bput_released, &c[i]) != 0)
+            c[i].released = 1;
+    }
+    for (int i = 0; i < PACE_N; i++)
+        run_until(&c[i].released, 30000);
+    uint64_t t_control = now_ms() - tc0;
+    printf("# control, 16 x 4 MiB, every OSD up: %llu ms\n", (unsigned long long)t_control);
+    osd_kill(o[2], SIGSTOP);
+    gw_cl_stats_t before, after;
+    gw_cl_stats(g_cl, &before);
+    static blob_res_t r[PACE_N];
+    memset(r, 0, sizeof(r));
+    uint64_t t0 = now_ms();
+    int started = 0;
+    for (int i = 0; i < PACE_N; i++) {
+        tn_blobref_t ref = {g_data, 5, {0}, (uint32_t)i};
+        memset(ref.version, 0xc3, sizeof(ref.version));
+        started += gw_cl_blob_put(g_cl, &ref, data, len, on_bput, on_bput_released, &r[i]) == 0;
+    }
+    is_int(started, PACE_N, "16 puts of 4 MiB into one PG started");
+    int all_done = 0;
+    for (int k = 0; k < 4000 && !all_done; k++) {
+        h2o_evloop_run(g_loop, 5);
+        all_done = 1;
+        for (int i = 0; i < PACE_N; i++)
+            all_done &= r[i].done;
+    }
+    uint64_t t_quorum = now_ms() - t0;
+    int ok_n = 0;
+    for (int i = 0; i < PACE_N; i++)
+        ok_n += r[i].done && r[i].err == 0;
+    is_int(ok_n, PACE_N, "every put reached quorum with one replica frozen");
+    printf("# 16 x 4 MiB, one replica frozen: all at quorum in %llu ms\n",
+           (unsigned long long)t_quorum);
+    /* waiting for the frozen OSD would cost request timeouts (2 s each, several rounds) */
+    ok(t_quorum < 2 * t_control + 1500, "quorum never waited for the frozen OSD");
+    int released = 0;
+    for (int k = 0; k < 12000 && released < PACE_N; k++) {
+        h2o_evloop_run(g_loop, 5);
+        released = 0;
+        for (int i = 0; i < PACE_N; i++)
+            released += r[i].released;
+    }
+    uint64_t t_rel = now_ms() - t0;
+    is_int(released, PACE_N, "every buffer released while the OSD is still frozen");
+    printf("# all buffers released after %llu ms\n", (unsigned long long)t_rel);
+    gw_cl_stats(g_cl, &after);
+    ok(after.put_waited > before.put_waited, "puts waited for the frozen OSD's slots");
+    ok(after.put_lag_dropped > before.put_lag_dropped, "lagging background puts dropped");
+    printf("# waited %llu, dropped %llu\n",
+           (unsigned long long)(after.put_waited - before.put_waited),
+           (unsigned long long)(after.put_lag_dropped - before.put_lag_dropped));
+    kill(g_pid[o[2]], SIGCONT);
+    run_for(300);
+    /* every blob reads back (from the replicas that have it) */
+    uint8_t *back = malloc(len);
+    int same = 0;
+    for (int i = 0; i < PACE_N; i++) {
+        tn_blobref_t ref = {g_data, 5, {0}, (uint32_t)i};
+        memset(ref.version, 0xc3, sizeof(ref.version));
+        blob_res_t g = {0};
+        g.buf = back;
+        g.cap = len;
+        if (gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata, on_bget, &g) != 0)
+            continue;
+        run_until(&g.done, 20000);
+        same += g.err == 0 && g.delivered == len && memcmp(back, data, len) == 0;
+    }
+    is_int(same, PACE_N, "all 16 read back");
+    free(back);
+    free(data);
+}
+
 /* A 40 MiB blob (more than loopback socket buffers hold): every replica frozen when the first
  * piece arrives, so the read fails after some bytes (inactivity timeout) and reports how far
  * it got; after SIGCONT the caller resumes at that offset and gets exactly the rest. */
@@ -862,7 +954,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     atexit(cleanup);
     signal(SIGALRM, on_alarm);
-    alarm(170);
+    alarm(280);
     if (getenv("TC_DEBUG") != NULL)
         tn_log_set_level(TN_LOG_DEBUG);
     if (write_config() != 0) {
@@ -925,6 +1017,7 @@ int main(int argc, char **argv)
     subtest("SIGSTOP", test_sigstop);
     subtest("blob 5 MiB, fall-back", test_blob);
     subtest("blob read resumed after a failure mid-transfer", test_blob_resume);
+    subtest("blob-put pacing with a frozen replica", test_blob_pace);
     subtest("epoch change behind the layer", test_epoch);
     subtest("destroy with operations pending", test_destroy);
     printf("# tests took %llu ms\n", (unsigned long long)(now_ms() - t0));
