@@ -250,8 +250,8 @@ s3_err_t gw_mpu_plan(const s3_complete_req_t *req, const gw_mpu_slot_t *slots, s
         if (e != S3_OK)
             break;
         if (ck > 0 && s->part.cksum_alg != alg) {
-            e = s3_why_set(why, S3_ERR_INVALID_PART, "Part %u has no %s checksum",
-                           rp->part_number, s3_checksum_name(alg));
+            e = s3_why_set(why, S3_ERR_INVALID_PART, "Part %u has no %s checksum", rp->part_number,
+                           s3_checksum_name(alg));
             break;
         }
         gw_objpart_t p;

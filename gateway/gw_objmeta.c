@@ -43,7 +43,8 @@ size_t gw_objmeta_meta_bytes(const gw_objmeta_t *m)
 
 int gw_objmeta_encode(const gw_objmeta_t *m, uint8_t *buf, size_t cap)
 {
-    if ((m->is_inline && m->is_multipart) || (m->cksum_alg != S3_CKSUM_NONE && !is_s3_alg(m->cksum_alg)) ||
+    if ((m->is_inline && m->is_multipart) ||
+        (m->cksum_alg != S3_CKSUM_NONE && !is_s3_alg(m->cksum_alg)) ||
         (m->cksum_alg == S3_CKSUM_NONE) != (m->cksum_type == GW_CKTYPE_NONE) ||
         (unsigned)m->cksum_type > GW_CKTYPE_COMPOSITE || (unsigned)m->acl >= GW_ACL__COUNT)
         return -EINVAL;

@@ -309,7 +309,7 @@ static void mp_add_cksum_headers(gw_req_t *r, s3_cksum_alg_t alg, gw_cktype_t ty
 /* ---- CreateMultipartUpload ---- */
 
 static const char *const acl_names[GW_ACL__COUNT] = {
-    "private",   "public-read",          "public-read-write", "authenticated-read",
+    "private",       "public-read",       "public-read-write",        "authenticated-read",
     "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
 
 static const char *const stored_headers[5] = {"content-type", "cache-control",
@@ -383,8 +383,8 @@ static s3_err_t create_template(gw_req_t *r, gw_objmeta_t *t, const char **msg)
             return S3_ERR_INVALID_REQUEST;
         }
         int crc = t->cksum_alg <= S3_CKSUM_CRC64NVME;
-        t->cksum_type = t->cksum_alg == S3_CKSUM_CRC64NVME ? GW_CKTYPE_FULL_OBJECT
-                                                           : GW_CKTYPE_COMPOSITE;
+        t->cksum_type =
+            t->cksum_alg == S3_CKSUM_CRC64NVME ? GW_CKTYPE_FULL_OBJECT : GW_CKTYPE_COMPOSITE;
         if (ty.base != NULL) {
             if (ty.len == 11 && strncasecmp(ty.base, "FULL_OBJECT", 11) == 0 && crc) {
                 t->cksum_type = GW_CKTYPE_FULL_OBJECT;
@@ -504,8 +504,8 @@ static int part_hash_init(mp_t *m)
 {
     gw_req_t *r = m->o.r;
     s3_cksum_alg_t alg = m->tmpl.cksum_alg;
-    m->hash_body = !(m->src_body != NULL && r->has_md5 &&
-                     (alg == S3_CKSUM_NONE || r->cksum_alg == alg));
+    m->hash_body =
+        !(m->src_body != NULL && r->has_md5 && (alg == S3_CKSUM_NONE || r->cksum_alg == alg));
     if (!m->hash_body)
         return TN_OK;
     if (s3_multihash_init(&m->h, 1, alg, 0) != TN_OK)
@@ -693,8 +693,8 @@ static int part_fill_copy(mp_t *m)
     m->reading = 1;
     m->o.refs++;
     if (rc == TN_OK)
-        rc = gw_cl_blob_get(r->thread->osd, &ref, loc.coff, n, on_copy_piece, on_copy_piece_done,
-                            m);
+        rc =
+            gw_cl_blob_get(r->thread->osd, &ref, loc.coff, n, on_copy_piece, on_copy_piece_done, m);
     if (rc != 0) {
         m->o.refs--;
         m->reading = 0;
@@ -816,8 +816,7 @@ static void part_finish(mp_t *m)
     gw_req_t *r = m->o.r;
     m->finishing = 1;
     part_hash_final(m);
-    if (m->src_body != NULL && r->cksum_alg != S3_CKSUM_NONE &&
-        r->cksum_alg == m->part.cksum_alg &&
+    if (m->src_body != NULL && r->cksum_alg != S3_CKSUM_NONE && r->cksum_alg == m->part.cksum_alg &&
         memcmp(r->cksum, m->part.cksum, s3_checksum_size(r->cksum_alg)) != 0) {
         gw_req_send_error(r, S3_ERR_BAD_DIGEST, "The checksum of the part does not match");
         return;
@@ -938,7 +937,8 @@ static int pct_decode(const char *s, size_t n, char *out, size_t *outn)
         if (s[i] == '%') {
             if (i + 2 >= n)
                 return -1;
-            int a = tn_hex_digit((unsigned char)s[i + 1]), b = tn_hex_digit((unsigned char)s[i + 2]);
+            int a = tn_hex_digit((unsigned char)s[i + 1]),
+                b = tn_hex_digit((unsigned char)s[i + 2]);
             if (a < 0 || b < 0)
                 return -1;
             out[k++] = (char)(a * 16 + b);
@@ -1181,8 +1181,7 @@ static void on_parts_page(void *arg, int err, const gw_cl_entry_t *e, size_t n, 
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        uint32_t num =
-            gw_mpu_part_key_number((const uint8_t *)e[i].key.base, e[i].key.len, m->id);
+        uint32_t num = gw_mpu_part_key_number((const uint8_t *)e[i].key.base, e[i].key.len, m->id);
         if (num == 0 || (e[i].flags & TN_ROW_TOMBSTONE))
             continue;
         gw_mpu_part_t p;
@@ -1352,8 +1351,8 @@ static void complete_write(mp_t *m)
     s3_err_t e = gw_mpu_plan(&m->creq, m->slots, m->tmpl.cksum_alg, m->tmpl.cksum_type, m->tbl,
                              &m->obj, &why);
     if (e != S3_OK) {
-        gw_req_send_error(r, e, why.message[0] ? pool_strndup(r, why.message, strlen(why.message))
-                                               : NULL);
+        gw_req_send_error(
+            r, e, why.message[0] ? pool_strndup(r, why.message, strlen(why.message)) : NULL);
         gw_opref_done(m);
         return;
     }
@@ -1659,8 +1658,7 @@ static void list_parts_answer(mp_t *m)
         s3_xml_elem(&parts, "ETag", etag, 34);
         s3_xml_elem_u64(&parts, "Size", s->part.size);
         if (s->part.cksum_alg != S3_CKSUM_NONE) {
-            size_t n =
-                s3_checksum_text(s->part.cksum, s3_checksum_size(s->part.cksum_alg), 0, ck);
+            size_t n = s3_checksum_text(s->part.cksum, s3_checksum_size(s->part.cksum_alg), 0, ck);
             s3_xml_elem(&parts, s3_checksum_xml_name(s->part.cksum_alg), ck, n);
         }
         s3_xml_close(&parts, "Part");
@@ -1897,8 +1895,8 @@ static void lu_next(mp_t *m)
     gw_req_t *r = m->o.r;
     m->o.refs++;
     int rc = gw_cl_row_list(r->thread->osd, m->ipool, m->ipg, gw_mpu_ns_uploads(m->bucket.id),
-                            l->prefix.base, l->prefix.len, l->lu_after, l->lu_after_len,
-                            LIST_PAGE, on_lu_page, m);
+                            l->prefix.base, l->prefix.len, l->lu_after, l->lu_after_len, LIST_PAGE,
+                            on_lu_page, m);
     if (rc != 0) {
         m->o.refs--;
         gw_send_cluster_error(r, rc);
@@ -1921,7 +1919,8 @@ void gw_op_list_multipart_uploads(gw_req_t *r)
     }
     const s3_param_t *et = s3_route_param(&r->route, "encoding-type");
     if (et != NULL && !(et->value.len == 3 && memcmp(et->value.base, "url", 3) == 0)) {
-        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT,
+                          "Invalid Encoding Method specified in Request");
         return;
     }
     if (!has_cluster(r))

@@ -568,10 +568,10 @@ static void get_answer(get_t *g, const tn_row_t *row)
         /* partNumber: the part as a range of the object */
         gw_objparts_get(g->tbl, g->part - 1, &pt);
         char spec[64];
-        int sn = pt.size > 0 ? snprintf(spec, sizeof spec, "bytes=%llu-%llu",
-                                        (unsigned long long)pt.offset,
-                                        (unsigned long long)(pt.offset + pt.size - 1))
-                             : 0;
+        int sn = pt.size > 0
+                     ? snprintf(spec, sizeof spec, "bytes=%llu-%llu", (unsigned long long)pt.offset,
+                                (unsigned long long)(pt.offset + pt.size - 1))
+                     : 0;
         s3_range_resolve(sn > 0 ? spec : NULL, (size_t)(sn > 0 ? sn : 0), m->size, &rg);
         char pc[16];
         int pn = snprintf(pc, sizeof pc, "%u", m->part_count);
@@ -723,8 +723,8 @@ void gw_op_get_object(gw_req_t *r)
     }
     s3_err_t ve;
     if (!version_ok(r, &ve)) {
-        gw_req_send_error(r, ve, ve == S3_ERR_INVALID_ARGUMENT ? "Invalid version id specified"
-                                                               : NULL);
+        gw_req_send_error(r, ve,
+                          ve == S3_ERR_INVALID_ARGUMENT ? "Invalid version id specified" : NULL);
         return;
     }
     uint32_t part = 0;
