@@ -912,7 +912,8 @@ static void upload_part_bucket(mp_t *m)
 
 void gw_op_upload_part(gw_req_t *r)
 {
-    if (r->body.len > GW_MPU_MAX_PART_SIZE) {
+    if (r->body.len > GW_MPU_MAX_PART_SIZE ||
+        r->body.len > r->thread->server->conf->gateway.max_object_size) {
         gw_req_send_error(r, S3_ERR_ENTITY_TOO_LARGE, NULL);
         return;
     }
@@ -1353,6 +1354,11 @@ static void complete_write(mp_t *m)
     if (e != S3_OK) {
         gw_req_send_error(
             r, e, why.message[0] ? pool_strndup(r, why.message, strlen(why.message)) : NULL);
+        gw_opref_done(m);
+        return;
+    }
+    if (m->obj.size > r->thread->server->conf->gateway.max_object_size) {
+        gw_req_send_error(r, S3_ERR_ENTITY_TOO_LARGE, NULL);
         gw_opref_done(m);
         return;
     }
