@@ -1745,6 +1745,7 @@ typedef struct {
     tn_slice_t prefix, delim;
     uint32_t max, count;
     int truncated;
+    int url; /* encoding-type=url: keys, prefixes and markers percent-encoded */
     uint8_t lu_after[TN_ROW_MAX_KEY];
     size_t lu_after_len;
     char last_cp[TN_ROW_MAX_KEY + 1];
@@ -1754,6 +1755,24 @@ typedef struct {
     char next_key_buf[TN_ROW_MAX_KEY];
     s3_buf_t ups, cps;
 } lu_t;
+
+/* <name>key</name>, percent-encoded (slashes kept, as S3 does) with encoding-type=url. */
+static void lu_key_elem(const lu_t *l, s3_buf_t *x, const char *name, const char *k, size_t n)
+{
+    if (!l->url) {
+        s3_xml_elem(x, name, k, n);
+        return;
+    }
+    size_t cap = 3 * n + 1;
+    char *e = malloc(cap);
+    if (e == NULL) {
+        x->failed = 1;
+        return;
+    }
+    size_t en = tn_uri_encode(k, n, e, cap, 0);
+    s3_xml_elem(x, name, e, en);
+    free(e);
+}
 
 static void lu_cleanup(void *self)
 {
@@ -1773,16 +1792,18 @@ static void lu_answer(lu_t *l)
     s3_xml_decl(&x);
     s3_xml_open_ns(&x, "ListMultipartUploadsResult", S3_XML_NS);
     s3_xml_elem(&x, "Bucket", r->route.bucket.base, r->route.bucket.len);
-    s3_xml_elem(&x, "KeyMarker", km ? km->value.base : "", km ? km->value.len : 0);
+    if (l->url)
+        s3_xml_elem_str(&x, "EncodingType", "url");
+    lu_key_elem(l, &x, "KeyMarker", km ? km->value.base : "", km ? km->value.len : 0);
     s3_xml_elem(&x, "UploadIdMarker", um ? um->value.base : "", um ? um->value.len : 0);
     if (l->truncated) {
-        s3_xml_elem(&x, "NextKeyMarker", l->next_key.base, l->next_key.len);
+        lu_key_elem(l, &x, "NextKeyMarker", l->next_key.base, l->next_key.len);
         s3_xml_elem_str(&x, "NextUploadIdMarker", l->next_id);
     }
     if (l->delim.len > 0)
-        s3_xml_elem(&x, "Delimiter", l->delim.base, l->delim.len);
+        lu_key_elem(l, &x, "Delimiter", l->delim.base, l->delim.len);
     if (l->prefix.len > 0)
-        s3_xml_elem(&x, "Prefix", l->prefix.base, l->prefix.len);
+        lu_key_elem(l, &x, "Prefix", l->prefix.base, l->prefix.len);
     s3_xml_elem_u64(&x, "MaxUploads", l->max);
     s3_xml_elem_bool(&x, "IsTruncated", l->truncated);
     if (s3_buf_ok(&l->ups))
@@ -1849,7 +1870,7 @@ static void on_lu_page(void *arg, int err, const gw_cl_entry_t *e, size_t n, int
                     break;
                 }
                 s3_xml_open(&l->cps, "CommonPrefixes");
-                s3_xml_elem(&l->cps, "Prefix", key.base, cpl);
+                lu_key_elem(l, &l->cps, "Prefix", key.base, cpl);
                 s3_xml_close(&l->cps, "CommonPrefixes");
                 l->count++;
                 lu_mark(l, (tn_slice_t){key.base, cpl}, NULL);
@@ -1871,7 +1892,7 @@ static void on_lu_page(void *arg, int err, const gw_cl_entry_t *e, size_t n, int
         tn_hex_encode(idh, id, 16);
         tn_time_format_iso_ms((int64_t)u.initiated_ms, date);
         s3_xml_open(&l->ups, "Upload");
-        s3_xml_elem(&l->ups, "Key", key.base, key.len);
+        lu_key_elem(l, &l->ups, "Key", key.base, key.len);
         s3_xml_elem(&l->ups, "UploadId", idh, GW_MPU_ID_HEX);
         owner_xml(&l->ups, "Initiator", u.initiator);
         owner_xml(&l->ups, "Owner", (tn_slice_t){l->m.bucket.owner, strlen(l->m.bucket.owner)});
@@ -1940,6 +1961,7 @@ void gw_op_list_multipart_uploads(gw_req_t *r)
     s3_buf_init(&l->ups, 16u << 20);
     s3_buf_init(&l->cps, 16u << 20);
     l->max = (uint32_t)TN_MIN(max, 1000);
+    l->url = et != NULL;
     const s3_param_t *p = s3_route_param(&r->route, "prefix");
     if (p != NULL)
         l->prefix = p->value;

@@ -281,6 +281,14 @@ def main():
         check(sorted(u["Key"] for u in lr.get("Uploads", [])) == ["lu/a", "lu/b", "lu/b", "lu/d"]
               and [p["Prefix"] for p in lr.get("CommonPrefixes", [])] == ["lu/c/"],
               "ListMultipartUploads with a delimiter groups lu/c/", str(lr.get("CommonPrefixes")))
+        lr = s3.list_multipart_uploads(Bucket="mpt", Prefix="lu/c/", EncodingType="url")
+        check(lr.get("EncodingType") == "url" and
+              sorted(u["Key"] for u in lr.get("Uploads", [])) == ["lu/c/1", "lu/c/2"],
+              "encoding-type=url", str(lr.get("Uploads")))
+        sp = s3.create_multipart_upload(Bucket="mpt", Key="lu/sp ace+%")["UploadId"]
+        st, b = raw("GET", "/mpt?uploads&prefix=lu%2Fsp&encoding-type=url")
+        check(st == 200 and b"<Key>lu/sp%20ace%2B%25</Key>" in b, "keys percent-encoded", b[:600])
+        s3.abort_multipart_upload(Bucket="mpt", Key="lu/sp ace+%", UploadId=sp)
         lr = s3.list_multipart_uploads(Bucket="mpt", Prefix="lu/c/")
         check(len(lr.get("Uploads", [])) == 2, "prefix lu/c/ lists two uploads")
         check("big/obj" not in [u["Key"] for u in
