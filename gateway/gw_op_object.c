@@ -1,14 +1,14 @@
 /* gw_op_object.c — PutObject, GetObject, HeadObject, DeleteObject on single-part objects
  * (head rows encoded by gw_objmeta.h, buckets by gw_bucket.h).
  *
- * PUT: objects up to osd.inline_max bytes go inline in the head row; larger ones are cut in
- * GW_OBJMETA_CHUNK (4 MiB) chunks, each copied out of the request body (so a client that goes
- * away cannot free memory a replica request still sends from) and MD5-summed on the loop in
- * PUT_SLICE (1 MiB) slices, one per loop turn (bounded work per step, no worker thread), written
- * with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is written (gw_cl_row_put PUT)
- * only after every chunk reached quorum. Content-MD5 is checked before the head row: a mismatch
- * leaves the chunks as orphans for the GC of a later issue (as does any failure after the first
- * chunk; no intent rows yet).
+ * PUT: the body's MD5 (the ETag) was computed, and Content-MD5 / x-amz-checksum-* checked, by
+ * the payload stage (gw_payload.h, r->body_md5) before dispatch. Objects up to osd.inline_max
+ * bytes go inline in the head row; larger ones are cut in GW_OBJMETA_CHUNK (4 MiB) chunks, each
+ * copied out of the request body (so a client that goes away cannot free memory a replica
+ * request still sends from) on the loop in PUT_SLICE (1 MiB) slices, one per loop turn (bounded
+ * work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is
+ * written (gw_cl_row_put PUT) only after every chunk reached quorum. A failure after the first
+ * chunk leaves the chunks as orphans for the GC of a later issue (no intent rows yet).
  * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
  * piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only when h2o
  * calls proceed (back-pressure; at most one piece buffered). A failure after the response started
@@ -31,7 +31,7 @@
 #include "gw_ops.h"
 
 #define PUT_INFLIGHT 4
-#define PUT_SLICE    (1u << 20) /* body bytes copied and MD5-hashed per loop turn */
+#define PUT_SLICE    (1u << 20) /* body bytes copied per loop turn */
 #define GET_PIECE    (1u << 20)
 /* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
@@ -73,10 +73,6 @@ struct put {
     gw_opref_t o;
     gw_bucket_rec_t bucket;
     gw_objmeta_t m;
-    s3_checksum_t md5;
-    int md5_init;
-    uint8_t want_md5[16];
-    int has_want_md5;
     uint32_t next, done, inflight, released;
     int failed;
     int head_started;
@@ -91,8 +87,6 @@ static void put_cleanup(void *self)
         free(p->cur->buf);
         free(p->cur);
     }
-    if (p->md5_init)
-        s3_checksum_free(&p->md5);
 }
 
 static void put_write_head(put_t *p);
@@ -169,12 +163,11 @@ static void put_pump(put_t *p)
         c->len = len;
         p->cur = c;
     }
-    /* copy and hash at most PUT_SLICE bytes per loop turn */
+    /* copy at most PUT_SLICE bytes per loop turn */
     put_chunk_t *c = p->cur;
     size_t n = TN_MIN((size_t)PUT_SLICE, c->len - c->fill);
     const char *src = r->body.base + (uint64_t)c->idx * p->m.chunk_size + c->fill;
     memcpy(c->buf + c->fill, src, n);
-    s3_checksum_update(&p->md5, c->buf + c->fill, n);
     c->fill += n;
     if (c->fill == c->len) {
         p->cur = NULL;
@@ -226,15 +219,6 @@ static void put_write_head(put_t *p)
 {
     gw_req_t *r = p->o.r;
     p->head_started = 1;
-    if (!p->m.is_inline) {
-        uint8_t raw[S3_CKSUM_MAX_RAW];
-        s3_checksum_final(&p->md5, raw);
-        memcpy(p->m.md5, raw, 16);
-    }
-    if (p->has_want_md5 && memcmp(p->want_md5, p->m.md5, 16) != 0) {
-        gw_req_send_error(r, S3_ERR_BAD_DIGEST, NULL);
-        return;
-    }
     size_t vlen = gw_objmeta_encoded_len(&p->m);
     uint8_t *val = h2o_mem_alloc_pool(&r->req->pool, vlen);
     if (gw_objmeta_encode(&p->m, val, vlen) < 0 || vlen > TN_ROW_MAX_VALUE) {
@@ -292,6 +276,7 @@ static void put_start(put_t *p)
         if (v.base != NULL)
             *stored_field(m, i) = v;
     }
+    m->content_encoding = r->content_encoding; /* without aws-chunked (gw_payload.h) */
     for (size_t i = 0; i < r->req->headers.size; i++) {
         const h2o_header_t *h = &r->req->headers.entries[i];
         if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
@@ -312,20 +297,11 @@ static void put_start(put_t *p)
     }
     if (m->size <= s->conf->osd.inline_max && m->size <= TN_ROW_MAX_INLINE) {
         m->is_inline = 1;
-        uint8_t raw[S3_CKSUM_MAX_RAW];
-        s3_checksum_oneshot(S3_CKSUM_MD5, r->body.base, r->body.len, raw);
-        memcpy(m->md5, raw, 16);
         put_write_head(p);
     } else {
         m->chunk_size = GW_OBJMETA_CHUNK;
         m->chunk_count = (uint32_t)((m->size + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
         gw_random(m->data_vid, sizeof m->data_vid);
-        if (s3_checksum_init(&p->md5, S3_CKSUM_MD5) != TN_OK) {
-            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-            gw_opref_done(p);
-            return;
-        }
-        p->md5_init = 1;
         put_pump(p);
     }
     gw_opref_done(p); /* the lookup's reference */
@@ -364,17 +340,7 @@ void gw_op_put_object(gw_req_t *r)
         return;
     }
     p->o.cleanup = put_cleanup;
-    tn_slice_t cm = req_header(r, "content-md5");
-    if (cm.base != NULL) {
-        uint8_t raw[S3_CKSUM_MAX_RAW];
-        if (s3_checksum_decode(S3_CKSUM_MD5, cm.base, cm.len, raw) != TN_OK) {
-            gw_req_send_error(r, S3_ERR_INVALID_DIGEST, NULL);
-            gw_opref_done(p);
-            return;
-        }
-        memcpy(p->want_md5, raw, 16);
-        p->has_want_md5 = 1;
-    }
+    memcpy(p->m.md5, r->body_md5, 16); /* the payload stage's MD5 (always set for PUT) */
     gw_bucket_rec_t hit;
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
                               on_put_bucket, p);

@@ -22,6 +22,7 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_ABORT_MULTIPART_UPLOAD] = gw_op_abort_multipart_upload,
     [S3_OP_LIST_PARTS] = gw_op_list_parts,
     [S3_OP_LIST_MULTIPART_UPLOADS] = gw_op_list_multipart_uploads,
+    [S3_OP_DELETE_OBJECTS] = gw_op_delete_objects,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };
 

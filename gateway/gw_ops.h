@@ -44,5 +44,7 @@ void gw_op_complete_multipart_upload(gw_req_t *r);
 void gw_op_abort_multipart_upload(gw_req_t *r);
 void gw_op_list_parts(gw_req_t *r);
 void gw_op_list_multipart_uploads(gw_req_t *r);
+/* gw_op_delete_objects.c */
+void gw_op_delete_objects(gw_req_t *r);
 
 #endif

@@ -1,169 +1,171 @@
-/* gw_payload.c — x-amz-content-sha256 verification, inline or on a worker (gw_payload.h). */
+/* gw_payload.c — the payload stage: plan, one decode+hash pass (inline, on a worker, or in
+ * loop slices) and the results on gw_req_t (gw_payload.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include "tn_hex.h"
 #include "tn_log.h"
+#include "s3_body.h"
 #include "gw_payload.h"
 #include "gw_server.h"
 
-#define SLICE (4u << 20)
-
 typedef struct {
     gw_job_t job;
-    gw_req_t *r;         /* NULL once the request is gone */
-    const uint8_t *data; /* the body */
-    size_t len;
-    EVP_MD_CTX *md;         /* on-loop mode (HTTP/2): digest in progress */
-    size_t off;             /* on-loop mode: bytes hashed so far */
-    h2o_timeout_entry_t te; /* on-loop mode: next slice */
-    int running;            /* submitted, done() not yet run */
-    int failed;             /* digest error */
-    uint8_t digest[32];
-    void (*done)(gw_req_t *r, s3_err_t err);
-} hash_job_t;
+    gw_req_t *r; /* NULL once the request is gone */
+    s3_body_t body;
+    h2o_timeout_entry_t te; /* on-loop mode (HTTP/2): next slice */
+    int on_loop;
+    int running; /* submitted, done() not yet run */
+    void (*done)(gw_req_t *r, const s3_why_t *why);
+} pass_t;
 
-static int hash_matches(const tn_slice_t *want, const uint8_t got[32])
+static void free_pass(pass_t *p)
 {
-    char hex[65];
-    tn_hex_encode(hex, got, 32);
-    return want->len == 64 && CRYPTO_memcmp(hex, want->base, 64) == 0;
+    if (h2o_timeout_is_linked(&p->te))
+        h2o_timeout_unlink(&p->te);
+    s3_body_free(&p->body);
+    gw_job_dispose(&p->job);
+    free(p);
 }
 
-static void run_hash(gw_job_t *job_)
+static void run_pass(gw_job_t *job_)
 {
-    hash_job_t *j = (hash_job_t *)job_;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
-        j->failed = 1;
-        EVP_MD_CTX_free(c);
-        return;
-    }
-    for (size_t off = 0; off < j->len;) {
-        size_t n = TN_MIN((size_t)SLICE, j->len - off);
-        if (gw_job_slice_begin(&j->job) != 0) {
-            EVP_MD_CTX_free(c);
+    pass_t *p = (pass_t *)job_;
+    int done = 0;
+    while (!done) {
+        if (gw_job_slice_begin(&p->job) != 0)
             return; /* cancelled */
-        }
-        int ok = EVP_DigestUpdate(c, j->data + off, n);
-        gw_job_slice_end(&j->job);
-        if (ok != 1) {
-            j->failed = 1;
-            EVP_MD_CTX_free(c);
-            return;
-        }
-        off += n;
+        s3_body_step(&p->body, GW_PAYLOAD_SLICE, &done);
+        gw_job_slice_end(&p->job);
     }
-    unsigned int dl = 0;
-    if (EVP_DigestFinal_ex(c, j->digest, &dl) != 1 || dl != 32)
-        j->failed = 1;
-    EVP_MD_CTX_free(c);
-}
-
-static void free_job(hash_job_t *j)
-{
-    if (h2o_timeout_is_linked(&j->te))
-        h2o_timeout_unlink(&j->te);
-    EVP_MD_CTX_free(j->md);
-    gw_job_dispose(&j->job);
-    free(j);
 }
 
 /* Loop thread: the request is disposed (client gone or response finished). */
 static void on_req_gone(void *data)
 {
-    hash_job_t *j = data;
-    j->r = NULL;
-    if (j->running && j->md == NULL) {
-        gw_job_cancel(&j->job); /* waits for a running slice (HTTP/1 body freed next) */
-        return;                 /* done_hash frees the job */
+    pass_t *p = data;
+    p->r = NULL;
+    if (p->running && !p->on_loop) {
+        gw_job_cancel(&p->job); /* waits for a running slice (HTTP/1 body freed next) */
+        return;                 /* pass_done frees the pass */
     }
-    free_job(j);
+    free_pass(p);
 }
 
-static void done_hash(gw_job_t *job_)
+/* The verdict, and the results on r. */
+static void finish(gw_req_t *r, s3_body_t *b, s3_why_t *why)
 {
-    hash_job_t *j = (hash_job_t *)job_;
-    j->running = 0;
-    gw_req_t *r = j->r;
+    s3_body_result_t res;
+    if (s3_body_finish(b, &res, why) != S3_OK)
+        return;
+    r->body = (tn_slice_t){(const char *)b->buf, res.len};
+    r->has_md5 = res.has_md5;
+    memcpy(r->body_md5, res.md5, 16);
+    r->cksum_alg = res.cksum_alg;
+    memcpy(r->cksum, res.cksum, sizeof r->cksum);
+}
+
+static void pass_done(gw_job_t *job_)
+{
+    pass_t *p = (pass_t *)job_;
+    p->running = 0;
+    gw_req_t *r = p->r;
     if (r == NULL) {
-        free_job(j);
+        free_pass(p);
         return;
     }
-    s3_err_t err = S3_OK;
-    if (j->failed) {
-        tn_log_error("msg=\"sha256 of request body failed\" id=%s", r->id);
-        err = S3_ERR_INTERNAL_ERROR;
-    } else if (!hash_matches(&r->auth.payload_hash, j->digest)) {
-        err = S3_ERR_CONTENT_SHA256_MISMATCH;
-    }
+    s3_why_t why;
+    finish(r, &p->body, &why);
+    if (why.err == S3_ERR_INTERNAL_ERROR)
+        tn_log_error("msg=\"request body pass failed\" id=%s why=\"%s\"", r->id,
+                     s3_why_message(&why));
     gw_req_set_cancel(r, NULL, NULL);
-    void (*done)(gw_req_t *, s3_err_t) = j->done;
-    free_job(j);
-    done(r, err);
+    void (*done)(gw_req_t *, const s3_why_t *) = p->done;
+    free_pass(p);
+    done(r, &why);
 }
 
 /* HTTP/2: one slice on the loop thread, then yield to other connections. */
 static void on_loop_slice(h2o_timeout_entry_t *te)
 {
-    hash_job_t *j = H2O_STRUCT_FROM_MEMBER(hash_job_t, te, te);
-    size_t n = TN_MIN((size_t)SLICE, j->len - j->off);
-    if (EVP_DigestUpdate(j->md, j->data + j->off, n) != 1) {
-        j->failed = 1;
-    } else {
-        j->off += n;
-        if (j->off < j->len) {
-            h2o_timeout_link(j->r->thread->ctx.loop, &j->r->thread->zero_timeout, &j->te);
-            return;
-        }
-        unsigned int dl = 0;
-        if (EVP_DigestFinal_ex(j->md, j->digest, &dl) != 1 || dl != 32)
-            j->failed = 1;
+    pass_t *p = H2O_STRUCT_FROM_MEMBER(pass_t, te, te);
+    int done = 0;
+    s3_body_step(&p->body, GW_PAYLOAD_LOOP_SLICE, &done);
+    if (!done) {
+        h2o_timeout_link(p->r->thread->ctx.loop, &p->r->thread->zero_timeout, &p->te);
+        return;
     }
-    done_hash(&j->job);
+    pass_done(&p->job);
 }
 
-void gw_payload_verify(gw_req_t *r, void (*done)(gw_req_t *r, s3_err_t err))
+static int stores_data(const gw_req_t *r)
 {
-    if (r->auth.payload != S3_PAYLOAD_SHA256) {
-        done(r, S3_OK);
+    return r->route.op == S3_OP_PUT_OBJECT || r->route.op == S3_OP_UPLOAD_PART;
+}
+
+/* aws-chunked: what is stored as Content-Encoding is the header without "aws-chunked". */
+static void strip_aws_chunked(gw_req_t *r)
+{
+    if (r->content_encoding.base == NULL)
+        return;
+    char *out = h2o_mem_alloc_pool(&r->req->pool, r->content_encoding.len + 1);
+    size_t n = s3_body_content_encoding(r->content_encoding.base, r->content_encoding.len, out);
+    out[n] = '\0';
+    r->content_encoding = n > 0 ? (tn_slice_t){out, n} : (tn_slice_t){NULL, 0};
+}
+
+void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
+{
+    s3_why_t why;
+    s3_body_plan_t plan;
+    const gw_auth_result_t *a = &r->auth;
+    if (s3_body_plan(a->sreq.headers, a->sreq.n_headers, a->payload, a->payload_hash, r->body.len,
+                     stores_data(r), &plan, &why) != S3_OK) {
+        done(r, &why);
+        return;
+    }
+    if (plan.streaming)
+        strip_aws_chunked(r);
+    if (!s3_body_plan_needs_pass(&plan)) {
+        done(r, &why);
+        return;
+    }
+    pass_t *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        s3_why_set(&why, S3_ERR_INTERNAL_ERROR, NULL);
+        done(r, &why);
+        return;
+    }
+    gw_job_init(&p->job);
+    s3_body_keys_t keys = {
+        a->signing_key, a->sig.amz_date, {a->sig.scope, a->sig.scope_len}, a->sig.signature};
+    /* h2o's entity buffer is ours to write until the request is disposed */
+    if (s3_body_init(&p->body, &plan, &keys, (uint8_t *)r->body.base, r->body.len) != TN_OK) {
+        free_pass(p);
+        s3_why_set(&why, S3_ERR_INTERNAL_ERROR, NULL);
+        done(r, &why);
         return;
     }
     if (r->body.len <= GW_REQ_INLINE_HASH_MAX) {
-        uint8_t d[32];
-        s3_sha256(r->body.base, r->body.len, d);
-        done(r, hash_matches(&r->auth.payload_hash, d) ? S3_OK : S3_ERR_CONTENT_SHA256_MISMATCH);
+        int fin = 0;
+        s3_body_step(&p->body, r->body.len + 1, &fin);
+        finish(r, &p->body, &why);
+        free_pass(p);
+        done(r, &why);
         return;
     }
-    hash_job_t *j = calloc(1, sizeof *j);
-    if (j == NULL) {
-        done(r, S3_ERR_INTERNAL_ERROR);
-        return;
-    }
-    gw_job_init(&j->job);
-    j->job.run = run_hash;
-    j->job.done = done_hash;
-    j->r = r;
-    j->data = (const uint8_t *)r->body.base;
-    j->len = r->body.len;
-    j->done = done;
-    j->running = 1;
-    j->te.cb = on_loop_slice;
-    gw_req_set_cancel(r, on_req_gone, j);
+    p->job.run = run_pass;
+    p->job.done = pass_done;
+    p->r = r;
+    p->done = done;
+    p->running = 1;
+    p->te.cb = on_loop_slice;
+    gw_req_set_cancel(r, on_req_gone, p);
     if (r->req->version >= 0x200) {
-        /* HTTP/2: h2o frees the body before disposing the request, so no worker may read
-         * it; hash in slices on the loop instead. */
-        j->md = EVP_MD_CTX_new();
-        if (j->md == NULL || EVP_DigestInit_ex(j->md, EVP_sha256(), NULL) != 1) {
-            gw_req_set_cancel(r, NULL, NULL);
-            free_job(j);
-            done(r, S3_ERR_INTERNAL_ERROR);
-            return;
-        }
-        h2o_timeout_link(r->thread->ctx.loop, &r->thread->zero_timeout, &j->te);
+        /* HTTP/2: h2o frees the body before disposing the request, so no worker may touch
+         * it; run the slices on the loop instead. */
+        p->on_loop = 1;
+        h2o_timeout_link(r->thread->ctx.loop, &r->thread->zero_timeout, &p->te);
         return;
     }
-    gw_workers_submit(&r->thread->server->workers, &j->job, &r->thread->job_recv);
+    gw_workers_submit(&r->thread->server->workers, &p->job, &r->thread->job_recv);
 }

@@ -232,29 +232,6 @@ static int try_health(gw_req_t *r)
     return 1;
 }
 
-/*
- * Hook for aws-chunked bodies (STREAMING-* payload hashes). gateway/s3_chunked (another
- * helper's work, not merged yet) will decode r->body in place here, checking each chunk
- * signature chained from r->auth.sig.signature with r->auth.signing_key, and the trailing
- * checksum, then set r->body to the decoded bytes. Until then such uploads are refused.
- */
-static s3_err_t body_decode_streaming(gw_req_t *r, const char **message)
-{
-    (void)r;
-    *message = "aws-chunked request bodies (STREAMING-* x-amz-content-sha256) are not "
-               "supported yet; send UNSIGNED-PAYLOAD or the body's SHA-256";
-    return S3_ERR_NOT_IMPLEMENTED;
-}
-
-static void after_payload(gw_req_t *r, s3_err_t err)
-{
-    if (err != S3_OK) {
-        gw_req_send_error(r, err, NULL);
-        return;
-    }
-    gw_ops_dispatch(r);
-}
-
 static void send_why(gw_req_t *r, const s3_why_t *why)
 {
     if (why->err == S3_ERR_REQUEST_TIME_TOO_SKEWED) {
@@ -268,6 +245,15 @@ static void send_why(gw_req_t *r, const s3_why_t *why)
         return;
     }
     gw_req_send_error(r, why->err, s3_why_message(why));
+}
+
+static void after_payload(gw_req_t *r, const s3_why_t *why)
+{
+    if (why->err != S3_OK) {
+        send_why(r, why);
+        return;
+    }
+    gw_ops_dispatch(r);
 }
 
 static void handle(gw_req_t *r)
@@ -311,21 +297,7 @@ static void handle(gw_req_t *r)
     char *ak = h2o_mem_alloc_pool(&req->pool, akl + 1);
     memcpy(ak, r->auth.sig.access_key, akl + 1);
     r->access_key = ak;
-    switch (r->auth.payload) {
-    case S3_PAYLOAD_STREAMING_SIGNED:
-    case S3_PAYLOAD_STREAMING_SIGNED_TRAILER:
-    case S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER: {
-        const char *msg = NULL;
-        if ((e = body_decode_streaming(r, &msg)) != S3_OK) {
-            gw_req_send_error(r, e, msg);
-            return;
-        }
-        gw_ops_dispatch(r);
-        return;
-    }
-    default: break;
-    }
-    gw_payload_verify(r, after_payload);
+    gw_payload_run(r, after_payload);
 }
 
 int gw_req_on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -358,6 +330,10 @@ int gw_req_on_req(h2o_handler_t *self, h2o_req_t *req)
     r->now = (int64_t)time(NULL);
     r->is_head = is_method(req, "HEAD");
     r->body = (tn_slice_t){req->entity.base != NULL ? req->entity.base : "", req->entity.len};
+    ssize_t ce = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_ENCODING, -1);
+    if (ce >= 0)
+        r->content_encoding =
+            (tn_slice_t){req->headers.entries[ce].value.base, req->headers.entries[ce].value.len};
     r->route.bucket = r->route.key = r->route.raw_path = (tn_slice_t){"", 0};
     handle(r);
     return 0;

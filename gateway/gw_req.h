@@ -17,10 +17,11 @@
  *   3. s3_route on the raw req->path and req->authority plus the configured domains;
  *   4. SigV4 (gw_auth_verify) with `now` from the wall clock; anonymous -> AccessDenied
  *      (public buckets come later);
- *   5. payload: UNSIGNED-PAYLOAD passes; a hex SHA-256 is compared with the body (inline
- *      below GW_REQ_INLINE_HASH_MAX, else on a worker thread while the loop goes on);
- *      STREAMING-* (aws-chunked) bodies answer NotImplemented until gateway/s3_chunked is
- *      merged (the hook is body_decode_streaming in gw_req.c);
+ *   5. payload (gw_payload.h): one pass over the body (inline up to
+ *      GW_REQ_INLINE_HASH_MAX, else on a worker thread or in loop slices) that decodes
+ *      aws-chunked (STREAMING-*) bodies in place and computes and checks, at once, the
+ *      signed SHA-256, the MD5 (PutObject/UploadPart, Content-MD5) and the x-amz-checksum-*
+ *      (header or trailer);
  *   6. gw_ops_dispatch(r): the operation handler for r->route.op.
  *
  * Answering: a handler must eventually call exactly one of gw_req_send_error,
@@ -59,7 +60,10 @@ struct gw_req {
     s3_route_t route;           /* op, bucket, key, params (strings in req->pool) */
     const char *access_key;     /* authenticated access key (NUL-terminated), NULL if none */
     gw_auth_result_t auth;      /* signature details, signing key, payload kind */
-    tn_slice_t body;            /* request body (req->entity; later: decoded aws-chunked) */
+    tn_slice_t body;            /* request body: req->entity, aws-chunked decoded in place */
+    /* Content-Encoding to store: the header, minus "aws-chunked" for aws-chunked bodies
+     * ("aws-chunked,gzip" -> "gzip"); base NULL when there is none. */
+    tn_slice_t content_encoding;
     /* Digests of body, computed once by the payload stage before dispatch (one pass, on a
      * worker thread for large bodies), for the operations that store data: */
     int has_md5;                     /* body_md5 is set */

@@ -218,8 +218,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s PATH-TO-tern-osd\n", argv[0]);
         return 2;
     }
+    /* The async client's request timeout is generous: these tests measure memory and
+     * robustness, not latency, and a loaded CI machine may take seconds to stream 64 MiB after
+     * the deliberate 500 ms reader stall (the default 2 s, from the call, flaked at load 20). */
+    tn_osdc_opts_t ao;
+    tn_osdc_opts_default(&ao);
+    ao.request_timeout_ms = 20000;
     if (tc_cluster_init(&cl, argv[1], 1, NULL) != 0 || tc_osd_start(&cl, 0, 1) != 0 ||
-        (s = tc_sync_new(&cl, NULL, 0)) == NULL || tc_async_new(&a, &cl, NULL, epoch()) != 0) {
+        (s = tc_sync_new(&cl, NULL, 0)) == NULL || tc_async_new(&a, &cl, &ao, epoch()) != 0) {
         fprintf(stderr, "cannot start the OSD\n");
         return 1;
     }
