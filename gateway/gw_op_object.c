@@ -266,6 +266,11 @@ static void put_start(put_t *p)
     gw_objmeta_t *m = &p->m;
     m->size = r->body.len;
     m->mtime_ms = gw_now_ms();
+    if (r->cksum_alg != S3_CKSUM_NONE && r->cksum_alg != S3_CKSUM_MD5) {
+        m->cksum_alg = r->cksum_alg; /* verified by the payload stage */
+        m->cksum_type = GW_CKTYPE_FULL_OBJECT;
+        memcpy(m->cksum, r->cksum, s3_checksum_size(r->cksum_alg));
+    }
     for (int i = 0; i < 5; i++) {
         tn_slice_t v = req_header(r, stored_headers[i]);
         if (v.base != NULL)
@@ -347,6 +352,24 @@ void gw_op_put_object(gw_req_t *r)
     }
 }
 
+/* ?versionId= on an unversioned bucket: "null" is the current object (1); an id shaped like an
+ * S3 version id (1..1024 characters of A-Z a-z 0-9 . _ -) names no version tern has
+ * (NoSuchVersion: 0 with *err set); anything else is InvalidArgument. No parameter: 1. */
+static int version_ok(gw_req_t *r, s3_err_t *err)
+{
+    const s3_param_t *p = s3_route_param(&r->route, "versionId");
+    if (p == NULL || (p->value.len == 4 && memcmp(p->value.base, "null", 4) == 0))
+        return 1;
+    int shaped = p->value.len > 0 && p->value.len <= 1024;
+    for (size_t i = 0; shaped && i < p->value.len; i++) {
+        char c = p->value.base[i];
+        shaped = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+    }
+    *err = shaped ? S3_ERR_NO_SUCH_VERSION : S3_ERR_INVALID_ARGUMENT;
+    return 0;
+}
+
 /* ---- GetObject / HeadObject ---- */
 
 typedef struct {
@@ -354,6 +377,8 @@ typedef struct {
     h2o_generator_t gen;
     gw_objmeta_t m;
     uint8_t *val;      /* copy of the row's value: m's slices point here */
+    uint8_t *tbl;      /* copy of a multipart object's part table (the row's inline field) */
+    uint32_t part;     /* ?partNumber= (0: none) */
     uint64_t pos, end; /* next byte to send, one past the last */
     uint8_t *buf;
     size_t buf_len;
@@ -364,6 +389,7 @@ static void get_cleanup(void *self)
 {
     get_t *g = self;
     free(g->val);
+    free(g->tbl);
     free(g->buf);
 }
 
@@ -406,16 +432,15 @@ static void on_piece_done(void *arg, int err, uint64_t delivered)
 static void get_next(get_t *g)
 {
     gw_req_t *r = g->o.r;
-    uint64_t cs = g->m.chunk_size;
-    uint32_t part = (uint32_t)(g->pos / cs);
-    uint64_t coff = g->pos % cs;
-    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(cs - coff, g->end - g->pos));
+    gw_objloc_t loc;
+    gw_objmeta_locate(&g->m, g->tbl, g->pos, &loc);
+    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(loc.avail, g->end - g->pos));
     tn_blobref_t ref;
-    int rc = data_ref(&ref, g->m.data_vid, part, r->thread->server);
+    int rc = data_ref(&ref, loc.vid, loc.chunk, r->thread->server);
     g->buf_len = 0;
     g->o.refs++;
     if (rc == TN_OK)
-        rc = gw_cl_blob_get(r->thread->osd, &ref, coff, len, on_piece, on_piece_done, g);
+        rc = gw_cl_blob_get(r->thread->osd, &ref, loc.coff, len, on_piece, on_piece_done, g);
     if (rc != 0) {
         g->o.refs--;
         h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
@@ -439,6 +464,7 @@ static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
 
 static int etag_match(tn_slice_t hdr, const char *etag)
 {
+    size_t elen = strlen(etag); /* quoted: "hex" or "hex-N" */
     /* comma-separated list of quoted etags or "*" */
     const char *p = hdr.base, *e = hdr.base + hdr.len;
     while (p < e) {
@@ -451,8 +477,8 @@ static int etag_match(tn_slice_t hdr, const char *etag)
         while (t > p && t[-1] == ' ')
             t--;
         size_t n = (size_t)(t - p);
-        if ((n == 1 && *p == '*') || (n == 34 && memcmp(p, etag, 34) == 0) ||
-            (n == 32 && memcmp(p, etag + 1, 32) == 0))
+        if ((n == 1 && *p == '*') || (n == elen && memcmp(p, etag, elen) == 0) ||
+            (n + 2 == elen && memcmp(p, etag + 1, n) == 0))
             return 1;
         p = q;
     }
@@ -486,22 +512,55 @@ static void get_answer(get_t *g, const tn_row_t *row)
 {
     gw_req_t *r = g->o.r;
     gw_objmeta_t *m = &g->m;
-    char etag[40];
-    etag[0] = '"';
-    tn_hex_encode(etag + 1, m->md5, 16);
-    etag[33] = '"';
-    etag[34] = '\0';
+    char etag[48];
+    size_t elen = gw_objmeta_etag(m, etag);
     int64_t mtime_s = (int64_t)(m->mtime_ms / 1000);
     s3_err_t ce = check_conditions(r, etag, mtime_s);
     if (ce == S3_ERR_NOT_MODIFIED)
-        gw_req_add_header(r, "etag", etag, 34);
+        gw_req_add_header(r, "etag", etag, elen);
     if (ce != S3_OK) {
         gw_req_send_error(r, ce, NULL);
         return;
     }
     tn_slice_t rh = req_header(r, "range");
     s3_range_t rg;
-    s3_range_resolve(rh.base, rh.len, m->size, &rg);
+    uint32_t nparts = m->is_multipart ? m->part_count : 1;
+    gw_objpart_t pt;
+    if (g->part > nparts) {
+        gw_req_send_error(r, S3_ERR_INVALID_PART_NUMBER, NULL);
+        return;
+    }
+    if (g->part > 0 && m->is_multipart) {
+        /* partNumber: the part as a range of the object */
+        gw_objparts_get(g->tbl, g->part - 1, &pt);
+        char spec[64];
+        int sn = pt.size > 0
+                     ? snprintf(spec, sizeof spec, "bytes=%llu-%llu", (unsigned long long)pt.offset,
+                                (unsigned long long)(pt.offset + pt.size - 1))
+                     : 0;
+        s3_range_resolve(sn > 0 ? spec : NULL, (size_t)(sn > 0 ? sn : 0), m->size, &rg);
+        char pc[16];
+        int pn = snprintf(pc, sizeof pc, "%u", m->part_count);
+        gw_req_add_header(r, "x-amz-mp-parts-count", pc, (size_t)pn);
+    } else {
+        s3_range_resolve(g->part > 0 ? NULL : rh.base, g->part > 0 ? 0 : rh.len, m->size, &rg);
+    }
+    tn_slice_t cmode = req_header(r, "x-amz-checksum-mode");
+    if (cmode.base != NULL && cmode.len == 7 && strncasecmp(cmode.base, "ENABLED", 7) == 0 &&
+        m->cksum_alg != S3_CKSUM_NONE && (rg.kind != S3_RANGE_PARTIAL || g->part > 0)) {
+        char ck[S3_CKSUM_MAX_TEXT];
+        size_t n = 0;
+        const char *type = m->cksum_type == GW_CKTYPE_COMPOSITE ? "COMPOSITE" : "FULL_OBJECT";
+        if (g->part > 0 && m->is_multipart && m->cksum_type == GW_CKTYPE_COMPOSITE)
+            n = s3_checksum_text(pt.cksum, s3_checksum_size(m->cksum_alg), 0, ck);
+        else if (g->part == 0 || !m->is_multipart)
+            n = s3_checksum_text(m->cksum, s3_checksum_size(m->cksum_alg),
+                                 m->cksum_type == GW_CKTYPE_COMPOSITE ? m->part_count : 0, ck);
+        if (n > 0) {
+            gw_req_add_header(r, s3_checksum_header(m->cksum_alg), ck, n);
+            gw_req_add_header(r, "x-amz-checksum-type", type, strlen(type));
+        }
+    }
     char cr[S3_RANGE_CR_MAX];
     if (rg.kind == S3_RANGE_UNSATISFIABLE) {
         size_t n = s3_range_content_range(&rg, m->size, cr, sizeof cr);
@@ -516,7 +575,7 @@ static void get_answer(get_t *g, const tn_row_t *row)
         size_t n = s3_range_content_range(&rg, m->size, cr, sizeof cr);
         gw_req_add_header(r, "content-range", cr, n);
     }
-    gw_req_add_header(r, "etag", etag, 34);
+    gw_req_add_header(r, "etag", etag, elen);
     char lm[TN_TIME_HTTP_LEN + 1];
     tn_time_format_http(mtime_s, lm);
     gw_req_add_header(r, "last-modified", lm, TN_TIME_HTTP_LEN);
@@ -584,7 +643,16 @@ static void on_get_row(void *arg, int err, const tn_row_t *row)
             gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         } else {
             memcpy(g->val, row->value, row->value_len);
-            if (gw_objmeta_decode(g->val, row->value_len, &g->m) != TN_OK) {
+            int drc = gw_objmeta_decode(g->val, row->value_len, &g->m);
+            if (drc == TN_OK && g->m.is_multipart) {
+                if ((g->tbl = malloc(row->inl_len + 1)) == NULL)
+                    drc = -ENOMEM;
+                else
+                    memcpy(g->tbl, row->inl, row->inl_len);
+                if (drc == TN_OK)
+                    drc = gw_objparts_check(&g->m, g->tbl, row->inl_len);
+            }
+            if (drc != TN_OK) {
                 tn_log_error("msg=\"undecodable object head row\"");
                 gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
             } else {
@@ -619,12 +687,38 @@ void gw_op_get_object(gw_req_t *r)
         gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The gateway has no cluster map");
         return;
     }
+    s3_err_t ve;
+    if (!version_ok(r, &ve)) {
+        gw_req_send_error(r, ve,
+                          ve == S3_ERR_INVALID_ARGUMENT ? "Invalid version id specified" : NULL);
+        return;
+    }
+    uint32_t part = 0;
+    const s3_param_t *pn = s3_route_param(&r->route, "partNumber");
+    if (pn != NULL) {
+        int okn = pn->value.len > 0 && pn->value.len <= 6;
+        for (size_t i = 0; okn && i < pn->value.len; i++) {
+            okn = pn->value.base[i] >= '0' && pn->value.base[i] <= '9';
+            part = part * 10 + (uint32_t)(pn->value.base[i] - '0');
+        }
+        if (!okn || part < 1 || part > GW_OBJMETA_MAX_PARTS) {
+            gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT,
+                              "Part number must be an integer between 1 and 10000, inclusive");
+            return;
+        }
+        if (req_header(r, "range").base != NULL) {
+            gw_req_send_error(r, S3_ERR_INVALID_REQUEST,
+                              "Cannot specify both Range header and partNumber query parameter");
+            return;
+        }
+    }
     get_t *g = gw_opref_new(r, sizeof *g);
     if (g == NULL) {
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         return;
     }
     g->o.cleanup = get_cleanup;
+    g->part = part;
     gw_bucket_rec_t hit;
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
                               on_get_bucket, g);
@@ -686,6 +780,14 @@ void gw_op_delete_object(gw_req_t *r)
 {
     if (r->thread->osd == NULL) {
         gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The gateway has no cluster map");
+        return;
+    }
+    s3_err_t ve;
+    if (!version_ok(r, &ve)) {
+        if (ve == S3_ERR_INVALID_ARGUMENT)
+            gw_req_send_error(r, ve, "Invalid version id specified");
+        else
+            gw_req_send(r, 204, NULL, "", 0); /* no such version: nothing to delete (as S3) */
         return;
     }
     gw_opref_t *o = gw_opref_new(r, sizeof *o);

@@ -15,6 +15,13 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_GET_OBJECT] = gw_op_get_object,
     [S3_OP_HEAD_OBJECT] = gw_op_get_object,
     [S3_OP_DELETE_OBJECT] = gw_op_delete_object,
+    [S3_OP_CREATE_MULTIPART_UPLOAD] = gw_op_create_multipart_upload,
+    [S3_OP_UPLOAD_PART] = gw_op_upload_part,
+    [S3_OP_UPLOAD_PART_COPY] = gw_op_upload_part_copy,
+    [S3_OP_COMPLETE_MULTIPART_UPLOAD] = gw_op_complete_multipart_upload,
+    [S3_OP_ABORT_MULTIPART_UPLOAD] = gw_op_abort_multipart_upload,
+    [S3_OP_LIST_PARTS] = gw_op_list_parts,
+    [S3_OP_LIST_MULTIPART_UPLOADS] = gw_op_list_multipart_uploads,
     [S3_OP_DELETE_OBJECTS] = gw_op_delete_objects,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };

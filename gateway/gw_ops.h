@@ -36,6 +36,14 @@ void gw_op_delete_bucket(gw_req_t *r);
 void gw_op_put_object(gw_req_t *r);
 void gw_op_get_object(gw_req_t *r);
 void gw_op_delete_object(gw_req_t *r);
+/* gw_op_multipart.c */
+void gw_op_create_multipart_upload(gw_req_t *r);
+void gw_op_upload_part(gw_req_t *r);
+void gw_op_upload_part_copy(gw_req_t *r);
+void gw_op_complete_multipart_upload(gw_req_t *r);
+void gw_op_abort_multipart_upload(gw_req_t *r);
+void gw_op_list_parts(gw_req_t *r);
+void gw_op_list_multipart_uploads(gw_req_t *r);
 /* gw_op_delete_objects.c */
 void gw_op_delete_objects(gw_req_t *r);
 

@@ -123,6 +123,9 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
     [S3_ERR_OPERATION_ABORTED] = {409, "OperationAborted",
                                   "A conflicting conditional operation is currently in progress "
                                   "against this resource. Please try again."},
+    [S3_ERR_NO_SUCH_VERSION] = {404, "NoSuchVersion", "The specified version does not exist."},
+    [S3_ERR_INVALID_PART_NUMBER] = {416, "InvalidPartNumber",
+                                    "The requested partnumber is not satisfiable"},
 };
 
 const s3_err_info_t *s3_err_info(s3_err_t err)
