@@ -178,8 +178,8 @@ static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uin
     if (tb_sign(cfg->signer, method, s->path, query, cfg->host, amz_date, TB_PAYLOAD, auth,
                 sizeof auth) == 0)
         return -1;
-    int n = snprintf(s->url, sizeof s->url, "%s%s%s%s", cfg->base_url, s->path,
-                     *query ? "?" : "", query);
+    int n = snprintf(s->url, sizeof s->url, "%s%s%s%s", cfg->base_url, s->path, *query ? "?" : "",
+                     query);
     if (n < 0 || (size_t)n >= sizeof s->url)
         return -1;
     curl_slist_free_all(s->hdrs);
@@ -320,7 +320,8 @@ static void slot_done(tb_slot_t *s, CURLcode result, uint64_t end)
     }
     o->errors++;
     o->status[code]++;
-    snprintf(msg, sizeof msg, "%s %.64s: HTTP %ld %.160s", tb_op_name(s->op), s->key, code, s->errbody);
+    snprintf(msg, sizeof msg, "%s %.64s: HTTP %ld %.160s", tb_op_name(s->op), s->key, code,
+             s->errbody);
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';

@@ -25,7 +25,7 @@ typedef struct {
     const char *base_url; /* "http://127.0.0.1:9000", no trailing '/' */
     const char *host;     /* Host header value as in the URL */
     const char *bucket;
-    const char *prefix;  /* key prefix, unreserved characters and '/' only */
+    const char *prefix; /* key prefix, unreserved characters and '/' only */
     unsigned weights[TB_OP_COUNT];
     uint64_t size;        /* object size for PUT and GET --verify */
     uint64_t keys;        /* key space: keys prefix%08u, 0..keys-1 */

@@ -35,10 +35,9 @@ static double per_s(uint64_t n, double secs)
 
 static void json_latency(FILE *f, const tb_hist_t *h)
 {
-    fprintf(f,
-            "{\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-            tb_hist_mean(h) / 1000.0, ms(tb_hist_quantile(h, 0.50)),
-            ms(tb_hist_quantile(h, 0.90)), ms(tb_hist_quantile(h, 0.99)), ms(h->max));
+    fprintf(f, "{\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+            tb_hist_mean(h) / 1000.0, ms(tb_hist_quantile(h, 0.50)), ms(tb_hist_quantile(h, 0.90)),
+            ms(tb_hist_quantile(h, 0.99)), ms(h->max));
 }
 
 static void json_status(FILE *f, const tb_opstats_t *o)
@@ -119,8 +118,8 @@ void tb_report_text(FILE *f, const char *op_label, const tb_config_t *cfg, const
         return;
     }
     tb_report_total(st, t);
-    fprintf(f, "op %s, size %" PRIu64 " B, keys %" PRIu64 ", concurrency %u, %.2f s%s\n",
-            op_label, cfg->size, cfg->keys, cfg->concurrency, st->elapsed,
+    fprintf(f, "op %s, size %" PRIu64 " B, keys %" PRIu64 ", concurrency %u, %.2f s%s\n", op_label,
+            cfg->size, cfg->keys, cfg->concurrency, st->elapsed,
             cfg->verify ? ", bodies verified" : "");
     int n_ops = 0;
     for (int i = 0; i < TB_OP_COUNT; i++)

@@ -49,8 +49,8 @@ size_t tb_sign(tb_signer_t *s, const char *method, const char *path, const char 
     size_t n_params = 0;
     char work[512];
     size_t qlen = strlen(query);
-    if (qlen > 0 && s3_query_parse(query, qlen, params, TB_MAX_PARAMS, &n_params, work,
-                                   sizeof work) != S3_OK)
+    if (qlen > 0 &&
+        s3_query_parse(query, qlen, params, TB_MAX_PARAMS, &n_params, work, sizeof work) != S3_OK)
         return 0;
     s3_header_t headers[3] = {
         {{"host", 4}, {host, strlen(host)}},
@@ -74,8 +74,7 @@ size_t tb_sign(tb_signer_t *s, const char *method, const char *path, const char 
     memcpy(auth.amz_date, amz_date, 17);
     memcpy(auth.date, amz_date, 8);
     auth.date[8] = '\0';
-    int n = snprintf(auth.scope, sizeof auth.scope, "%s/%s/s3/aws4_request", auth.date,
-                     s->region);
+    int n = snprintf(auth.scope, sizeof auth.scope, "%s/%s/s3/aws4_request", auth.date, s->region);
     if (n < 0 || (size_t)n >= sizeof auth.scope)
         return 0;
     auth.scope_len = (size_t)n;

@@ -29,7 +29,8 @@ static const char usage[] =
     "  --bucket B           created if missing (default tern-bench)\n"
     "  --prefix P           key prefix (default tb-); keys are P%08u\n"
     "  --op OP              put|get|head|delete|list|mixed (default put)\n"
-    "  --mix put=1,get=8    weights for --op mixed (default put=1,get=8,head=1)\n"
+    "  --mix put=1,get=8    weights for --op mixed, which it implies (default\n"
+    "                       put=1,get=8,head=1)\n"
     "  --size N[K|M|G]      object size (default 4K)\n"
     "  --keys N             key space (default 1000)\n"
     "  --concurrency C      requests in flight (default 16)\n"
@@ -110,9 +111,28 @@ static int parse_secs(const char *s, double *out)
 
 int main(int argc, char **argv)
 {
-    enum { O_ENDPOINT = 256, O_AK, O_SK, O_REGION, O_BUCKET, O_PREFIX, O_OP, O_MIX, O_SIZE,
-           O_KEYS, O_CONC, O_DURATION, O_COUNT, O_VERIFY, O_NOPREFILL, O_TIMEOUT, O_SEED,
-           O_INSECURE, O_JSON, O_HELP };
+    enum {
+        O_ENDPOINT = 256,
+        O_AK,
+        O_SK,
+        O_REGION,
+        O_BUCKET,
+        O_PREFIX,
+        O_OP,
+        O_MIX,
+        O_SIZE,
+        O_KEYS,
+        O_CONC,
+        O_DURATION,
+        O_COUNT,
+        O_VERIFY,
+        O_NOPREFILL,
+        O_TIMEOUT,
+        O_SEED,
+        O_INSECURE,
+        O_JSON,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, O_ENDPOINT},
         {"access-key", required_argument, NULL, O_AK},
@@ -138,6 +158,7 @@ int main(int argc, char **argv)
     };
     const char *endpoint = NULL, *bucket = "tern-bench", *prefix = "tb-", *op = "put";
     const char *mix = "put=1,get=8,head=1";
+    int mix_given = 0, op_given = 0;
     char ak[256] = "", sk[256] = "", region[64] = "";
     int json = 0, prefill = 1;
     uint64_t v;
@@ -151,8 +172,8 @@ int main(int argc, char **argv)
         case O_REGION: snprintf(region, sizeof region, "%s", optarg); break;
         case O_BUCKET: bucket = optarg; break;
         case O_PREFIX: prefix = optarg; break;
-        case O_OP: op = optarg; break;
-        case O_MIX: mix = optarg; break;
+        case O_OP: op = optarg, op_given = 1; break;
+        case O_MIX: mix = optarg, mix_given = 1; break;
         case O_SIZE:
             if (tb_parse_size(optarg, &cfg.size) != 0)
                 BAD("bad --size %s (examples: 4096, 4K, 1M, 32MiB)", optarg);
@@ -195,7 +216,11 @@ int main(int argc, char **argv)
     if (cfg.duration == 0 && cfg.count == 0)
         cfg.duration = 10;
 
-    /* what to run */
+    /* what to run: --mix alone means --op mixed */
+    if (mix_given && !op_given)
+        op = "mixed";
+    if (mix_given && strcmp(op, "mixed") != 0)
+        BAD("--mix needs --op mixed");
     const char *label = op;
     if (strcmp(op, "mixed") == 0) {
         if (tb_parse_mix(mix, cfg.weights) != 0)
@@ -247,7 +272,8 @@ int main(int argc, char **argv)
         BAD("no credentials: give --access-key/--secret-key, set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or run ./tools/dev up (data/dev/credentials)");
     if (region[0] == '\0')
-        snprintf(region, sizeof region, "%s", getenv("AWS_DEFAULT_REGION") ? getenv("AWS_DEFAULT_REGION") : "us-east-1");
+        snprintf(region, sizeof region, "%s",
+                 getenv("AWS_DEFAULT_REGION") ? getenv("AWS_DEFAULT_REGION") : "us-east-1");
     size_t bl = strlen(bucket);
     if (bl < 3 || bl > 63 || !valid_chars(bucket, "-."))
         BAD("bad --bucket %s (3-63 of a-z 0-9 - .)", bucket);
