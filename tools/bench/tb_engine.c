@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define TB_PAYLOAD "UNSIGNED-PAYLOAD"
@@ -72,6 +73,15 @@ static uint64_t xorshift64(uint64_t *s)
     x ^= x >> 7;
     x ^= x << 17;
     return *s = x;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 int tb_engine_global_init(void)
@@ -353,6 +363,7 @@ int tb_engine_run(const tb_config_t *cfg, tb_stats_t *st)
             goto out;
         }
     }
+    double cpu0 = cpu_seconds();
     uint64_t start = now_us(), last = start;
     if (cfg->duration > 0)
         r.deadline_us = start + (uint64_t)(cfg->duration * 1e6);
@@ -396,6 +407,7 @@ int tb_engine_run(const tb_config_t *cfg, tb_stats_t *st)
         }
     }
     st->elapsed = (double)(last - start) / 1e6;
+    st->cpu = cpu_seconds() - cpu0;
     rc = 0;
 out:
     for (unsigned i = 0; i < made; i++) {

@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     tb_opstats_t op[TB_OP_COUNT];
     double elapsed; /* seconds from the first request to the last completion */
+    double cpu;     /* CPU seconds (user + system) tern-bench itself used meanwhile */
     char first_error[512];
 } tb_stats_t;
 

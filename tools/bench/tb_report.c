@@ -82,8 +82,9 @@ void tb_report_json(FILE *f, const char *op_label, const tb_config_t *cfg, const
     }
     fprintf(f,
             "},\"size\":%" PRIu64 ",\"keys\":%" PRIu64 ",\"concurrency\":%u,\"verify\":%s,"
-            "\"elapsed_s\":%.3f,",
-            cfg->size, cfg->keys, cfg->concurrency, cfg->verify ? "true" : "false", st->elapsed);
+            "\"elapsed_s\":%.3f,\"client_cpu_s\":%.3f,",
+            cfg->size, cfg->keys, cfg->concurrency, cfg->verify ? "true" : "false", st->elapsed,
+            st->cpu);
     json_opstats(f, t, st->elapsed);
     fputs(",\"per_op\":{", f);
     first = 1;
@@ -118,9 +119,12 @@ void tb_report_text(FILE *f, const char *op_label, const tb_config_t *cfg, const
         return;
     }
     tb_report_total(st, t);
-    fprintf(f, "op %s, size %" PRIu64 " B, keys %" PRIu64 ", concurrency %u, %.2f s%s\n", op_label,
-            cfg->size, cfg->keys, cfg->concurrency, st->elapsed,
-            cfg->verify ? ", bodies verified" : "");
+    fprintf(f,
+            "op %s, size %" PRIu64 " B, keys %" PRIu64 ", concurrency %u, %.2f s%s, "
+            "tern-bench CPU %.2f s (%.0f %% of one core)\n",
+            op_label, cfg->size, cfg->keys, cfg->concurrency, st->elapsed,
+            cfg->verify ? ", bodies verified" : "", st->cpu,
+            st->elapsed > 0 ? 100.0 * st->cpu / st->elapsed : 0.0);
     int n_ops = 0;
     for (int i = 0; i < TB_OP_COUNT; i++)
         n_ops += cfg->weights[i] != 0;

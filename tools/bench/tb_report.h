@@ -3,13 +3,15 @@
  *
  * JSON (one object, keys stable for scripts):
  *   {"op":"mixed","mix":{"put":1,"get":8,...},"size":4096,"keys":1000,"concurrency":16,
- *    "elapsed_s":10.01,"ops":12345,"errors":0,"ops_per_s":1233.3,"mib_per_s":4.8,
+ *    "verify":false,"elapsed_s":10.01,"client_cpu_s":1.2,"ops":12345,"errors":0,
+ *    "ops_per_s":1233.3,"mib_per_s":4.8,
  *    "latency_ms":{"mean":..,"p50":..,"p90":..,"p99":..,"max":..},
  *    "errors_by_status":{"404":3},"verify_errors":0,
  *    "per_op":{"put":{"ops":..,"errors":..,"ops_per_s":..,"mib_per_s":..,"latency_ms":{..},
  *                     "errors_by_status":{..}}, ...}}
  * "errors_by_status" key "0" counts requests that got no HTTP answer (connect failure,
- * timeout, reset). per_op lists only ops with a non-zero weight.
+ * timeout, reset). per_op lists only ops with a non-zero weight. client_cpu_s is the CPU time
+ * tern-bench itself used during the run (to tell a saturated client from a saturated server).
  */
 #ifndef TB_REPORT_H
 #define TB_REPORT_H

@@ -47,8 +47,8 @@ def report(what, c, *args, **kw):
 
 def well_formed(what, r, ops):
     """The fields scripts rely on, with sane values; ops = the ops that must appear."""
-    keys = ("op", "mix", "size", "keys", "concurrency", "elapsed_s", "ops", "errors",
-            "ops_per_s", "mib_per_s", "latency_ms", "errors_by_status", "verify_errors",
+    keys = ("op", "mix", "size", "keys", "concurrency", "elapsed_s", "client_cpu_s", "ops",
+            "errors", "ops_per_s", "mib_per_s", "latency_ms", "errors_by_status", "verify_errors",
             "per_op")
     check(all(k in r for k in keys), f"{what}: every field present", str(r))
     check(r["ops"] > 0, f"{what}: ops > 0", str(r))
