@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tb_engine.h"
+#include "tb_multipart.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -27,18 +29,30 @@ typedef struct {
     tb_stats_t *st;
     tb_op_t op;
     uint64_t start_us;
+    uint64_t body_base; /* where the uploaded bytes start in the object (multipart parts) */
     uint64_t body_size; /* bytes to upload */
     uint64_t sent;
     uint64_t recv;
     size_t pat_off;
     int bad_body;
-    char errbody[160]; /* start of an error answer, for the first error message */
-    size_t errbody_len;
+    char resp[1024]; /* start of an error answer, or of a multipart create/complete answer */
+    size_t resp_len;
+    /* multipart PUT (--multipart-size): phase, parts, the upload's id and the parts' ETags */
+    int mp_phase;
+    uint32_t mp_part; /* 1-based part in flight */
+    uint32_t mp_parts;
+    char mp_upload_id[512];
+    char etag[TB_MP_ETAG];        /* ETag header of the current answer */
+    char (*mp_etags)[TB_MP_ETAG]; /* mp_parts entries, from malloc(), owned */
+    char *mp_body;                /* CompleteMultipartUpload XML, from malloc(), owned */
+    size_t mp_body_len;
     char key[256];
     char path[1024];
     char url[2048];
     char errbuf[CURL_ERROR_SIZE];
 } tb_slot_t;
+
+enum { MP_NONE = 0, MP_CREATE, MP_PART, MP_COMPLETE };
 
 typedef struct {
     CURLM *multi;
@@ -102,7 +116,7 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
     if (n > left)
         n = (size_t)left;
     if (n > 0)
-        tb_pattern_copy(s->cfg->pattern, s->pat_off, s->sent, buf, n);
+        tb_pattern_copy(s->cfg->pattern, s->pat_off, s->body_base + s->sent, buf, n);
     s->sent += n;
     return n;
 }
@@ -119,15 +133,37 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
                 !tb_pattern_check(s->cfg->pattern, s->pat_off, s->recv, data, n))
                 s->bad_body = 1;
         }
-    } else if (s->errbody_len < sizeof s->errbody - 1) {
-        size_t k = sizeof s->errbody - 1 - s->errbody_len;
+    }
+    if ((code / 100 != 2 || s->mp_phase == MP_CREATE || s->mp_phase == MP_COMPLETE) &&
+        s->resp_len < sizeof s->resp - 1) {
+        size_t k = sizeof s->resp - 1 - s->resp_len;
         if (k > n)
             k = n;
-        memcpy(s->errbody + s->errbody_len, data, k);
-        s->errbody_len += k;
-        s->errbody[s->errbody_len] = '\0';
+        memcpy(s->resp + s->resp_len, data, k);
+        s->resp_len += k;
+        s->resp[s->resp_len] = '\0';
     }
     s->recv += n;
+    return n;
+}
+
+/* Keeps the ETag response header (for multipart parts). */
+static size_t header_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+    tb_slot_t *s = arg;
+    size_t n = size * nitems;
+    if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        const char *v = data + 5;
+        size_t l = n - 5;
+        while (l > 0 && (*v == ' ' || *v == '\t'))
+            v++, l--;
+        while (l > 0 && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+            l--;
+        if (l < sizeof s->etag) {
+            memcpy(s->etag, v, l);
+            s->etag[l] = '\0';
+        }
+    }
     return n;
 }
 
@@ -146,6 +182,8 @@ static int slot_init(tb_slot_t *s, const tb_config_t *cfg, tb_stats_t *st)
     curl_easy_setopt(e, CURLOPT_READDATA, s);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout * 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
@@ -160,8 +198,18 @@ static int slot_init(tb_slot_t *s, const tb_config_t *cfg, tb_stats_t *st)
     return 0;
 }
 
+static void slot_mp_reset(tb_slot_t *s)
+{
+    free(s->mp_etags);
+    free(s->mp_body);
+    s->mp_etags = NULL;
+    s->mp_body = NULL;
+    s->mp_phase = MP_NONE;
+}
+
 static void slot_free(tb_slot_t *s)
 {
+    slot_mp_reset(s);
     if (s->easy != NULL)
         curl_easy_cleanup(s->easy);
     curl_slist_free_all(s->hdrs);
@@ -179,7 +227,8 @@ static struct curl_slist *append(struct curl_slist *l, const char *h, int *fail)
     return n;
 }
 
-/* Prepares s for one request: method, path and raw query (may be ""), upload size (PUT). */
+/* Prepares s for one request: method, path and raw query (may be ""), upload size (PUT),
+ * the body of a POST (s->mp_body, or none). */
 static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uint64_t upload,
                         const char *amz_date)
 {
@@ -203,6 +252,8 @@ static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uin
     snprintf(line, sizeof line, "Authorization: %s", auth);
     s->hdrs = append(s->hdrs, line, &fail);
     s->hdrs = append(s->hdrs, "Expect:", &fail);
+    if (strcmp(method, "POST") == 0)
+        s->hdrs = append(s->hdrs, "Content-Type:", &fail); /* not curl's form type */
     if (fail)
         return -1;
 
@@ -218,13 +269,19 @@ static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uin
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (strcmp(method, "DELETE") == 0) {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else if (strcmp(method, "POST") == 0) {
+        int has = s->mp_phase == MP_COMPLETE && s->mp_body != NULL;
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, has ? s->mp_body : "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(has ? s->mp_body_len : 0));
     }
     s->body_size = upload;
     s->sent = 0;
     s->recv = 0;
     s->bad_body = 0;
-    s->errbody_len = 0;
-    s->errbody[0] = '\0';
+    s->resp_len = 0;
+    s->resp[0] = '\0';
+    s->etag[0] = '\0';
     s->errbuf[0] = '\0';
     return 0;
 }
@@ -279,7 +336,13 @@ static int slot_issue(tb_run_t *r, tb_slot_t *s)
         n = snprintf(s->path, sizeof s->path, "/%s/%s", cfg->bucket, s->key);
         if (n < 0 || (size_t)n >= sizeof s->path)
             return -1;
-        rc = slot_prepare(s, methods[s->op], "", s->op == TB_PUT ? cfg->size : 0, date);
+        s->body_base = 0;
+        if (s->op == TB_PUT && cfg->multipart_size && cfg->size > cfg->multipart_size) {
+            s->mp_phase = MP_CREATE;
+            rc = slot_prepare(s, "POST", "uploads", 0, date);
+        } else {
+            rc = slot_prepare(s, methods[s->op], "", s->op == TB_PUT ? cfg->size : 0, date);
+        }
     }
     if (rc != 0)
         return -1;
@@ -290,28 +353,115 @@ static int slot_issue(tb_run_t *r, tb_slot_t *s)
     return 1;
 }
 
+/* Arms the next step of s's multipart upload after a successful step. 0, or -1 with the
+ * reason in why (then the PUT counts as failed). */
+static int slot_mp_next(tb_run_t *r, tb_slot_t *s, char *why, size_t cap)
+{
+    const tb_config_t *cfg = r->cfg;
+    if (s->mp_phase == MP_CREATE) {
+        if (tb_mp_upload_id(s->resp, s->resp_len, s->mp_upload_id, sizeof s->mp_upload_id) != 0) {
+            snprintf(why, cap, "no UploadId in the CreateMultipartUpload answer");
+            return -1;
+        }
+        s->mp_parts = tb_mp_parts(cfg->size, cfg->multipart_size);
+        s->mp_etags = calloc(s->mp_parts, sizeof *s->mp_etags);
+        if (s->mp_etags == NULL) {
+            snprintf(why, cap, "out of memory");
+            return -1;
+        }
+        s->mp_phase = MP_PART;
+        s->mp_part = 1;
+    } else if (s->mp_phase == MP_PART) {
+        if (s->etag[0] == '\0') {
+            snprintf(why, cap, "no ETag in the answer to part %u", s->mp_part);
+            return -1;
+        }
+        memcpy(s->mp_etags[s->mp_part - 1], s->etag, sizeof s->etag);
+        if (s->mp_part < s->mp_parts) {
+            s->mp_part++;
+        } else {
+            size_t cap2 = tb_mp_complete_cap(s->mp_parts);
+            s->mp_body = malloc(cap2);
+            if (s->mp_body == NULL) {
+                snprintf(why, cap, "out of memory");
+                return -1;
+            }
+            s->mp_body_len = tb_mp_complete_xml(
+                s->mp_body, cap2, (const char(*)[TB_MP_ETAG])s->mp_etags, s->mp_parts);
+            s->mp_phase = MP_COMPLETE;
+        }
+    }
+    char id[1536], query[1700];
+    if (tb_uri_encode(s->mp_upload_id, id, sizeof id) == 0) {
+        snprintf(why, cap, "upload id too long");
+        return -1;
+    }
+    int rc;
+    if (s->mp_phase == MP_PART) {
+        snprintf(query, sizeof query, "partNumber=%u&uploadId=%s", s->mp_part, id);
+        s->body_base = (uint64_t)(s->mp_part - 1) * cfg->multipart_size;
+        uint64_t len = cfg->size - s->body_base;
+        if (len > cfg->multipart_size)
+            len = cfg->multipart_size;
+        rc = slot_prepare(s, "PUT", query, len, run_date(r));
+    } else {
+        snprintf(query, sizeof query, "uploadId=%s", id);
+        rc = slot_prepare(s, "POST", query, 0, run_date(r));
+    }
+    if (rc != 0 || curl_multi_add_handle(r->multi, s->easy) != CURLM_OK) {
+        snprintf(why, cap, "cannot build the request");
+        return -1;
+    }
+    return 0;
+}
+
 static void note_error(tb_stats_t *st, const char *what)
 {
     if (st->first_error[0] == '\0')
         snprintf(st->first_error, sizeof st->first_error, "%s", what);
 }
 
-static void slot_done(tb_slot_t *s, CURLcode result, uint64_t end)
+/* Records a finished request of s. Returns 1 if it was a step of a multipart upload that
+ * goes on (the next step is already in the multi handle), else 0 (the slot is free). */
+static int slot_done(tb_run_t *r, tb_slot_t *s, CURLcode result, uint64_t end)
 {
     tb_opstats_t *o = &s->st->op[s->op];
     char msg[512];
+    int mp = s->mp_phase;
     if (result != CURLE_OK) {
         o->errors++;
         o->status[0]++;
         snprintf(msg, sizeof msg, "%s %.64s: %.300s", tb_op_name(s->op), s->key,
                  s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
         note_error(s->st, msg);
-        return;
+        slot_mp_reset(s);
+        return 0;
     }
     long code = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
     if (code < 0 || code >= TB_MAX_STATUS)
         code = 0;
+    if (code / 100 == 2 && (mp == MP_CREATE || mp == MP_PART)) {
+        char why[128];
+        if (slot_mp_next(r, s, why, sizeof why) == 0)
+            return 1;
+        o->errors++;
+        o->status[code]++;
+        snprintf(msg, sizeof msg, "put %.64s (multipart): %s", s->key, why);
+        note_error(s->st, msg);
+        slot_mp_reset(s);
+        return 0;
+    }
+    if (code / 100 == 2 && mp == MP_COMPLETE && !tb_mp_complete_ok(s->resp, s->resp_len)) {
+        o->errors++;
+        o->status[code]++;
+        snprintf(msg, sizeof msg, "put %.64s: CompleteMultipartUpload failed: %.200s", s->key,
+                 s->resp);
+        note_error(s->st, msg);
+        slot_mp_reset(s);
+        return 0;
+    }
+    slot_mp_reset(s);
     if (code / 100 == 2) {
         if (s->op == TB_GET && s->cfg->verify && (s->bad_body || s->recv != s->cfg->size)) {
             o->errors++;
@@ -321,21 +471,22 @@ static void slot_done(tb_slot_t *s, CURLcode result, uint64_t end)
                      s->key, s->bad_body ? "differs from the pattern" : "has the wrong length",
                      s->recv, s->cfg->size);
             note_error(s->st, msg);
-            return;
+            return 0;
         }
         o->ok++;
-        o->bytes += s->op == TB_PUT ? s->sent : s->recv;
+        o->bytes += s->op == TB_PUT ? (mp ? s->cfg->size : s->sent) : s->recv;
         tb_hist_add(&o->latency, end - s->start_us);
-        return;
+        return 0;
     }
     o->errors++;
     o->status[code]++;
-    snprintf(msg, sizeof msg, "%s %.64s: HTTP %ld %.160s", tb_op_name(s->op), s->key, code,
-             s->errbody);
+    snprintf(msg, sizeof msg, "%s %.64s%s: HTTP %ld %.300s", tb_op_name(s->op), s->key,
+             mp ? " (multipart)" : "", code, s->resp);
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     note_error(s->st, msg);
+    return 0;
 }
 
 int tb_engine_run(const tb_config_t *cfg, tb_stats_t *st)
@@ -393,7 +544,10 @@ int tb_engine_run(const tb_config_t *cfg, tb_stats_t *st)
             curl_multi_remove_handle(r.multi, e);
             inflight--;
             last = now_us();
-            slot_done(s, result, last);
+            if (slot_done(&r, s, result, last)) {
+                inflight++;
+                continue;
+            }
             int k = slot_issue(&r, s);
             if (k < 0) {
                 fprintf(stderr, "tern-bench: cannot build a request\n");
@@ -446,11 +600,11 @@ int tb_engine_create_bucket(const tb_config_t *cfg)
     }
     long code = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code == 200 || (code == 409 && strstr(s->errbody, "BucketAlreadyOwnedByYou") != NULL)) {
+    if (code == 200 || (code == 409 && strstr(s->resp, "BucketAlreadyOwnedByYou") != NULL)) {
         rc = 0;
     } else {
         fprintf(stderr, "tern-bench: cannot create bucket %s: HTTP %ld %s\n", cfg->bucket, code,
-                s->errbody);
+                s->resp);
     }
 out:
     if (s != NULL)

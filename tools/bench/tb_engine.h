@@ -6,8 +6,9 @@
  * the per-request timeout). Latency is measured from issuing a request to its completion.
  *
  * Bodies come from tb_pattern (PUT copies from the period, GET --verify compares with it),
- * so no per-object memory is held. Requests are signed with tb_sign, payload
- * UNSIGNED-PAYLOAD (the client does not hash bodies: it measures the server).
+ * so no per-object memory is held (a multipart PUT keeps its parts' ETags until it completes;
+ * a failed one is left for the server's cleanup, not aborted). Requests are signed with tb_sign,
+ * payload UNSIGNED-PAYLOAD (the client does not hash bodies: it measures the server).
  */
 #ifndef TB_ENGINE_H
 #define TB_ENGINE_H
@@ -27,15 +28,18 @@ typedef struct {
     const char *bucket;
     const char *prefix; /* key prefix, unreserved characters and '/' only */
     unsigned weights[TB_OP_COUNT];
-    uint64_t size;        /* object size for PUT and GET --verify */
-    uint64_t keys;        /* key space: keys prefix%08u, 0..keys-1 */
-    unsigned concurrency; /* requests in flight */
-    double duration;      /* seconds; 0 = no deadline */
-    uint64_t count;       /* requests; 0 = no limit (one of the two is set) */
-    int sequential;       /* keys 0, 1, 2, ... in order instead of at random (prefill) */
-    int verify;           /* check GET bodies and lengths */
-    int insecure;         /* https without certificate checks */
-    double timeout;       /* seconds per request */
+    uint64_t size;           /* object size for PUT and GET --verify */
+    uint64_t multipart_size; /* PUT objects larger than this as multipart uploads of parts of
+                                this size (CreateMultipartUpload, UploadPart x N,
+                                CompleteMultipartUpload: one op, its latency the whole); 0 = off */
+    uint64_t keys;           /* key space: keys prefix%08u, 0..keys-1 */
+    unsigned concurrency;    /* requests in flight */
+    double duration;         /* seconds; 0 = no deadline */
+    uint64_t count;          /* requests; 0 = no limit (one of the two is set) */
+    int sequential;          /* keys 0, 1, 2, ... in order instead of at random (prefill) */
+    int verify;              /* check GET bodies and lengths */
+    int insecure;            /* https without certificate checks */
+    double timeout;          /* seconds per request */
     uint64_t seed;
     tb_signer_t *signer;
     const tb_pattern_t *pattern;

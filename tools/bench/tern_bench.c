@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tb_engine.h"
+#include "tb_multipart.h"
 #include "tb_opts.h"
 #include "tb_pattern.h"
 #include "tb_report.h"
@@ -33,6 +34,8 @@ static const char usage[] =
     "                       put=1,get=8,head=1)\n"
     "  --size N[K|M|G]      object size (default 4K)\n"
     "  --keys N             key space (default 1000)\n"
+    "  --multipart-size N   PUT objects larger than N as multipart uploads of N-byte parts\n"
+    "                       (default off: the server must support multipart uploads)\n"
     "  --concurrency C      requests in flight (default 16)\n"
     "  --duration S         seconds (default 10 unless --count is given)\n"
     "  --count N            requests; with --duration, whichever comes first\n"
@@ -131,7 +134,8 @@ int main(int argc, char **argv)
         O_SEED,
         O_INSECURE,
         O_JSON,
-        O_HELP
+        O_HELP,
+        O_MPSIZE,
     };
     static const struct option longopts[] = {
         {"endpoint", required_argument, NULL, O_ENDPOINT},
@@ -154,6 +158,7 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, O_INSECURE},
         {"json", no_argument, NULL, O_JSON},
         {"help", no_argument, NULL, O_HELP},
+        {"multipart-size", required_argument, NULL, O_MPSIZE},
         {NULL, 0, NULL, 0},
     };
     const char *endpoint = NULL, *bucket = "tern-bench", *prefix = "tb-", *op = "put";
@@ -195,6 +200,10 @@ int main(int argc, char **argv)
             if (parse_u64(optarg, &cfg.count) != 0 || cfg.count == 0)
                 BAD("bad --count %s", optarg);
             break;
+        case O_MPSIZE:
+            if (tb_parse_size(optarg, &cfg.multipart_size) != 0 || cfg.multipart_size == 0)
+                BAD("bad --multipart-size %s (examples: 5M, 8MiB)", optarg);
+            break;
         case O_VERIFY: cfg.verify = 1; break;
         case O_NOPREFILL: prefill = 0; break;
         case O_TIMEOUT:
@@ -213,6 +222,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         BAD("unexpected argument %s", argv[optind]);
+    if (cfg.multipart_size && cfg.size > cfg.multipart_size &&
+        tb_mp_parts(cfg.size, cfg.multipart_size) == 0)
+        BAD("--size / --multipart-size needs more than %d parts", TB_MP_MAX_PARTS);
     if (cfg.duration == 0 && cfg.count == 0)
         cfg.duration = 10;
 
