@@ -86,7 +86,17 @@ void tb_report_json(FILE *f, const char *op_label, const tb_config_t *cfg, const
             cfg->size, cfg->keys, cfg->concurrency, cfg->verify ? "true" : "false", st->elapsed,
             st->cpu);
     json_opstats(f, t, st->elapsed);
-    fputs(",\"per_op\":{", f);
+    fputs(",\"first_error\":\"", f);
+    for (const char *p = st->first_error; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputs("\",\"per_op\":{", f);
     first = 1;
     for (int i = 0; i < TB_OP_COUNT; i++) {
         if (!cfg->weights[i])

@@ -6,7 +6,7 @@
  *    "verify":false,"elapsed_s":10.01,"client_cpu_s":1.2,"ops":12345,"errors":0,
  *    "ops_per_s":1233.3,"mib_per_s":4.8,
  *    "latency_ms":{"mean":..,"p50":..,"p90":..,"p99":..,"max":..},
- *    "errors_by_status":{"404":3},"verify_errors":0,
+ *    "errors_by_status":{"404":3},"verify_errors":0,"first_error":"get tb-00000007: HTTP 404 ..",
  *    "per_op":{"put":{"ops":..,"errors":..,"ops_per_s":..,"mib_per_s":..,"latency_ms":{..},
  *                     "errors_by_status":{..}}, ...}}
  * "errors_by_status" key "0" counts requests that got no HTTP answer (connect failure,

@@ -77,7 +77,7 @@ def main():
                    "40", "--concurrency", "4", "--duration", "2", env_creds=False)
         if r:
             well_formed("get --verify", r, ["get"])
-            check(r["verify"] is True, "get: verify recorded", str(r))
+            check(r["verify"] is True and r["first_error"] == "", "get: verify recorded", str(r))
 
         r = report("mixed", c, "--op", "mixed", "--mix", "put=1,get=4,head=1", "--verify",
                    "--size", "5000", "--keys", "30", "--concurrency", "8", "--duration", "3")
@@ -95,7 +95,8 @@ def main():
         rc, out, err = run(c, "--json", "--op", "get", "--verify", "--no-prefill", "--size",
                            "5001", "--keys", "30", "--count", "20")
         r = json.loads(out) if out.strip() else {}
-        check(rc == 1 and r.get("verify_errors", 0) > 0 and r.get("ops", 1) == 0,
+        check(rc == 1 and r.get("verify_errors", 0) > 0 and r.get("ops", 1) == 0
+              and "differs from the pattern" in r.get("first_error", ""),
               "--verify catches wrong bodies", f"rc {rc} {out} {err}")
 
         rc, out, err = run(c, "--op", "get", "--size", "5000", "--keys", "30",
