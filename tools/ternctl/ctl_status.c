@@ -1,7 +1,7 @@
 /*
  * ctl_status.c — `ternctl status`: one honest screen about a running cluster, like `ceph -s`.
  *
- *   ternctl status --config FILE [--json] [--timeout-ms N]
+ *   ternctl status --config FILE [--json [--pgs]] [--timeout-ms N]
  *
  * It asks every OSD of the config itself (nothing is cached anywhere): PING (up or down),
  * MAP_GET (the newest epoch any OSD holds is the map used), STATS (disk usage, repair and
@@ -12,6 +12,8 @@
  *                 written at this instant can look so for a moment, so differing PGs are asked
  *                 a second time before being reported);
  *   unavailable   no replica answered.
+ * With --json --pgs the JSON also lists every PG: pool, pg, replica OSDs, replicas missing,
+ * and whether the answering replicas differ.
  * Exit status: 0 when the cluster answered (whatever its health), 1 when no OSD could be
  * reached, 2 for usage or config errors.
  */
@@ -41,18 +43,25 @@ typedef struct {
 } osd_view_t;
 
 typedef struct {
+    uint32_t pool, pg;
+    const char *pool_name;
+    int n, size, missing, differ;
+    int32_t osds[PL_MAX_SIZE];
+} pg_view_t;
+
+typedef struct {
     uint64_t total, clean, degraded, inconsistent, unavailable;
     uint64_t missing[PL_MAX_SIZE + 1]; /* PGs by number of replicas missing */
 } pg_counts_t;
 
 static void usage_status(FILE *f)
 {
-    fputs("usage: ternctl status --config FILE [--json] [--timeout-ms N]\n"
+    fputs("usage: ternctl status --config FILE [--json [--pgs]] [--timeout-ms N]\n"
           "\n"
           "Asks every OSD of the cluster (PING, MAP_GET, STATS, PG_DIGEST of every PG) and\n"
           "prints the map epoch, OSDs up/down with disk usage, PGs by state (clean, degraded,\n"
           "inconsistent, unavailable), and repair and scrub counters. --timeout-ms bounds each\n"
-          "request (default 2000).\n",
+          "request (default 2000). --pgs (with --json) lists every PG with its replicas.\n",
           f);
 }
 
@@ -99,6 +108,10 @@ static void query_osd(tn_osdc_sync_t *cl, osd_view_t *v)
     uint16_t st;
     uint64_t hlc;
     tn_osdc_sync_last(cl, &st, &v->epoch, &hlc);
+}
+
+static void query_stats(tn_osdc_sync_t *cl, osd_view_t *v)
+{
     uint8_t *body = NULL;
     size_t len = 0;
     if (tn_osdc_sync_stats(cl, v->id, &body, &len) == 0) {
@@ -166,7 +179,7 @@ static void human_bytes(uint64_t b, char *out, size_t len)
 int ctl_cmd_status(int argc, char **argv)
 {
     const char *config = NULL;
-    int json = 0;
+    int json = 0, list_pgs = 0;
     long timeout_ms = 2000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -176,6 +189,8 @@ int ctl_cmd_status(int argc, char **argv)
             config = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--pgs") == 0) {
+            list_pgs = 1;
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
             char *end;
             timeout_ms = strtol(argv[++i], &end, 10);
@@ -198,6 +213,7 @@ int ctl_cmd_status(int argc, char **argv)
     if (rc != CTL_EXIT_OK)
         return rc;
     int exit_code = CTL_EXIT_FAIL;
+    pg_view_t *pgv = NULL;
     tn_osdc_opts_t co = {0};
     co.connect_timeout_ms = (uint32_t)(timeout_ms < 500 ? timeout_ms : 500);
     co.request_timeout_ms = (uint32_t)timeout_ms;
@@ -258,35 +274,60 @@ int ctl_cmd_status(int argc, char **argv)
     }
     pg_counts_t pc;
     memset(&pc, 0, sizeof(pc));
+    size_t npgs = 0;
+    for (uint32_t p = 0; p < map->n_pools; p++)
+        npgs += map->pools[p].pg_num;
+    pgv = calloc(npgs ? npgs : 1, sizeof(*pgv));
+    if (pgv == NULL) {
+        ctl_err("out of memory");
+        goto out;
+    }
+    size_t ipg = 0, n_differ = 0;
     for (uint32_t p = 0; p < map->n_pools; p++) {
         const pl_pool_t *pool = &map->pools[p];
-        for (uint32_t pg = 0; pg < pool->pg_num; pg++) {
-            int32_t osds[PL_MAX_SIZE];
-            int n = pl_pg_osds(map, pool, pg, osds, PL_MAX_SIZE, work);
+        for (uint32_t pg = 0; pg < pool->pg_num && ipg < npgs; pg++) {
+            pg_view_t *q = &pgv[ipg];
+            int n = pl_pg_osds(map, pool, pg, q->osds, PL_MAX_SIZE, work);
             if (n < 0)
                 continue;
-            int missing = 0;
-            int differ = check_pg(cl, views, nv, pool->id, pg, osds, pool->size, &missing);
-            if (differ) {
-                /* a write in flight can make digests differ for an instant: ask again */
-                struct timespec ts = {0, 200 * 1000000L};
-                nanosleep(&ts, NULL);
-                differ = check_pg(cl, views, nv, pool->id, pg, osds, pool->size, &missing);
-            }
-            pc.total++;
-            if (missing >= pool->size) {
-                pc.unavailable++;
-                continue;
-            }
-            pc.missing[missing]++;
-            if (missing > 0)
-                pc.degraded++;
-            if (differ)
-                pc.inconsistent++;
-            if (missing == 0 && !differ)
-                pc.clean++;
+            ipg++;
+            q->pool = pool->id;
+            q->pool_name = pool->name;
+            q->size = pool->size;
+            q->pg = pg;
+            q->n = n;
+            q->differ = check_pg(cl, views, nv, pool->id, pg, q->osds, pool->size, &q->missing);
+            n_differ += q->differ;
         }
     }
+    if (n_differ > 0) {
+        /* a write in flight makes digests differ for an instant: ask those PGs again */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        for (size_t i = 0; i < ipg; i++)
+            if (pgv[i].differ)
+                pgv[i].differ = check_pg(cl, views, nv, pgv[i].pool, pgv[i].pg, pgv[i].osds,
+                                         pgv[i].size, &pgv[i].missing);
+    }
+    for (size_t i = 0; i < ipg; i++) {
+        const pg_view_t *q = &pgv[i];
+        pc.total++;
+        if (q->missing >= q->size) {
+            pc.unavailable++;
+            continue;
+        }
+        pc.missing[q->missing]++;
+        if (q->missing > 0)
+            pc.degraded++;
+        if (q->differ)
+            pc.inconsistent++;
+        if (q->missing == 0 && !q->differ)
+            pc.clean++;
+    }
+    /* counters after the PG states, so they are at least as recent */
+    for (size_t i = 0; i < nv; i++)
+        if (views[i].up)
+            query_stats(cl, &views[i]);
     /* totals */
     osd_view_t t;
     memset(&t, 0, sizeof(t));
@@ -351,9 +392,24 @@ int ctl_cmd_status(int argc, char **argv)
                running, t.rows_pulled, t.rows_pushed, t.blobs_pulled, t.rec_bytes, t.rec_errors);
         printf("\"scrub\":{\"deep_passes\":%" PRIu64 ",\"blobs_checked\":%" PRIu64
                ",\"bytes\":%" PRIu64 ",\"errors_found\":%" PRIu64 ",\"errors_repaired\":%" PRIu64
-               ",\"read_checksum_errors\":%" PRIu64 "}}\n",
+               ",\"read_checksum_errors\":%" PRIu64 "}",
                t.deep_passes, t.scrub_blobs, t.scrub_bytes, t.scrub_found, t.scrub_repaired,
                t.blob_checksum_errors + t.blob_corrupt_errors);
+        if (list_pgs) {
+            printf(",\"pg_list\":[");
+            for (size_t i = 0; i < ipg; i++) {
+                const pg_view_t *q = &pgv[i];
+                printf("%s{\"pool\":%u,\"pool_name\":", i ? "," : "", q->pool);
+                ctl_json_str(stdout, q->pool_name);
+                printf(",\"pg\":%u,\"osds\":[", q->pg);
+                for (int k = 0; k < q->n; k++)
+                    printf("%s%d", k ? "," : "", q->osds[k]);
+                printf("],\"missing\":%d,\"inconsistent\":%s}", q->missing,
+                       q->differ ? "true" : "false");
+            }
+            printf("]");
+        }
+        printf("}\n");
     } else {
         char a[32], b[32];
         printf("cluster: %s (%s)\n", conf->cluster.name, conf->cluster.id_hex);
@@ -414,6 +470,7 @@ int ctl_cmd_status(int argc, char **argv)
     }
     exit_code = CTL_EXIT_OK;
 out:
+    free(pgv);
     free(work);
     free(views);
     tn_osdc_sync_destroy(cl);
