@@ -33,6 +33,7 @@
 #define CLIENT_TIMEOUT   5000u
 #define PING_TIMEOUT     1000u
 #define MAX_PEERS        PL_MAX_SIZE
+#define META_SETTLE_MS   30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
 
 typedef enum { PG_CLEAN = 0, PG_DEGRADED, PG_INCONSISTENT, PG_ERROR } pg_state_t;
 
@@ -46,6 +47,8 @@ struct st_osd_rec_t {
     _Atomic int stopping;
     pl_map_t *map; /* current map (replaced by the scheduler under lock) */
     uint64_t map_gen;
+    int has_meta;           /* the map has a pool "meta" (rule 11 rows: repaired once settled) */
+    uint32_t meta_pool;
     osd_recplan_pg_t *held; /* PGs held under map */
     size_t nheld;
     /* the pass in progress */
@@ -397,8 +400,16 @@ static void rs_free(rstream_t *s)
 
 typedef struct {
     uint64_t rows_pulled, rows_pushed, blobs_pulled;
+    uint64_t deferred; /* rows not shipped yet (not settled) */
     int errors;
 } pg_res_t;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static int flush_pull(worker_t *w, batch_t *b, pg_res_t *res)
 {
@@ -439,6 +450,10 @@ static int flush_push(worker_t *w, int32_t peer, batch_t *b, pg_res_t *res)
 static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsigned mask,
                      int push, int local_broken, pg_res_t *res)
 {
+    pthread_mutex_lock(&w->rec->lock);
+    uint64_t settle = w->rec->has_meta && pg->pool == w->rec->meta_pool ? META_SETTLE_MS : 0;
+    pthread_mutex_unlock(&w->rec->lock);
+    uint64_t now = wall_ms();
     rstream_t *mine = calloc(1, sizeof(*mine)), *theirs = calloc(1, sizeof(*theirs));
     batch_t pull = {0}, out = {0};
     int rc = 0;
@@ -461,6 +476,13 @@ static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsi
             break; /* the peer's list ended early: no conclusion about what it lacks */
         osd_rp_step_t s = osd_recplan_row_step(mine->have ? &mine->head : NULL,
                                                theirs->have ? &theirs->head : NULL, mask);
+        const tn_row_t *shipped = s.action == OSD_RP_PULL   ? &theirs->head
+                                  : s.action == OSD_RP_PUSH ? &mine->head
+                                                            : NULL;
+        if (shipped != NULL && settle && !osd_recplan_row_settled(shipped, now, settle)) {
+            res->deferred++;
+            s.action = OSD_RP_NONE;
+        }
         if (s.action == OSD_RP_PULL)
             rc = batch_add(&pull, theirs->head_raw);
         else if (s.action == OSD_RP_PUSH && push)
@@ -829,6 +851,9 @@ static pg_state_t repair_pg(worker_t *w, const osd_recplan_pg_t *pg, int deep, p
     }
     if (deep)
         scrub_blobs(w, pg, reachable, res);
+    if (res->deferred)
+        tn_log_info("msg=\"repair: rows deferred until settled\" pool=%u pg=%u rows=%" PRIu64,
+                    pg->pool, pg->pg, res->deferred);
     if (res->errors)
         return PG_ERROR;
     return differ ? PG_INCONSISTENT : degraded ? PG_DEGRADED : PG_CLEAN;
@@ -935,6 +960,9 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
     pl_map_destroy(rec->map);
     rec->map = m;
     rec->map_gen++;
+    const pl_pool_t *meta = pl_map_find_pool_by_name(m, "meta");
+    rec->has_meta = meta != NULL;
+    rec->meta_pool = meta != NULL ? meta->id : 0;
     free(rec->held);
     rec->held = held;
     rec->nheld = (size_t)n;

@@ -128,6 +128,14 @@ osd_rp_step_t osd_recplan_blob_step(const osd_rp_blob_t *mine, const osd_rp_blob
     return s;
 }
 
+int osd_recplan_row_settled(const tn_row_t *r, uint64_t now_ms, uint64_t settle_ms)
+{
+    if (settle_ms == 0)
+        return 1;
+    uint64_t ms = r->ver.hlc >> 16; /* tn_hlc.h: 48-bit ms << 16 | counter */
+    return ms + settle_ms <= now_ms;
+}
+
 uint64_t osd_recplan_next_due(uint64_t now_ms, uint64_t interval_ms, uint32_t rnd)
 {
     uint64_t jitter = interval_ms / 10;

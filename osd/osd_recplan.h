@@ -71,6 +71,13 @@ typedef struct {
 int osd_recplan_blob_cmp(const osd_rp_blob_t *a, const osd_rp_blob_t *b);
 osd_rp_step_t osd_recplan_blob_step(const osd_rp_blob_t *mine, const osd_rp_blob_t *theirs);
 
+/* 1 if a row may be shipped by repair at wall-clock now_ms: its HLC's physical time is at
+ * least settle_ms in the past (always 1 when settle_ms is 0). Repair of the metadata pool waits for rows to settle because
+ * its rows are not last-writer-wins (rule 11): a bucket CREATE that won only some replicas is
+ * rolled back by its creator (purge-if-unchanged) within seconds, and repair must not copy
+ * such a row to a replica the rollback will not visit. */
+int osd_recplan_row_settled(const tn_row_t *r, uint64_t now_ms, uint64_t settle_ms);
+
 /* When the next periodic pass is due: now + interval, minus up to 10 % taken from rnd (any
  * 32-bit random value), so the OSDs of a cluster spread out instead of all scanning at once. */
 uint64_t osd_recplan_next_due(uint64_t now_ms, uint64_t interval_ms, uint32_t rnd);

@@ -290,6 +290,16 @@ static void test_blobs(void)
     ok(s.action == OSD_RP_NONE && s.adv_mine && s.adv_theirs, "both");
 }
 
+static void test_settled(void)
+{
+    trow_t a = {.ns = 1, .key = "k", .key_len = 1, .ver = {.hlc = (uint64_t)100000 << 16 | 7}};
+    tn_row_t r = as_row(&a);
+    ok(!osd_recplan_row_settled(&r, 100000, 30000), "just written: not settled");
+    ok(!osd_recplan_row_settled(&r, 129999, 30000), "29.999 s old: not settled");
+    ok(osd_recplan_row_settled(&r, 130000, 30000), "30 s old: settled");
+    ok(osd_recplan_row_settled(&r, 50, 0), "no settle time: a row from the future ships too");
+}
+
 static void test_next_due(void)
 {
     int good = 1;
@@ -309,6 +319,7 @@ int main(void)
     subtest("mask", test_mask);
     subtest("merge property", test_merge_property);
     subtest("blobs", test_blobs);
+    subtest("settled", test_settled);
     subtest("next due", test_next_due);
     return tt_done();
 }
