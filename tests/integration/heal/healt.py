@@ -46,9 +46,12 @@ class Workload:
         of earlier keys."""
         keys = []
         for i in range(n):
-            sizes = INLINE_SIZES if i % 3 else CHUNKED_SIZES
+            if i % 3:
+                size = INLINE_SIZES[i % len(INLINE_SIZES)]
+            else:
+                size = CHUNKED_SIZES[(i // 3) % len(CHUNKED_SIZES)]
             key = f"{prefix}/obj-{i:04d}"
-            self.put(key, sizes[i % len(sizes)])
+            self.put(key, size)
             keys.append(key)
         older = sorted(self.live)
         for key in self.rng.sample(older, min(len(older), max(1, n // 6))):

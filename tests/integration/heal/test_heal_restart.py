@@ -15,19 +15,21 @@ import signal
 import sys
 import time
 
-from healt import Workload, check_replicas_equal, status, wait_clean
+from healt import Workload, check_replicas_equal, osd_stats, status, wait_clean
 from ternt import check, done
 from ternt_cluster import Cluster
 
 OSD, GW, CTL = sys.argv[1:4]
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 60
 CLEAN_BOUND = 60
+RATE = 32 << 20  # recovery_max_bytes_per_sec below
 
 
 def main():
     # recovery_interval is long: the catch-up below comes from the restart and the peers
     # seeing the OSD come back, not from the periodic pass.
-    with Cluster(OSD, GW, top_yaml="osd: {recovery_interval: 3600}", name="tern-heal") as c:
+    yaml = "osd: {recovery_interval: 3600, recovery_max_bytes_per_sec: 32M}"
+    with Cluster(OSD, GW, top_yaml=yaml, name="tern-heal") as c:
         s3 = c.s3(retries=3)
         s3.create_bucket(Bucket="heal")
         w = Workload(s3, "heal", seed=1)
@@ -50,11 +52,18 @@ def main():
         t0 = time.time()
         c.start_osd(victim)
         t, st = wait_clean(CTL, c, CLEAN_BOUND)
+        elapsed = time.time() - t0
+        moved = osd_stats(CTL, c, victim).get("recovery_bytes", -1)
+        # the token bucket: at most RATE bytes/s plus its 100 ms burst, over a time that
+        # began before the OSD did
+        check(0 < moved <= RATE * elapsed + RATE / 10, "repair traffic of the restarted OSD "
+              "stays within recovery_max_bytes_per_sec", f"{moved} bytes in {elapsed:.2f} s")
         check(t is not None, f"every PG clean within {CLEAN_BOUND} s of the restart",
               str(st and st["pgs"]))
         if t is not None:
             print(f"time to clean after restarting osd.{victim} with {N} objects written while "
-                  f"it was down: {t:.1f} s")
+                  f"it was down: {t:.1f} s; it moved {moved / 2**20:.1f} MiB "
+                  f"({moved / 2**20 / max(elapsed, 0.001):.1f} MiB/s, limit {RATE >> 20} MiB/s)")
         check(st is not None and st["health"] == "HEALTH_OK", "health OK again",
               str(st and st["health"]))
         check(st is not None and st["recovery"]["blobs_pulled"] + st["recovery"]["rows_pulled"] +
