@@ -73,9 +73,8 @@ static void enum_run(osd_req_t *req, osd_wctx_t *ctx)
     }
     tn_wire_w_t w;
     tn_wire_w_init(&w, osd_out_body(o), hdr_len);
-    tn_proto_enc_pg_enum_rep_begin(&w, (uint8_t)page.more,
-                                   (tn_slice_t){(const char *)page.cursor, page.cursor_len},
-                                   page.n);
+    tn_proto_enc_pg_enum_rep_begin(
+        &w, (uint8_t)page.more, (tn_slice_t){(const char *)page.cursor, page.cursor_len}, page.n);
     if (page.len)
         memcpy(osd_out_body(o) + hdr_len, page.buf, page.len);
     free(page.buf);

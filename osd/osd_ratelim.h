@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t rate;   /* bytes per second, > 0 */
-    uint64_t burst;  /* most credit kept, bytes */
-    int64_t credit;  /* bytes; negative = debt */
+    uint64_t rate;  /* bytes per second, > 0 */
+    uint64_t burst; /* most credit kept, bytes */
+    int64_t credit; /* bytes; negative = debt */
     uint64_t last_ns;
 } osd_ratelim_t;
 

@@ -23,17 +23,17 @@
 #include "tn_row.h"
 #include "tn_wire.h"
 
-#define PING_EVERY_MS    1000u
-#define RETRY_MS         10000u /* a pass that left errors or differences is retried this soon */
-#define MAX_ROUNDS       3      /* digest, repair, digest... per PG and pass */
-#define BATCH_BYTES      (4u << 20)
-#define BATCH_ROWS       1000u
-#define BLOB_PIECE       (4u << 20)
-#define ENUM_LIMIT       2000u
-#define CLIENT_TIMEOUT   5000u
-#define PING_TIMEOUT     1000u
-#define MAX_PEERS        PL_MAX_SIZE
-#define META_SETTLE_MS   30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
+#define PING_EVERY_MS  1000u
+#define RETRY_MS       10000u /* a pass that left errors or differences is retried this soon */
+#define MAX_ROUNDS     3      /* digest, repair, digest... per PG and pass */
+#define BATCH_BYTES    (4u << 20)
+#define BATCH_ROWS     1000u
+#define BLOB_PIECE     (4u << 20)
+#define ENUM_LIMIT     2000u
+#define CLIENT_TIMEOUT 5000u
+#define PING_TIMEOUT   1000u
+#define MAX_PEERS      PL_MAX_SIZE
+#define META_SETTLE_MS 30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
 
 typedef enum { PG_CLEAN = 0, PG_DEGRADED, PG_INCONSISTENT, PG_ERROR } pg_state_t;
 
@@ -47,7 +47,7 @@ struct st_osd_rec_t {
     _Atomic int stopping;
     pl_map_t *map; /* current map (replaced by the scheduler under lock) */
     uint64_t map_gen;
-    int has_meta;           /* the map has a pool "meta" (rule 11 rows: repaired once settled) */
+    int has_meta; /* the map has a pool "meta" (rule 11 rows: repaired once settled) */
     uint32_t meta_pool;
     osd_recplan_pg_t *held; /* PGs held under map */
     size_t nheld;
@@ -293,8 +293,8 @@ typedef struct {
     int more;
     uint8_t cursor[OSD_PG_CURSOR_MAX];
     size_t cursor_len;
-    int have;          /* head is valid */
-    tn_row_t head;     /* decoded head (points into body) */
+    int have;            /* head is valid */
+    tn_row_t head;       /* decoded head (points into body) */
     tn_slice_t head_raw; /* its original bytes */
     int started;
 } rstream_t;
@@ -447,8 +447,8 @@ static int flush_push(worker_t *w, int32_t peer, batch_t *b, pg_res_t *res)
  * newer here (the driver only). local_broken: the local copy could not be read (a damaged
  * row): take every row of the peer through the merge function, ship nothing.
  */
-static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsigned mask,
-                     int push, int local_broken, pg_res_t *res)
+static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsigned mask, int push,
+                     int local_broken, pg_res_t *res)
 {
     pthread_mutex_lock(&w->rec->lock);
     uint64_t settle = w->rec->has_meta && pg->pool == w->rec->meta_pool ? META_SETTLE_MS : 0;
@@ -470,6 +470,8 @@ static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsi
         mine->err = 0;
         mine->broken = 1;
         push = 0;
+    } else if (mine->err != 0) {
+        rc = mine->err; /* cannot read the local copy: no conclusion either way */
     }
     while (rc == 0 && !stopping(w->rec) && (mine->have || theirs->have)) {
         if (!theirs->have && theirs->err != 0)
@@ -544,9 +546,8 @@ static int pull_blob(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, cons
         }
         uint64_t n = length - off > BLOB_PIECE ? BLOB_PIECE : length - off;
         throttle(rec, &rec->rl_rec, n);
-        tn_blob_get_req_t m = {.ref = {.pool = pg->pool, .pg = pg->pg, .part = id->part},
-                               .offset = off,
-                               .len = n};
+        tn_blob_get_req_t m = {
+            .ref = {.pool = pg->pool, .pg = pg->pg, .part = id->part}, .offset = off, .len = n};
         memcpy(m.ref.version, id->version, 16);
         uint8_t *data = NULL;
         size_t got = 0;
@@ -663,8 +664,7 @@ static int sync_blobs(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, int
 
 static int is_damage(int rc)
 {
-    return rc == TN_ERR_CHECKSUM || rc == TN_ERR_CORRUPT || rc == TN_ERR_UNSUPPORTED ||
-           rc == -EIO;
+    return rc == TN_ERR_CHECKSUM || rc == TN_ERR_CORRUPT || rc == TN_ERR_UNSUPPORTED || rc == -EIO;
 }
 
 /* Deep scrub of the local blobs of pg: verify each; replace a bad copy from a peer. */
@@ -712,8 +712,8 @@ static void scrub_blobs(worker_t *w, const osd_recplan_pg_t *pg, const uint8_t *
             if (pull_blob(w, pg, pg->osds[k], &ids[i], st.length) == 0 &&
                 osd_bs_verify(rec->bs, pg->pool, pg->pg, &ids[i]) == 0) {
                 fixed = 1;
-                tn_log_info("msg=\"scrub: blob repaired\" pool=%u pg=%u blob=%s from=%d",
-                            pg->pool, pg->pg, name, pg->osds[k]);
+                tn_log_info("msg=\"scrub: blob repaired\" pool=%u pg=%u blob=%s from=%d", pg->pool,
+                            pg->pg, name, pg->osds[k]);
             }
         }
         if (fixed)
@@ -733,9 +733,9 @@ static int scrub_rows(worker_t *w, const osd_recplan_pg_t *pg)
     size_t cursor_len = 0;
     for (;;) {
         osd_pg_page_t page;
-        int rc = osd_pg_enum_rows(w->rd, pg->pool, pg->pg, (tn_slice_t){(const char *)cursor,
-                                                                        cursor_len},
-                                  ENUM_LIMIT, &page);
+        int rc =
+            osd_pg_enum_rows(w->rd, pg->pool, pg->pg,
+                             (tn_slice_t){(const char *)cursor, cursor_len}, ENUM_LIMIT, &page);
         if (rc != 0)
             return rc;
         throttle(rec, &rec->rl_scrub, page.len);

@@ -24,9 +24,9 @@
 typedef struct {
     uint32_t pool; /* pool id */
     uint32_t pg;
-    uint8_t n;                    /* OSDs placed (<= PL_MAX_SIZE) */
-    uint8_t self;                 /* index of the holder in osds[] */
-    int32_t osds[PL_MAX_SIZE];    /* replica order, out[0] primary */
+    uint8_t n;                 /* OSDs placed (<= PL_MAX_SIZE) */
+    uint8_t self;              /* index of the holder in osds[] */
+    int32_t osds[PL_MAX_SIZE]; /* replica order, out[0] primary */
 } osd_recplan_pg_t;
 
 /* Fills out[0..cap) with every PG of every pool of m whose replica set contains osd, pools in
@@ -72,10 +72,10 @@ int osd_recplan_blob_cmp(const osd_rp_blob_t *a, const osd_rp_blob_t *b);
 osd_rp_step_t osd_recplan_blob_step(const osd_rp_blob_t *mine, const osd_rp_blob_t *theirs);
 
 /* 1 if a row may be shipped by repair at wall-clock now_ms: its HLC's physical time is at
- * least settle_ms in the past (always 1 when settle_ms is 0). Repair of the metadata pool waits for rows to settle because
- * its rows are not last-writer-wins (rule 11): a bucket CREATE that won only some replicas is
- * rolled back by its creator (purge-if-unchanged) within seconds, and repair must not copy
- * such a row to a replica the rollback will not visit. */
+ * least settle_ms in the past (always 1 when settle_ms is 0). Repair of the metadata pool waits for
+ * rows to settle because its rows are not last-writer-wins (rule 11): a bucket CREATE that won only
+ * some replicas is rolled back by its creator (purge-if-unchanged) within seconds, and repair must
+ * not copy such a row to a replica the rollback will not visit. */
 int osd_recplan_row_settled(const tn_row_t *r, uint64_t now_ms, uint64_t settle_ms);
 
 /* When the next periodic pass is due: now + interval, minus up to 10 % taken from rnd (any

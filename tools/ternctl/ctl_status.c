@@ -373,10 +373,11 @@ int ctl_cmd_status(int argc, char **argv)
                        ",\"disk_avail_bytes\":%" PRIu64 ",\"recovery_running\":%" PRIu64
                        ",\"recovery_passes\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
                        ",\"recovery_blobs_pulled\":%" PRIu64 ",\"recovery_rows_pulled\":%" PRIu64
-                       ",\"scrub_deep_passes\":%" PRIu64
-                       ",\"scrub_errors_found\":%" PRIu64 ",\"scrub_errors_repaired\":%" PRIu64,
+                       ",\"scrub_deep_passes\":%" PRIu64 ",\"scrub_errors_found\":%" PRIu64
+                       ",\"scrub_errors_repaired\":%" PRIu64,
                        v->epoch, v->disk_total, v->disk_avail, v->rec_running, v->rec_passes,
-                       v->rec_bytes, v->blobs_pulled, v->rows_pulled, v->deep_passes, v->scrub_found, v->scrub_repaired);
+                       v->rec_bytes, v->blobs_pulled, v->rows_pulled, v->deep_passes,
+                       v->scrub_found, v->scrub_repaired);
             printf("}");
         }
         printf("],\"pgs\":{\"total\":%" PRIu64 ",\"clean\":%" PRIu64 ",\"degraded\":%" PRIu64

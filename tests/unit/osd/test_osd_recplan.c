@@ -121,8 +121,13 @@ static int trow_cmp(const void *x, const void *y)
 
 static tn_row_t as_row(const trow_t *t)
 {
-    tn_row_t r = {.pool = 1, .pg = 1, .ns = t->ns, .key = t->key, .key_len = t->key_len,
-                  .ver = t->ver, .flags = t->flags};
+    tn_row_t r = {.pool = 1,
+                  .pg = 1,
+                  .ns = t->ns,
+                  .key = t->key,
+                  .key_len = t->key_len,
+                  .ver = t->ver,
+                  .flags = t->flags};
     return r;
 }
 
