@@ -529,7 +529,8 @@ done:
 
 /* ---- blobs ---- */
 
-/* Pulls blob id of length bytes from peer and stores it (a damaged local copy is replaced). */
+/* Pulls blob id of length bytes from peer, stores it (a damaged local copy is replaced) and
+ * verifies the stored copy. */
 static int pull_blob(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, const osd_blob_id_t *id,
                      uint64_t length)
 {
@@ -565,7 +566,11 @@ static int pull_blob(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, cons
         osd_bs_put_abort(wr);
         return rc;
     }
-    return osd_bs_put_end(wr);
+    if ((rc = osd_bs_put_end(wr)) != 0)
+        return rc;
+    /* read back what is now on disk (header, every piece, the table): a pulled copy is
+     * trusted only once it verifies here */
+    return osd_bs_verify(rec->bs, pg->pool, pg->pg, id);
 }
 
 static void blob_of_item(const tn_blob_item_t *it, osd_rp_blob_t *b)
@@ -709,8 +714,7 @@ static void scrub_blobs(worker_t *w, const osd_recplan_pg_t *pg, const uint8_t *
             tn_blob_stat_rep_t st;
             if (tn_osdc_sync_blob_stat(w->cl, pg->osds[k], &ref, &st) != 0 || !st.exists)
                 continue;
-            if (pull_blob(w, pg, pg->osds[k], &ids[i], st.length) == 0 &&
-                osd_bs_verify(rec->bs, pg->pool, pg->pg, &ids[i]) == 0) {
+            if (pull_blob(w, pg, pg->osds[k], &ids[i], st.length) == 0) {
                 fixed = 1;
                 tn_log_info("msg=\"scrub: blob repaired\" pool=%u pg=%u blob=%s from=%d", pg->pool,
                             pg->pg, name, pg->osds[k]);
