@@ -67,7 +67,7 @@
  *     recovery_interval: 60      seconds between two anti-entropy passes (the light scrub: each
  *                                OSD compares the digests of every PG it holds with the other
  *                                replicas and repairs differences); jittered by up to 10 %;
- *                                default 60; 1..86400. A pass also starts 2 s after start and
+ *                                default 60; 1..86400. A pass also starts at start-up and
  *                                when a peer is seen coming back.
  *     recovery_max_bytes_per_sec: 64M  bound on the bytes one OSD's repair moves per second
  *                                (rows and blobs pulled and pushed); a size, default 64M;

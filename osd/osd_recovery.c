@@ -1086,8 +1086,6 @@ int osd_rec_start(const osd_rec_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_
         rec->o.max_active = 1;
     if (rec->o.interval_s == 0)
         rec->o.interval_s = 60;
-    if (rec->o.start_delay_ms == 0)
-        rec->o.start_delay_ms = 2000;
     rec->bs = bs;
     rec->idx = idx;
     rec->ms = ms;
@@ -1098,7 +1096,7 @@ int osd_rec_start(const osd_rec_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_
     pthread_cond_init(&rec->cond, &ca);
     pthread_condattr_destroy(&ca);
     uint64_t now = mono_ms();
-    rec->next_light_ms = now + rec->o.start_delay_ms;
+    rec->next_light_ms = now; /* the first pass starts as soon as the map is loaded */
     rec->next_deep_ms =
         rec->o.deep_interval_s
             ? osd_recplan_next_due(now, (uint64_t)rec->o.deep_interval_s * 1000, next_rnd(rec))

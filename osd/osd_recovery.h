@@ -4,7 +4,7 @@
  * "Repair").
  *
  * A scheduler thread pings the other OSDs of the map every second and starts a pass over every
- * PG this OSD holds (osd_recplan_held_pgs) 2 s after start, every recovery_interval seconds
+ * PG this OSD holds (osd_recplan_held_pgs) at start, every recovery_interval seconds
  * (jittered), and as soon as a peer is seen coming back. recovery_max_active repair threads
  * take the pass's PGs one at a time. For each PG a thread compares the local digest with every
  * replica's PG_DIGEST and, where they differ:
@@ -46,7 +46,6 @@ typedef struct {
     unsigned max_active;          /* repair threads */
     uint32_t deep_interval_s;     /* deep scrub period; 0 = never */
     uint64_t scrub_bytes_per_sec; /* deep scrub read bound */
-    uint32_t start_delay_ms;      /* first pass after start; 0 = 2000 */
     tn_hlc_t *hlc;                /* the daemon's clock (frames are stamped with it) */
     const char *data_dir;         /* for the disk usage gauges (statvfs, every second) */
 } osd_rec_opts_t;
