@@ -62,13 +62,13 @@ struct gw_req {
     tn_slice_t body;            /* request body (req->entity; later: decoded aws-chunked) */
     /* Digests of body, computed once by the payload stage before dispatch (one pass, on a
      * worker thread for large bodies), for the operations that store data: */
-    int has_md5;                          /* body_md5 is set */
-    uint8_t body_md5[16];                 /* MD5 of body (the ETag; Content-MD5 verified) */
-    s3_cksum_alg_t cksum_alg;             /* S3_CKSUM_NONE: the client sent no checksum */
-    uint8_t cksum[S3_CKSUM_MAX_RAW];      /* x-amz-checksum-* (header or trailer), verified */
-    int64_t now;                /* wall clock (Unix seconds) when the request was handled */
-    int is_head;                /* method is HEAD: never send a body */
-    int is_health;              /* a load-balancer health check (logged at debug) */
+    int has_md5;                     /* body_md5 is set */
+    uint8_t body_md5[16];            /* MD5 of body (the ETag; Content-MD5 verified) */
+    s3_cksum_alg_t cksum_alg;        /* S3_CKSUM_NONE: the client sent no checksum */
+    uint8_t cksum[S3_CKSUM_MAX_RAW]; /* x-amz-checksum-* (header or trailer), verified */
+    int64_t now;                     /* wall clock (Unix seconds) when the request was handled */
+    int is_head;                     /* method is HEAD: never send a body */
+    int is_health;                   /* a load-balancer health check (logged at debug) */
     /* private */
     struct timespec started;
     void (*cancel)(void *data);
