@@ -59,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tern.h"
+#include "tn_hex.h"
 #include "s3_error.h"
 #include "s3_router.h"
 #include "s3_xml.h"
