@@ -43,9 +43,9 @@
  *   resumed from (V1 hands it out as NextMarker, which is interpreted as a marker).
  *
  * RESPONSES (s3_list_xml): V1 ListBucketResult (Owner in every Contents, NextMarker only when
- *   truncated and a delimiter was given, except on an early cut with no delimiter, where it is
- *   the only way to resume: S3 itself never returns a truncated page without items, this is
- *   the one deviation), V2 ListBucketResult (KeyCount = keys + prefixes, Owner with
+ *   truncated and a delimiter was given, except for an early-cut page without items, where it
+ *   is the only way to resume: S3 never returns a truncated page without items, so this is the
+ *   one deviation), V2 ListBucketResult (KeyCount = keys + prefixes, Owner with
  *   fetch-owner, NextContinuationToken when truncated), ListVersionsResult (every object a
  *   Version with VersionId "null", IsLatest true; NextKeyMarker / NextVersionIdMarker when
  *   truncated). LastModified is ISO 8601 with milliseconds, ETag quoted, StorageClass STANDARD.
