@@ -34,5 +34,7 @@ void ctl_json_str(FILE *f, const char *s);
 int ctl_cmd_map(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_cluster(int argc, char **argv);
+int ctl_cmd_user(int argc, char **argv);
+int ctl_cmd_key(int argc, char **argv);
 
 #endif
