@@ -5,6 +5,7 @@
 #include "gw_authz.h"
 #include "gw_bucket.h"
 #include "gw_access.h"
+#include "gw_quota.h"
 
 typedef struct {
     gw_req_t *r; /* NULL once the client went away */
@@ -21,10 +22,13 @@ static void decide(gw_req_t *r, void (*next)(gw_req_t *r), int err, const gw_buc
     size_t n = r->route.bucket.len < sizeof name ? r->route.bucket.len : sizeof name - 1;
     memcpy(name, r->route.bucket.base, n);
     name[n] = '\0';
-    if (gw_authz_allow(&r->auth.principal, r->route.op, name, rec))
-        next(r);
-    else
+    if (!gw_authz_allow(&r->auth.principal, r->route.op, name, rec)) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
+    if (r->route.op == S3_OP_DELETE_OBJECT || r->route.op == S3_OP_DELETE_OBJECTS)
+        gw_quota_forget(rec->id); /* the next upload re-counts */
+    gw_quota_check(r, rec, next);
 }
 
 static void on_cancel(void *data)
@@ -49,7 +53,10 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
 {
     const gw_principal_t *p = &r->auth.principal;
     gw_need_t need = gw_authz_need(r->route.op);
-    if (p->kind == GW_PRINC_ADMIN || need == GW_NEED_NONE || r->route.bucket.len == 0) {
+    /* admin keys need the record only for quotas (uploads) and their bookkeeping (deletes) */
+    int quota_op = need == GW_NEED_WRITE;
+    if ((p->kind == GW_PRINC_ADMIN && !quota_op) || need == GW_NEED_NONE ||
+        r->route.bucket.len == 0) {
         next(r);
         return;
     }

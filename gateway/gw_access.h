@@ -6,8 +6,9 @@
  * Denied: 403 AccessDenied. Every operation passes here, so handlers need no checks of
  * their own (they only see requests the principal may make).
  *
- * Admin keys skip the lookup (they may touch every bucket). Ops without a bucket
- * (ListBuckets; it filters with gw_authz_lists) and CreateBucket need no record. A bucket
+ * Uploads then pass the bucket's quota (gw_quota.h), deletes drop the thread's usage figure.
+ * Admin keys skip the lookup except for object writes (quotas apply to them too). Ops without a
+ * bucket (ListBuckets; it filters with gw_authz_lists) and CreateBucket need no record. A bucket
  * that does not exist answers NoSuchBucket here for user and scoped keys (the handler would
  * say the same).
  *

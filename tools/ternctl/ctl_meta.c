@@ -122,6 +122,12 @@ uint32_t ctl_meta_pg(const ctl_cluster_t *c, const void *name, size_t len)
     return pl_object_pg(c->meta, name, len);
 }
 
+static int pool_pg_osds(ctl_cluster_t *c, const pl_pool_t *pool, uint32_t pg, int32_t *osds)
+{
+    int n = pl_pg_osds(c->map, pool, pg, osds, PL_MAX_SIZE, c->work);
+    return n < 0 ? 0 : n;
+}
+
 static int pg_osds(ctl_cluster_t *c, uint32_t pg, int32_t *osds)
 {
     int n = pl_pg_osds(c->map, c->meta, pg, osds, PL_MAX_SIZE, c->work);
@@ -220,13 +226,13 @@ static int ent_cmp(const void *a, const void *b)
 }
 
 /* Appends every entry of one replica's listing of (pg, ns). */
-static int list_replica(ctl_cluster_t *c, int32_t osd, uint32_t pg, uint64_t ns,
-                        ctl_meta_ent_t **ents, size_t *n, size_t *cap)
+static int list_replica(ctl_cluster_t *c, const pl_pool_t *pool, int32_t osd, uint32_t pg,
+                        uint64_t ns, ctl_meta_ent_t **ents, size_t *n, size_t *cap)
 {
     uint8_t after[TN_ROW_MAX_KEY];
     size_t after_len = 0;
     for (;;) {
-        tn_row_list_req_t m = {.pool = c->meta->id,
+        tn_row_list_req_t m = {.pool = pool->id,
                                .pg = pg,
                                .ns = ns,
                                .start_after = {(const char *)after, after_len},
@@ -276,13 +282,19 @@ static int list_replica(ctl_cluster_t *c, int32_t osd, uint32_t pg, uint64_t ns,
 
 int ctl_meta_list(ctl_cluster_t *c, uint32_t pg, uint64_t ns, ctl_meta_ent_t **out, size_t *nout)
 {
+    return ctl_pool_list(c, c->meta, pg, ns, out, nout);
+}
+
+int ctl_pool_list(ctl_cluster_t *c, const pl_pool_t *pool, uint32_t pg, uint64_t ns,
+                  ctl_meta_ent_t **out, size_t *nout)
+{
     int32_t osds[PL_MAX_SIZE];
-    int n = pg_osds(c, pg, osds), answers = 0;
+    int n = pool_pg_osds(c, pool, pg, osds), answers = 0;
     ctl_meta_ent_t *ents = NULL;
     size_t cnt = 0, cap = 0;
     for (int i = 0; i < n; i++) {
         size_t before = cnt;
-        int rc = list_replica(c, osds[i], pg, ns, &ents, &cnt, &cap);
+        int rc = list_replica(c, pool, osds[i], pg, ns, &ents, &cnt, &cap);
         if (rc == -ENOMEM) {
             ctl_meta_ents_free(ents, cnt);
             return rc;
@@ -295,7 +307,7 @@ int ctl_meta_list(ctl_cluster_t *c, uint32_t pg, uint64_t ns, ctl_meta_ent_t **o
         }
         answers++;
     }
-    if (answers < c->meta->read_quorum) {
+    if (answers < pool->read_quorum) {
         ctl_meta_ents_free(ents, cnt);
         return TN_ERR_QUORUM;
     }

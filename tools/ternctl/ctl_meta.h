@@ -53,6 +53,9 @@ int ctl_meta_get(ctl_cluster_t *c, uint32_t pg, uint64_t ns, const void *key, si
                  ctl_meta_ent_t *out);
 /* Every key of (pg, ns), newest version each, sorted by key: 0 or TN_ERR_QUORUM. */
 int ctl_meta_list(ctl_cluster_t *c, uint32_t pg, uint64_t ns, ctl_meta_ent_t **out, size_t *n);
+/* The same in any pool (the index pool: a bucket's object rows). */
+int ctl_pool_list(ctl_cluster_t *c, const pl_pool_t *pool, uint32_t pg, uint64_t ns,
+                  ctl_meta_ent_t **out, size_t *n);
 /* Every bucket record of the meta pool (every PG, ns 1), tombstones dropped. */
 int ctl_meta_list_buckets(ctl_cluster_t *c, ctl_meta_ent_t **out, size_t *n);
 void ctl_meta_ent_free(ctl_meta_ent_t *e);

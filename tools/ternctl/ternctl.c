@@ -11,6 +11,7 @@
 #include "ctl.h"
 
 static const ctl_command_t commands[] = {
+    {"bucket", ctl_cmd_bucket, "buckets: ls, quota (max size, max objects), usage per bucket/user"},
     {"cluster", ctl_cmd_cluster,
      "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},

@@ -96,6 +96,7 @@ def main():
         check(rc == 0 and "access_key: TN" in out and "secret_key: " in out and
               "shown only now" in out, "key create prints the secret once (text)", out + err)
         a2 = out.split("access_key: ")[1].split()[0] if rc == 0 else ""
+        s2 = out.split("secret_key: ")[1].split()[0] if rc == 0 else ""
 
         sa, sb, admin = (c.s3(aka, ska, signature_version="s3v4"),
                          c.s3(akb, skb, signature_version="s3v4"), c.s3())
@@ -251,6 +252,61 @@ def main():
               "a removed key is InvalidAccessKeyId")
         rc, out, err = ctl(ternctl, cfg, "key", "rm", aka)
         check(rc == 1 and "no access key" in err, "key rm of a removed key fails", err)
+
+        # ---- quotas and usage (site-a's second key) ----
+        sq = c.s3(a2, s2)
+        QB = "site-a-quota"
+        check(err_code(lambda: sq.create_bucket(Bucket=QB)) is None, "site-a's 2nd key works")
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", QB, "--max-size", "1000",
+                           "--max-objects", "3")
+        check(rc == 0 and "max-objects 3" in out and "(1000 bytes)" in out, "bucket quota set",
+              out + err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", QB, "--max-size", "5X")
+        check(rc == 2 and "bad --max-size" in err, "bucket quota refuses a bad size", err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", "nope-bucket", "--max-size", "5G")
+        check(rc == 1 and "no bucket" in err, "bucket quota of a missing bucket", err)
+        put = lambda k, n: err_code(lambda: sq.put_object(Bucket=QB, Key=k, Body=b"q" * n))
+        check(put("k1", 400) is None, "quota: 400 of 1000 bytes")
+        check(put("k2", 400) is None, "quota: 800 of 1000 bytes")
+        check(put("big", 300) == "QuotaExceeded", "quota: 1100 bytes > 1000: QuotaExceeded")
+        check(err_code(lambda: sq.head_object(Bucket=QB, Key="big")) == "404",
+              "quota: the refused object was not stored")
+        check(put("k3", 200) is None, "quota: exactly 1000 bytes fits")
+        check(put("k4", 0) == "QuotaExceeded", "quota: a 4th object > 3 objects: QuotaExceeded")
+        rc, out, err = ctl(ternctl, cfg, "bucket", "usage", QB, "--json")
+        j = json.loads(out) if rc == 0 else {"buckets": [{}], "users": []}
+        check(j["buckets"][0].get("objects") == 3 and j["buckets"][0].get("bytes") == 1000 and
+              j["buckets"][0].get("max_size") == 1000, "bucket usage B --json is exact", out + err)
+        sq.delete_object(Bucket=QB, Key="k1")
+        check(put("k5", 400) is None, "quota: room again after a delete")
+        check(put("k6", 1) == "QuotaExceeded", "quota: full again")
+        rc, out, err = ctl(ternctl, cfg, "bucket", "usage", "--user", "site-a", "--json")
+        j = json.loads(out) if rc == 0 else {"buckets": [], "users": [{}]}
+        ua = [u for u in j["users"] if u["user"] == "site-a"]
+        check(len(ua) == 1 and ua[0]["buckets"] == 2 and ua[0]["objects"] == 4 and
+              ua[0]["bytes"] == 2000, "bucket usage --user: per-user totals", out + err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "usage")
+        check(rc == 0 and out.split()[:2] == ["BUCKET", "USER"] and QB in out and
+              "(admin)" in out, "bucket usage (text, every bucket, per user)", out + err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "ls")
+        row = [l.split() for l in out.splitlines() if l.startswith(QB + " ")]
+        check(rc == 0 and len(row) == 1 and row[0][1] == "site-a" and row[0][-1] == "3",
+              "bucket ls shows the owner and quota", out + err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "usage", "nope-bucket")
+        check(rc == 1 and "no bucket" in err, "bucket usage of a missing bucket", err)
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", QB, "--max-size", "none",
+                           "--max-objects", "0")
+        check(rc == 0 and "max-size none" in out and "max-objects none" in out,
+              "bucket quota removed", out + err)
+        t0 = time.monotonic()
+        while put("k7", 500) == "QuotaExceeded" and time.monotonic() - t0 < 10:
+            time.sleep(0.2)
+        t = time.monotonic() - t0
+        check(t < 4.5, "a removed quota stops applying within the bucket cache time (3 s)",
+              f"took {t}")
+        for k in ("k2", "k3", "k5", "k7"):
+            sq.delete_object(Bucket=QB, Key=k)
+        sq.delete_bucket(Bucket=QB)
 
         # ---- user rm once empty ----
         rc, out, err = ctl(ternctl, cfg, "user", "rm", "site-b")
