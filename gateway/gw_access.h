@@ -7,7 +7,8 @@
  * their own (they only see requests the principal may make).
  *
  * Uploads then pass the bucket's quota (gw_quota.h), deletes drop the thread's usage figure.
- * Admin keys skip the lookup except for object writes (quotas apply to them too). Ops without a
+ * Admin keys skip the lookup except for object writes (quotas apply to them too); when that
+ * lookup fails, their request goes on to the handler, which answers as it always did. Ops without a
  * bucket (ListBuckets; it filters with gw_authz_lists) and CreateBucket need no record. A bucket
  * that does not exist answers NoSuchBucket here for user and scoped keys (the handler would
  * say the same).
