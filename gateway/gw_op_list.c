@@ -155,6 +155,7 @@ static int cursor_fill(list_t *l, cursor_t *c, const gw_cl_entry_t *e, size_t n,
         d->obj.size = l->meta.size;
         d->obj.mtime_ms = l->meta.mtime_ms;
         memcpy(d->obj.md5, l->meta.md5, 16);
+        d->obj.part_count = l->meta.is_multipart ? l->meta.part_count : 0;
     }
     c->n = n;
     c->i = 0;
