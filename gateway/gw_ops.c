@@ -23,6 +23,11 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_LIST_PARTS] = gw_op_list_parts,
     [S3_OP_LIST_MULTIPART_UPLOADS] = gw_op_list_multipart_uploads,
     [S3_OP_DELETE_OBJECTS] = gw_op_delete_objects,
+    [S3_OP_COPY_OBJECT] = gw_op_copy_object,
+    [S3_OP_GET_OBJECT_TAGGING] = gw_op_get_object_tagging,
+    [S3_OP_PUT_OBJECT_TAGGING] = gw_op_put_object_tagging,
+    [S3_OP_DELETE_OBJECT_TAGGING] = gw_op_delete_object_tagging,
+    [S3_OP_GET_OBJECT_ATTRIBUTES] = gw_op_get_object_attributes,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };
 
