@@ -203,10 +203,11 @@ static void copier_pump(gw_copier_t *c)
 }
 
 int gw_copier_start(gw_copier_t *c, void *op, const gw_objmeta_t *src, const uint8_t *src_inl,
-                    uint64_t pos, uint64_t end, s3_cksum_alg_t alg, gw_copier_cb done)
+                    uint64_t pos, uint64_t end, s3_cksum_alg_t alg, const uint8_t vid[16],
+                    gw_copier_cb done)
 {
     memset(c, 0, sizeof *c);
-    if (end <= pos || end > src->size || ((gw_opref_t *)op)->r == NULL)
+    if (end < pos || end > src->size || ((gw_opref_t *)op)->r == NULL)
         return -EINVAL;
     if (s3_multihash_init(&c->h, 1, alg, 0) != TN_OK)
         return -ENOMEM;
@@ -218,7 +219,7 @@ int gw_copier_start(gw_copier_t *c, void *op, const gw_objmeta_t *src, const uin
     c->pos = pos;
     c->end = end;
     c->alg = alg;
-    gw_random(c->vid, sizeof c->vid);
+    memcpy(c->vid, vid, 16);
     c->nchunks = (uint32_t)((end - pos + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
     copier_pump(c);
     return 0;

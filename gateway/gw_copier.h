@@ -1,11 +1,11 @@
 /*
  * gw_copier.h — server-side copy of a byte range of a stored object into new chunk blobs
- * (CopyObject; the same read-piece / write-chunk loop UploadPartCopy runs in
- * gw_op_multipart.c).
+ * (CopyObject, UploadPartCopy).
  *
  * The range [pos, end) of a CHUNKED, MULTIPART or INLINE source is written as
  * ceil((end - pos) / GW_OBJMETA_CHUNK) blobs (vid, i) in pool "data" under a fresh vid
- * (gw_op_object.c's layout), hashing MD5 and one checksum algorithm on the way. Source blobs
+ * (gw_op_object.c's layout), hashing MD5 and one checksum algorithm on the way. CopyObject
+ * (gw_op_copy.c) and UploadPartCopy (gw_op_multipart.c) both copy with it. Source blobs
  * are read GW_COPIER_PIECE bytes at a time with gw_cl_blob_get; at most GW_COPIER_INFLIGHT
  * chunks are being written at once, and one chunk is being filled: the memory of one copy is
  * bounded by (GW_COPIER_INFLIGHT + 1) x GW_OBJMETA_CHUNK whatever the object's size.
@@ -36,7 +36,7 @@ typedef struct {
     const gw_objmeta_t *src;
     const uint8_t *src_inl; /* INLINE: the data; MULTIPART: the checked part table */
     uint64_t pos, end;
-    uint8_t vid[16]; /* the destination data vid (set by gw_copier_start) */
+    uint8_t vid[16]; /* the destination data vid */
     uint32_t nchunks, next, ndone, inflight;
     int reading, failed, finished;
     size_t piece_got;
@@ -49,11 +49,14 @@ typedef struct {
     uint8_t cksum[S3_CKSUM_MAX_RAW];
 } gw_copier_t;
 
-/* Starts copying [pos, end) (end > pos) of src. alg: the checksum to compute besides MD5
- * (S3_CKSUM_NONE: none). src and src_inl must outlive the copy. 0 if started (done will run,
- * maybe before this returns), <0 if not (nothing to undo, done will not run). */
+/* Starts copying [pos, end) (end >= pos; an empty range writes nothing) of src into blobs
+ * (vid, 0..) — the caller chose vid and made its reference durable first (DESIGN.md rule 1).
+ * alg: the checksum to compute besides MD5 (S3_CKSUM_NONE: none). src and src_inl must outlive the
+ * copy. 0 if started (done will run, maybe before this returns), <0 if not (nothing to undo, done
+ * will not run). */
 int gw_copier_start(gw_copier_t *c, void *op, const gw_objmeta_t *src, const uint8_t *src_inl,
-                    uint64_t pos, uint64_t end, s3_cksum_alg_t alg, gw_copier_cb done);
+                    uint64_t pos, uint64_t end, s3_cksum_alg_t alg, const uint8_t vid[16],
+                    gw_copier_cb done);
 void gw_copier_free(gw_copier_t *c);
 
 /* Blob (vid, i) in pool "data" (gw_objmeta.h). TN_OK or gw_bucket_place's error. */

@@ -182,7 +182,6 @@ static void on_copied(void *op, int err)
     memcpy(c->d.md5, c->cp.md5, 16);
     if (c->d.cksum_alg != S3_CKSUM_NONE)
         memcpy(c->d.cksum, c->cp.cksum, s3_checksum_size(c->d.cksum_alg));
-    memcpy(c->d.data_vid, c->cp.vid, 16);
     c->d.chunk_count = c->cp.nchunks;
     c->o.refs++;
     write_head(c);
@@ -291,7 +290,9 @@ static void on_source(void *op)
         return;
     }
     d->chunk_size = GW_OBJMETA_CHUNK;
-    if (gw_copier_start(&c->cp, c, s, c->src.inl, 0, s->size, d->cksum_alg, on_copied) != 0)
+    gw_random(d->data_vid, sizeof d->data_vid);
+    if (gw_copier_start(&c->cp, c, s, c->src.inl, 0, s->size, d->cksum_alg, d->data_vid,
+                        on_copied) != 0)
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
     gw_opref_done(c); /* the copier holds its own references */
 }
