@@ -33,18 +33,18 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
 
 void gw_op_not_implemented(gw_req_t *r)
 {
-    if (r->route.op == S3_OP_UNKNOWN_SUBRESOURCE) {
-        gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED,
-                          "A query parameter of this request names a sub-resource tern does "
-                          "not implement");
-        return;
-    }
     const s3_route_t *rt = &r->route;
     size_t cap = 128 + rt->bucket.len + rt->key.len;
     char *msg = h2o_mem_alloc_pool(&r->req->pool, cap);
-    snprintf(msg, cap, "%s is not implemented yet (bucket \"%.*s\", key \"%.*s\")",
-             s3_op_name(rt->op), (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len,
-             rt->key.base);
+    if (rt->op == S3_OP_UNKNOWN_SUBRESOURCE)
+        snprintf(msg, cap,
+                 "A query parameter of this request names a sub-resource tern does not "
+                 "implement (bucket \"%.*s\", key \"%.*s\")",
+                 (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len, rt->key.base);
+    else
+        snprintf(msg, cap, "%s is not implemented yet (bucket \"%.*s\", key \"%.*s\")",
+                 s3_op_name(rt->op), (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len,
+                 rt->key.base);
     gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED, msg);
 }
 
