@@ -8,7 +8,8 @@ directives COPY / REPLACE; copy onto itself; every x-amz-copy-source-if-* precon
 source key, bucket and version; tagging round trips, limits and x-amz-tagging on PUT and
 CreateMultipartUpload; GetObjectAttributes fields and part paging.
 
-Usage: test_s3_copy_tagging.py TERN_OSD TERN_GATEWAY. Prints "N passed, N failed".
+Usage: test_s3_copy_tagging.py TERN_OSD TERN_GATEWAY. Prints "N passed, N failed". Runs under
+Debian's boto3 1.26 (s3_copy_tagging) and a recent one with default checksums (s3_copy_tagging_sdk).
 """
 import base64
 import hashlib
