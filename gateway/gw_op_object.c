@@ -25,6 +25,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_checksum.h"
+#include "s3_copy.h"
 #include "s3_range.h"
 #include "gw_bucket.h"
 #include "gw_objmeta.h"
@@ -259,6 +260,32 @@ static tn_slice_t *stored_field(gw_objmeta_t *m, int i)
     return f[i];
 }
 
+/* x-amz-tagging (s3_copy.h) into m; 0, or -1 when answered (InvalidTag). */
+static int put_tags(gw_req_t *r, gw_objmeta_t *m)
+{
+    tn_slice_t tg = req_header(r, "x-amz-tagging");
+    if (tg.base == NULL)
+        return 0;
+    s3_tag_t tags[S3_TAGS_MAX_OBJECT];
+    s3_why_t why = {0};
+    size_t n = 0;
+    char *work = h2o_mem_alloc_pool(&r->req->pool, tg.len + 1);
+    if (s3_tagging_header_parse(tg.base, tg.len, tags, S3_TAGS_MAX_OBJECT, &n, work, tg.len + 1,
+                                &why) != S3_OK) {
+        const char *msg = s3_why_message(&why);
+        char *pm = h2o_mem_alloc_pool(&r->req->pool, strlen(msg) + 1);
+        memcpy(pm, msg, strlen(msg) + 1);
+        gw_req_send_error(r, why.err, pm);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m->tags[i].name = tags[i].key;
+        m->tags[i].value = tags[i].value;
+    }
+    m->n_tags = n;
+    return 0;
+}
+
 static void put_start(put_t *p)
 {
     gw_req_t *r = p->o.r;
@@ -292,6 +319,10 @@ static void put_start(put_t *p)
     }
     if (gw_objmeta_meta_bytes(m) > GW_OBJMETA_META_MAX) {
         gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+        gw_opref_done(p);
+        return;
+    }
+    if (put_tags(r, m) != 0) {
         gw_opref_done(p);
         return;
     }
@@ -580,6 +611,11 @@ static void get_answer(get_t *g, const tn_row_t *row)
     tn_time_format_http(mtime_s, lm);
     gw_req_add_header(r, "last-modified", lm, TN_TIME_HTTP_LEN);
     gw_req_add_header(r, "accept-ranges", "bytes", 5);
+    if (m->n_tags > 0) {
+        char tc[8];
+        int tn = snprintf(tc, sizeof tc, "%zu", m->n_tags);
+        gw_req_add_header(r, "x-amz-tagging-count", tc, (size_t)tn);
+    }
     for (int i = 1; i < 5; i++) {
         tn_slice_t *f = stored_field(m, i);
         if (f->len > 0)
