@@ -97,3 +97,11 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
     free(a);
     decide(r, next, rc == 1 ? 0 : rc, rc == 1 ? &hit : NULL);
 }
+
+int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec)
+{
+    char *n = h2o_mem_alloc_pool(&r->req->pool, name.len + 1);
+    memcpy(n, name.base, name.len);
+    n[name.len] = '\0';
+    return gw_authz_allow(&r->auth.principal, S3_OP_GET_OBJECT, n, rec);
+}

@@ -21,9 +21,15 @@
 #ifndef GW_ACCESS_H
 #define GW_ACCESS_H
 
+#include "gw_bucket.h"
 #include "gw_req.h"
 
 /* Runs next(r) when r's principal may make r's request, else answers r. */
 void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r));
+
+/* May r's principal read objects of the bucket called name whose record is rec? The check of
+ * a second bucket an operation touches besides its own: the copy source of CopyObject and
+ * UploadPartCopy (the stage above judged only the destination). 1 yes, 0 no. */
+int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec);
 
 #endif

@@ -35,6 +35,7 @@
 #include "s3_checksum.h"
 #include "s3_copy.h"
 #include "s3_xml.h"
+#include "gw_access.h"
 #include "gw_copier.h"
 #include "gw_objhead.h"
 #include "gw_ops.h"
@@ -213,6 +214,11 @@ static void on_source(void *op)
     cp_t *c = op;
     gw_req_t *r = c->o.r;
     const gw_objmeta_t *s = &c->src.m;
+    if (!gw_access_may_read(r, c->src_name.bucket, &c->src.bucket)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
+        gw_opref_done(c);
+        return;
+    }
     char etag[48];
     size_t elen = gw_objmeta_etag(s, etag);
     s3_copy_cond_t cond = {req_header(r, "x-amz-copy-source-if-match"),

@@ -40,6 +40,7 @@
 #include "s3_copy.h"
 #include "s3_xml.h"
 #include "s3_xml_parse.h"
+#include "gw_access.h"
 #include "gw_bucket.h"
 #include "gw_copier.h"
 #include "gw_mpu.h"
@@ -969,6 +970,11 @@ static void on_copy_src_bucket(void *arg, int err, const gw_bucket_rec_t *rec,
     gw_req_t *r = gw_bucket_lookup_settle(m, err);
     if (r == NULL)
         return;
+    if (!gw_access_may_read(r, m->src_name.bucket, rec)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
+        gw_opref_done(m);
+        return;
+    }
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)

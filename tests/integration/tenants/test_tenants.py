@@ -146,6 +146,14 @@ def main():
             "AbortMultipartUpload": lambda: sb.abort_multipart_upload(Bucket=B, Key="mp",
                                                                       UploadId="x"),
             "ListMultipartUploads": lambda: sb.list_multipart_uploads(Bucket=B),
+            # site-b's own bucket as destination, site-a's object as the copy source
+            "CopyObject from A into B": lambda: sb.copy_object(
+                Bucket="site-b-media", Key="stolen", CopySource={"Bucket": B, "Key": K}),
+            "UploadPartCopy from A into B": lambda: sb.upload_part_copy(
+                Bucket="site-b-media", Key="stolen-mp", PartNumber=1,
+                UploadId=sb.create_multipart_upload(Bucket="site-b-media",
+                                                    Key="stolen-mp")["UploadId"],
+                CopySource={"Bucket": B, "Key": K}),
         }
         for what, fn in denied.items():
             code = err_code(fn)
@@ -153,6 +161,8 @@ def main():
                   "is AccessDenied", f"got {code}")
         check(sa.get_object(Bucket=B, Key=K)["Body"].read() == b"A" * 1000,
               "site-a's object is untouched")
+        check(err_code(lambda: sb.head_object(Bucket="site-b-media", Key="stolen")) == "404",
+              "nothing was copied out of site-a's bucket")
         for k in ("evil", "p"):
             check(err_code(lambda: sa.head_object(Bucket=B, Key=k)) == "404",
                   f"site-b wrote nothing ({k})")
