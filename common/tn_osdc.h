@@ -91,8 +91,9 @@
  * and failing a write that is merely slow turns a slow disk into failed PUTs (measured: 1 GiB
  * PUTs failing at quorum with 2 s on a loaded machine), while a hung OSD still shows up
  * quickly wherever it matters (stuck writes, reads, connects). A timer that expires while the
- * OSD is busy rather than hung (it took bytes of ours or answered anything on the connection
- * within the last request_timeout_ms) is re-armed instead: the request waits behind the OSD's
+ * OSD is busy rather than hung (it took bytes of ours or answered a request on the connection
+ * within the last request_timeout_ms, after the request's own last frame) is re-armed instead:
+ * the request waits behind the OSD's
  * other work, up to TN_OSDC_BUSY_FACTOR x ack_timeout_ms from the call in all (measured: 32 MiB
  * PUTs at 64 clients failing with 503 because a bucket lookup or a 4 MiB chunk queued behind
  * other chunks on a connection the OSD was draining at disk speed). Callers bound how much
