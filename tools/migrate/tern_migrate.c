@@ -720,7 +720,8 @@ int main(int argc, char **argv)
     int nw = j->jobs;
     worker_t *ws = calloc((size_t)nw, sizeof *ws);
     pthread_t *th = calloc((size_t)nw, sizeof *th);
-    if (ws == NULL || th == NULL) {
+    uint8_t *joined = calloc((size_t)nw, 1);
+    if (ws == NULL || th == NULL || joined == NULL) {
         fprintf(stderr, "tern-migrate: out of memory\n");
         return 1;
     }
@@ -759,11 +760,14 @@ int main(int argc, char **argv)
         if (atomic_load(&j->stop)) {
             /* workers stop picking files; wait for those in flight */
             int all = 1;
-            for (int k = 0; k < started; k++)
+            for (int k = 0; k < started; k++) {
+                if (joined[k])
+                    continue;
                 if (pthread_tryjoin_np(th[k], NULL) == EBUSY)
                     all = 0;
                 else
-                    th[k] = 0;
+                    joined[k] = 1;
+            }
             if (all)
                 break;
         }
@@ -783,7 +787,7 @@ int main(int argc, char **argv)
     if (tty)
         fprintf(stderr, "\n");
     for (int k = 0; k < started; k++)
-        if (th[k] != 0)
+        if (!joined[k])
             pthread_join(th[k], NULL);
     for (int k = 0; k < nw; k++) {
         mg_conn_free(&ws[k].conn);
@@ -792,6 +796,7 @@ int main(int argc, char **argv)
     }
     free(ws);
     free(th);
+    free(joined);
 
     /* the report */
     double dur = now_s() - t0;
