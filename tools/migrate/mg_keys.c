@@ -68,14 +68,18 @@ static const char *under(const char *rel, const char *dir)
     return strncmp(rel, dir, n) == 0 && rel[n] == '/' && rel[n + 1] ? rel + n + 1 : NULL;
 }
 
-int mg_map_descend(const mg_map_t *m, const char *rel_dir)
+int mg_map_descend(const mg_map_t *m, const char *rel_dir, const char **why)
 {
     if (!m->ghost)
         return 1;
     const char *slash = strchr(rel_dir, '/');
     size_t n = slash ? (size_t)(slash - rel_dir) : strlen(rel_dir);
 #define IS(s) (n == sizeof(s) - 1 && memcmp(rel_dir, s, n) == 0)
-    return IS("images") || IS("media") || IS("files") || (m->include_themes && IS("themes"));
+    if (IS("images") || IS("media") || IS("files") || (m->include_themes && IS("themes")))
+        return 1;
+    *why = IS("themes") ? "Ghost themes directory (use --include-themes)"
+                        : "directory kept locally by Ghost (not images/, media/ or files/)";
+    return 0;
 #undef IS
 }
 
@@ -100,7 +104,7 @@ int mg_map_key(const mg_map_t *m, const char *rel, char *out, size_t cap, const 
         else if ((r = under(rel, "themes")) != NULL && m->include_themes)
             rc = join(m->prefix, "themes/", r, key, sizeof key);
         else if (under(rel, "themes") != NULL) {
-            *why = "Ghost theme (use --include-themes)";
+            *why = "Ghost themes directory (use --include-themes)";
             return 1;
         } else {
             *why = "kept locally by Ghost (not images/, media/ or files/)";

@@ -36,8 +36,9 @@ int mg_utf8_valid(const char *s);
  * Returns 0 (upload it) or 1 (skip it: *why says why, a static string). */
 int mg_map_key(const mg_map_t *m, const char *rel, char *out, size_t cap, const char **why);
 
-/* Ghost mode: 1 if the walk should descend into the top-level directory name at all (saves
- * walking data/, logs/, node_modules of themes), else 0. Plain mode: always 1. */
-int mg_map_descend(const mg_map_t *m, const char *rel_dir);
+/* Ghost mode: 1 if the walk should descend into the directory rel_dir at all (saves walking
+ * data/, logs/, node_modules of themes), else 0 with *why (static) for the report. Plain
+ * mode: always 1. */
+int mg_map_descend(const mg_map_t *m, const char *rel_dir, const char **why);
 
 #endif

@@ -88,7 +88,16 @@ static int walk_dir(int dfd, char *rel, size_t rel_len, const mg_map_t *m, mg_li
                 snprintf(e->why, sizeof e->why, "stat: %s", strerror(errno));
             }
         } else if (S_ISDIR(st.st_mode)) {
-            if (mg_map_descend(m, rel)) {
+            const char *dwhy = NULL;
+            if (!mg_map_descend(m, rel, &dwhy)) {
+                mg_entry_t *e = push(out, rel);
+                if (e == NULL) {
+                    rc = -1;
+                } else {
+                    e->kind = MG_ENT_SKIP;
+                    snprintf(e->why, sizeof e->why, "%s", dwhy);
+                }
+            } else {
                 int sfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sfd < 0) {
                     mg_entry_t *e = push(out, rel);

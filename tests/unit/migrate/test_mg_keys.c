@@ -37,7 +37,8 @@ static void test_plain(void)
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     is_str(map(&m, longname, out), "key longer than 1024 bytes", "too long");
-    ok(mg_map_descend(&m, "data"), "plain mode walks everything");
+    const char *why = NULL;
+    ok(mg_map_descend(&m, "data", &why), "plain mode walks everything");
 }
 
 static void test_utf8(void)
@@ -61,7 +62,7 @@ static void test_ghost(void)
     is_str(map(&m, "files/2024/05/d.pdf", out), "files/2024/05/d.pdf", "files");
     is_str(map(&m, "data/ghost.db", out), "kept locally by Ghost (not images/, media/ or files/)",
            "data skipped");
-    is_str(map(&m, "themes/casper/index.hbs", out), "Ghost theme (use --include-themes)",
+    is_str(map(&m, "themes/casper/index.hbs", out), "Ghost themes directory (use --include-themes)",
            "themes skipped");
     is_str(map(&m, "images", out), "kept locally by Ghost (not images/, media/ or files/)",
            "a file named images");
@@ -71,12 +72,15 @@ static void test_ghost(void)
     m.include_themes = 1;
     is_str(map(&m, "themes/casper/index.hbs", out), "blog/themes/casper/index.hbs",
            "--include-themes");
-    ok(mg_map_descend(&m, "themes"), "descends into themes with --include-themes");
+    const char *why = NULL;
+    ok(mg_map_descend(&m, "themes", &why), "descends into themes with --include-themes");
     m.include_themes = 0;
-    ok(!mg_map_descend(&m, "themes"), "not without");
-    ok(!mg_map_descend(&m, "data"), "never into data");
-    ok(!mg_map_descend(&m, "logs"), "never into logs");
-    ok(mg_map_descend(&m, "images/2024"), "into images");
+    ok(!mg_map_descend(&m, "themes", &why), "not without");
+    is_str(why, "Ghost themes directory (use --include-themes)", "and says why");
+    ok(!mg_map_descend(&m, "data", &why), "never into data");
+    is_str(why, "directory kept locally by Ghost (not images/, media/ or files/)", "why");
+    ok(!mg_map_descend(&m, "logs", &why), "never into logs");
+    ok(mg_map_descend(&m, "images/2024", &why), "into images");
 }
 
 int main(void)
