@@ -44,7 +44,7 @@ typedef struct {
     char mp_upload_id[512];
     char etag[S3C_MP_ETAG];        /* ETag header of the current answer */
     char (*mp_etags)[S3C_MP_ETAG]; /* mp_parts entries, from malloc(), owned */
-    char *mp_body;                /* CompleteMultipartUpload XML, from malloc(), owned */
+    char *mp_body;                 /* CompleteMultipartUpload XML, from malloc(), owned */
     size_t mp_body_len;
     char key[256];
     char path[1024];
@@ -235,7 +235,7 @@ static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uin
     const tb_config_t *cfg = s->cfg;
     char auth[512], line[640];
     if (s3c_sign(cfg->signer, method, s->path, query, cfg->host, amz_date, TB_PAYLOAD, auth,
-                sizeof auth) == 0)
+                 sizeof auth) == 0)
         return -1;
     int n = snprintf(s->url, sizeof s->url, "%s%s%s%s", cfg->base_url, s->path, *query ? "?" : "",
                      query);

@@ -39,7 +39,8 @@ int mg_creds_parse(const char *text, const char *profile, mg_creds_t *out)
         if (b < e && *b == '[' && e[-1] == ']') {
             const char *nb = b + 1, *ne = e - 1;
             trim(&nb, &ne);
-            in = (size_t)(ne - nb) == strlen(profile) && memcmp(nb, profile, (size_t)(ne - nb)) == 0;
+            in =
+                (size_t)(ne - nb) == strlen(profile) && memcmp(nb, profile, (size_t)(ne - nb)) == 0;
         } else if (in && b < e && *b != '#' && *b != ';') {
             const char *eq = memchr(b, '=', (size_t)(e - b));
             if (eq != NULL) {

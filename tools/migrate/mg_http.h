@@ -22,24 +22,24 @@
 #define MG_HTTP_BODY_MAX (64 * 1024)
 
 typedef struct {
-    void *curl;              /* CURL *, owned */
-    s3c_signer_t signer;     /* one per connection: the signer caches its key, not shared */
-    char base[512];          /* "http://host:port" */
-    char host[256];          /* Host header value */
-    atomic_int *stop;        /* set on SIGINT/SIGTERM: abort transfers */
+    void *curl;                     /* CURL *, owned */
+    s3c_signer_t signer;            /* one per connection: the signer caches its key, not shared */
+    char base[512];                 /* "http://host:port" */
+    char host[256];                 /* Host header value */
+    atomic_int *stop;               /* set on SIGINT/SIGTERM: abort transfers */
     atomic_uint_fast64_t *progress; /* body bytes read for uploads (the progress bar) */
-    int timeout_s;           /* low-speed abort: no progress for this long */
+    int timeout_s;                  /* low-speed abort: no progress for this long */
 } mg_conn_t;
 
 typedef struct {
-    long status;     /* HTTP status, 0 if no answer (then err says why) */
-    char err[256];   /* connection / curl error text */
-    int local_err;   /* the source file could not be read (not worth a retry) */
+    long status;      /* HTTP status, 0 if no answer (then err says why) */
+    char err[256];    /* connection / curl error text */
+    int local_err;    /* the source file could not be read (not worth a retry) */
     mg_remote_t head; /* ETag, Content-Length, checksum headers of the answer */
-    char *body;      /* first MG_HTTP_BODY_MAX bytes of the answer body, malloc()ed */
+    char *body;       /* first MG_HTTP_BODY_MAX bytes of the answer body, malloc()ed */
     size_t body_len;
-    uint64_t body_total;  /* all body bytes received */
-    int sink_crc;         /* feed the body to crc instead of keeping it */
+    uint64_t body_total; /* all body bytes received */
+    int sink_crc;        /* feed the body to crc instead of keeping it */
     uint32_t crc;
 } mg_resp_t;
 
@@ -51,7 +51,7 @@ typedef struct {
     size_t n_hdrs;
     const char *mem; /* body from memory (mem_len bytes) ... */
     size_t mem_len;
-    int fd;        /* ... or from fd at [off, off+len) when fd >= 0 */
+    int fd; /* ... or from fd at [off, off+len) when fd >= 0 */
     uint64_t off, len;
 } mg_req_t;
 

@@ -56,8 +56,8 @@ int mg_utf8_valid(const char *s)
 
 static int join(const char *prefix, const char *mid, const char *rest, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s%s%s%s", prefix, *prefix && (*mid || *rest) ? "/" : "", mid,
-                     rest);
+    int n =
+        snprintf(out, cap, "%s%s%s%s", prefix, *prefix && (*mid || *rest) ? "/" : "", mid, rest);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 

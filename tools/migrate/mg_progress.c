@@ -58,7 +58,7 @@ size_t mg_progress_line(const mg_prog_t *p, int tty, int width, char *out, size_
             bar = 40;
         if (bar < 10)
             bar = 10;
-        double frac = p->bytes_total > 0 ? (double)p->bytes_done / (double)p->bytes_total
+        double frac = p->bytes_total > 0   ? (double)p->bytes_done / (double)p->bytes_total
                       : p->files_total > 0 ? (double)p->files_done / (double)p->files_total
                                            : 1.0;
         if (frac > 1.0)

@@ -6,8 +6,9 @@
  * on single PUTs, the FULL_OBJECT CRC32C type on multipart uploads, so the stored checksum
  * does not depend on the part layout. A HEAD with x-amz-checksum-mode: ENABLED returns it.
  * The same: equal size and equal CRC32C. Objects written by other tools: a COMPOSITE checksum
- * ("...-N") proves nothing about the whole file; then the ETag, which is the MD5 of the body for single-part objects (no '-' in it), is compared
- * (the caller computes the MD5 only when asked: MG_RESUME_NEED_MD5). Anything else: send.
+ * ("...-N") proves nothing about the whole file; then the ETag, which is the MD5 of the body for
+ * single-part objects (no '-' in it), is compared (the caller computes the MD5 only when asked:
+ * MG_RESUME_NEED_MD5). Anything else: send.
  */
 #ifndef MG_RESUME_H
 #define MG_RESUME_H

@@ -64,10 +64,10 @@ typedef struct {
     double progress_interval;
     /* work */
     mg_list_t list;
-    char **keys;        /* per entry, NULL when not uploaded */
-    uint8_t *state;     /* per entry, ST_* */
-    char (*why)[400];   /* per entry failure text */
-    size_t *order;      /* indexes of MG_ENT_FILE entries with a key, big files first */
+    char **keys;      /* per entry, NULL when not uploaded */
+    uint8_t *state;   /* per entry, ST_* */
+    char (*why)[400]; /* per entry failure text */
+    size_t *order;    /* indexes of MG_ENT_FILE entries with a key, big files first */
     size_t n_order;
     atomic_size_t next;
     /* counters */
@@ -110,15 +110,16 @@ static int call(mg_job_t *j, mg_conn_t *c, const mg_req_t *rq, mg_resp_t *resp)
     unsigned delay_ms = 200;
     for (int attempt = 0;; attempt++) {
         int rc = mg_http(c, rq, resp);
-        int transient = rc != 0 ? !resp->local_err
-                                : resp->status == 429 || resp->status == 500 ||
-                                      resp->status == 502 || resp->status == 503 ||
-                                      resp->status == 504;
+        int transient = rc != 0
+                            ? !resp->local_err
+                            : resp->status == 429 || resp->status == 500 || resp->status == 502 ||
+                                  resp->status == 503 || resp->status == 504;
         if (!transient || attempt >= j->retries || atomic_load(&j->stop))
             return rc;
         atomic_fetch_add(&j->n_retries, 1);
         unsigned jitter = (unsigned)rand() % (delay_ms / 2 + 1);
-        struct timespec ts = {(delay_ms + jitter) / 1000, (long)((delay_ms + jitter) % 1000) * 1000000L};
+        struct timespec ts = {(delay_ms + jitter) / 1000,
+                              (long)((delay_ms + jitter) % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         if (delay_ms < 10000)
             delay_ms *= 2;
@@ -224,8 +225,12 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
     memcpy(h, meta, n_meta * sizeof *h);
     h[n_meta] = (s3c_hdr_t){"x-amz-checksum-algorithm", "CRC32C"};
     h[n_meta + 1] = (s3c_hdr_t){"x-amz-checksum-type", "FULL_OBJECT"};
-    mg_req_t rq = {.method = "POST", .path = path, .query = "uploads", .hdrs = h,
-                   .n_hdrs = n_meta + 2, .fd = -1};
+    mg_req_t rq = {.method = "POST",
+                   .path = path,
+                   .query = "uploads",
+                   .hdrs = h,
+                   .n_hdrs = n_meta + 2,
+                   .fd = -1};
     int rc = call(j, &w->conn, &rq, &w->resp);
     if (rc != 0 || w->resp.status != 200 || w->resp.body == NULL ||
         s3c_mp_upload_id(w->resp.body, w->resp.body_len, id, sizeof id) != 0) {
@@ -251,8 +256,14 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
         mg_crc32c_text(part_crcs[p], ctext);
         s3c_hdr_t ph[1] = {{"x-amz-checksum-crc32c", ctext}};
         snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", p + 1, eid);
-        mg_req_t pr = {.method = "PUT", .path = path, .query = q, .hdrs = ph, .n_hdrs = 1,
-                       .fd = fd, .off = off, .len = len};
+        mg_req_t pr = {.method = "PUT",
+                       .path = path,
+                       .query = q,
+                       .hdrs = ph,
+                       .n_hdrs = 1,
+                       .fd = fd,
+                       .off = off,
+                       .len = len};
         rc = call(j, &w->conn, &pr, &w->resp);
         atomic_fetch_add(&j->n_puts, 1);
         if (rc != 0 || w->resp.status != 200 || w->resp.head.etag[0] == '\0') {
@@ -266,15 +277,15 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
     if (ok) {
         size_t cap = s3c_mp_complete_cap(n_parts);
         xml = malloc(cap);
-        size_t xl = xml ? s3c_mp_complete_xml(xml, cap, (const char(*)[S3C_MP_ETAG])etags, n_parts)
-                        : 0;
+        size_t xl =
+            xml ? s3c_mp_complete_xml(xml, cap, (const char(*)[S3C_MP_ETAG])etags, n_parts) : 0;
         /* The whole file's CRC32C is checked against the one the gateway combined from the
          * parts (in the answer), not sent as x-amz-checksum-crc32c: tern's payload stage
          * would check that header against the XML body itself (BadDigest). */
         mg_crc32c_text(crc, ctext);
         snprintf(q, sizeof q, "uploadId=%s", eid);
-        mg_req_t cr = {.method = "POST", .path = path, .query = q, .mem = xml, .mem_len = xl,
-                       .fd = -1};
+        mg_req_t cr = {
+            .method = "POST", .path = path, .query = q, .mem = xml, .mem_len = xl, .fd = -1};
         rc = xl > 0 ? call(j, &w->conn, &cr, &w->resp) : -1;
         if (rc != 0 || w->resp.status != 200 || w->resp.body == NULL ||
             !s3c_mp_complete_ok(w->resp.body, w->resp.body_len)) {
@@ -288,8 +299,10 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
             char want[64];
             snprintf(want, sizeof want, "<ChecksumCRC32C>%s</ChecksumCRC32C>", ctext);
             if (strstr(w->resp.body, want) == NULL) {
-                fail(j, i, "CompleteMultipartUpload: the object's CRC32C is not the file's "
-                           "(expected %s)", ctext);
+                fail(j, i,
+                     "CompleteMultipartUpload: the object's CRC32C is not the file's "
+                     "(expected %s)",
+                     ctext);
                 ok = 0; /* completed: nothing to abort; a rerun sends it again */
             }
             completed = 1;
@@ -313,7 +326,8 @@ static void verify_one(worker_t *w, size_t i, int fd, const mg_local_t *loc, con
 {
     mg_job_t *j = w->j;
     s3c_hdr_t mode[1] = {{"x-amz-checksum-mode", "ENABLED"}};
-    mg_req_t rq = {.method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
+    mg_req_t rq = {
+        .method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
     char err[300];
     int rc = call(j, &w->conn, &rq, &w->resp);
     if (rc != 0 || (w->resp.status != 200 && w->resp.status != 404)) {
@@ -405,7 +419,8 @@ static void do_file(worker_t *w, size_t i)
     }
     /* already there? */
     s3c_hdr_t mode[1] = {{"x-amz-checksum-mode", "ENABLED"}};
-    mg_req_t hr = {.method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
+    mg_req_t hr = {
+        .method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
     rc = call(j, &w->conn, &hr, &w->resp);
     if (rc != 0 || (w->resp.status != 200 && w->resp.status != 404)) {
         answer_text(&w->resp, rc, err, sizeof err);
@@ -442,8 +457,14 @@ static void do_file(worker_t *w, size_t i)
             goto out;
     } else {
         h[2] = (s3c_hdr_t){"x-amz-checksum-crc32c", ctext};
-        mg_req_t pr = {.method = "PUT", .path = path, .query = "", .hdrs = h, .n_hdrs = 3,
-                       .fd = fd, .off = 0, .len = size};
+        mg_req_t pr = {.method = "PUT",
+                       .path = path,
+                       .query = "",
+                       .hdrs = h,
+                       .n_hdrs = 3,
+                       .fd = fd,
+                       .off = 0,
+                       .len = size};
         rc = call(j, &w->conn, &pr, &w->resp);
         atomic_fetch_add(&j->n_puts, 1);
         if (rc != 0 || w->resp.status != 200) {
@@ -498,9 +519,21 @@ static uint64_t parse_size(const char *s)
         return 0;
     uint64_t m = 1;
     switch (*end) {
-    case 'k': case 'K': m = 1ull << 10; end++; break;
-    case 'm': case 'M': m = 1ull << 20; end++; break;
-    case 'g': case 'G': m = 1ull << 30; end++; break;
+    case 'k':
+    case 'K':
+        m = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        m = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        m = 1ull << 30;
+        end++;
+        break;
     default: break;
     }
     if (strcmp(end, "") != 0 && strcmp(end, "i") != 0 && strcmp(end, "iB") != 0 &&
@@ -627,9 +660,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (j->jobs < 1 || j->jobs > 256 || j->retries < 0 || j->retries > 30 ||
-        j->mp_threshold == 0 || j->part_size < (5ull << 20) || j->part_size > (5ull << 30) ||
-        !(j->progress_interval > 0)) {
+    if (j->jobs < 1 || j->jobs > 256 || j->retries < 0 || j->retries > 30 || j->mp_threshold == 0 ||
+        j->part_size < (5ull << 20) || j->part_size > (5ull << 30) || !(j->progress_interval > 0)) {
         fprintf(stderr, "tern-migrate: --jobs 1..256, --retries 0..30, --part-size 5M..5G, "
                         "sizes like 64M\n");
         return 2;
@@ -706,7 +738,10 @@ int main(int argc, char **argv)
     qsort_r(j->order, j->n_order, sizeof *j->order, compare_order, j);
     int tty = isatty(STDERR_FILENO);
     fprintf(stderr, "tern-migrate: %zu files (%" PRIu64 " bytes) to %s %s/%s%s%s, %d jobs\n",
-            j->n_order, j->bytes_total, j->verify ? "verify against" : j->dry_run ? "check against" : "copy to",
+            j->n_order, j->bytes_total,
+            j->verify    ? "verify against"
+            : j->dry_run ? "check against"
+                         : "copy to",
             j->endpoint, j->bucket, j->prefix[0] ? "/" : "", j->prefix, j->jobs);
 
     struct sigaction sa;
@@ -730,8 +765,8 @@ int main(int argc, char **argv)
         ws[k].j = j;
         ws[k].buf = malloc(READ_BUF);
         if (ws[k].buf == NULL ||
-            mg_conn_init(&ws[k].conn, j->endpoint, j->creds.access_key, j->creds.secret,
-                         j->region, &j->stop, &j->progress, &why) != 0) {
+            mg_conn_init(&ws[k].conn, j->endpoint, j->creds.access_key, j->creds.secret, j->region,
+                         &j->stop, &j->progress, &why) != 0) {
             fprintf(stderr, "tern-migrate: %s\n", ws[k].buf ? why : "out of memory");
             return 2;
         }
@@ -771,9 +806,12 @@ int main(int argc, char **argv)
             if (all)
                 break;
         }
-        mg_prog_t p = {.files_done = atomic_load(&j->files_done), .files_total = j->n_order,
-                       .bytes_done = atomic_load(&j->progress), .bytes_total = j->bytes_total,
-                       .failed = atomic_load(&j->n_failed), .elapsed = now_s() - t0};
+        mg_prog_t p = {.files_done = atomic_load(&j->files_done),
+                       .files_total = j->n_order,
+                       .bytes_done = atomic_load(&j->progress),
+                       .bytes_total = j->bytes_total,
+                       .failed = atomic_load(&j->n_failed),
+                       .elapsed = now_s() - t0};
         char line[256];
         if (tty) {
             mg_progress_line(&p, 1, width, line, sizeof line);
@@ -817,7 +855,10 @@ int main(int argc, char **argv)
     uint64_t bs = atomic_load(&j->bytes_sent);
     mg_human_bytes(bs, hb);
     uint64_t n_failed = atomic_load(&j->n_failed);
-    printf("tern-migrate %s: %.1f s\n", j->verify ? "verify" : j->dry_run ? "dry run" : "report",
+    printf("tern-migrate %s: %.1f s\n",
+           j->verify    ? "verify"
+           : j->dry_run ? "dry run"
+                        : "report",
            dur);
     if (j->verify) {
         printf("verified: %" PRIu64 " objects match\n", (uint64_t)atomic_load(&j->n_same));

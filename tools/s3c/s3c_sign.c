@@ -12,7 +12,7 @@
 #include "s3_router.h"
 #include "s3_sigv4.h"
 
-#define S3C_MAX_PARAMS     16
+#define S3C_MAX_PARAMS 16
 
 static int copy_str(char *dst, size_t cap, const char *src)
 {

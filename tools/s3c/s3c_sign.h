@@ -27,7 +27,8 @@ typedef struct {
 } s3c_signer_t;
 
 /* 0, or -1 if a value is too long. */
-int s3c_signer_init(s3c_signer_t *s, const char *access_key, const char *secret, const char *region);
+int s3c_signer_init(s3c_signer_t *s, const char *access_key, const char *secret,
+                    const char *region);
 
 /* Formats Unix time t as the x-amz-date value "YYYYMMDDTHHMMSSZ" (out: 17 bytes). */
 void s3c_amz_date(int64_t t, char out[17]);
@@ -36,8 +37,8 @@ void s3c_amz_date(int64_t t, char out[17]);
  * host is the Host header value as sent, amz_date the x-amz-date value, payload_hash the
  * x-amz-content-sha256 value. Returns its length, or 0 if something does not fit. */
 size_t s3c_sign(s3c_signer_t *s, const char *method, const char *path, const char *query,
-               const char *host, const char *amz_date, const char *payload_hash, char *out,
-               size_t cap);
+                const char *host, const char *amz_date, const char *payload_hash, char *out,
+                size_t cap);
 
 /* An extra header to sign: name in lower case, value as sent (trimmed). */
 typedef struct {

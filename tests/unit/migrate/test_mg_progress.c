@@ -30,8 +30,12 @@ static void test_units(void)
 static void test_lines(void)
 {
     char out[256];
-    mg_prog_t p = {.files_done = 5, .files_total = 10, .bytes_done = 50ull << 20,
-                   .bytes_total = 100ull << 20, .failed = 1, .elapsed = 5.0};
+    mg_prog_t p = {.files_done = 5,
+                   .files_total = 10,
+                   .bytes_done = 50ull << 20,
+                   .bytes_total = 100ull << 20,
+                   .failed = 1,
+                   .elapsed = 5.0};
     mg_progress_line(&p, 0, 0, out, sizeof out);
     is_str(out, "progress: 5/10 files, 50.0 MiB/100.0 MiB, 10.0 MiB/s, ETA 0:00:05, 1 failed",
            "plain line");

@@ -17,7 +17,7 @@ static void test_doc_vector(void)
     char auth[512];
     is_int(s3c_signer_init(&s, DOC_AK, DOC_SECRET, "us-east-1"), 0, "init");
     size_t n = s3c_sign(&s, "GET", "/", "max-keys=2&prefix=J", "examplebucket.s3.amazonaws.com",
-                       "20130524T000000Z", S3_SIGV4_EMPTY_SHA256, auth, sizeof auth);
+                        "20130524T000000Z", S3_SIGV4_EMPTY_SHA256, auth, sizeof auth);
     ok(n == strlen(auth), "length returned");
     is_str(auth,
            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
@@ -28,14 +28,14 @@ static void test_doc_vector(void)
     ok(strcmp(s.key_date, "20130524") == 0, "key cached for the day");
     char again[512];
     s3c_sign(&s, "GET", "/", "prefix=J&max-keys=2", "examplebucket.s3.amazonaws.com",
-            "20130524T000000Z", S3_SIGV4_EMPTY_SHA256, again, sizeof again);
+             "20130524T000000Z", S3_SIGV4_EMPTY_SHA256, again, sizeof again);
     is_str(again, auth, "query order does not matter");
     s3c_sign(&s, "GET", "/", "max-keys=2&prefix=J", "examplebucket.s3.amazonaws.com",
-            "20130525T000000Z", S3_SIGV4_EMPTY_SHA256, again, sizeof again);
+             "20130525T000000Z", S3_SIGV4_EMPTY_SHA256, again, sizeof again);
     ok(strcmp(s.key_date, "20130525") == 0, "new day, new key");
     ok(strcmp(again, auth) != 0, "another day, another signature");
-    is_uint(s3c_sign(&s, "GET", "/", "", "h", "2013", S3_SIGV4_EMPTY_SHA256, again, sizeof again), 0,
-            "malformed date refused");
+    is_uint(s3c_sign(&s, "GET", "/", "", "h", "2013", S3_SIGV4_EMPTY_SHA256, again, sizeof again),
+            0, "malformed date refused");
     is_uint(s3c_sign(&s, "GET", "/", "", "h", "20130524T000000Z", S3_SIGV4_EMPTY_SHA256, again, 20),
             0, "too small a buffer refused");
 }
@@ -48,7 +48,7 @@ static void test_gateway_accepts(void)
     s3c_amz_date(1700000000, date);
     is_str(date, "20231114T221320Z", "x-amz-date format");
     s3c_sign(&s, "PUT", "/tern-bench/tb-00000042", "", "127.0.0.1:9000", date, "UNSIGNED-PAYLOAD",
-            auth, sizeof auth);
+             auth, sizeof auth);
     s3_header_t headers[] = {
         {TN_SLICE_LIT("Host"), TN_SLICE_LIT("127.0.0.1:9000")},
         {TN_SLICE_LIT("x-amz-date"), {date, 16}},
