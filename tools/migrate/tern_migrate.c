@@ -370,6 +370,7 @@ static void verify_one(worker_t *w, size_t i, int fd, const mg_local_t *loc, con
     }
     j->state[i] = ST_SAME;
     atomic_fetch_add(&j->n_same, 1);
+    atomic_fetch_add(&j->progress, l.size);
 }
 
 static void do_file(worker_t *w, size_t i)
@@ -499,8 +500,6 @@ static void *worker_main(void *arg)
         if (k >= j->n_order)
             break;
         size_t i = j->order[k];
-        uint64_t before = atomic_load(&j->progress);
-        (void)before;
         do_file(w, i);
         if (j->state[i] == ST_FAIL && atomic_load(&j->stop) && strstr(j->why[i], "abort"))
             snprintf(j->why[i], sizeof j->why[i], "interrupted");
@@ -839,17 +838,19 @@ int main(int argc, char **argv)
     /* the report */
     double dur = now_s() - t0;
     int interrupted = atomic_load(&j->stop);
-    uint64_t not_done = 0;
+    uint64_t not_done = 0, would = 0;
     for (size_t i = 0; i < n; i++) {
-        if (j->state[i] == ST_SKIP)
+        if (j->state[i] == ST_SKIP) {
             printf("skipped: %s: %s\n", j->list.v[i].rel, j->why[i]);
-        else if (j->state[i] == ST_FAIL)
+        } else if (j->state[i] == ST_FAIL) {
             printf("failed: %s: %s\n", j->list.v[i].rel, j->why[i]);
-        else if (j->state[i] == ST_WOULD_SEND)
+        } else if (j->state[i] == ST_WOULD_SEND) {
+            would++;
             printf("would transfer: %s -> %s (%" PRIu64 " bytes)\n", j->list.v[i].rel, j->keys[i],
                    j->list.v[i].size);
-        else if (j->state[i] == ST_PENDING && j->keys[i] != NULL)
+        } else if (j->state[i] == ST_PENDING && j->keys[i] != NULL) {
             not_done++;
+        }
     }
     char hb[16];
     uint64_t bs = atomic_load(&j->bytes_sent);
@@ -868,9 +869,7 @@ int main(int argc, char **argv)
                dur > 0 ? (double)bs / 1048576.0 / dur : 0.0);
         printf("already present: %" PRIu64 " files\n", (uint64_t)atomic_load(&j->n_same));
         if (j->dry_run)
-            printf("would transfer: %" PRIu64 " files\n",
-                   (uint64_t)(j->n_order - atomic_load(&j->n_same) - n_failed + n_fail_walk -
-                              not_done));
+            printf("would transfer: %" PRIu64 " files\n", would);
     }
     printf("skipped: %zu entries\n", n_skip);
     printf("failed: %" PRIu64 "\n", n_failed);
