@@ -40,33 +40,12 @@ void gw_random(void *buf, size_t len)
 
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
 {
-    size_t ol = strnlen(b->owner, GW_BUCKET_OWNER_MAX + 1);
-    if (ol > GW_BUCKET_OWNER_MAX || cap < 24 + ol)
-        return TN_ERR_TOO_BIG;
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, buf, cap);
-    tn_wire_put_u32(&w, GW_BUCKET_FORMAT);
-    tn_wire_put_u64(&w, b->id);
-    tn_wire_put_u64(&w, b->created_ms);
-    tn_wire_put_bytes(&w, b->owner, ol);
-    return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)(24 + ol);
+    return tn_bucket_rec_encode(b, buf, cap);
 }
 
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b)
 {
-    tn_wire_r_t r;
-    memset(b, 0, sizeof *b);
-    tn_wire_r_init(&r, buf, len);
-    if (tn_wire_get_u32(&r) != GW_BUCKET_FORMAT)
-        return TN_ERR_CORRUPT;
-    b->id = tn_wire_get_u64(&r);
-    b->created_ms = tn_wire_get_u64(&r);
-    tn_slice_t o = tn_wire_get_bytes(&r);
-    if (tn_wire_r_finish(&r) != TN_OK || o.len > GW_BUCKET_OWNER_MAX)
-        return TN_ERR_CORRUPT;
-    memcpy(b->owner, o.base, o.len);
-    b->owner[o.len] = '\0';
-    return TN_OK;
+    return tn_bucket_rec_decode(buf, len, b);
 }
 
 /* ---- placement ---- */

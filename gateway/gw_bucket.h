@@ -6,11 +6,9 @@
  * DATA MODEL
  *   Bucket record: a row in pool "meta" (conf_pool_id("meta")),
  *     pg = pl_object_pg(meta pool, name, len), ns = GW_BUCKET_NS (1), key = the bucket name,
- *     value (integers little-endian):
- *       u32 format version (GW_BUCKET_FORMAT = 1)
- *       u64 bucket id (random, getrandom; names the bucket's index namespace)
- *       u64 creation time (ms since the Unix epoch)
- *       u32 length + bytes: owner access key
+ *     value: tn_bucket_rec_t (tn_tenant.h; format 2 adds the owning user and the quota to
+ *       format 1's id (random, getrandom; names the bucket's index namespace), creation time
+ *       (ms since the Unix epoch) and owner access key; format 1 records still decode)
  *   A deleted bucket is a tombstone row (TN_ROW_TOMBSTONE, empty value).
  *   CreateBucket writes with ROW_PUT mode CREATE to EVERY replica of the PG and needs all of
  *   them to answer APPLIED/UNCHANGED; a replica answering EXIST with another version means the
@@ -37,17 +35,14 @@
 #include <stdint.h>
 #include "gw_server.h"
 #include "gw_req.h"
+#include "tn_tenant.h"
 
 #define GW_BUCKET_NS        1u
-#define GW_BUCKET_FORMAT    1u
+#define GW_BUCKET_FORMAT    TN_BUCKET_FORMAT
 #define GW_BUCKET_CACHE_MS  3000u
-#define GW_BUCKET_OWNER_MAX 128u
+#define GW_BUCKET_OWNER_MAX TN_BUCKET_OWNER_MAX
 
-typedef struct {
-    uint64_t id;
-    uint64_t created_ms;
-    char owner[GW_BUCKET_OWNER_MAX + 1]; /* NUL-terminated */
-} gw_bucket_rec_t;
+typedef tn_bucket_rec_t gw_bucket_rec_t;
 
 /* Encoding (see above): returns the length written, or TN_ERR_TOO_BIG. */
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap);

@@ -7,6 +7,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "gw_req.h"
+#include "gw_access.h"
 #include "gw_ops.h"
 #include "gw_health.h"
 #include "gw_payload.h"
@@ -256,6 +257,11 @@ static void after_payload(gw_req_t *r, const s3_why_t *why)
     gw_ops_dispatch(r);
 }
 
+static void start_payload(gw_req_t *r)
+{
+    gw_payload_run(r, after_payload);
+}
+
 static void handle(gw_req_t *r)
 {
     h2o_req_t *req = r->req;
@@ -297,7 +303,7 @@ static void handle(gw_req_t *r)
     char *ak = h2o_mem_alloc_pool(&req->pool, akl + 1);
     memcpy(ak, r->auth.sig.access_key, akl + 1);
     r->access_key = ak;
-    gw_payload_run(r, after_payload);
+    gw_access_check(r, start_payload);
 }
 
 int gw_req_on_req(h2o_handler_t *self, h2o_req_t *req)
