@@ -214,6 +214,67 @@ typedef struct {
     mg_resp_t resp;
 } worker_t;
 
+#define MG_PART_STREAMS 4 /* connections for the parts of one multipart upload */
+
+typedef struct {
+    mg_job_t *j;
+    int fd;
+    uint64_t size;
+    const char *path, *eid;
+    const uint32_t *crcs;
+    char (*etags)[S3C_MP_ETAG];
+    uint32_t n_parts;
+    atomic_uint next; /* next part index to send */
+    atomic_int bad;   /* a part failed: err says which and why (first writer wins) */
+    char err[400];
+} part_run_t;
+
+typedef struct {
+    part_run_t *run;
+    mg_conn_t *conn; /* the worker's, or own_conn */
+    mg_resp_t *resp;
+    mg_conn_t own_conn;
+    mg_resp_t own_resp;
+} part_ctx_t;
+
+/* Sends parts until none is left, one fails or the run is interrupted. */
+static void *part_thread(void *arg)
+{
+    part_ctx_t *c = arg;
+    part_run_t *r = c->run;
+    mg_job_t *j = r->j;
+    char q[3200], ctext[13], err[300];
+    for (;;) {
+        uint32_t p = atomic_fetch_add(&r->next, 1);
+        if (p >= r->n_parts || atomic_load(&r->bad) || atomic_load(&j->stop))
+            break;
+        uint64_t off = (uint64_t)p * j->part_size;
+        uint64_t len = r->size - off < j->part_size ? r->size - off : j->part_size;
+        mg_crc32c_text(r->crcs[p], ctext);
+        s3c_hdr_t ph[1] = {{"x-amz-checksum-crc32c", ctext}};
+        snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", p + 1, r->eid);
+        mg_req_t pr = {.method = "PUT",
+                       .path = r->path,
+                       .query = q,
+                       .hdrs = ph,
+                       .n_hdrs = 1,
+                       .fd = r->fd,
+                       .off = off,
+                       .len = len};
+        int rc = call(j, c->conn, &pr, c->resp);
+        atomic_fetch_add(&j->n_puts, 1);
+        if (rc != 0 || c->resp->status != 200 || c->resp->head.etag[0] == '\0') {
+            answer_text(c->resp, rc, err, sizeof err);
+            int expect = 0;
+            if (atomic_compare_exchange_strong(&r->bad, &expect, 1))
+                snprintf(r->err, sizeof r->err, "UploadPart %u: %s", p + 1, err);
+            break;
+        }
+        snprintf(r->etags[p], S3C_MP_ETAG, "%s", c->resp->head.etag);
+    }
+    return NULL;
+}
+
 static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const char *path,
                             const s3c_hdr_t *meta, size_t n_meta, const uint32_t *part_crcs,
                             uint32_t crc)
@@ -245,34 +306,52 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
     char(*etags)[S3C_MP_ETAG] = calloc(n_parts, sizeof *etags);
     char *xml = NULL;
     int ok = etags != NULL, completed = 0;
-    for (uint32_t p = 0; ok && p < n_parts; p++) {
-        if (atomic_load(&j->stop)) {
+    if (ok) {
+        /* the parts go over up to MG_PART_STREAMS connections at once: this worker's and
+         * helpers with their own connections, taking part numbers from a shared counter */
+        part_run_t run = {.j = j,
+                          .fd = fd,
+                          .size = size,
+                          .path = path,
+                          .eid = eid,
+                          .crcs = part_crcs,
+                          .etags = etags,
+                          .n_parts = n_parts};
+        part_ctx_t ctx[MG_PART_STREAMS];
+        pthread_t th[MG_PART_STREAMS];
+        int n_ctx = n_parts < MG_PART_STREAMS ? (int)n_parts : MG_PART_STREAMS;
+        memset(ctx, 0, sizeof ctx);
+        ctx[0].run = &run;
+        ctx[0].conn = &w->conn;
+        ctx[0].resp = &w->resp;
+        int n_th = 0;
+        for (int k = 1; k < n_ctx; k++) {
+            const char *cwhy;
+            ctx[k].run = &run;
+            ctx[k].conn = &ctx[k].own_conn;
+            ctx[k].resp = &ctx[k].own_resp;
+            if (mg_conn_init(&ctx[k].own_conn, j->endpoint, j->creds.access_key, j->creds.secret,
+                             j->region, &j->stop, &j->progress, &cwhy) != 0)
+                break;
+            if (pthread_create(&th[k], NULL, part_thread, &ctx[k]) != 0) {
+                mg_conn_free(&ctx[k].own_conn);
+                break;
+            }
+            n_th = k;
+        }
+        part_thread(&ctx[0]);
+        for (int k = 1; k <= n_th; k++) {
+            pthread_join(th[k], NULL);
+            mg_conn_free(&ctx[k].own_conn);
+            mg_resp_free(&ctx[k].own_resp);
+        }
+        if (atomic_load(&run.bad)) {
+            fail(j, i, "%s", run.err);
+            ok = 0;
+        } else if (atomic_load(&j->stop)) {
             fail(j, i, "interrupted");
             ok = 0;
-            break;
         }
-        uint64_t off = (uint64_t)p * j->part_size;
-        uint64_t len = size - off < j->part_size ? size - off : j->part_size;
-        mg_crc32c_text(part_crcs[p], ctext);
-        s3c_hdr_t ph[1] = {{"x-amz-checksum-crc32c", ctext}};
-        snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", p + 1, eid);
-        mg_req_t pr = {.method = "PUT",
-                       .path = path,
-                       .query = q,
-                       .hdrs = ph,
-                       .n_hdrs = 1,
-                       .fd = fd,
-                       .off = off,
-                       .len = len};
-        rc = call(j, &w->conn, &pr, &w->resp);
-        atomic_fetch_add(&j->n_puts, 1);
-        if (rc != 0 || w->resp.status != 200 || w->resp.head.etag[0] == '\0') {
-            answer_text(&w->resp, rc, err, sizeof err);
-            fail(j, i, "UploadPart %u: %s", p + 1, err);
-            ok = 0;
-            break;
-        }
-        snprintf(etags[p], S3C_MP_ETAG, "%s", w->resp.head.etag);
     }
     if (ok) {
         size_t cap = s3c_mp_complete_cap(n_parts);
