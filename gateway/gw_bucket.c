@@ -10,6 +10,7 @@
 #include "tn_log.h"
 #include "tn_wire.h"
 #include "conf_map.h"
+#include "gw_objmeta.h"
 #include "gw_bucket.h"
 
 uint64_t gw_now_ms(void)
@@ -41,7 +42,11 @@ void gw_random(void *buf, size_t len)
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
 {
     size_t ol = strnlen(b->owner, GW_BUCKET_OWNER_MAX + 1);
-    if (ol > GW_BUCKET_OWNER_MAX || cap < 24 + ol)
+    if (ol > GW_BUCKET_OWNER_MAX || b->policy_len > sizeof b->policy ||
+        b->cors_len > sizeof b->cors)
+        return TN_ERR_TOO_BIG;
+    size_t need = 24 + ol + 1 + 4 + b->policy_len + 4 + b->cors_len;
+    if (cap < need)
         return TN_ERR_TOO_BIG;
     tn_wire_w_t w;
     tn_wire_w_init(&w, buf, cap);
@@ -49,23 +54,42 @@ int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
     tn_wire_put_u64(&w, b->id);
     tn_wire_put_u64(&w, b->created_ms);
     tn_wire_put_bytes(&w, b->owner, ol);
-    return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)(24 + ol);
+    tn_wire_put_u8(&w, b->acl);
+    tn_wire_put_bytes(&w, b->policy, b->policy_len);
+    tn_wire_put_bytes(&w, b->cors, b->cors_len);
+    return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)need;
 }
 
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b)
 {
     tn_wire_r_t r;
-    memset(b, 0, sizeof *b);
+    b->acl = 0;
+    b->policy_len = b->cors_len = 0;
+    b->owner[0] = '\0';
     tn_wire_r_init(&r, buf, len);
-    if (tn_wire_get_u32(&r) != GW_BUCKET_FORMAT)
+    uint32_t fmt = tn_wire_get_u32(&r);
+    if (fmt != 1 && fmt != GW_BUCKET_FORMAT)
         return TN_ERR_CORRUPT;
     b->id = tn_wire_get_u64(&r);
     b->created_ms = tn_wire_get_u64(&r);
     tn_slice_t o = tn_wire_get_bytes(&r);
-    if (tn_wire_r_finish(&r) != TN_OK || o.len > GW_BUCKET_OWNER_MAX)
+    tn_slice_t pol = {NULL, 0}, cors = {NULL, 0};
+    if (fmt >= 2) {
+        b->acl = tn_wire_get_u8(&r);
+        pol = tn_wire_get_bytes(&r);
+        cors = tn_wire_get_bytes(&r);
+    }
+    if (tn_wire_r_finish(&r) != TN_OK || o.len > GW_BUCKET_OWNER_MAX || b->acl >= GW_ACL__COUNT ||
+        pol.len > sizeof b->policy || cors.len > sizeof b->cors)
         return TN_ERR_CORRUPT;
     memcpy(b->owner, o.base, o.len);
     b->owner[o.len] = '\0';
+    if (pol.len > 0)
+        memcpy(b->policy, pol.base, pol.len);
+    b->policy_len = (uint32_t)pol.len;
+    if (cors.len > 0)
+        memcpy(b->cors, cors.base, cors.len);
+    b->cors_len = (uint32_t)cors.len;
     return TN_OK;
 }
 
@@ -106,10 +130,14 @@ typedef struct {
     uint64_t expires_ms;
     gw_bucket_rec_t rec;
 } cache_ent_t;
-static _Thread_local cache_ent_t cache[CACHE_SLOTS];
+/* On the heap (records carry policy and CORS: ~25 KiB each), allocated on a thread's first
+ * use and kept for its life (loop threads live as long as the process). */
+static _Thread_local cache_ent_t *cache;
 
 static cache_ent_t *cache_slot(const char *name, size_t len)
 {
+    if (cache == NULL && (cache = calloc(CACHE_SLOTS, sizeof *cache)) == NULL)
+        return NULL;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (uint8_t)name[i]) * 16777619u;
@@ -121,6 +149,8 @@ static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
     if (len >= sizeof cache[0].name)
         return;
     cache_ent_t *e = cache_slot(name, len);
+    if (e == NULL)
+        return;
     memcpy(e->name, name, len);
     e->len = len;
     e->rec = *rec;
@@ -130,7 +160,7 @@ static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
 void gw_bucket_cache_drop(const char *name, size_t len)
 {
     cache_ent_t *e = cache_slot(name, len);
-    if (e->len == len && memcmp(e->name, name, len) == 0)
+    if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0)
         e->len = 0;
 }
 
@@ -171,7 +201,8 @@ int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache
         return TN_ERR_NOT_FOUND;
     if (use_cache) {
         cache_ent_t *e = cache_slot(name, len);
-        if (e->len == len && memcmp(e->name, name, len) == 0 && e->expires_ms > gw_now_ms()) {
+        if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0 &&
+            e->expires_ms > gw_now_ms()) {
             *hit = e->rec;
             return 1;
         }
@@ -359,6 +390,41 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
         h2o_timeout_link(t->loop, &t->zero_timeout, &a->te);
     }
     return 0;
+}
+
+int gw_bucket_update(gw_thread_t *t, const char *name, size_t len, const gw_bucket_rec_t *rec,
+                     const tn_row_ver_t *expect, gw_allrep_cb cb, void *arg)
+{
+    gw_server_t *s = t->server;
+    uint32_t pool, pg;
+    int rc = gw_bucket_place(s, "meta", name, len, &pool, &pg);
+    if (rc != TN_OK)
+        return rc;
+    uint8_t *val = malloc(GW_BUCKET_REC_MAX);
+    if (val == NULL)
+        return -ENOMEM;
+    int vlen = gw_bucket_rec_encode(rec, val, GW_BUCKET_REC_MAX);
+    if (vlen < 0) {
+        free(val);
+        return vlen;
+    }
+    tn_row_t row = {.pool = pool,
+                    .pg = pg,
+                    .ns = GW_BUCKET_NS,
+                    .key = (const uint8_t *)name,
+                    .key_len = len,
+                    .value = val,
+                    .value_len = (size_t)vlen};
+    uint64_t h = tn_hlc_now(&s->hlc, gw_now_ms());
+    row.ver.hlc = h > expect->hlc ? h : expect->hlc + 1;
+    row.ver.origin = s->origin_id;
+    gw_random(row.ver.vid, sizeof row.ver.vid);
+    tn_proto_ver_t ev = {.hlc = expect->hlc, .origin = expect->origin};
+    memcpy(ev.vid, expect->vid, TN_ROW_VID_LEN);
+    gw_bucket_cache_drop(name, len);
+    rc = gw_bucket_write_all(t, &row, TN_PROTO_ROW_IF_VERSION, &ev, cb, arg);
+    free(val); /* gw_bucket_write_all encoded its own copy */
+    return rc;
 }
 
 /* ---- request lifetime ---- */

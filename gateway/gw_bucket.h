@@ -7,10 +7,20 @@
  *   Bucket record: a row in pool "meta" (conf_pool_id("meta")),
  *     pg = pl_object_pg(meta pool, name, len), ns = GW_BUCKET_NS (1), key = the bucket name,
  *     value (integers little-endian):
- *       u32 format version (GW_BUCKET_FORMAT = 1)
+ *       u32 format version (GW_BUCKET_FORMAT = 2; format 1 ends after the owner and decodes
+ *           as ACL private, no policy, no CORS)
  *       u64 bucket id (random, getrandom; names the bucket's index namespace)
  *       u64 creation time (ms since the Unix epoch)
  *       u32 length + bytes: owner access key
+ *       u8  canned ACL (gw_acl_t; bucket-owner-* and aws-exec-read are never stored here)
+ *       u32 length + bytes: bucket policy JSON (gw_policy.h; empty = none), <= GW_POLICY_MAX
+ *       u32 length + bytes: CORSConfiguration XML as PutBucketCors received it (validated by
+ *           s3_xml_parse_cors; empty = none), <= GW_BUCKET_CORS_MAX
+ *   ACL, policy and CORS changes rewrite the record with IF_VERSION (expected = the version
+ *   read) on EVERY replica, exactly as DeleteBucket does (gw_bucket_update): PRECONDITION =
+ *   a concurrent change (409 OperationAborted), a replica down = 503 (a partial update stays
+ *   on the replicas that took it; the newest version wins on quorum reads, and a retry
+ *   converges).
  *   A deleted bucket is a tombstone row (TN_ROW_TOMBSTONE, empty value).
  *   CreateBucket writes with ROW_PUT mode CREATE to EVERY replica of the PG and needs all of
  *   them to answer APPLIED/UNCHANGED; a replica answering EXIST with another version means the
@@ -37,9 +47,11 @@
 #include <stdint.h>
 #include "gw_server.h"
 #include "gw_req.h"
+#include "gw_policy.h"
 
 #define GW_BUCKET_NS        1u
-#define GW_BUCKET_FORMAT    1u
+#define GW_BUCKET_FORMAT    2u
+#define GW_BUCKET_CORS_MAX  16384u
 #define GW_BUCKET_CACHE_MS  3000u
 #define GW_BUCKET_OWNER_MAX 128u
 
@@ -47,7 +59,15 @@ typedef struct {
     uint64_t id;
     uint64_t created_ms;
     char owner[GW_BUCKET_OWNER_MAX + 1]; /* NUL-terminated */
+    uint8_t acl;                         /* gw_acl_t */
+    uint32_t policy_len;                 /* 0: no policy */
+    uint32_t cors_len;                   /* 0: no CORS configuration */
+    char policy[GW_POLICY_MAX];
+    char cors[GW_BUCKET_CORS_MAX];
 } gw_bucket_rec_t;
+
+/* Bytes gw_bucket_rec_encode needs at most. */
+#define GW_BUCKET_REC_MAX (64 + GW_BUCKET_OWNER_MAX + GW_POLICY_MAX + GW_BUCKET_CORS_MAX)
 
 /* Encoding (see above): returns the length written, or TN_ERR_TOO_BIG. */
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap);
@@ -86,6 +106,12 @@ typedef void (*gw_allrep_cb)(void *arg, const gw_allrep_t *res);
  * fire and forget). cb runs once, later, on t's loop. <0: nothing started. */
 int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
                         const tn_proto_ver_t *expect, gw_allrep_cb cb, void *arg);
+
+/* Rewrites the record of bucket (the route's) as rec with IF_VERSION expect (the version the
+ * lookup returned) on every replica, with a newer HLC; drops the cache entry. cb as for
+ * gw_bucket_write_all. <0: nothing started. */
+int gw_bucket_update(gw_thread_t *t, const char *name, size_t len, const gw_bucket_rec_t *rec,
+                     const tn_row_ver_t *expect, gw_allrep_cb cb, void *arg);
 
 /* Request lifetime for asynchronous handlers: a heap context whose first member is a
  * gw_opref_t. It holds two references: the request's (dropped by the cancel hook, which also

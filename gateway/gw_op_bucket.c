@@ -7,6 +7,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_xml.h"
+#include "gw_access.h"
 #include "gw_bucket.h"
 #include "gw_ops.h"
 
@@ -101,6 +102,15 @@ static void op_create_bucket(gw_req_t *r)
     gw_random(&c->rec.id, sizeof c->rec.id);
     c->rec.created_ms = gw_now_ms();
     snprintf(c->rec.owner, sizeof c->rec.owner, "%s", r->access_key);
+    gw_acl_t acl;
+    int present;
+    s3_why_t why = {S3_OK, ""};
+    if (gw_access_acl_headers(r, r->access_key, 0, &acl, &present, &why) != S3_OK) {
+        gw_req_send_error(r, why.err, s3_why_message(&why));
+        gw_opref_done(c);
+        return;
+    }
+    c->rec.acl = (uint8_t)acl;
     uint8_t val[64 + GW_BUCKET_OWNER_MAX];
     int vlen = gw_bucket_rec_encode(&c->rec, val, sizeof val);
     gw_server_t *s = r->thread->server;

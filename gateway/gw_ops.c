@@ -23,6 +23,17 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_LIST_PARTS] = gw_op_list_parts,
     [S3_OP_LIST_MULTIPART_UPLOADS] = gw_op_list_multipart_uploads,
     [S3_OP_DELETE_OBJECTS] = gw_op_delete_objects,
+    [S3_OP_GET_BUCKET_ACL] = gw_op_bucket_setting,
+    [S3_OP_PUT_BUCKET_ACL] = gw_op_bucket_setting,
+    [S3_OP_GET_BUCKET_POLICY] = gw_op_bucket_setting,
+    [S3_OP_PUT_BUCKET_POLICY] = gw_op_bucket_setting,
+    [S3_OP_DELETE_BUCKET_POLICY] = gw_op_bucket_setting,
+    [S3_OP_GET_BUCKET_CORS] = gw_op_bucket_setting,
+    [S3_OP_PUT_BUCKET_CORS] = gw_op_bucket_setting,
+    [S3_OP_DELETE_BUCKET_CORS] = gw_op_bucket_setting,
+    [S3_OP_GET_OBJECT_ACL] = gw_op_object_acl,
+    [S3_OP_PUT_OBJECT_ACL] = gw_op_object_acl,
+    [S3_OP_OPTIONS] = gw_op_options,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };
 

@@ -10,6 +10,7 @@
 #include "gw_ops.h"
 #include "gw_health.h"
 #include "gw_payload.h"
+#include "gw_access.h"
 #include "gw_server.h"
 
 #define LOG_KEY_MAX 512 /* key bytes kept in an access-log line */
@@ -289,8 +290,13 @@ static void handle(gw_req_t *r)
         return;
     }
     if (r->auth.sig.kind == S3_AUTH_NONE) {
-        /* anonymous: public buckets come later */
-        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        /* anonymous: only operations an ACL, a bucket policy or CORS can open go on, with
+         * r->access_key NULL; the handler decides after the bucket lookup (gw_access.h) */
+        if (!gw_access_anonymous_op(r->route.op)) {
+            gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+            return;
+        }
+        gw_payload_run(r, after_payload);
         return;
     }
     size_t akl = strlen(r->auth.sig.access_key);
