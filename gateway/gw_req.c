@@ -296,7 +296,8 @@ static void handle(gw_req_t *r)
             gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
             return;
         }
-        gw_payload_run(r, after_payload);
+        /* these operations read no body: no payload stage (nothing is signed to check) */
+        gw_ops_dispatch(r);
         return;
     }
     size_t akl = strlen(r->auth.sig.access_key);
