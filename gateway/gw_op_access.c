@@ -47,7 +47,11 @@ static void on_bset_written(void *arg, const gw_allrep_t *res)
     if (r != NULL) {
         gw_bucket_cache_drop(r->route.bucket.base, r->route.bucket.len);
         if (res->ok == res->replicas)
-            gw_req_send(r, r->route.op == S3_OP_PUT_BUCKET_ACL ? 200 : 204, NULL, "", 0);
+            gw_req_send(r,
+                        r->route.op == S3_OP_PUT_BUCKET_ACL || r->route.op == S3_OP_PUT_BUCKET_CORS
+                            ? 200
+                            : 204,
+                        NULL, "", 0);
         else if (res->precondition > 0)
             gw_req_send_error(r, S3_ERR_OPERATION_ABORTED, NULL);
         else
