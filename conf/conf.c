@@ -1178,10 +1178,22 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
 
 static void parse_osd_common(ctx_t *x, const conf_node_t *root)
 {
-    static const char *const keys[] = {"inline_max", "group_commit_max", NULL};
+    static const char *const keys[] = {"inline_max",
+                                       "group_commit_max",
+                                       "recovery_interval",
+                                       "recovery_max_bytes_per_sec",
+                                       "recovery_max_active",
+                                       "deep_scrub_interval",
+                                       "scrub_max_bytes_per_sec",
+                                       NULL};
     conf_osd_common_t *o = &x->c->osd;
     o->inline_max = 16 << 10;
     o->group_commit_max = 256;
+    o->recovery_interval = 60;
+    o->recovery_max_bytes_per_sec = 64ull << 20;
+    o->recovery_max_active = 2;
+    o->deep_scrub_interval = 7 * 86400;
+    o->scrub_max_bytes_per_sec = 32ull << 20;
     const conf_node_t *m = value_of(x, root, "", "osd", NULL);
     if (m == NULL || !expect_map(x, m, "osd"))
         return;
@@ -1190,6 +1202,16 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
     uint64_t u;
     if (get_uint(x, m, "osd", "group_commit_max", 1, 65536, NULL, &u) == 1)
         o->group_commit_max = (uint32_t)u;
+    if (get_uint(x, m, "osd", "recovery_interval", 1, 86400, NULL, &u) == 1)
+        o->recovery_interval = (uint32_t)u;
+    get_size(x, m, "osd", "recovery_max_bytes_per_sec", 64 << 10, 1ull << 40, "1T",
+             &o->recovery_max_bytes_per_sec);
+    if (get_uint(x, m, "osd", "recovery_max_active", 1, 64, NULL, &u) == 1)
+        o->recovery_max_active = (uint32_t)u;
+    if (get_uint(x, m, "osd", "deep_scrub_interval", 0, 366 * 86400, NULL, &u) == 1)
+        o->deep_scrub_interval = (uint32_t)u;
+    get_size(x, m, "osd", "scrub_max_bytes_per_sec", 64 << 10, 1ull << 40, "1T",
+             &o->scrub_max_bytes_per_sec);
 }
 
 static void parse_logging(ctx_t *x, const conf_node_t *root)

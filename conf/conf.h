@@ -64,6 +64,20 @@
  *     inline_max: 16K            objects up to this size live inline in the index row;
  *                                default 16K; 0 (never inline)..1M
  *     group_commit_max: 256      most writes per index commit; default 256; 1..65536
+ *     recovery_interval: 60      seconds between two anti-entropy passes (the light scrub: each
+ *                                OSD compares the digests of every PG it holds with the other
+ *                                replicas and repairs differences); jittered by up to 10 %;
+ *                                default 60; 1..86400. A pass also starts at start-up and
+ *                                when a peer is seen coming back.
+ *     recovery_max_bytes_per_sec: 64M  bound on the bytes one OSD's repair moves per second
+ *                                (rows and blobs pulled and pushed); a size, default 64M;
+ *                                64K..1T
+ *     recovery_max_active: 2     placement groups one OSD repairs at once; default 2; 1..64
+ *     deep_scrub_interval: 604800  seconds between deep scrubs (re-read every local blob and
+ *                                verify its checksums; a bad or missing copy is pulled from a
+ *                                good replica); default 7 days; 0 (never)..31622400
+ *     scrub_max_bytes_per_sec: 32M  bound on the bytes a deep scrub reads per second; a size,
+ *                                default 32M; 64K..1T
  *   logging:                     optional mapping
  *     level: info                debug | info | warn | error; default info
  *
@@ -191,8 +205,13 @@ typedef struct {
 
 /* Settings shared by every OSD (the `osd:` section). */
 typedef struct {
-    uint64_t inline_max;       /* bytes, default 16 KiB */
-    uint32_t group_commit_max; /* default 256 */
+    uint64_t inline_max;                 /* bytes, default 16 KiB */
+    uint32_t group_commit_max;           /* default 256 */
+    uint32_t recovery_interval;          /* seconds between anti-entropy passes, default 60 */
+    uint64_t recovery_max_bytes_per_sec; /* repair traffic bound, default 64 MiB */
+    uint32_t recovery_max_active;        /* PGs repaired at once, default 2 */
+    uint32_t deep_scrub_interval;        /* seconds between deep scrubs, 0 = never; 7 days */
+    uint64_t scrub_max_bytes_per_sec;    /* deep-scrub read bound, default 32 MiB */
 } conf_osd_common_t;
 
 struct conf_arena;

@@ -32,6 +32,11 @@ void gw_op_head_bucket(gw_req_t *r);
 void gw_op_list_buckets(gw_req_t *r);
 void gw_op_get_bucket_location(gw_req_t *r);
 void gw_op_delete_bucket(gw_req_t *r);
+/* gw_op_list.c */
+void gw_op_list_objects(gw_req_t *r);
+void gw_op_list_objects_v2(gw_req_t *r);
+void gw_op_list_object_versions(gw_req_t *r);
+void gw_op_get_bucket_versioning(gw_req_t *r);
 /* gw_op_object.c */
 void gw_op_put_object(gw_req_t *r);
 void gw_op_get_object(gw_req_t *r);

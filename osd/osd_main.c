@@ -22,6 +22,7 @@
 #include "osd_ident.h"
 #include "osd_index.h"
 #include "osd_mapstore.h"
+#include "osd_recovery.h"
 #include "osd_server.h"
 #include "tn_log.h"
 
@@ -200,7 +201,30 @@ int main(int argc, char **argv)
     }
     tn_log_info("msg=\"listening\" addr=\"%s%s%s:%u\" workers=%u", me->addr.is_ipv6 ? "[" : "",
                 me->addr.host, me->addr.is_ipv6 ? "]" : "", (unsigned)me->addr.port, workers);
+    osd_rec_opts_t ropts = {.self = (int32_t)id,
+                            .interval_s = conf->osd.recovery_interval,
+                            .max_bytes_per_sec = conf->osd.recovery_max_bytes_per_sec,
+                            .max_active = conf->osd.recovery_max_active,
+                            .deep_interval_s = conf->osd.deep_scrub_interval,
+                            .scrub_bytes_per_sec = conf->osd.scrub_max_bytes_per_sec,
+                            .hlc = osd_srv_hlc(g_srv),
+                            .data_dir = me->data};
+    osd_rec_t *rec = NULL;
+    rc = osd_rec_start(&ropts, bs, idx, ms, &rec);
+    if (rc != 0) {
+        fprintf(stderr, "tern-osd: cannot start repair: %s\n", tn_strerror(rc));
+        osd_srv_destroy(g_srv);
+        g_srv = NULL;
+        goto out;
+    }
+    osd_srv_set_recovery(g_srv, rec);
+    tn_log_info("msg=\"repair\" interval_s=%u max_bytes_per_sec=%llu max_active=%u "
+                "deep_scrub_interval_s=%u scrub_bytes_per_sec=%llu",
+                ropts.interval_s, (unsigned long long)ropts.max_bytes_per_sec, ropts.max_active,
+                ropts.deep_interval_s, (unsigned long long)ropts.scrub_bytes_per_sec);
     osd_srv_run(g_srv);
+    /* repair first: it writes through the stores the server shares */
+    osd_rec_stop(rec);
     osd_srv_t *srv = g_srv;
     g_srv = NULL;
     osd_srv_destroy(srv);

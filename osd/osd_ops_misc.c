@@ -79,7 +79,7 @@ void osd_op_stats(osd_req_t *req)
     struct {
         const char *name;
         uint64_t v;
-    } e[96];
+    } e[128];
     unsigned n = 0;
 #define ADD(nm, val) (e[n].name = (nm), e[n].v = (uint64_t)(val), n++)
     ADD("blob.puts", bs.puts);
@@ -120,11 +120,38 @@ void osd_op_stats(osd_req_t *req)
     ADD("srv.bytes_out", c->bytes_out);
     ADD("srv.blob_streams_aborted", c->blob_streams_aborted);
     ADD("srv.inflight", srv->inflight);
+    if (srv->rec != NULL) {
+        osd_rec_stats_t r;
+        osd_rec_stats(srv->rec, &r);
+        ADD("recovery.passes", r.passes);
+        ADD("recovery.running", r.running);
+        ADD("recovery.pass_pgs", r.pass_pgs);
+        ADD("recovery.pass_done", r.pass_done);
+        ADD("recovery.last_pass_ms", r.last_pass_ms);
+        ADD("recovery.pgs_checked", r.pgs_checked);
+        ADD("recovery.pgs_clean", r.pgs_clean);
+        ADD("recovery.pgs_degraded", r.pgs_degraded);
+        ADD("recovery.pgs_inconsistent", r.pgs_inconsistent);
+        ADD("recovery.rows_pulled", r.rows_pulled);
+        ADD("recovery.rows_pushed", r.rows_pushed);
+        ADD("recovery.blobs_pulled", r.blobs_pulled);
+        ADD("recovery.bytes", r.bytes);
+        ADD("recovery.errors", r.errors);
+        ADD("recovery.peers_up", r.peers_up);
+        ADD("scrub.deep_passes", r.deep_passes);
+        ADD("scrub.blobs_checked", r.scrub_blobs);
+        ADD("scrub.rows_checked", r.scrub_rows);
+        ADD("scrub.bytes", r.scrub_bytes);
+        ADD("scrub.errors_found", r.scrub_errors);
+        ADD("scrub.errors_repaired", r.scrub_repaired);
+        ADD("disk.total_bytes", r.disk_total);
+        ADD("disk.avail_bytes", r.disk_avail);
+    }
     for (unsigned op = 0; op < OSD_NOPS && n < TN_ARRAY_SIZE(e); op++)
         if (op_stat_name(op) != NULL)
             ADD(op_stat_name(op), c->by_op[op]);
 #undef ADD
-    uint8_t buf[4096];
+    uint8_t buf[6144];
     tn_wire_w_t w;
     tn_wire_w_init(&w, buf, sizeof(buf));
     tn_proto_enc_stats_rep_begin(&w, n);

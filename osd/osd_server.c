@@ -661,6 +661,16 @@ int osd_srv_run(osd_srv_t *srv)
     return 0;
 }
 
+tn_hlc_t *osd_srv_hlc(osd_srv_t *srv)
+{
+    return &srv->hlc;
+}
+
+void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec)
+{
+    srv->rec = rec;
+}
+
 void osd_srv_destroy(osd_srv_t *srv)
 {
     if (srv == NULL)

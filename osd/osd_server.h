@@ -17,6 +17,7 @@
 #include "osd_blob.h"
 #include "osd_index.h"
 #include "osd_mapstore.h"
+#include "osd_recovery.h"
 #include "tern.h"
 
 #define OSD_SRV_MAX_QUEUED_DATA (4u << 20)
@@ -43,6 +44,10 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
 int osd_srv_run(osd_srv_t *srv);
 /* Asks the loop to stop: async-signal-safe (writes one byte to a pipe). */
 void osd_srv_request_stop(osd_srv_t *srv);
+/* The daemon's hybrid logical clock (repair stamps its frames with it). */
+tn_hlc_t *osd_srv_hlc(osd_srv_t *srv);
+/* Lets STATS report the repair counters of rec (NULL: none). Before osd_srv_run. */
+void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec);
 /* Joins the workers and frees everything. NULL is a no-op. */
 void osd_srv_destroy(osd_srv_t *srv);
 

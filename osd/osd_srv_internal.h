@@ -59,6 +59,7 @@ struct st_osd_srv_t {
     uint64_t stop_at_ms;
     uint64_t inflight;       /* requests not yet answered and freed */
     uint64_t nospc_until_ms; /* a write failed with ENOSPC recently: not WRITABLE until then */
+    osd_rec_t *rec;          /* repair, for STATS (may be NULL) */
     osd_srv_counters_t c;
 };
 

@@ -91,7 +91,10 @@ class Worker(threading.Thread):
         except Exception as ex:  # noqa: BLE001 — every failure is recorded
             res, e = None, ex
         dt = time.monotonic() - t0
-        self.lat.setdefault(kind, []).append((dt, ph))
+        # big PUTs are timed apart: their time is mostly moving bytes on a shared 2-vCPU
+        # machine, while a stall on a dead or frozen OSD shows on every request size
+        lkind = "put>1M" if kind == "put" and size > (1 << 20) else kind
+        self.lat.setdefault(lkind, []).append((dt, ph))
         if dt > self.slowest[0]:
             self.slowest = (dt, kind, size, ph)
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -283,8 +286,11 @@ def scenario_kill(c, victims, label, kill, start):
     kinds = summarize(workers, label)
     errs = errors_in(workers)
     check(not errs, f"{label}: zero client errors under load ({len(errs)})", str(errs[:5]))
-    mx = max(d for lst in kinds.values() for d, _ in lst)
-    check(mx < 2.0, f"{label}: no request stalled (max latency {mx:.3f} s < 2 s)")
+    mx = max(d for k, lst in kinds.items() if k != "put>1M" for d, _ in lst)
+    check(mx < 2.0, f"{label}: no request stalled (max latency {mx:.3f} s < 2 s, PUTs over "
+          "1 MiB apart)")
+    mxb = max((d for d, _ in kinds.get("put>1M", [])), default=0.0)
+    check(mxb < 5.0, f"{label}: PUTs over 1 MiB (up to 9 MiB) under 5 s ({mxb:.3f} s)")
     n_down = sum(1 for lst in kinds.values() for _, ph in lst if ph == "down")
     check(n_down > 20, f"{label}: the load ran while {victims} was down ({n_down} requests)")
     verify_all(c, workers, label + " after restart")

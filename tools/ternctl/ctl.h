@@ -34,5 +34,6 @@ void ctl_json_str(FILE *f, const char *s);
 int ctl_cmd_map(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_cluster(int argc, char **argv);
+int ctl_cmd_status(int argc, char **argv);
 
 #endif

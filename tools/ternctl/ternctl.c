@@ -1,7 +1,8 @@
 /*
  * ternctl.c — the administration CLI: entry point, command table and the helpers every command
  * shares. Commands live one family per file (ctl_map.c: placement queries over a config;
- * ctl_config.c: config validation and extraction; ctl_init.c: a new cluster's config).
+ * ctl_config.c: config validation and extraction; ctl_init.c: a new cluster's config;
+ * ctl_status.c: the running cluster's state).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@ static const ctl_command_t commands[] = {
      "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},
     {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
+    {"status", ctl_cmd_status, "a running cluster: map, OSDs up/down, PG states, repair, scrub"},
 };
 
 void ctl_err(const char *fmt, ...)

@@ -404,11 +404,28 @@ def main():
               "re-created bucket: private")
         e, _, _ = code(lambda: s3.get_bucket_policy(Bucket=nb))
         check(e == "NoSuchBucketPolicy", "re-created bucket: no policy", e)
-        # ListObjects is not implemented yet: anonymous listing answers NotImplemented or
-        # AccessDenied, never a listing
-        st, _, body = anon(f"{ep}/{B}?list-type=2")
-        check(st in (403, 501) and b"<ListBucketResult" not in body,
-              "anonymous ListObjectsV2: no listing", st)
+        # anonymous listings: private bucket 403, public-read bucket or a ListBucket policy 200
+        s3.put_object(Bucket=nb, Key="a/1", Body=b"1")
+        st, _, body = anon(f"{ep}/{nb}?list-type=2")
+        check(st == 403 and b"AccessDenied" in body and b"<ListBucketResult" not in body,
+              "anonymous ListObjectsV2 of a private bucket: 403", st)
+        s3.put_bucket_acl(Bucket=nb, ACL="public-read")
+        settle()
+        st, _, body = anon(f"{ep}/{nb}?list-type=2")
+        check(st == 200 and b"<Key>a/1</Key>" in body, "anonymous ListObjectsV2 of a public-read bucket",
+              (st, body[:200]))
+        st, _, body = anon(f"{ep}/{nb}")
+        check(st == 200 and b"<Key>a/1</Key>" in body, "anonymous ListObjects V1 of a public-read bucket",
+              st)
+        s3.put_bucket_acl(Bucket=nb, ACL="private")
+        s3.put_bucket_policy(Bucket=nb, Policy=json.dumps(
+            {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                            "Resource": f"arn:aws:s3:::{nb}"}]}))
+        settle()
+        st, _, body = anon(f"{ep}/{nb}?list-type=2&prefix=a/")
+        check(st == 200 and b"<Key>a/1</Key>" in body, "policy granting s3:ListBucket", st)
+        st, _, _ = anon(f"{ep}/{nb}/a/1")
+        check(st == 403, "ListBucket does not grant GetObject", st)
     return done()
 
 

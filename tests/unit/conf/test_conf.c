@@ -192,6 +192,11 @@ static void test_defaults(void)
     is_uint(c->gateway.n_credentials, 0, "no credentials");
     is_uint(c->osd.inline_max, 16 << 10, "default inline_max");
     is_uint(c->osd.group_commit_max, 256, "default group_commit_max");
+    is_uint(c->osd.recovery_interval, 60, "default recovery_interval");
+    is_uint(c->osd.recovery_max_bytes_per_sec, 64u << 20, "default recovery rate");
+    is_uint(c->osd.recovery_max_active, 2, "default recovery_max_active");
+    is_uint(c->osd.deep_scrub_interval, 7 * 86400, "default deep_scrub_interval");
+    is_uint(c->osd.scrub_max_bytes_per_sec, 32u << 20, "default scrub rate");
     is_int(c->log_level, TN_LOG_INFO, "default level");
     conf_free(c);
 
@@ -270,6 +275,11 @@ static void test_full(void)
     is_str(g->credentials[1].secret_key, "0123456789abcdef", "quoted secret");
     is_uint(c->osd.inline_max, 0, "inline off");
     is_uint(c->osd.group_commit_max, 65536, "group commit max");
+    is_uint(c->osd.recovery_interval, 5, "recovery_interval");
+    is_uint(c->osd.recovery_max_bytes_per_sec, 1u << 30, "recovery rate 1G");
+    is_uint(c->osd.recovery_max_active, 64, "recovery_max_active");
+    is_uint(c->osd.deep_scrub_interval, 0, "deep scrub off");
+    is_uint(c->osd.scrub_max_bytes_per_sec, 64u << 10, "scrub rate 64K");
     is_int(c->log_level, TN_LOG_DEBUG, "debug");
     conf_free(c);
 }
@@ -315,12 +325,18 @@ static const struct {
     {"two_documents.yaml", 1, "5:1", "a second YAML document starts here"},
     {"ipv6_unbracketed.yaml", 1, "8:33", "IPv6 address without brackets"},
     {"many_errors.yaml", 8, "3:9", "cluster.name: \"Dev\" is not a valid name"},
+    {"recovery.yaml", 4, "15:22", "osd.recovery_interval: \"0\" is out of range 1..86400"},
 };
 
 /* More lines expected in the same runs (anywhere in the text). */
 static const struct {
     const char *file, *line;
 } bad_also[] = {
+    {"recovery.yaml",
+     "recovery.yaml:16:31: osd.recovery_max_bytes_per_sec: \"1K\" is out of range; use a size "
+     "between 65536 bytes and 1T"},
+    {"recovery.yaml", "recovery.yaml:17:24: osd.recovery_max_active: \"65\" is out of range 1..64"},
+    {"recovery.yaml", "recovery.yaml:18:3: osd: unknown key \"scrub_interval\""},
     {"size_over_hosts.yaml",
      "size_over_hosts.yaml:13:11: pools[data]: size 3 needs 3 different hosts (failure_domain "
      "host) but the cluster has 2"},

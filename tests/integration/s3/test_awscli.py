@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""aws-cli against a real local cluster (6 tern-osd on 3 hosts + tern-gateway): the `s3`
+commands (mb, cp both ways with a small and a 20 MiB file, ls, ls --recursive, rm,
+rm --recursive, rb) and `s3api` (put-object, get-object, head-object, list-objects-v2 with
+--prefix, --delimiter and CLI pagination over 2,500+ keys), odd key names included. Outputs are
+compared byte for byte with what aws-cli prints for the data written (computed here).
+
+Usage: test_awscli.py TERN_OSD TERN_GATEWAY AWS_COMMAND...
+  AWS_COMMAND is how to run the CLI: `/usr/bin/aws` (Debian's aws-cli 2) or
+  `/path/python3 -m awscli` (pip aws-cli 1). Its version is printed first.
+Prints "N passed, N failed".
+"""
+import concurrent.futures
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from ternt import check, done
+from ternt_cluster import Cluster
+
+OSD, GW, AWS = sys.argv[1], sys.argv[2], sys.argv[3:]
+B = "tern-cli"
+BL = "tern-cli-list"
+ODD = ["sp ace.txt", "plus+sign.txt", "pct%41.txt", "uni-\u00e9t\u00e9-\u00fc.txt",
+       "dir/sub dir/\u65e5\u672c.txt", "amp&co", "q?x=1", "hash#1", "a-", "a0",
+       "a/b"]
+
+
+class Cli:
+    def __init__(self, c, tmp):
+        self.endpoint = c.endpoint
+        cfg = os.path.join(tmp, "aws-cli-config")
+        # aws-cli's defaults: multipart uploads and ranged downloads above 8 MiB (the 20 MiB
+        # file goes up in 8 MiB parts).
+        with open(cfg, "w") as f:
+            f.write("[default]\nregion = us-east-1\noutput = json\ns3 =\n"
+                    "  addressing_style = path\n")
+        self.env = c.aws_env()
+        self.env.update(AWS_CONFIG_FILE=cfg, TZ="UTC", PYTHONIOENCODING="utf-8",
+                        LC_ALL="C.UTF-8", AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+        self.cwd = tmp
+
+    def run(self, *args, ok=True):
+        """(returncode, stdout text, stderr text) of `aws --endpoint-url E args...`."""
+        t0 = time.time()
+        p = subprocess.run(AWS + ["--endpoint-url", self.endpoint] + list(args), env=self.env,
+                           cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=300)
+        out, err = p.stdout.decode("utf-8"), p.stderr.decode("utf-8", "replace")
+        if time.time() - t0 > 5:
+            print(f"slow: aws {' '.join(args)[:80]}: {time.time() - t0:.1f} s", file=sys.stderr)
+        if ok and p.returncode != 0:
+            print(f"aws {' '.join(args)} -> {p.returncode}\n{err}", file=sys.stderr)
+        return p.returncode, out, err
+
+    def json(self, *args):
+        rc, out, err = self.run(*args)
+        try:
+            return json.loads(out) if out.strip() else {}
+        except ValueError:
+            print(f"aws {' '.join(args)}: not JSON: {out[:300]!r} {err[:300]!r}", file=sys.stderr)
+            return None
+
+
+def ls_time(dt):
+    """How `aws s3 ls` prints LastModified (local time; the CLI runs with TZ=UTC)."""
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ls_line(o, name):
+    return f"{ls_time(o['LastModified'])} {str(o['Size']).rjust(10)} {name}\n"
+
+
+def model(keys, prefix="", delim=""):
+    contents, prefixes = [], []
+    for k in sorted(keys):
+        if not k.startswith(prefix):
+            continue
+        rest = k[len(prefix):]
+        if delim and delim in rest:
+            cp = prefix + rest[:rest.index(delim) + len(delim)]
+            if not prefixes or prefixes[-1] != cp:
+                prefixes.append(cp)
+        else:
+            contents.append(k)
+    return contents, prefixes
+
+
+def run(c, tmp):
+    cli = Cli(c, tmp)
+    s3 = c.s3(max_pool_connections=32)
+    rc, out, err = cli.run("--version")
+    print("client:", (out + err).strip())
+    check(rc == 0, "aws --version")
+
+    # ---- s3 mb / cp / ls / rm / rb ----
+    rc, out, err = cli.run("s3", "mb", f"s3://{B}")
+    check(rc == 0 and out == f"make_bucket: {B}\n", "s3 mb", repr(out + err))
+    small = os.urandom(1000) + b"tern\n"
+    big = os.urandom(20 * 1024 * 1024 + 7)
+    with open(os.path.join(tmp, "small.bin"), "wb") as f:
+        f.write(small)
+    with open(os.path.join(tmp, "big.bin"), "wb") as f:
+        f.write(big)
+    rc, out, err = cli.run("s3", "cp", "--no-progress", "small.bin", f"s3://{B}/small.bin")
+    check(rc == 0 and out == f"upload: ./small.bin to s3://{B}/small.bin\n", "s3 cp up (small)",
+          repr(out + err))
+    rc, out, err = cli.run("s3", "cp", "--no-progress", "big.bin", f"s3://{B}/dir/big.bin")
+    check(rc == 0 and out == f"upload: ./big.bin to s3://{B}/dir/big.bin\n",
+          "s3 cp up (20 MiB, multipart by aws-cli's default 8 MiB threshold)", repr(out + err))
+    h = s3.head_object(Bucket=B, Key="dir/big.bin")
+    parts = [big[i:i + 8 * 1024 * 1024] for i in range(0, len(big), 8 * 1024 * 1024)]
+    mp_etag = '"%s-%d"' % (hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts))
+                           .hexdigest(), len(parts))
+    check(h["ContentLength"] == len(big) and h["ETag"] == mp_etag,
+          "20 MiB object stored as a 3-part upload (ETag md5-of-md5s-3)", str(h.get("ETag")))
+    # odd names: one recursive upload of a local tree holding them
+    for name in ODD:
+        path = os.path.join(tmp, "odd", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(small)
+    rc, out, err = cli.run("s3", "cp", "--no-progress", "--recursive", "odd", f"s3://{B}/")
+    want = "".join(sorted(f"upload: odd/{n} to s3://{B}/{n}\n" for n in ODD))
+    check(rc == 0 and "".join(sorted(out.splitlines(True))) == want,
+          "s3 cp --recursive up (odd names)", f"{out!r}\n    want {want!r}")
+    rc, out, err = cli.run("s3", "cp", "--no-progress", "small.bin", f"s3://{B}/dir//double")
+    check(rc == 0 and out == f"upload: ./small.bin to s3://{B}/dir//double\n",
+          "s3 cp up to 'dir//double'", repr(out + err))
+    rc, out, err = cli.run("s3", "cp", "--no-progress", f"s3://{B}/dir/big.bin", "big.out")
+    check(rc == 0 and out == f"download: s3://{B}/dir/big.bin to ./big.out\n", "s3 cp down (big)",
+          repr(out + err))
+    with open(os.path.join(tmp, "big.out"), "rb") as f:
+        check(f.read() == big, "20 MiB downloaded intact")
+    rc, out, err = cli.run("s3", "cp", "--no-progress", f"s3://{B}/{ODD[4]}", "odd.out")
+    with open(os.path.join(tmp, "odd.out"), "rb") as f:
+        check(rc == 0 and f.read() == small, "s3 cp down (odd key)", repr(out + err))
+
+    keys = ["small.bin", "dir/big.bin", "dir//double"] + ODD
+    listing = {o["Key"]: o for p in s3.get_paginator("list_objects_v2").paginate(Bucket=B)
+               for o in p.get("Contents", [])}
+    check(sorted(listing) == sorted(keys), "bucket holds what was copied", str(sorted(listing)))
+    # s3 ls (one page: common prefixes first, then objects, as aws-cli prints a page)
+    want_k, want_p = model(keys, "", "/")
+    want = "".join("PRE".rjust(30) + " " + p.split("/")[-2] + "/\n" for p in want_p)
+    want += "".join(ls_line(listing[k], k.split("/")[-1]) for k in want_k)
+    rc, out, err = cli.run("s3", "ls", f"s3://{B}")
+    check(rc == 0 and out == want, "s3 ls", f"{out!r}\n    want {want!r}")
+    want_k, want_p = model(keys, "dir/", "/")
+    want = "".join("PRE".rjust(30) + " " + p.split("/")[-2] + "/\n" for p in want_p)
+    want += "".join(ls_line(listing[k], k.split("/")[-1]) for k in want_k)
+    rc, out, err = cli.run("s3", "ls", f"s3://{B}/dir/")
+    check(rc == 0 and out == want, "s3 ls of a prefix", f"{out!r}\n    want {want!r}")
+    want = "".join(ls_line(listing[k], k) for k in sorted(keys))
+    rc, out, err = cli.run("s3", "ls", "--recursive", f"s3://{B}")
+    check(rc == 0 and out == want, "s3 ls --recursive", f"{out!r}\n    want {want!r}")
+    made = {b["Name"]: b["CreationDate"] for b in s3.list_buckets()["Buckets"]}
+    rc, out, err = cli.run("s3", "ls")
+    check(rc == 0 and out == f"{ls_time(made[B])} {B}\n", "s3 ls (buckets)", repr(out))
+
+    rc, out, err = cli.run("s3", "rm", f"s3://{B}/small.bin")
+    check(rc == 0 and out == f"delete: s3://{B}/small.bin\n", "s3 rm", repr(out + err))
+    rc, out, err = cli.run("s3", "rm", "--recursive", f"s3://{B}/dir/")
+    want = "".join(f"delete: s3://{B}/{k}\n" for k in sorted(k for k in keys if
+                                                              k.startswith("dir/")))
+    check(rc == 0 and "".join(sorted(out.splitlines(True))) == want, "s3 rm --recursive (prefix)",
+          f"{out!r}\n    want {want!r}")
+    rc, out, err = cli.run("s3", "rb", f"s3://{B}", ok=False)
+    check(rc != 0 and "BucketNotEmpty" in err, "s3 rb of a non-empty bucket fails",
+          repr(out + err))
+    rc, out, err = cli.run("s3", "rm", "--recursive", f"s3://{B}")
+    want = "".join(sorted(f"delete: s3://{B}/{k}\n" for k in keys
+                          if k != "small.bin" and not k.startswith("dir/")))
+    check(rc == 0 and "".join(sorted(out.splitlines(True))) == want, "s3 rm --recursive (bucket)",
+          f"{out!r}\n    want {want!r}")
+    rc, out, err = cli.run("s3", "ls", "--recursive", f"s3://{B}")
+    check(rc == 0 and out == "", "bucket empty after rm --recursive", repr(out))
+    rc, out, err = cli.run("s3", "rb", f"s3://{B}")
+    check(rc == 0 and out == f"remove_bucket: {B}\n", "s3 rb", repr(out + err))
+    rc, out, err = cli.run("s3", "ls", f"s3://{B}", ok=False)
+    check(rc != 0 and "NoSuchBucket" in err, "ls of a removed bucket: NoSuchBucket", repr(err))
+
+    # ---- s3api put-object / head-object / get-object ----
+    rc, out, err = cli.run("s3", "mb", f"s3://{BL}")
+    check(rc == 0, "s3 mb (list bucket)", err)
+    etag_small = '"%s"' % hashlib.md5(small).hexdigest()
+    for key in ("api/one.bin", "api/sp ace+\u00fc%.bin"):
+        r = cli.json("s3api", "put-object", "--bucket", BL, "--key", key, "--body", "small.bin",
+                     "--content-type", "application/x-tern")
+        check(r is not None and r.get("ETag") == etag_small, f"s3api put-object {key!r}", str(r))
+        r = cli.json("s3api", "head-object", "--bucket", BL, "--key", key)
+        check(r is not None and r.get("ContentLength") == len(small) and
+              r.get("ETag") == etag_small and r.get("ContentType") == "application/x-tern",
+              f"s3api head-object {key!r}", str(r))
+        if os.path.exists(os.path.join(tmp, "got.bin")):
+            os.unlink(os.path.join(tmp, "got.bin"))
+        r = cli.json("s3api", "get-object", "--bucket", BL, "--key", key, "got.bin")
+        with open(os.path.join(tmp, "got.bin"), "rb") as f:
+            check(r is not None and r.get("ETag") == etag_small and f.read() == small,
+                  f"s3api get-object {key!r}", str(r))
+    rc, out, err = cli.run("s3api", "head-object", "--bucket", BL, "--key", "api/missing",
+                           ok=False)
+    check(rc != 0 and "404" in err, "head-object of a missing key: 404", repr(err))
+
+    # ---- s3api list-objects-v2 over 2,500+ keys (written quickly with boto3) ----
+    many = [f"p{d}/{s}/k{i:04d}" for d in range(5) for s in ("x", "y") for i in range(250)]
+    many += [f"flat-{i:03d}" for i in range(60)] + ["a/", "a0", "a/b", "a-", "a//c"]
+
+    def put(k):
+        s3.put_object(Bucket=BL, Key=k, Body=k.encode())
+
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        list(ex.map(put, many))
+    allk = sorted(many + ["api/one.bin", "api/sp ace+\u00fc%.bin"])
+    check(len(allk) >= 2500, "2,500+ keys for the CLI listings", str(len(allk)))
+
+    r = cli.json("s3api", "list-objects-v2", "--bucket", BL, "--query", "Contents[].Key")
+    check(r == allk, "list-objects-v2 (CLI paginates through every page)",
+          f"{len(r or [])} vs {len(allk)}")
+    rc, out, err = cli.run("s3api", "list-objects-v2", "--bucket", BL, "--prefix", "p3/",
+                           "--query", "Contents[].[Key]", "--output", "text")
+    want = "".join(k + "\n" for k in allk if k.startswith("p3/"))
+    check(rc == 0 and out == want, "list-objects-v2 --prefix, text output byte-exact",
+          f"{out[:200]!r}")
+    for prefix, delim, size in (("", "/", 2), ("p1/", "/", 1), ("a", "/", 2), ("", "-", 300)):
+        r = cli.json("s3api", "list-objects-v2", "--bucket", BL, "--prefix", prefix,
+                     "--delimiter", delim, "--page-size", str(size), "--query",
+                     "{k: Contents[].Key, p: CommonPrefixes[].Prefix}")
+        wk, wp = model(allk, prefix, delim)
+        check(r is not None and (r.get("k") or []) == wk and (r.get("p") or []) == wp,
+              f"list-objects-v2 --prefix {prefix!r} --delimiter {delim!r} --page-size {size}",
+              f"{r} want {wk[:5]} {wp}")
+    # CLI pagination: --max-items with --page-size, resumed with --starting-token
+    got, token, rounds = [], None, 0
+    while rounds < 20:
+        args = ["s3api", "list-objects-v2", "--bucket", BL, "--max-items", "700",
+                "--page-size", "300"]
+        if token:
+            args += ["--starting-token", token]
+        r = cli.json(*args)
+        if r is None:
+            break
+        got += [o["Key"] for o in r.get("Contents", [])]
+        rounds += 1
+        token = r.get("NextToken")
+        if not token:
+            break
+    check(got == allk and rounds == -(-len(allk) // 700),
+          "--max-items 700 --page-size 300 with --starting-token", f"{len(got)} in {rounds}")
+    r = cli.json("s3api", "list-objects-v2", "--bucket", BL, "--max-keys", "5", "--no-paginate")
+    check(r is not None and [o["Key"] for o in r["Contents"]] == allk[:5] and r["IsTruncated"] and
+          r["KeyCount"] == 5 and r.get("NextContinuationToken"), "--max-keys 5 --no-paginate")
+    r2 = cli.json("s3api", "list-objects-v2", "--bucket", BL, "--max-keys", "5", "--no-paginate",
+                  "--continuation-token", (r or {}).get("NextContinuationToken", "x"))
+    check(r2 is not None and [o["Key"] for o in r2["Contents"]] == allk[5:10],
+          "--continuation-token")
+    rc, out, err = cli.run("s3api", "list-objects-v2", "--bucket", BL, "--continuation-token",
+                           "bm90IGEgdG9rZW4=", ok=False)
+    check(rc != 0 and "InvalidArgument" in err, "bad --continuation-token: InvalidArgument",
+          repr(err))
+    rc, out, err = cli.run("s3", "ls", "--recursive", f"s3://{BL}/p4/")
+    check(rc == 0 and len(out.splitlines()) == 500 and
+          out.splitlines()[0].endswith(" p4/x/k0000"), "s3 ls --recursive of a prefix", out[:100])
+    rc, out, err = cli.run("s3", "rm", "--recursive", "--quiet", f"s3://{BL}")
+    check(rc == 0, "s3 rm --recursive --quiet (2,500+ keys)", err[-300:])
+    rc, out, err = cli.run("s3", "rb", f"s3://{BL}")
+    check(rc == 0 and out == f"remove_bucket: {BL}\n", "s3 rb after emptying it", repr(out + err))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="tern-awscli-")
+    try:
+        with Cluster(OSD, GW) as c:
+            try:
+                run(c, tmp)
+            except Exception as e:  # a crash is a failure with its reason
+                import traceback
+                traceback.print_exc()
+                check(False, "test ran to the end", repr(e))
+    finally:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,483 @@
+/*
+ * ctl_status.c — `ternctl status`: one honest screen about a running cluster, like `ceph -s`.
+ *
+ *   ternctl status --config FILE [--json [--pgs]] [--timeout-ms N]
+ *
+ * It asks every OSD of the config itself (nothing is cached anywhere): PING (up or down),
+ * MAP_GET (the newest epoch any OSD holds is the map used), STATS (disk usage, repair and
+ * scrub counters), and PG_DIGEST of every PG from every replica the map gives it. A PG is
+ *   clean         every replica answered and all digests (rows and blob lists) are equal;
+ *   degraded      n replicas did not answer (n is shown); the ones that did agree;
+ *   inconsistent  answering replicas' digests differ (repair has work to do; a PG being
+ *                 written at this instant can look so for a moment, so differing PGs are asked
+ *                 a second time before being reported);
+ *   unavailable   no replica answered.
+ * With --json --pgs the JSON also lists every PG: pool, pg, replica OSDs, replicas missing,
+ * and whether the answering replicas differ.
+ * Exit status: 0 when the cluster answered (whatever its health), 1 when no OSD could be
+ * reached, 2 for usage or config errors.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ctl.h"
+#include "tn_osdc_sync.h"
+
+typedef struct {
+    int32_t id;
+    const char *host;
+    char addr[PL_ADDR_MAX];
+    int up;
+    int err;
+    uint64_t epoch;
+    int has_stats;
+    /* selected STATS values */
+    uint64_t disk_total, disk_avail, rec_passes, rec_running, rec_pass_pgs, rec_pass_done;
+    uint64_t rows_pulled, rows_pushed, blobs_pulled, rec_bytes, rec_errors, last_pass_ms;
+    uint64_t deep_passes, scrub_blobs, scrub_bytes, scrub_found, scrub_repaired;
+    uint64_t blob_checksum_errors, blob_corrupt_errors, idx_checksum_errors, idx_healthy;
+} osd_view_t;
+
+typedef struct {
+    uint32_t pool, pg;
+    const char *pool_name;
+    int n, size, missing, differ;
+    int32_t osds[PL_MAX_SIZE];
+} pg_view_t;
+
+typedef struct {
+    uint64_t total, clean, degraded, inconsistent, unavailable;
+    uint64_t missing[PL_MAX_SIZE + 1]; /* PGs by number of replicas missing */
+} pg_counts_t;
+
+static void usage_status(FILE *f)
+{
+    fputs("usage: ternctl status --config FILE [--json [--pgs]] [--timeout-ms N]\n"
+          "\n"
+          "Asks every OSD of the cluster (PING, MAP_GET, STATS, PG_DIGEST of every PG) and\n"
+          "prints the map epoch, OSDs up/down with disk usage, PGs by state (clean, degraded,\n"
+          "inconsistent, unavailable), and repair and scrub counters. --timeout-ms bounds each\n"
+          "request (default 2000). --pgs (with --json) lists every PG with its replicas.\n",
+          f);
+}
+
+static void take_stat(osd_view_t *v, tn_slice_t name, uint64_t val)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } map[] = {
+        {"disk.total_bytes", offsetof(osd_view_t, disk_total)},
+        {"disk.avail_bytes", offsetof(osd_view_t, disk_avail)},
+        {"recovery.passes", offsetof(osd_view_t, rec_passes)},
+        {"recovery.running", offsetof(osd_view_t, rec_running)},
+        {"recovery.pass_pgs", offsetof(osd_view_t, rec_pass_pgs)},
+        {"recovery.pass_done", offsetof(osd_view_t, rec_pass_done)},
+        {"recovery.rows_pulled", offsetof(osd_view_t, rows_pulled)},
+        {"recovery.rows_pushed", offsetof(osd_view_t, rows_pushed)},
+        {"recovery.blobs_pulled", offsetof(osd_view_t, blobs_pulled)},
+        {"recovery.bytes", offsetof(osd_view_t, rec_bytes)},
+        {"recovery.errors", offsetof(osd_view_t, rec_errors)},
+        {"recovery.last_pass_ms", offsetof(osd_view_t, last_pass_ms)},
+        {"scrub.deep_passes", offsetof(osd_view_t, deep_passes)},
+        {"scrub.blobs_checked", offsetof(osd_view_t, scrub_blobs)},
+        {"scrub.bytes", offsetof(osd_view_t, scrub_bytes)},
+        {"scrub.errors_found", offsetof(osd_view_t, scrub_found)},
+        {"scrub.errors_repaired", offsetof(osd_view_t, scrub_repaired)},
+        {"blob.checksum_errors", offsetof(osd_view_t, blob_checksum_errors)},
+        {"blob.corrupt_errors", offsetof(osd_view_t, blob_corrupt_errors)},
+        {"idx.checksum_errors", offsetof(osd_view_t, idx_checksum_errors)},
+        {"idx.healthy", offsetof(osd_view_t, idx_healthy)},
+    };
+    for (size_t i = 0; i < TN_ARRAY_SIZE(map); i++)
+        if (strlen(map[i].name) == name.len && memcmp(map[i].name, name.base, name.len) == 0)
+            *(uint64_t *)((char *)v + map[i].off) = val;
+}
+
+static void query_osd(tn_osdc_sync_t *cl, osd_view_t *v)
+{
+    tn_ping_rep_t pr;
+    v->err = tn_osdc_sync_ping(cl, v->id, &pr);
+    v->up = v->err == 0;
+    if (!v->up)
+        return;
+    uint16_t st;
+    uint64_t hlc;
+    tn_osdc_sync_last(cl, &st, &v->epoch, &hlc);
+}
+
+static void query_stats(tn_osdc_sync_t *cl, osd_view_t *v)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    if (tn_osdc_sync_stats(cl, v->id, &body, &len) == 0) {
+        tn_proto_iter_t it;
+        uint32_t n;
+        if (tn_proto_dec_stats_rep(body, len, &it, &n) == 0) {
+            tn_slice_t name;
+            uint64_t val;
+            while (tn_proto_next_stat(&it, &name, &val) == 1)
+                take_stat(v, name, val);
+            v->has_stats = 1;
+        }
+    }
+    free(body);
+}
+
+static int digest_eq(const tn_pg_digest_rep_t *a, const tn_pg_digest_rep_t *b)
+{
+    return a->all.count == b->all.count && a->all.h1 == b->all.h1 && a->all.h2 == b->all.h2 &&
+           a->blob_count == b->blob_count && a->blob_hash == b->blob_hash;
+}
+
+static const osd_view_t *find_view(const osd_view_t *v, size_t n, int32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].id == id)
+            return &v[i];
+    return NULL;
+}
+
+/* Asks every replica of (pool, pg) that is up; *missing = replicas that did not answer;
+ * returns 1 if the answers differ. */
+static int check_pg(tn_osdc_sync_t *cl, const osd_view_t *views, size_t nv, uint32_t pool,
+                    uint32_t pg, const int32_t *osds, int n, int *missing)
+{
+    tn_pg_digest_rep_t first, d;
+    int have = 0, differ = 0;
+    *missing = 0;
+    for (int i = 0; i < n; i++) {
+        const osd_view_t *v = osds[i] == PL_ITEM_NONE ? NULL : find_view(views, nv, osds[i]);
+        if (v == NULL || !v->up ||
+            tn_osdc_sync_pg_digest(cl, osds[i], pool, pg, have ? &d : &first) != 0) {
+            (*missing)++;
+            continue;
+        }
+        if (have && !digest_eq(&first, &d))
+            differ = 1;
+        have = 1;
+    }
+    return differ;
+}
+
+static void human_bytes(uint64_t b, char *out, size_t len)
+{
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double x = (double)b;
+    int i = 0;
+    while (x >= 1024 && i < 5) {
+        x /= 1024;
+        i++;
+    }
+    snprintf(out, len, i == 0 ? "%.0f %s" : "%.1f %s", x, u[i]);
+}
+
+int ctl_cmd_status(int argc, char **argv)
+{
+    const char *config = NULL;
+    int json = 0, list_pgs = 0;
+    long timeout_ms = 2000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage_status(stdout);
+            return CTL_EXIT_OK;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--pgs") == 0) {
+            list_pgs = 1;
+        } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+            char *end;
+            timeout_ms = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || timeout_ms < 1 || timeout_ms > 600000) {
+                ctl_err("--timeout-ms %s: expected 1..600000", argv[i]);
+                return CTL_EXIT_USAGE;
+            }
+        } else {
+            usage_status(stderr);
+            return CTL_EXIT_USAGE;
+        }
+    }
+    if (config == NULL) {
+        usage_status(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    conf_t *conf = NULL;
+    pl_map_t *map = NULL;
+    int rc = ctl_load(config, &conf, &map);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    int exit_code = CTL_EXIT_FAIL;
+    pg_view_t *pgv = NULL;
+    tn_osdc_opts_t co = {0};
+    co.connect_timeout_ms = (uint32_t)(timeout_ms < 500 ? timeout_ms : 500);
+    co.request_timeout_ms = (uint32_t)timeout_ms;
+    co.epoch = map->epoch;
+    tn_osdc_sync_t *cl = tn_osdc_sync_create(&co);
+    osd_view_t *views = calloc(conf->n_osds, sizeof(*views));
+    void *work = NULL;
+    if (cl == NULL || views == NULL) {
+        ctl_err("out of memory");
+        goto out;
+    }
+    /* every OSD the config knows */
+    size_t nv = conf->n_osds, n_up = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const conf_osd_t *o = &conf->osds[i];
+        views[i].id = o->id;
+        views[i].host = o->host;
+        snprintf(views[i].addr, sizeof(views[i].addr), "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "",
+                 o->addr.host, o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+        tn_osdc_set_osd(tn_osdc_sync_client(cl), o->id, views[i].addr);
+    }
+    for (size_t i = 0; i < nv; i++) {
+        query_osd(cl, &views[i]);
+        n_up += views[i].up;
+    }
+    if (n_up == 0) {
+        ctl_err("cannot reach any OSD of cluster '%s' (%zu OSDs in %s, first at %s: %s); is the "
+                "cluster running, and is this the right config?",
+                conf->cluster.name, nv, config, nv ? views[0].addr : "-",
+                nv ? tn_strerror(views[0].err) : "-");
+        goto out;
+    }
+    /* the newest map any OSD holds */
+    uint64_t best = map->epoch;
+    int32_t best_osd = -1;
+    for (size_t i = 0; i < nv; i++)
+        if (views[i].up && views[i].epoch > best) {
+            best = views[i].epoch;
+            best_osd = views[i].id;
+        }
+    if (best_osd >= 0) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        pl_map_t *m = NULL;
+        if (tn_osdc_sync_map_get(cl, best_osd, 0, &buf, &len) == 0 &&
+            pl_map_decode(buf, len, &m) == 0) {
+            pl_map_destroy(map);
+            map = m;
+        }
+        free(buf);
+    }
+    tn_osdc_set_epoch(tn_osdc_sync_client(cl), map->epoch);
+    size_t wsz = (pl_work_size(map) + 7) / 8 * 8;
+    work = aligned_alloc(8, wsz);
+    if (work == NULL) {
+        ctl_err("out of memory");
+        goto out;
+    }
+    pg_counts_t pc;
+    memset(&pc, 0, sizeof(pc));
+    size_t npgs = 0;
+    for (uint32_t p = 0; p < map->n_pools; p++)
+        npgs += map->pools[p].pg_num;
+    pgv = calloc(npgs ? npgs : 1, sizeof(*pgv));
+    if (pgv == NULL) {
+        ctl_err("out of memory");
+        goto out;
+    }
+    size_t ipg = 0, n_differ = 0;
+    for (uint32_t p = 0; p < map->n_pools; p++) {
+        const pl_pool_t *pool = &map->pools[p];
+        for (uint32_t pg = 0; pg < pool->pg_num && ipg < npgs; pg++) {
+            pg_view_t *q = &pgv[ipg];
+            int n = pl_pg_osds(map, pool, pg, q->osds, PL_MAX_SIZE, work);
+            if (n < 0)
+                continue;
+            ipg++;
+            q->pool = pool->id;
+            q->pool_name = pool->name;
+            q->size = pool->size;
+            q->pg = pg;
+            q->n = n;
+            q->differ = check_pg(cl, views, nv, pool->id, pg, q->osds, pool->size, &q->missing);
+            n_differ += q->differ;
+        }
+    }
+    if (n_differ > 0) {
+        /* a write in flight makes digests differ for an instant: ask those PGs again */
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+        for (size_t i = 0; i < ipg; i++)
+            if (pgv[i].differ)
+                pgv[i].differ = check_pg(cl, views, nv, pgv[i].pool, pgv[i].pg, pgv[i].osds,
+                                         pgv[i].size, &pgv[i].missing);
+    }
+    for (size_t i = 0; i < ipg; i++) {
+        const pg_view_t *q = &pgv[i];
+        pc.total++;
+        if (q->missing >= q->size) {
+            pc.unavailable++;
+            continue;
+        }
+        pc.missing[q->missing]++;
+        if (q->missing > 0)
+            pc.degraded++;
+        if (q->differ)
+            pc.inconsistent++;
+        if (q->missing == 0 && !q->differ)
+            pc.clean++;
+    }
+    /* counters after the PG states, so they are at least as recent */
+    for (size_t i = 0; i < nv; i++)
+        if (views[i].up)
+            query_stats(cl, &views[i]);
+    /* totals */
+    osd_view_t t;
+    memset(&t, 0, sizeof(t));
+    uint64_t running = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const osd_view_t *v = &views[i];
+        t.disk_total += v->disk_total;
+        t.disk_avail += v->disk_avail;
+        t.rows_pulled += v->rows_pulled;
+        t.rows_pushed += v->rows_pushed;
+        t.blobs_pulled += v->blobs_pulled;
+        t.rec_bytes += v->rec_bytes;
+        t.rec_errors += v->rec_errors;
+        t.deep_passes += v->deep_passes;
+        t.scrub_blobs += v->scrub_blobs;
+        t.scrub_bytes += v->scrub_bytes;
+        t.scrub_found += v->scrub_found;
+        t.scrub_repaired += v->scrub_repaired;
+        t.blob_checksum_errors += v->blob_checksum_errors;
+        t.blob_corrupt_errors += v->blob_corrupt_errors;
+        running += v->rec_running;
+    }
+    const char *health = "HEALTH_OK";
+    if (pc.unavailable > 0 || t.scrub_found > t.scrub_repaired)
+        health = "HEALTH_ERR";
+    else if (n_up < nv || pc.degraded > 0 || pc.inconsistent > 0)
+        health = "HEALTH_WARN";
+    if (json) {
+        printf("{\"cluster\":");
+        ctl_json_str(stdout, conf->cluster.name);
+        printf(",\"health\":\"%s\",\"epoch\":%" PRIu64 ",\"osds_total\":%zu,\"osds_up\":%zu,",
+               health, map->epoch, nv, n_up);
+        printf("\"osds\":[");
+        for (size_t i = 0; i < nv; i++) {
+            const osd_view_t *v = &views[i];
+            printf("%s{\"id\":%d,\"host\":", i ? "," : "", v->id);
+            ctl_json_str(stdout, v->host);
+            printf(",\"addr\":");
+            ctl_json_str(stdout, v->addr);
+            printf(",\"up\":%s", v->up ? "true" : "false");
+            if (v->up)
+                printf(",\"epoch\":%" PRIu64 ",\"disk_total_bytes\":%" PRIu64
+                       ",\"disk_avail_bytes\":%" PRIu64 ",\"recovery_running\":%" PRIu64
+                       ",\"recovery_passes\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
+                       ",\"recovery_blobs_pulled\":%" PRIu64 ",\"recovery_rows_pulled\":%" PRIu64
+                       ",\"scrub_deep_passes\":%" PRIu64 ",\"scrub_errors_found\":%" PRIu64
+                       ",\"scrub_errors_repaired\":%" PRIu64,
+                       v->epoch, v->disk_total, v->disk_avail, v->rec_running, v->rec_passes,
+                       v->rec_bytes, v->blobs_pulled, v->rows_pulled, v->deep_passes,
+                       v->scrub_found, v->scrub_repaired);
+            printf("}");
+        }
+        printf("],\"pgs\":{\"total\":%" PRIu64 ",\"clean\":%" PRIu64 ",\"degraded\":%" PRIu64
+               ",\"inconsistent\":%" PRIu64 ",\"unavailable\":%" PRIu64 ",\"missing_replicas\":{",
+               pc.total, pc.clean, pc.degraded, pc.inconsistent, pc.unavailable);
+        int first = 1;
+        for (int k = 1; k <= PL_MAX_SIZE; k++)
+            if (pc.missing[k]) {
+                printf("%s\"%d\":%" PRIu64, first ? "" : ",", k, pc.missing[k]);
+                first = 0;
+            }
+        printf("}},\"recovery\":{\"osds_running\":%" PRIu64 ",\"rows_pulled\":%" PRIu64
+               ",\"rows_pushed\":%" PRIu64 ",\"blobs_pulled\":%" PRIu64 ",\"bytes\":%" PRIu64
+               ",\"errors\":%" PRIu64 "},",
+               running, t.rows_pulled, t.rows_pushed, t.blobs_pulled, t.rec_bytes, t.rec_errors);
+        printf("\"scrub\":{\"deep_passes\":%" PRIu64 ",\"blobs_checked\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"errors_found\":%" PRIu64 ",\"errors_repaired\":%" PRIu64
+               ",\"read_checksum_errors\":%" PRIu64 "}",
+               t.deep_passes, t.scrub_blobs, t.scrub_bytes, t.scrub_found, t.scrub_repaired,
+               t.blob_checksum_errors + t.blob_corrupt_errors);
+        if (list_pgs) {
+            printf(",\"pg_list\":[");
+            for (size_t i = 0; i < ipg; i++) {
+                const pg_view_t *q = &pgv[i];
+                printf("%s{\"pool\":%u,\"pool_name\":", i ? "," : "", q->pool);
+                ctl_json_str(stdout, q->pool_name);
+                printf(",\"pg\":%u,\"osds\":[", q->pg);
+                for (int k = 0; k < q->n; k++)
+                    printf("%s%d", k ? "," : "", q->osds[k]);
+                printf("],\"missing\":%d,\"inconsistent\":%s}", q->missing,
+                       q->differ ? "true" : "false");
+            }
+            printf("]");
+        }
+        printf("}\n");
+    } else {
+        char a[32], b[32];
+        printf("cluster: %s (%s)\n", conf->cluster.name, conf->cluster.id_hex);
+        printf("  health: %s\n", health);
+        if (n_up < nv)
+            printf("          %zu OSD%s down\n", nv - n_up, nv - n_up == 1 ? "" : "s");
+        if (pc.degraded)
+            printf("          %" PRIu64 " PGs degraded (some replicas missing)\n", pc.degraded);
+        if (pc.inconsistent)
+            printf("          %" PRIu64 " PGs inconsistent (replicas differ; repair pending)\n",
+                   pc.inconsistent);
+        if (pc.unavailable)
+            printf("          %" PRIu64 " PGs unavailable (no replica answers)\n", pc.unavailable);
+        if (t.scrub_found > t.scrub_repaired)
+            printf("          %" PRIu64 " scrub errors not repaired\n",
+                   t.scrub_found - t.scrub_repaired);
+        human_bytes(t.disk_total - t.disk_avail, a, sizeof(a));
+        human_bytes(t.disk_total, b, sizeof(b));
+        printf("\n  map:    epoch %" PRIu64 ", %u hosts, %zu OSDs: %zu up, %zu down\n", map->epoch,
+               map->n_hosts, nv, n_up, nv - n_up);
+        printf("  usage:  %s used of %s (summed over the up OSDs' file systems)\n", a, b);
+        printf("  pgs:    %" PRIu64 " total: %" PRIu64 " clean", pc.total, pc.clean);
+        for (int k = 1; k <= PL_MAX_SIZE; k++)
+            if (pc.missing[k])
+                printf(", %" PRIu64 " degraded (%d replica%s missing)", pc.missing[k], k,
+                       k == 1 ? "" : "s");
+        if (pc.inconsistent)
+            printf(", %" PRIu64 " inconsistent", pc.inconsistent);
+        if (pc.unavailable)
+            printf(", %" PRIu64 " unavailable", pc.unavailable);
+        printf("\n");
+        human_bytes(t.rec_bytes, a, sizeof(a));
+        printf("  repair: %" PRIu64 " OSDs in a pass; so far %" PRIu64 " rows pulled, %" PRIu64
+               " rows pushed, %" PRIu64 " blobs pulled, %s moved, %" PRIu64 " errors\n",
+               running, t.rows_pulled, t.rows_pushed, t.blobs_pulled, a, t.rec_errors);
+        human_bytes(t.scrub_bytes, a, sizeof(a));
+        printf("  scrub:  %" PRIu64 " deep passes, %" PRIu64 " blobs (%s) checked, %" PRIu64
+               " errors found, %" PRIu64 " repaired; %" PRIu64 " checksum errors seen by reads\n",
+               t.deep_passes, t.scrub_blobs, a, t.scrub_found, t.scrub_repaired,
+               t.blob_checksum_errors + t.blob_corrupt_errors);
+        printf("\n  %-6s %-12s %-22s %-5s %10s %10s %s\n", "OSD", "HOST", "ADDRESS", "STATE",
+               "USED", "SIZE", "REPAIR");
+        for (size_t i = 0; i < nv; i++) {
+            const osd_view_t *v = &views[i];
+            char used[32] = "-", size[32] = "-", prog[64] = "-";
+            if (v->up && v->disk_total) {
+                human_bytes(v->disk_total - v->disk_avail, used, sizeof(used));
+                human_bytes(v->disk_total, size, sizeof(size));
+            }
+            if (v->up && v->rec_running)
+                snprintf(prog, sizeof(prog), "pass %" PRIu64 "/%" PRIu64 " PGs", v->rec_pass_done,
+                         v->rec_pass_pgs);
+            else if (v->up && v->rec_passes)
+                snprintf(prog, sizeof(prog), "idle (last pass %" PRIu64 " ms)", v->last_pass_ms);
+            printf("  osd.%-2d %-12s %-22s %-5s %10s %10s %s\n", v->id, v->host, v->addr,
+                   v->up ? "up" : "down", used, size, prog);
+        }
+    }
+    exit_code = CTL_EXIT_OK;
+out:
+    free(pgv);
+    free(work);
+    free(views);
+    tn_osdc_sync_destroy(cl);
+    pl_map_destroy(map);
+    conf_free(conf);
+    return exit_code;
+}
