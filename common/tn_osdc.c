@@ -84,6 +84,8 @@ struct st_tn_osdc_req_t {
     uint64_t data_len, off;
     uint32_t crc;
     size_t piece;
+    uint64_t start_ms; /* submitted (loop time): bounds waiting on a busy OSD */
+    uint64_t wrote_ms; /* a frame of it was last written (loop time) */
 };
 
 struct st_conn_t {
@@ -102,6 +104,7 @@ struct st_conn_t {
     uint32_t mask;
     uint32_t inflight;
     tn_osdc_req_t *wq_head, *wq_tail;
+    uint64_t progress_ms; /* last time the OSD took bytes of ours or answered (loop time) */
     int writing;
     size_t nbatch;
     tn_osdc_req_t *batch[BATCH_MAX];
@@ -495,6 +498,7 @@ static void handle_frame(conn_t *cn, const tn_frame_hdr_t *h, const uint8_t *pay
         c->st.unknown_replies++;
         return;
     }
+    cn->progress_ms = h2o_now(c->loop);
     tn_osdc_reply_t rep = {
         .op = h->op,
         .status = h->status,
@@ -726,9 +730,11 @@ static void on_write(h2o_socket_t *sock, const char *errstr)
     memcpy(done, cn->batch, n * sizeof(done[0]));
     cn->nbatch = 0;
     cn->writing = 0;
+    cn->progress_ms = h2o_now(c->loop);
     for (size_t i = 0; i < n; i++) {
         done[i]->in_write = 0;
         done[i]->write_bulk = 0;
+        done[i]->wrote_ms = cn->progress_ms;
     }
     for (size_t i = 0; i < n; i++) {
         tn_osdc_req_t *r = done[i];
@@ -838,6 +844,23 @@ static int conn_ensure(conn_t *cn)
 static void on_req_timeout(h2o_timeout_entry_t *e)
 {
     tn_osdc_req_t *r = H2O_STRUCT_FROM_MEMBER(tn_osdc_req_t, tmo, e);
+    tn_osdc_t *c = r->c;
+    uint64_t now = h2o_now(c->loop);
+    /* Busy, not hung: the OSD took bytes of ours or answered something on this connection
+     * within the last request timeout, later than this request's own last frame (its own
+     * write says nothing about the OSD), so this request waits behind other work the OSD is
+     * doing (its disk writing other large bodies, its back-pressure holding our data in the
+     * socket). Failing it would only fail a write the OSD is about to take (and, mid-frame,
+     * reset every request of the connection). It waits while that stays true, at most
+     * TN_OSDC_BUSY_FACTOR x ack_timeout_ms in all; an OSD that stops moving still fails its
+     * requests one request timeout after its last sign of life. */
+    if (r->conn->state == ST_UP && r->conn->progress_ms > r->wrote_ms &&
+        now - r->conn->progress_ms < c->o.request_timeout_ms &&
+        now - r->start_ms < (uint64_t)c->o.ack_timeout_ms * TN_OSDC_BUSY_FACTOR) {
+        c->st.busy_waits++;
+        h2o_timeout_link(c->loop, &c->t_req, &r->tmo);
+        return;
+    }
     tn_log_debug("msg=\"OSD request timed out\" osd=%d op=%u phase=%s sent=%llu/%llu",
                  (int)r->conn->osd_id, (unsigned)r->op,
                  r->kind != K_PUT       ? "reply"
@@ -1126,6 +1149,7 @@ static int req_submit(tn_osdc_req_t *r, tn_osdc_req_t **handle)
     if (r->kind == K_SIMPLE && plen > TN_FRAME_MAX_PAYLOAD)
         return req_drop(r, TN_ERR_TOO_BIG);
     c->st.requests++;
+    r->start_ms = h2o_now(c->loop);
     h2o_timeout_link(c->loop, &c->t_req, &r->tmo);
     wq_push(r->conn, r);
     if (handle != NULL)

@@ -90,7 +90,15 @@
  * its END is written) waits ack_timeout_ms instead: an fsync on a busy disk can take seconds,
  * and failing a write that is merely slow turns a slow disk into failed PUTs (measured: 1 GiB
  * PUTs failing at quorum with 2 s on a loaded machine), while a hung OSD still shows up
- * quickly wherever it matters (stuck writes, reads, connects). The hedge timer (tn_osdc_hedge) only
+ * quickly wherever it matters (stuck writes, reads, connects). A timer that expires while the
+ * OSD is busy rather than hung (it took bytes of ours or answered a request on the connection
+ * within the last request_timeout_ms, after the request's own last frame) is re-armed instead:
+ * the request waits behind the OSD's
+ * other work, up to TN_OSDC_BUSY_FACTOR x ack_timeout_ms from the call in all (measured: 32 MiB
+ * PUTs at 64 clients failing with 503 because a bucket lookup or a 4 MiB chunk queued behind
+ * other chunks on a connection the OSD was draining at disk speed). Callers bound how much
+ * they queue per OSD (the gateway: GW_CL_PUT_ACTIVE puts per OSD and thread), so this wait is
+ * back-pressure, not an unbounded queue. The hedge timer (tn_osdc_hedge) only
  * notifies: the request goes on.
  */
 #ifndef TN_OSDC_H
@@ -107,7 +115,8 @@
 /* Bodies up to this size are copied into the request. */
 #define TN_OSDC_INLINE 128
 /* A streamed put sends DATA pieces of at most this many bytes. */
-#define TN_OSDC_PUT_PIECE (1u << 20)
+#define TN_OSDC_PUT_PIECE   (1u << 20)
+#define TN_OSDC_BUSY_FACTOR 3 /* a busy OSD's requests wait at most 3 x ack_timeout_ms */
 
 typedef struct st_tn_osdc_t tn_osdc_t;
 typedef struct st_tn_osdc_req_t tn_osdc_req_t;
@@ -157,6 +166,7 @@ typedef struct {
     uint64_t fast_fail;       /* calls refused with -ECONNREFUSED during back-off */
     uint64_t cancelled;       /* tn_osdc_cancel() of a live request */
     uint64_t cancel_resets;   /* cancels/timeouts that had to reset a connection mid-write */
+    uint64_t busy_waits;      /* timer expiries re-armed: the OSD was busy, not hung */
     uint64_t unknown_replies; /* replies for no request in flight (dropped) */
     uint64_t held_replies;    /* put early errors held until a data write drained */
     uint64_t connects;        /* connections established */

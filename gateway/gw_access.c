@@ -1,11 +1,19 @@
-/* gw_access.c — anonymous operations, bucket/object access checks, CORS headers on actual
- * responses and ACL request headers (gw_access.h). */
+/* gw_access.c — the authorization stage: gw_authz, then the bucket's policy and ACLs
+ * (gw_access.h). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include "gw_cors.h"
-#include "gw_policy.h"
+#include "gw_authz.h"
+#include "gw_bucket.h"
 #include "gw_access.h"
+#include "gw_acl.h"
+#include "gw_policy.h"
+#include "gw_quota.h"
+
+typedef struct {
+    gw_req_t *r; /* NULL once the client went away */
+    void (*next)(gw_req_t *r);
+} access_t;
 
 int gw_access_anonymous_op(s3_op_t op)
 {
@@ -19,108 +27,132 @@ int gw_access_anonymous_op(s3_op_t op)
     }
 }
 
-gw_principal_t gw_access_principal(const gw_req_t *r, const gw_bucket_rec_t *b)
+/* Can the bucket's policy or ACLs open op at all (gw_access.h)? */
+static int public_op(s3_op_t op)
 {
-    if (r->access_key == NULL)
-        return GW_PRINCIPAL_ANONYMOUS;
-    return strcmp(r->access_key, b->owner) == 0 ? GW_PRINCIPAL_OWNER : GW_PRINCIPAL_AUTHENTICATED;
+    return gw_access_anonymous_op(op);
 }
 
-static void bucket_name(const gw_req_t *r, char out[S3_BUCKET_MAX + 1])
+/* gw_authz said no: the bucket's policy and ACLs decide (gw_access.h). 1 allow, 0 deny. */
+static int public_access(gw_req_t *r, const char *name, const gw_bucket_rec_t *rec)
 {
-    size_t n = r->route.bucket.len > S3_BUCKET_MAX ? S3_BUCKET_MAX : r->route.bucket.len;
-    memcpy(out, r->route.bucket.base, n);
-    out[n] = '\0';
-}
-
-gw_verdict_t gw_access_bucket(gw_req_t *r, const gw_bucket_rec_t *b, gw_access_t op)
-{
-    gw_principal_t who = gw_access_principal(r, b);
-    /* Authenticated keys: allowed here (the owner always; other keys until gw_authz decides
-     * them — see ARCHITECTURE.md "Access" for how the two combine). */
-    if (who != GW_PRINCIPAL_ANONYMOUS)
-        return GW_VERDICT_ALLOW;
-    char bucket[S3_BUCKET_MAX + 1];
-    bucket_name(r, bucket);
+    gw_access_t op;
+    switch (r->route.op) {
+    case S3_OP_GET_OBJECT:
+    case S3_OP_HEAD_OBJECT: op = GW_ACCESS_READ_OBJECT; break;
+    case S3_OP_LIST_OBJECTS:
+    case S3_OP_LIST_OBJECTS_V2: op = GW_ACCESS_LIST_BUCKET; break;
+    case S3_OP_OPTIONS: return 1; /* the preflight answers from the CORS configuration */
+    default: return 0;
+    }
+    gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
+                                                               : GW_PRINCIPAL_AUTHENTICATED;
     gw_verdict_t pol =
-        gw_policy_eval(b->policy, b->policy_len, bucket, op, r->route.key.base, r->route.key.len);
-    if (pol == GW_VERDICT_NONE && op == GW_ACCESS_READ_OBJECT)
-        return GW_VERDICT_NONE; /* the object's ACL decides */
-    gw_verdict_t v = gw_acl_decide(who, op, b->acl, GW_ACL_PRIVATE, pol);
-    if (v != GW_VERDICT_ALLOW) {
-        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
-        return GW_VERDICT_DENY;
-    }
-    return GW_VERDICT_ALLOW;
-}
-
-int gw_access_object(gw_req_t *r, gw_principal_t who, gw_acl_t object_acl)
-{
-    gw_verdict_t v =
-        gw_acl_decide(who, GW_ACCESS_READ_OBJECT, GW_ACL_PRIVATE, object_acl, GW_VERDICT_NONE);
-    if (v == GW_VERDICT_ALLOW)
+        gw_policy_eval(rec->policy, rec->policy_len, name, op, r->route.key.base, r->route.key.len);
+    if (pol == GW_VERDICT_NONE && op == GW_ACCESS_READ_OBJECT) {
+        r->acl_object_decides = 1; /* the GET/HEAD handler, with the head row */
+        r->acl_who = (uint8_t)who;
         return 1;
-    gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
-    return 0;
+    }
+    return gw_acl_decide(who, op, (gw_acl_t)rec->acl, GW_ACL_PRIVATE, pol) == GW_VERDICT_ALLOW;
 }
 
-static tn_slice_t header(gw_req_t *r, const char *name)
+static void decide(gw_req_t *r, void (*next)(gw_req_t *r), int err, const gw_bucket_rec_t *rec)
 {
-    ssize_t i = h2o_find_header_by_str(&r->req->headers, name, strlen(name), -1);
-    if (i < 0)
-        return (tn_slice_t){NULL, 0};
-    return (tn_slice_t){r->req->headers.entries[i].value.base,
-                        r->req->headers.entries[i].value.len};
+    if (err != 0 && r->auth.principal.kind == GW_PRINC_ADMIN) {
+        /* admin keys looked only for the quota: the handler answers the missing bucket or
+         * the unreachable cluster exactly as before this stage existed */
+        next(r);
+        return;
+    }
+    if (err != 0) {
+        gw_bucket_send_lookup_error(r, err);
+        return;
+    }
+    char name[TN_TENANT_BUCKET_MAX + 1];
+    size_t n = r->route.bucket.len < sizeof name ? r->route.bucket.len : sizeof name - 1;
+    memcpy(name, r->route.bucket.base, n);
+    name[n] = '\0';
+    if (!gw_authz_allow(&r->auth.principal, r->route.op, name, rec) &&
+        !public_access(r, name, rec)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
+    if (r->route.op == S3_OP_DELETE_OBJECT || r->route.op == S3_OP_DELETE_OBJECTS)
+        gw_quota_forget(rec->id); /* the next upload re-counts */
+    gw_quota_check(r, rec, next);
 }
 
-void gw_access_cors(gw_req_t *r, const gw_bucket_rec_t *b)
+static void on_cancel(void *data)
 {
-    if (b->cors_len == 0)
-        return;
-    tn_slice_t origin = header(r, "origin");
-    if (origin.base == NULL || origin.len == 0)
-        return;
-    s3_cors_config_t c;
-    s3_why_t why;
-    if (s3_xml_parse_cors(b->cors, b->cors_len, &c, &why) != S3_OK) {
-        s3_xml_arena_free(&c.arena); /* validated when stored: cannot happen */
-        return;
-    }
-    const s3_cors_rule_t *rule =
-        gw_cors_match(&c, origin, gw_cors_method_bit(r->req->method.base, r->req->method.len),
-                      (tn_slice_t){NULL, 0});
-    if (rule != NULL) {
-        size_t cap = 4096;
-        char *work = h2o_mem_alloc_pool(&r->req->pool, cap);
-        gw_cors_hdr_t hs[GW_CORS_MAX_HDRS];
-        size_t n = gw_cors_headers(rule, origin, (tn_slice_t){NULL, 0}, 0, work, cap, hs);
-        for (size_t i = 0; i < n; i++)
-            gw_req_add_header(r, hs[i].name, hs[i].value.base, hs[i].value.len);
-    }
-    s3_xml_arena_free(&c.arena);
+    ((access_t *)data)->r = NULL;
 }
 
-s3_err_t gw_access_acl_headers(gw_req_t *r, const char *owner, int is_object, gw_acl_t *out,
-                               int *present, s3_why_t *why)
+static void on_lookup(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
 {
-    *out = GW_ACL_PRIVATE;
-    *present = 0;
-    tn_slice_t canned = header(r, "x-amz-acl");
-    gw_acl_grant_hdrs_t g = {header(r, "x-amz-grant-read"), header(r, "x-amz-grant-write"),
-                             header(r, "x-amz-grant-read-acp"), header(r, "x-amz-grant-write-acp"),
-                             header(r, "x-amz-grant-full-control")};
-    int grants = g.read.base != NULL || g.write.base != NULL || g.read_acp.base != NULL ||
-                 g.write_acp.base != NULL || g.full_control.base != NULL;
-    if (canned.base != NULL && grants)
-        return s3_why_set(why, S3_ERR_INVALID_REQUEST,
-                          "Specifying both Canned ACLs and Header Grants is not allowed");
-    if (canned.base != NULL) {
-        *present = 1;
-        return gw_acl_parse_canned(canned.base, canned.len, is_object, out, why);
+    (void)ver;
+    access_t *a = arg;
+    gw_req_t *r = a->r;
+    void (*next)(gw_req_t *) = a->next;
+    free(a);
+    if (r == NULL)
+        return;
+    gw_req_set_cancel(r, NULL, NULL);
+    decide(r, next, err, rec);
+}
+
+void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
+{
+    const gw_principal_t *p = &r->auth.principal;
+    if (p->kind == GW_PRINC_ANON && !gw_access_anonymous_op(r->route.op)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
     }
-    if (grants) {
-        *present = 1;
-        return gw_acl_from_grant_headers(&g, owner, is_object, out, why);
+    gw_need_t need = gw_authz_need(r->route.op);
+    /* admin keys need the record only for quotas (uploads) and their bookkeeping (deletes) */
+    int quota_op = need == GW_NEED_WRITE;
+    if ((p->kind == GW_PRINC_ADMIN && !quota_op) || need == GW_NEED_NONE ||
+        r->route.bucket.len == 0) {
+        next(r);
+        return;
     }
-    return S3_OK;
+    if (need == GW_NEED_CREATE) {
+        if (gw_authz_allow(p, r->route.op, NULL, NULL))
+            next(r);
+        else
+            gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
+    /* a scoped key asking about another bucket: no need to look (unless the bucket's policy
+     * or ACLs could open the operation) */
+    if (p->kind == GW_PRINC_BUCKET && !public_op(r->route.op) &&
+        (p->bucket == NULL || strlen(p->bucket) != r->route.bucket.len ||
+         memcmp(p->bucket, r->route.bucket.base, r->route.bucket.len) != 0)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
+    access_t *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        return;
+    }
+    a->r = r;
+    a->next = next;
+    gw_req_set_cancel(r, on_cancel, a);
+    gw_bucket_rec_t hit;
+    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                              on_lookup, a);
+    if (rc == 0)
+        return;
+    gw_req_set_cancel(r, NULL, NULL);
+    free(a);
+    decide(r, next, rc == 1 ? 0 : rc, rc == 1 ? &hit : NULL);
+}
+
+int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec)
+{
+    char *n = h2o_mem_alloc_pool(&r->req->pool, name.len + 1);
+    memcpy(n, name.base, name.len);
+    n[name.len] = '\0';
+    return gw_authz_allow(&r->auth.principal, S3_OP_GET_OBJECT, n, rec);
 }

@@ -1,46 +1,55 @@
 /*
- * gw_access.h — the gateway's glue for public and ACL-granted access: which operations may
- * arrive without credentials, the per-handler checks after the bucket lookup (on top of the
- * pure decision in gw_acl.h and gw_policy.h), and CORS headers on actual responses.
+ * gw_access.h — the authorization stage of the request pipeline (gw_req.h, between SigV4
+ * and the payload pass, so a denied upload is not even hashed): looks the request's bucket up
+ * (the per-thread bucket cache, gw_bucket.h, else a quorum read that fills it, so the
+ * handler's own lookup right after is a cache hit) and asks gw_authz_allow (gw_authz.h).
+ * Denied: 403 AccessDenied. Every operation passes here, ANONYMOUS ones included, so handlers
+ * need no checks of their own (they only see requests the principal may make) except the one
+ * that needs the object's head row (below).
  *
- * Call sites (one per handler group): GetObject/HeadObject (gw_op_object.c: bucket check in
- * the bucket-lookup callback, object check once the head row is read), ListObjects V1/V2
- * (when present), PutObject (CORS headers only). Authenticated requests are NOT decided
- * here: gw_access_bucket answers ALLOW for them (the owner and, until users exist, every
- * valid key; tenants' gw_authz decides those, see ARCHITECTURE.md "Access").
+ * PUBLIC ACCESS (ACLs, bucket policy; gw_acl.h, gw_policy.h). When gw_authz_allow says no
+ * (anonymous requests; authenticated principals that neither own the bucket nor hold a key
+ * for it), the bucket's policy and ACLs may still open a READ:
+ *   - anonymous requests reach this stage only for GetObject, HeadObject, ListObjects V1/V2
+ *     and OPTIONS (gw_access_anonymous_op; everything else is 403 before);
+ *   - GetObject/HeadObject (READ_OBJECT), ListObjects V1/V2 (LIST_BUCKET): policy Deny ->
+ *     403; policy Allow -> allow; else the ACL: LIST_BUCKET reads the bucket's ACL here
+ *     (public-read -> anyone, authenticated-read -> any signed request); READ_OBJECT reads the
+ *     OBJECT's ACL, which is in its head row: the stage sets r->acl_object_decides and
+ *     r->acl_who and the GET/HEAD handler calls gw_acl_check_object once with the row;
+ *   - OPTIONS (CORS preflight): always on to its handler, which answers from the bucket's
+ *     CORS configuration only (it reveals nothing else and changes nothing);
+ *   - anything else: 403.
+ * The policy never restricts the owner or a key gw_authz allows (no Deny for them): tern's
+ * policies are a way to OPEN buckets, not a second authorization system.
+ *
+ * Uploads then pass the bucket's quota (gw_quota.h), deletes drop the thread's usage figure.
+ * Admin keys skip the lookup except for object writes (quotas apply to them too); when that
+ * lookup fails, their request goes on to the handler, which answers as it always did. Ops without a
+ * bucket (ListBuckets; it filters with gw_authz_lists) and CreateBucket need no record. A bucket
+ * that does not exist answers NoSuchBucket here for user and scoped keys (the handler would
+ * say the same).
+ *
+ * Staleness: the decision may use a bucket record cached up to GW_BUCKET_CACHE_MS (3 s). A
+ * bucket's owner never changes while it exists (ids are immutable); only a bucket deleted
+ * and re-created by another user within those 3 s can be judged by its former record, and
+ * then the handler, using the same cache, also writes to the former (dead) bucket id.
  */
 #ifndef GW_ACCESS_H
 #define GW_ACCESS_H
 
-#include "gw_acl.h"
 #include "gw_bucket.h"
 #include "gw_req.h"
 
-/* Operations a request without credentials may reach (the handler decides afterwards). */
+/* Runs next(r) when r's principal may make r's request, else answers r. */
+void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r));
+
+/* Operations a request without credentials may reach (then decided as above). */
 int gw_access_anonymous_op(s3_op_t op);
 
-/* The principal of r for bucket b: ANONYMOUS (no access key), OWNER (the owner's key) or
- * AUTHENTICATED (another key). */
-gw_principal_t gw_access_principal(const gw_req_t *r, const gw_bucket_rec_t *b);
-
-/* Bucket-level decision for op on r's key (or the bucket). Returns:
- *   GW_VERDICT_ALLOW: go on;
- *   GW_VERDICT_NONE:  READ_OBJECT only: the object's ACL decides (gw_access_object);
- *   GW_VERDICT_DENY:  AccessDenied was sent; finish without answering again. */
-gw_verdict_t gw_access_bucket(gw_req_t *r, const gw_bucket_rec_t *b, gw_access_t op);
-/* After a NONE from gw_access_bucket (who: gw_access_principal's answer then): the object's
- * ACL decides (GW_ACL_PRIVATE when the key does not exist: anonymous callers get 403, never
- * 404). 1: go on; 0: AccessDenied was sent. */
-int gw_access_object(gw_req_t *r, gw_principal_t who, gw_acl_t object_acl);
-
-/* Adds the CORS response headers when r carries Origin and a rule of b's configuration
- * matches (origin and r's method). No-op otherwise. Call before the response starts. */
-void gw_access_cors(gw_req_t *r, const gw_bucket_rec_t *b);
-
-/* The x-amz-acl / x-amz-grant-* headers of r as a canned ACL: S3_OK (*out set; private when
- * none), else the error with why (InvalidArgument, NotImplemented); both kinds at once ->
- * InvalidRequest. owner: the bucket owner (for id= grants). */
-s3_err_t gw_access_acl_headers(gw_req_t *r, const char *owner, int is_object, gw_acl_t *out,
-                               int *present, s3_why_t *why);
+/* May r's principal read objects of the bucket called name whose record is rec? The check of
+ * a second bucket an operation touches besides its own: the copy source of CopyObject and
+ * UploadPartCopy (the stage above judged only the destination). 1 yes, 0 no. */
+int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec);
 
 #endif

@@ -254,7 +254,7 @@ void gw_acl_render(s3_buf_t *x, gw_acl_t acl, const char *owner)
 
 /* ---- decision ---- */
 
-static int grants(gw_acl_t acl, gw_principal_t who, int write)
+static int grants(gw_acl_t acl, gw_acl_who_t who, int write)
 {
     if (write)
         return acl == GW_ACL_PUBLIC_READ_WRITE;
@@ -263,7 +263,7 @@ static int grants(gw_acl_t acl, gw_principal_t who, int write)
     return acl == GW_ACL_AUTHENTICATED_READ && who == GW_PRINCIPAL_AUTHENTICATED;
 }
 
-gw_verdict_t gw_acl_decide(gw_principal_t who, gw_access_t op, gw_acl_t bucket_acl,
+gw_verdict_t gw_acl_decide(gw_acl_who_t who, gw_access_t op, gw_acl_t bucket_acl,
                            gw_acl_t object_acl, gw_verdict_t policy)
 {
     if (who == GW_PRINCIPAL_OWNER)

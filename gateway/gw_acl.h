@@ -41,7 +41,7 @@ typedef enum {
     GW_PRINCIPAL_ANONYMOUS = 0, /* no credentials */
     GW_PRINCIPAL_AUTHENTICATED, /* a valid signature, not the bucket owner */
     GW_PRINCIPAL_OWNER,         /* the bucket's owner */
-} gw_principal_t;
+} gw_acl_who_t;
 
 typedef enum {
     GW_ACCESS_READ_OBJECT = 0, /* GetObject, HeadObject */
@@ -86,7 +86,7 @@ void gw_acl_render(s3_buf_t *x, gw_acl_t acl, const char *owner);
 /* The decision described above. object_acl is read only for GW_ACCESS_READ_OBJECT; pass
  * GW_ACL_PRIVATE when there is no object (a missing key is then denied like a private one,
  * so anonymous callers cannot probe for keys). */
-gw_verdict_t gw_acl_decide(gw_principal_t who, gw_access_t op, gw_acl_t bucket_acl,
+gw_verdict_t gw_acl_decide(gw_acl_who_t who, gw_access_t op, gw_acl_t bucket_acl,
                            gw_acl_t object_acl, gw_verdict_t policy);
 
 #endif

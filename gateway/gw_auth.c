@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gw_auth.h"
+#include "gw_keys.h"
 
 gw_creds_t *gw_creds_new(conf_t *conf, int refs)
 {
@@ -133,6 +134,7 @@ s3_err_t gw_auth_verify(gw_auth_thread_t *a, h2o_req_t *req, const s3_route_t *r
                         const char *region, int64_t now, gw_auth_result_t *out, s3_why_t *why)
 {
     s3_err_t e;
+    out->principal = (gw_principal_t){.kind = GW_PRINC_ANON};
     gw_auth_build_req(req, route, out);
     if ((e = s3_sigv4_parse(&out->sreq, &out->sig, why)) != S3_OK)
         return e;
@@ -142,8 +144,22 @@ s3_err_t gw_auth_verify(gw_auth_thread_t *a, h2o_req_t *req, const s3_route_t *r
     if ((e = s3_sigv4_check(&out->sreq, &out->sig, region, "s3", now, why)) != S3_OK)
         return e;
     const char *secret = a->creds != NULL ? gw_creds_secret(a->creds, out->sig.access_key) : NULL;
-    if (secret == NULL)
-        return s3_why_set(why, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
+    gw_principal_t *p = &out->principal;
+    p->access_key = h2o_mem_alloc_pool(&req->pool, strlen(out->sig.access_key) + 1);
+    strcpy((char *)p->access_key, out->sig.access_key);
+    if (secret != NULL) {
+        p->kind = GW_PRINC_ADMIN;
+    } else {
+        const gw_keyent_t *k = gw_keytab_find(a->keys, out->sig.access_key);
+        if (k == NULL)
+            return s3_why_set(why, S3_ERR_INVALID_ACCESS_KEY_ID, NULL);
+        secret = k->secret;
+        p->kind = k->scope == TN_KEY_SCOPE_BUCKET ? GW_PRINC_BUCKET : GW_PRINC_USER;
+        p->user = h2o_strdup(&req->pool, k->user, SIZE_MAX).base;
+        p->bucket = h2o_strdup(&req->pool, k->bucket, SIZE_MAX).base;
+        p->bucket_id = k->bucket_id;
+        p->allow = k->allow;
+    }
     if (signing_key(a, secret, &out->sig, out->signing_key) != TN_OK)
         return s3_why_set(why, S3_ERR_INTERNAL_ERROR, NULL);
     e = s3_sigv4_payload(&out->sreq, out->sig.kind, &out->payload_hash, &out->payload, why);

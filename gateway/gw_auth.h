@@ -8,7 +8,9 @@
  * hands every thread the new snapshot (an h2o_multithread message) and each thread drops
  * its reference to the old one, the last one freeing it. Requests never keep a reference:
  * they copy what they need (access key, signing key) into their own pool during auth.
- * Lookup is a linear scan (a handful of bootstrap keys; users move to metadata later).
+ * Lookup is a linear scan (a handful of bootstrap keys); these are the admin keys
+ * (gw_authz.h). Keys not in the config are looked up in the thread's table of keys from the
+ * cluster's metadata (gw_keys.h), which the thread refreshes every few seconds.
  *
  * Signing keys: derived with s3_sigv4_signing_key (4 HMACs) and cached per thread by
  * (access key, date, region) in GW_KEYCACHE_SIZE slots, round-robin replacement; the cache
@@ -29,6 +31,7 @@
 #include <h2o.h>
 #include "conf.h"
 #include "s3_sigv4.h"
+#include "gw_authz.h"
 
 typedef struct {
     atomic_int refs;
@@ -52,7 +55,8 @@ typedef struct {
 } gw_keycache_entry_t;
 
 typedef struct {
-    gw_creds_t *creds; /* this thread's reference */
+    gw_creds_t *creds;      /* this thread's reference */
+    struct gw_keytab *keys; /* keys from metadata (gw_keys.h; NULL: none), owned */
     gw_keycache_entry_t cache[GW_KEYCACHE_SIZE];
     unsigned next; /* round-robin victim */
     uint64_t hits, misses;
@@ -67,8 +71,9 @@ typedef struct {
     s3_sigv4_req_t sreq; /* points into the request pool and the route */
     s3_sigv4_auth_t sig; /* kind NONE for anonymous requests */
     s3_payload_kind_t payload;
-    tn_slice_t payload_hash; /* the x-amz-content-sha256 value (or UNSIGNED-PAYLOAD) */
-    uint8_t signing_key[32]; /* kept for aws-chunked chunk signatures */
+    tn_slice_t payload_hash;  /* the x-amz-content-sha256 value (or UNSIGNED-PAYLOAD) */
+    uint8_t signing_key[32];  /* kept for aws-chunked chunk signatures */
+    gw_principal_t principal; /* who signed (strings in the request pool); ANON if nobody */
 } gw_auth_result_t;
 
 /* Builds out->sreq from the request (headers copied into req->pool, see above). */

@@ -11,7 +11,11 @@
 #include "tn_wire.h"
 #include "conf_map.h"
 #include "gw_objmeta.h"
+#include "gw_acl.h"
 #include "gw_bucket.h"
+
+_Static_assert(GW_POLICY_MAX == TN_BUCKET_POLICY_MAX, "policy cap: one number");
+_Static_assert(GW_ACL__COUNT <= TN_BUCKET_ACL_LIMIT, "ACL byte range");
 
 uint64_t gw_now_ms(void)
 {
@@ -41,56 +45,17 @@ void gw_random(void *buf, size_t len)
 
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
 {
-    size_t ol = strnlen(b->owner, GW_BUCKET_OWNER_MAX + 1);
-    if (ol > GW_BUCKET_OWNER_MAX || b->policy_len > sizeof b->policy ||
-        b->cors_len > sizeof b->cors)
-        return TN_ERR_TOO_BIG;
-    size_t need = 24 + ol + 1 + 4 + b->policy_len + 4 + b->cors_len;
-    if (cap < need)
-        return TN_ERR_TOO_BIG;
-    tn_wire_w_t w;
-    tn_wire_w_init(&w, buf, cap);
-    tn_wire_put_u32(&w, GW_BUCKET_FORMAT);
-    tn_wire_put_u64(&w, b->id);
-    tn_wire_put_u64(&w, b->created_ms);
-    tn_wire_put_bytes(&w, b->owner, ol);
-    tn_wire_put_u8(&w, b->acl);
-    tn_wire_put_bytes(&w, b->policy, b->policy_len);
-    tn_wire_put_bytes(&w, b->cors, b->cors_len);
-    return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)need;
+    return tn_bucket_rec_encode(b, buf, cap);
 }
 
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b)
 {
-    tn_wire_r_t r;
-    b->acl = 0;
-    b->policy_len = b->cors_len = 0;
-    b->owner[0] = '\0';
-    tn_wire_r_init(&r, buf, len);
-    uint32_t fmt = tn_wire_get_u32(&r);
-    if (fmt != 1 && fmt != GW_BUCKET_FORMAT)
+    int rc = tn_bucket_rec_decode(buf, len, b);
+    if (rc == TN_OK && b->acl >= GW_ACL__COUNT) {
+        memset(b, 0, sizeof *b);
         return TN_ERR_CORRUPT;
-    b->id = tn_wire_get_u64(&r);
-    b->created_ms = tn_wire_get_u64(&r);
-    tn_slice_t o = tn_wire_get_bytes(&r);
-    tn_slice_t pol = {NULL, 0}, cors = {NULL, 0};
-    if (fmt >= 2) {
-        b->acl = tn_wire_get_u8(&r);
-        pol = tn_wire_get_bytes(&r);
-        cors = tn_wire_get_bytes(&r);
     }
-    if (tn_wire_r_finish(&r) != TN_OK || o.len > GW_BUCKET_OWNER_MAX || b->acl >= GW_ACL__COUNT ||
-        pol.len > sizeof b->policy || cors.len > sizeof b->cors)
-        return TN_ERR_CORRUPT;
-    memcpy(b->owner, o.base, o.len);
-    b->owner[o.len] = '\0';
-    if (pol.len > 0)
-        memcpy(b->policy, pol.base, pol.len);
-    b->policy_len = (uint32_t)pol.len;
-    if (cors.len > 0)
-        memcpy(b->cors, cors.base, cors.len);
-    b->cors_len = (uint32_t)cors.len;
-    return TN_OK;
+    return rc;
 }
 
 /* ---- placement ---- */

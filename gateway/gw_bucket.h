@@ -6,16 +6,13 @@
  * DATA MODEL
  *   Bucket record: a row in pool "meta" (conf_pool_id("meta")),
  *     pg = pl_object_pg(meta pool, name, len), ns = GW_BUCKET_NS (1), key = the bucket name,
- *     value (integers little-endian):
- *       u32 format version (GW_BUCKET_FORMAT = 2; format 1 ends after the owner and decodes
- *           as ACL private, no policy, no CORS)
- *       u64 bucket id (random, getrandom; names the bucket's index namespace)
- *       u64 creation time (ms since the Unix epoch)
- *       u32 length + bytes: owner access key
- *       u8  canned ACL (gw_acl_t; bucket-owner-* and aws-exec-read are never stored here)
- *       u32 length + bytes: bucket policy JSON (gw_policy.h; empty = none), <= GW_POLICY_MAX
- *       u32 length + bytes: CORSConfiguration XML as PutBucketCors received it (validated by
- *           s3_xml_parse_cors; empty = none), <= GW_BUCKET_CORS_MAX
+ *     value: tn_bucket_rec_t (tn_tenant.h), format 3: format 1's id (random, getrandom;
+ *       names the bucket's index namespace), creation time (ms since the Unix epoch) and owner
+ *       access key; format 2's owning user and quota; format 3's canned ACL (gw_acl_t;
+ *       bucket-owner-* and aws-exec-read are never stored here), bucket policy JSON
+ *       (gw_policy.h; empty = none) and CORSConfiguration XML as PutBucketCors received it
+ *       (validated by s3_xml_parse_cors; empty = none). Formats 1 and 2 still decode (ACL
+ *       private, no policy, no CORS).
  *   ACL, policy and CORS changes rewrite the record with IF_VERSION (expected = the version
  *   read) on EVERY replica, exactly as DeleteBucket does (gw_bucket_update): PRECONDITION =
  *   a concurrent change (409 OperationAborted), a replica down = 503 (a partial update stays
@@ -48,30 +45,22 @@
 #include "gw_server.h"
 #include "gw_req.h"
 #include "gw_policy.h"
+#include "tn_tenant.h"
 
 #define GW_BUCKET_NS        1u
-#define GW_BUCKET_FORMAT    2u
-#define GW_BUCKET_CORS_MAX  16384u
+#define GW_BUCKET_FORMAT    TN_BUCKET_FORMAT
+#define GW_BUCKET_CORS_MAX  TN_BUCKET_CORS_MAX
 #define GW_BUCKET_CACHE_MS  3000u
-#define GW_BUCKET_OWNER_MAX 128u
+#define GW_BUCKET_OWNER_MAX TN_BUCKET_OWNER_MAX
 
-typedef struct {
-    uint64_t id;
-    uint64_t created_ms;
-    char owner[GW_BUCKET_OWNER_MAX + 1]; /* NUL-terminated */
-    uint8_t acl;                         /* gw_acl_t */
-    uint32_t policy_len;                 /* 0: no policy */
-    uint32_t cors_len;                   /* 0: no CORS configuration */
-    char policy[GW_POLICY_MAX];
-    char cors[GW_BUCKET_CORS_MAX];
-} gw_bucket_rec_t;
+typedef tn_bucket_rec_t gw_bucket_rec_t;
 
 /* Bytes gw_bucket_rec_encode needs at most. */
-#define GW_BUCKET_REC_MAX (64 + GW_BUCKET_OWNER_MAX + GW_POLICY_MAX + GW_BUCKET_CORS_MAX)
+#define GW_BUCKET_REC_MAX TN_BUCKET_REC_MAX
 
 /* Encoding (see above): returns the length written, or TN_ERR_TOO_BIG. */
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap);
-/* TN_OK or TN_ERR_CORRUPT. */
+/* TN_OK or TN_ERR_CORRUPT (also for an ACL byte gw_acl.h does not know). */
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b);
 
 /* Pool id and PG of name in the pool called pool_name on the current map: TN_OK, -ENOENT

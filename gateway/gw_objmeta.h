@@ -3,7 +3,8 @@
  * of a multipart object (kept in the same row's inline field). PURE: no I/O, no allocation;
  * decoded byte fields point into the encoded buffer.
  *
- * WHERE THE ROW LIVES (gw_op_object.c and gw_op_multipart.c build it)
+ * WHERE THE ROW LIVES (gw_op_object.c, gw_op_multipart.c, gw_op_copy.c and gw_op_tagging.c
+ * build it)
  *   pool = conf_pool_id("index"), pg = pl_object_pg(index pool, le64(bucket id) || le32(0))
  *   (one index shard per bucket for now), ns = bucket id, key = the object key (1..1024 bytes).
  *   A delete is a tombstone row (TN_ROW_TOMBSTONE, empty value). Three layouts:

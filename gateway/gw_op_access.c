@@ -9,7 +9,7 @@
 #include "tn_log.h"
 #include "s3_xml.h"
 #include "s3_xml_parse.h"
-#include "gw_access.h"
+#include "gw_acl_check.h"
 #include "gw_acl.h"
 #include "gw_bucket.h"
 #include "gw_cluster.h"
@@ -93,7 +93,7 @@ static int acl_from_request(gw_req_t *r, const char *owner, int is_object, gw_ac
 {
     s3_why_t why = {S3_OK, ""};
     int present = 0;
-    s3_err_t e = gw_access_acl_headers(r, owner, is_object, out, &present, &why);
+    s3_err_t e = gw_acl_check_headers(r, owner, is_object, out, &present, &why);
     if (e != S3_OK) {
         send_why(r, &why);
         return 0;

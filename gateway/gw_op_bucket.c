@@ -7,7 +7,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_xml.h"
-#include "gw_access.h"
+#include "gw_acl_check.h"
 #include "gw_bucket.h"
 #include "gw_ops.h"
 
@@ -20,6 +20,15 @@ static int has_cluster(gw_req_t *r)
 }
 
 /* ---- CreateBucket ---- */
+
+/* A bucket belongs to the caller: its user for user keys, the creating key for admin keys. */
+static int owned_by_caller(gw_req_t *r, const gw_bucket_rec_t *rec)
+{
+    const gw_principal_t *p = &r->auth.principal;
+    if (p->kind == GW_PRINC_USER)
+        return rec->user[0] != '\0' && strcmp(rec->user, p->user) == 0;
+    return rec->user[0] == '\0' && strcmp(rec->owner, r->access_key) == 0;
+}
 
 typedef struct {
     gw_opref_t o;
@@ -35,9 +44,8 @@ static void on_create_lookup(void *arg, int err, const gw_bucket_rec_t *rec,
     if (r != NULL) {
         if (err == 0)
             gw_req_send_error(r,
-                              strcmp(rec->owner, r->access_key) == 0
-                                  ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU
-                                  : S3_ERR_BUCKET_ALREADY_EXISTS,
+                              owned_by_caller(r, rec) ? S3_ERR_BUCKET_ALREADY_OWNED_BY_YOU
+                                                      : S3_ERR_BUCKET_ALREADY_EXISTS,
                               NULL);
         else /* both creators lost some replicas: nobody owns the name */
             gw_req_send_error(r, S3_ERR_OPERATION_ABORTED, NULL);
@@ -105,13 +113,15 @@ static void op_create_bucket(gw_req_t *r)
     gw_acl_t acl;
     int present;
     s3_why_t why = {S3_OK, ""};
-    if (gw_access_acl_headers(r, r->access_key, 0, &acl, &present, &why) != S3_OK) {
+    if (gw_acl_check_headers(r, r->access_key, 0, &acl, &present, &why) != S3_OK) {
         gw_req_send_error(r, why.err, s3_why_message(&why));
         gw_opref_done(c);
         return;
     }
     c->rec.acl = (uint8_t)acl;
-    uint8_t val[64 + GW_BUCKET_OWNER_MAX];
+    if (r->auth.principal.kind == GW_PRINC_USER)
+        snprintf(c->rec.user, sizeof c->rec.user, "%s", r->auth.principal.user);
+    uint8_t val[TN_TENANT_REC_MAX];
     int vlen = gw_bucket_rec_encode(&c->rec, val, sizeof val);
     gw_server_t *s = r->thread->server;
     tn_row_t row = {.pool = pool,
@@ -259,8 +269,12 @@ static void on_listb(void *arg, int err, const gw_cl_entry_t *e, size_t n, int m
     for (size_t i = 0; i < n; i++) {
         gw_bucket_rec_t rec;
         if ((e[i].flags & TN_ROW_TOMBSTONE) || e[i].key.len >= sizeof l->ents[0].name ||
-            gw_bucket_rec_decode(e[i].value.base, e[i].value.len, &rec) != TN_OK ||
-            strcmp(rec.owner, l->o.r->access_key) != 0)
+            gw_bucket_rec_decode(e[i].value.base, e[i].value.len, &rec) != TN_OK)
+            continue;
+        char name[sizeof l->ents[0].name];
+        memcpy(name, e[i].key.base, e[i].key.len);
+        name[e[i].key.len] = '\0';
+        if (!gw_authz_lists(&l->o.r->auth.principal, name, &rec))
             continue;
         if (l->n == l->cap) {
             size_t nc = l->cap ? l->cap * 2 : 64;

@@ -28,7 +28,7 @@
 #include <string.h>
 #include "tn_log.h"
 #include "s3_list.h"
-#include "gw_access.h"
+#include "gw_acl_check.h"
 #include "gw_bucket.h"
 #include "gw_objmeta.h"
 #include "gw_ops.h"
@@ -156,6 +156,7 @@ static int cursor_fill(list_t *l, cursor_t *c, const gw_cl_entry_t *e, size_t n,
         d->obj.size = l->meta.size;
         d->obj.mtime_ms = l->meta.mtime_ms;
         memcpy(d->obj.md5, l->meta.md5, 16);
+        d->obj.part_count = l->meta.is_multipart ? l->meta.part_count : 0;
     }
     c->n = n;
     c->i = 0;
@@ -286,12 +287,9 @@ static void on_list_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const
     if (r == NULL)
         return;
     l->rec = *rec;
-    /* anonymous listings: a public-read bucket ACL or a policy granting s3:ListBucket */
-    gw_access_cors(r, rec);
-    if (gw_access_bucket(r, rec, GW_ACCESS_LIST_BUCKET) == GW_VERDICT_DENY) {
-        gw_opref_done(l);
-        return;
-    }
+    /* who may list was decided by the authorization stage (gw_access.h: also anonymous
+     * listings by a public-read bucket ACL or a policy granting s3:ListBucket) */
+    gw_acl_check_cors(r, rec);
     if (r->route.op == S3_OP_GET_BUCKET_VERSIONING) {
         s3_buf_t x;
         s3_buf_init(&x, 4096);

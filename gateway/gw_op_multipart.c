@@ -8,8 +8,8 @@
  *
  * UploadPart / UploadPartCopy: a fresh part vid; the PENDING part row; the data as chunk blobs
  * (GW_OBJMETA_CHUNK bytes, at most PART_INFLIGHT in flight; UploadPart copies and hashes the
- * body PART_SLICE bytes per loop turn like PutObject, UploadPartCopy reads the source's blobs
- * piece by piece with gw_cl_blob_get); then the DONE part row, and only then the answer. Any
+ * body PART_SLICE bytes per loop turn like PutObject; UploadPartCopy copies the source range
+ * with gw_copier.h, as CopyObject does); then the DONE part row, and only then the answer. Any
  * failure answers an error and leaves the PENDING row (and whatever blobs were written) for
  * the GC (docs/ARCHITECTURE.md, "Multipart uploads").
  *
@@ -37,17 +37,19 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_checksum.h"
+#include "s3_copy.h"
 #include "s3_xml.h"
 #include "s3_xml_parse.h"
+#include "gw_access.h"
 #include "gw_bucket.h"
+#include "gw_copier.h"
 #include "gw_mpu.h"
 #include "gw_objmeta.h"
-#include "gw_access.h"
+#include "gw_acl_check.h"
 #include "gw_ops.h"
 
 #define PART_INFLIGHT  4
 #define PART_SLICE     (1u << 20)
-#define COPY_PIECE     (1u << 20)
 #define LIST_PAGE      1000u
 #define ABORT_INFLIGHT 8
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
@@ -67,19 +69,6 @@ static const char *pool_strndup(gw_req_t *r, const char *s, size_t n)
     memcpy(c, s, n);
     c[n] = '\0';
     return c;
-}
-
-/* Chunk `i` of the data named vid (as gw_op_object.c: blob (vid, i) in pool "data"). */
-static int data_ref(tn_blobref_t *ref, const uint8_t vid[16], uint32_t i, gw_server_t *s)
-{
-    uint8_t name[20];
-    memcpy(name, vid, 16);
-    tn_put_le32(name + 16, i);
-    memset(ref, 0, sizeof *ref);
-    int rc = gw_bucket_place(s, "data", name, sizeof name, &ref->pool, &ref->pg);
-    memcpy(ref->version, vid, 16);
-    ref->part = i;
-    return rc;
 }
 
 /* ---- the shared context and prologue ---- */
@@ -114,7 +103,6 @@ struct mp {
     size_t after_len;
     uint32_t list_stop; /* stop once more part numbers than this were seen (0: list all) */
     uint32_t distinct;  /* part numbers with a DONE attempt seen so far */
-    int reading;        /* UploadPartCopy: a source read is in flight */
     mp_step_t after_list;
     /* UploadPart / UploadPartCopy */
     uint32_t number;
@@ -131,8 +119,8 @@ struct mp {
     uint8_t *src_val, *src_inl;
     size_t src_inl_len;
     uint64_t src_pos, src_end;
-    size_t piece_got;
-    tn_slice_t src_bucket, src_key;
+    gw_copier_t cp;
+    s3_copy_source_t src_name;
     /* Complete */
     s3_complete_req_t creq;
     uint8_t *tbl;
@@ -160,6 +148,7 @@ static void mp_cleanup(void *self)
     }
     free(m->src_val);
     free(m->src_inl);
+    gw_copier_free(&m->cp);
     s3_xml_arena_free(&m->creq.arena);
     free(m->tbl);
     free(m->head_val);
@@ -338,33 +327,31 @@ static s3_err_t create_template(gw_req_t *r, gw_objmeta_t *t, const char **msg)
         *msg = META_TOO_LARGE;
         return S3_ERR_INVALID_ARGUMENT;
     }
-    /* x-amz-acl / x-amz-grant-* (gw_access.h); the owner is the caller (single-owner
-     * buckets: only the owner gets this far until gw_authz exists) */
+    /* x-amz-acl / x-amz-grant-* (gw_acl_check.h); id= grants name the caller's key */
     gw_acl_t acl;
     int present;
-    s3_why_t *why = h2o_mem_alloc_pool(&r->req->pool, sizeof *why);
-    s3_err_t ae = gw_access_acl_headers(r, r->access_key, 1, &acl, &present, why);
+    s3_why_t *acl_why = h2o_mem_alloc_pool(&r->req->pool, sizeof *acl_why);
+    s3_err_t ae = gw_acl_check_headers(r, r->access_key, 1, &acl, &present, acl_why);
     if (ae != S3_OK) {
-        *msg = s3_why_message(why);
+        *msg = s3_why_message(acl_why);
         return ae;
     }
     t->acl = acl;
     tn_slice_t tg = req_header(r, "x-amz-tagging");
-    if (tg.base != NULL && tg.len > 0) {
-        s3_param_t *ps = h2o_mem_alloc_pool(&r->req->pool, sizeof *ps * GW_OBJMETA_MAX_TAGS);
+    if (tg.base != NULL) {
+        s3_tag_t *tags = h2o_mem_alloc_pool(&r->req->pool, sizeof *tags * S3_TAGS_MAX_OBJECT);
         char *work = h2o_mem_alloc_pool(&r->req->pool, tg.len + 1);
+        s3_why_t why = {0};
         size_t n = 0;
-        if (s3_query_parse(tg.base, tg.len, ps, 10, &n, work, tg.len + 1) != S3_OK) {
-            *msg = "The tag provided was not a valid tag.";
-            return S3_ERR_INVALID_TAG;
+        if (s3_tagging_header_parse(tg.base, tg.len, tags, S3_TAGS_MAX_OBJECT, &n, work, tg.len + 1,
+                                    &why) != S3_OK) {
+            const char *wm = s3_why_message(&why);
+            *msg = pool_strndup(r, wm, strlen(wm));
+            return why.err;
         }
         for (size_t i = 0; i < n; i++) {
-            if (ps[i].name.len == 0 || ps[i].name.len > 128 || ps[i].value.len > 256) {
-                *msg = "The tag provided was not a valid tag.";
-                return S3_ERR_INVALID_TAG;
-            }
-            t->tags[i].name = ps[i].name;
-            t->tags[i].value = ps[i].value;
+            t->tags[i].name = tags[i].key;
+            t->tags[i].value = tags[i].value;
         }
         t->n_tags = n;
     }
@@ -615,7 +602,7 @@ static void part_send_chunk(mp_t *m)
     mp_chunk_t *c = m->cur;
     m->cur = NULL;
     tn_blobref_t ref;
-    int rc = data_ref(&ref, m->part.vid, c->idx, r->thread->server);
+    int rc = gw_data_ref(&ref, m->part.vid, c->idx, r->thread->server);
     m->o.refs++;
     m->inflight++;
     if (rc == TN_OK)
@@ -630,74 +617,6 @@ static void part_send_chunk(mp_t *m)
     }
 }
 
-static void on_copy_piece(void *arg, uint64_t blob_len, uint64_t off, const void *data, size_t len)
-{
-    (void)blob_len;
-    (void)off;
-    mp_t *m = arg;
-    mp_chunk_t *c = m->cur;
-    if (c != NULL && c->fill + m->piece_got + len <= c->len) {
-        memcpy(c->buf + c->fill + m->piece_got, data, len);
-        m->piece_got += len;
-    }
-}
-
-static void on_copy_piece_done(void *arg, int err, uint64_t delivered)
-{
-    mp_t *m = arg;
-    mp_chunk_t *c = m->cur;
-    m->reading = 0;
-    if (m->o.r == NULL || m->failed) {
-        m->failed = 1;
-        gw_opref_done(m);
-        return;
-    }
-    if (err != 0 || delivered != m->piece_got || c == NULL) {
-        tn_log_warn("msg=\"UploadPartCopy: source read failed\" err=%d", err);
-        part_fail(m, S3_OK, err != 0 ? err : TN_ERR_CORRUPT);
-        gw_opref_done(m);
-        return;
-    }
-    part_hash(m, c->buf + c->fill, m->piece_got);
-    c->fill += m->piece_got;
-    m->src_pos += m->piece_got;
-    part_pump(m);
-    gw_opref_done(m);
-}
-
-/* Fills the current chunk from the copy source: inline data at once, else one blob read. 1 if
- * a read was started (the pump resumes from its callback). */
-static int part_fill_copy(mp_t *m)
-{
-    gw_req_t *r = m->o.r;
-    mp_chunk_t *c = m->cur;
-    if (m->src.is_inline) {
-        size_t n = c->len - c->fill;
-        memcpy(c->buf + c->fill, m->src_inl + m->src_pos, n);
-        part_hash(m, c->buf + c->fill, n);
-        c->fill += n;
-        m->src_pos += n;
-        return 0;
-    }
-    gw_objloc_t loc;
-    gw_objmeta_locate(&m->src, m->src_inl, m->src_pos, &loc);
-    uint64_t n = TN_MIN(loc.avail, TN_MIN((uint64_t)COPY_PIECE, (uint64_t)(c->len - c->fill)));
-    tn_blobref_t ref;
-    int rc = data_ref(&ref, loc.vid, loc.chunk, r->thread->server);
-    m->piece_got = 0;
-    m->reading = 1;
-    m->o.refs++;
-    if (rc == TN_OK)
-        rc =
-            gw_cl_blob_get(r->thread->osd, &ref, loc.coff, n, on_copy_piece, on_copy_piece_done, m);
-    if (rc != 0) {
-        m->o.refs--;
-        m->reading = 0;
-        part_fail(m, S3_OK, rc);
-    }
-    return 1;
-}
-
 static void part_pump(mp_t *m)
 {
     if (m->failed || m->finishing)
@@ -706,7 +625,7 @@ static void part_pump(mp_t *m)
         m->failed = 1;
         return;
     }
-    if (m->reading || h2o_timeout_is_linked(&m->te))
+    if (h2o_timeout_is_linked(&m->te))
         return;
     for (;;) {
         if (m->done == m->nchunks) {
@@ -733,10 +652,7 @@ static void part_pump(mp_t *m)
             m->cur = c;
         }
         mp_chunk_t *c = m->cur;
-        if (m->src_body == NULL) {
-            if (c->fill < c->len && part_fill_copy(m))
-                return;
-        } else if (c->fill < c->len) {
+        if (c->fill < c->len) {
             size_t n = TN_MIN((size_t)PART_SLICE, c->len - c->fill);
             const char *src = m->src_body + (uint64_t)c->idx * GW_OBJMETA_CHUNK + c->fill;
             memcpy(c->buf + c->fill, src, n);
@@ -753,7 +669,7 @@ static void part_pump(mp_t *m)
             part_send_chunk(m);
             if (m->failed)
                 return;
-            if (m->src_body != NULL && m->next < m->nchunks && m->inflight < PART_INFLIGHT) {
+            if (m->next < m->nchunks && m->inflight < PART_INFLIGHT) {
                 part_schedule(m);
                 return;
             }
@@ -810,7 +726,8 @@ static void part_finish(mp_t *m)
 {
     gw_req_t *r = m->o.r;
     m->finishing = 1;
-    part_hash_final(m);
+    if (m->src_body != NULL)
+        part_hash_final(m); /* a copy's digests come from the copier (on_part_copied) */
     if (m->src_body != NULL && r->cksum_alg != S3_CKSUM_NONE && r->cksum_alg == m->part.cksum_alg &&
         memcmp(r->cksum, m->part.cksum, s3_checksum_size(r->cksum_alg)) != 0) {
         gw_req_send_error(r, S3_ERR_BAD_DIGEST, "The checksum of the part does not match");
@@ -835,6 +752,24 @@ static void part_finish(mp_t *m)
         gw_send_cluster_error(r, rc);
 }
 
+/* UploadPartCopy: the range is in the part's blobs (gw_copier.h); the copier holds a
+ * reference on m during this call. */
+static void on_part_copied(void *op, int err)
+{
+    mp_t *m = op;
+    if (m->o.r == NULL)
+        return;
+    if (err != 0) {
+        part_fail(m, S3_OK, err);
+        return;
+    }
+    memcpy(m->part.md5, m->cp.md5, 16);
+    m->part.cksum_alg = m->tmpl.cksum_alg;
+    if (m->part.cksum_alg != S3_CKSUM_NONE)
+        memcpy(m->part.cksum, m->cp.cksum, s3_checksum_size(m->part.cksum_alg));
+    part_finish(m);
+}
+
 static void on_part_pending_row(void *arg, int err, const tn_row_ver_t *ver)
 {
     (void)ver;
@@ -848,7 +783,11 @@ static void on_part_pending_row(void *arg, int err, const tn_row_ver_t *ver)
         gw_opref_done(m);
         return;
     }
-    part_pump(m);
+    if (m->src_body != NULL)
+        part_pump(m);
+    else if (gw_copier_start(&m->cp, m, &m->src, m->src_inl, m->src_pos, m->src_end,
+                             m->tmpl.cksum_alg, m->part.vid, on_part_copied) != 0)
+        part_fail(m, S3_ERR_INTERNAL_ERROR, 0);
     gw_opref_done(m);
 }
 
@@ -856,7 +795,7 @@ static void on_part_pending_row(void *arg, int err, const tn_row_ver_t *ver)
 static void part_begin(mp_t *m)
 {
     gw_req_t *r = m->o.r;
-    if (part_hash_init(m) != TN_OK) {
+    if (m->src_body != NULL && part_hash_init(m) != TN_OK) {
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         return;
     }
@@ -926,48 +865,6 @@ void gw_op_upload_part(gw_req_t *r)
 
 /* ---- UploadPartCopy ---- */
 
-static int pct_decode(const char *s, size_t n, char *out, size_t *outn)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int a = tn_hex_digit((unsigned char)s[i + 1]),
-                b = tn_hex_digit((unsigned char)s[i + 2]);
-            if (a < 0 || b < 0)
-                return -1;
-            out[k++] = (char)(a * 16 + b);
-            i += 2;
-        } else {
-            out[k++] = s[i];
-        }
-    }
-    *outn = k;
-    return 0;
-}
-
-static int copy_etag_match(tn_slice_t hdr, const char *etag, size_t elen)
-{
-    const char *p = hdr.base, *e = hdr.base + hdr.len;
-    while (p < e) {
-        while (p < e && (*p == ' ' || *p == ','))
-            p++;
-        const char *q = p;
-        while (q < e && *q != ',')
-            q++;
-        const char *t = q;
-        while (t > p && t[-1] == ' ')
-            t--;
-        size_t n = (size_t)(t - p);
-        if ((n == 1 && *p == '*') || (n == elen && memcmp(p, etag, elen) == 0) ||
-            (n + 2 == elen && memcmp(p, etag + 1, n) == 0))
-            return 1;
-        p = q;
-    }
-    return 0;
-}
-
 static void on_copy_src_row(void *arg, int err, const tn_row_t *row)
 {
     mp_t *m = arg;
@@ -1002,20 +899,12 @@ static void on_copy_src_row(void *arg, int err, const tn_row_t *row)
     /* source conditionals */
     char etag[48];
     size_t elen = gw_objmeta_etag(&m->src, etag);
-    int64_t mt = (int64_t)(m->src.mtime_ms / 1000), t;
-    tn_slice_t im = req_header(r, "x-amz-copy-source-if-match");
-    tn_slice_t inm = req_header(r, "x-amz-copy-source-if-none-match");
-    tn_slice_t ius = req_header(r, "x-amz-copy-source-if-unmodified-since");
-    tn_slice_t ims = req_header(r, "x-amz-copy-source-if-modified-since");
-    int fail = 0;
-    if (im.base != NULL)
-        fail |= !copy_etag_match(im, etag, elen);
-    else if (ius.base != NULL && tn_time_parse_http(ius.base, ius.len, &t) == TN_OK && mt > t)
-        fail = 1;
-    if (inm.base != NULL)
-        fail |= copy_etag_match(inm, etag, elen);
-    else if (ims.base != NULL && tn_time_parse_http(ims.base, ims.len, &t) == TN_OK && mt <= t)
-        fail = 1;
+    int64_t mt = (int64_t)(m->src.mtime_ms / 1000);
+    s3_copy_cond_t cond = {req_header(r, "x-amz-copy-source-if-match"),
+                           req_header(r, "x-amz-copy-source-if-none-match"),
+                           req_header(r, "x-amz-copy-source-if-unmodified-since"),
+                           req_header(r, "x-amz-copy-source-if-modified-since")};
+    int fail = !s3_copy_cond_ok(&cond, etag, elen, mt);
     if (fail) {
         gw_req_send_error(r, S3_ERR_PRECONDITION_FAILED, NULL);
         goto out;
@@ -1075,11 +964,16 @@ static void on_copy_src_bucket(void *arg, int err, const gw_bucket_rec_t *rec,
     gw_req_t *r = gw_bucket_lookup_settle(m, err);
     if (r == NULL)
         return;
+    if (!gw_access_may_read(r, m->src_name.bucket, rec)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
+        gw_opref_done(m);
+        return;
+    }
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)
-        rc = gw_cl_row_get(r->thread->osd, pool, pg, rec->id, m->src_key.base, m->src_key.len,
-                           on_copy_src_row, m);
+        rc = gw_cl_row_get(r->thread->osd, pool, pg, rec->id, m->src_name.key.base,
+                           m->src_name.key.len, on_copy_src_row, m);
     if (rc != 0) {
         gw_send_cluster_error(r, rc);
         gw_opref_done(m);
@@ -1092,7 +986,7 @@ static void copy_go(mp_t *m)
         return;
     gw_req_t *r = m->o.r;
     gw_bucket_rec_t hit;
-    int rc = gw_bucket_lookup(r->thread, m->src_bucket.base, m->src_bucket.len, 1, &hit,
+    int rc = gw_bucket_lookup(r->thread, m->src_name.bucket.base, m->src_name.bucket.len, 1, &hit,
                               on_copy_src_bucket, m);
     if (rc == 1) {
         on_copy_src_bucket(m, 0, &hit, NULL);
@@ -1118,44 +1012,14 @@ void gw_op_upload_part_copy(gw_req_t *r)
     }
     tn_slice_t cs = req_header(r, "x-amz-copy-source");
     char *dec = h2o_mem_alloc_pool(&r->req->pool, cs.len + 1);
-    size_t n = 0;
-    const char *q = cs.base != NULL ? memchr(cs.base, '?', cs.len) : NULL;
-    size_t plen = q != NULL ? (size_t)(q - cs.base) : cs.len;
-    if (cs.base == NULL || pct_decode(cs.base, plen, dec, &n) != 0) {
-        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid copy source encoding");
+    s3_why_t why = {0};
+    s3_err_t e = s3_copy_source_parse(cs.base, cs.len, dec, cs.len, &m->src_name, &why);
+    if (e != S3_OK) {
+        const char *msg = s3_why_message(&why);
+        gw_req_send_error(r, e, pool_strndup(r, msg, strlen(msg)));
         gw_opref_done(m);
         return;
     }
-    const char *p = dec;
-    if (n > 0 && *p == '/') {
-        p++;
-        n--;
-    }
-    const char *slash = memchr(p, '/', n);
-    if (slash == NULL || slash == p || (size_t)(slash - p) + 1 >= n ||
-        n - (size_t)(slash - p) - 1 > S3_KEY_MAX) {
-        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT,
-                          "Copy Source must mention the source bucket and key: "
-                          "sourcebucket/sourcekey");
-        gw_opref_done(m);
-        return;
-    }
-    if (q != NULL) {
-        size_t ql = cs.len - plen - 1;
-        const char *qs = q + 1;
-        if (ql < 10 || memcmp(qs, "versionId=", 10) != 0) {
-            gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, "Invalid copy source query");
-            gw_opref_done(m);
-            return;
-        }
-        if (!(ql == 14 && memcmp(qs + 10, "null", 4) == 0)) {
-            gw_req_send_error(r, S3_ERR_NO_SUCH_VERSION, NULL);
-            gw_opref_done(m);
-            return;
-        }
-    }
-    m->src_bucket = (tn_slice_t){p, (size_t)(slash - p)};
-    m->src_key = (tn_slice_t){slash + 1, n - (size_t)(slash - p) - 1};
     mp_lookup(m, copy_bucket);
 }
 

@@ -25,10 +25,11 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_checksum.h"
+#include "s3_copy.h"
 #include "s3_range.h"
 #include "gw_bucket.h"
 #include "gw_objmeta.h"
-#include "gw_access.h"
+#include "gw_acl_check.h"
 #include "gw_ops.h"
 
 #define PUT_INFLIGHT 4
@@ -260,6 +261,32 @@ static tn_slice_t *stored_field(gw_objmeta_t *m, int i)
     return f[i];
 }
 
+/* x-amz-tagging (s3_copy.h) into m; 0, or -1 when answered (InvalidTag). */
+static int put_tags(gw_req_t *r, gw_objmeta_t *m)
+{
+    tn_slice_t tg = req_header(r, "x-amz-tagging");
+    if (tg.base == NULL)
+        return 0;
+    s3_tag_t tags[S3_TAGS_MAX_OBJECT];
+    s3_why_t why = {0};
+    size_t n = 0;
+    char *work = h2o_mem_alloc_pool(&r->req->pool, tg.len + 1);
+    if (s3_tagging_header_parse(tg.base, tg.len, tags, S3_TAGS_MAX_OBJECT, &n, work, tg.len + 1,
+                                &why) != S3_OK) {
+        const char *msg = s3_why_message(&why);
+        char *pm = h2o_mem_alloc_pool(&r->req->pool, strlen(msg) + 1);
+        memcpy(pm, msg, strlen(msg) + 1);
+        gw_req_send_error(r, why.err, pm);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m->tags[i].name = tags[i].key;
+        m->tags[i].value = tags[i].value;
+    }
+    m->n_tags = n;
+    return 0;
+}
+
 static void put_start(put_t *p)
 {
     gw_req_t *r = p->o.r;
@@ -296,6 +323,10 @@ static void put_start(put_t *p)
         gw_opref_done(p);
         return;
     }
+    if (put_tags(r, m) != 0) {
+        gw_opref_done(p);
+        return;
+    }
     if (m->size <= s->conf->osd.inline_max && m->size <= TN_ROW_MAX_INLINE) {
         m->is_inline = 1;
         put_write_head(p);
@@ -322,10 +353,10 @@ static void on_put_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         return;
     }
     p->bucket = *rec;
-    gw_access_cors(p->o.r, rec);
+    gw_acl_check_cors(p->o.r, rec);
     s3_why_t why = {S3_OK, ""};
     int present;
-    if (gw_access_acl_headers(p->o.r, rec->owner, 1, &p->m.acl, &present, &why) != S3_OK) {
+    if (gw_acl_check_headers(p->o.r, rec->owner, 1, &p->m.acl, &present, &why) != S3_OK) {
         gw_req_send_error(p->o.r, why.err, s3_why_message(&why));
         gw_opref_done(p);
         return;
@@ -392,8 +423,8 @@ typedef struct {
     uint8_t *buf;
     size_t buf_len;
     int stopped;
-    int acl_decides;    /* anonymous: the object's ACL decides (gw_access.h) */
-    gw_principal_t who; /* the caller, for that decision */
+    int acl_decides;  /* anonymous: the object's ACL decides (gw_access.h) */
+    gw_acl_who_t who; /* the caller, for that decision */
 } get_t;
 
 static void get_cleanup(void *self)
@@ -591,6 +622,11 @@ static void get_answer(get_t *g, const tn_row_t *row)
     tn_time_format_http(mtime_s, lm);
     gw_req_add_header(r, "last-modified", lm, TN_TIME_HTTP_LEN);
     gw_req_add_header(r, "accept-ranges", "bytes", 5);
+    if (m->n_tags > 0) {
+        char tc[8];
+        int tn = snprintf(tc, sizeof tc, "%zu", m->n_tags);
+        gw_req_add_header(r, "x-amz-tagging-count", tc, (size_t)tn);
+    }
     for (int i = 1; i < 5; i++) {
         tn_slice_t *f = stored_field(m, i);
         if (f->len > 0)
@@ -653,7 +689,7 @@ static void on_get_row(void *arg, int err, const tn_row_t *row)
             if (gw_objmeta_decode(row->value, row->value_len, &m) == TN_OK)
                 acl = m.acl;
         }
-        if ((err == 0 || err == TN_ERR_NOT_FOUND) && !gw_access_object(r, g->who, acl))
+        if ((err == 0 || err == TN_ERR_NOT_FOUND) && !gw_acl_check_object(r, g->who, acl))
             r = NULL; /* answered */
     }
     if (r != NULL) {
@@ -692,14 +728,10 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
     gw_req_t *r = gw_bucket_lookup_settle(g, err);
     if (r == NULL)
         return;
-    gw_access_cors(r, rec);
-    gw_verdict_t v = gw_access_bucket(r, rec, GW_ACCESS_READ_OBJECT);
-    if (v == GW_VERDICT_DENY) {
-        gw_opref_done(g);
-        return;
-    }
-    g->acl_decides = v == GW_VERDICT_NONE;
-    g->who = gw_access_principal(r, rec);
+    gw_acl_check_cors(r, rec);
+    /* the authorization stage (gw_access.h) left the decision to the object's ACL */
+    g->acl_decides = r->acl_object_decides;
+    g->who = (gw_acl_who_t)r->acl_who;
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)

@@ -38,23 +38,28 @@ const gw_op_handler_t gw_op_handlers[S3_OP__COUNT] = {
     [S3_OP_GET_OBJECT_ACL] = gw_op_object_acl,
     [S3_OP_PUT_OBJECT_ACL] = gw_op_object_acl,
     [S3_OP_OPTIONS] = gw_op_options,
+    [S3_OP_COPY_OBJECT] = gw_op_copy_object,
+    [S3_OP_GET_OBJECT_TAGGING] = gw_op_get_object_tagging,
+    [S3_OP_PUT_OBJECT_TAGGING] = gw_op_put_object_tagging,
+    [S3_OP_DELETE_OBJECT_TAGGING] = gw_op_delete_object_tagging,
+    [S3_OP_GET_OBJECT_ATTRIBUTES] = gw_op_get_object_attributes,
     /* every other storage operation: NULL = gw_op_not_implemented */
 };
 
 void gw_op_not_implemented(gw_req_t *r)
 {
-    if (r->route.op == S3_OP_UNKNOWN_SUBRESOURCE) {
-        gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED,
-                          "A query parameter of this request names a sub-resource tern does "
-                          "not implement");
-        return;
-    }
     const s3_route_t *rt = &r->route;
     size_t cap = 128 + rt->bucket.len + rt->key.len;
     char *msg = h2o_mem_alloc_pool(&r->req->pool, cap);
-    snprintf(msg, cap, "%s is not implemented yet (bucket \"%.*s\", key \"%.*s\")",
-             s3_op_name(rt->op), (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len,
-             rt->key.base);
+    if (rt->op == S3_OP_UNKNOWN_SUBRESOURCE)
+        snprintf(msg, cap,
+                 "A query parameter of this request names a sub-resource tern does not "
+                 "implement (bucket \"%.*s\", key \"%.*s\")",
+                 (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len, rt->key.base);
+    else
+        snprintf(msg, cap, "%s is not implemented yet (bucket \"%.*s\", key \"%.*s\")",
+                 s3_op_name(rt->op), (int)rt->bucket.len, rt->bucket.base, (int)rt->key.len,
+                 rt->key.base);
     gw_req_send_error(r, S3_ERR_NOT_IMPLEMENTED, msg);
 }
 

@@ -49,6 +49,12 @@ void gw_op_complete_multipart_upload(gw_req_t *r);
 void gw_op_abort_multipart_upload(gw_req_t *r);
 void gw_op_list_parts(gw_req_t *r);
 void gw_op_list_multipart_uploads(gw_req_t *r);
+/* gw_op_copy.c, gw_op_tagging.c, gw_op_attributes.c */
+void gw_op_copy_object(gw_req_t *r);
+void gw_op_get_object_tagging(gw_req_t *r);
+void gw_op_put_object_tagging(gw_req_t *r);
+void gw_op_delete_object_tagging(gw_req_t *r);
+void gw_op_get_object_attributes(gw_req_t *r);
 /* gw_op_delete_objects.c */
 void gw_op_delete_objects(gw_req_t *r);
 

@@ -7,6 +7,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "gw_req.h"
+#include "gw_access.h"
 #include "gw_ops.h"
 #include "gw_health.h"
 #include "gw_payload.h"
@@ -257,6 +258,11 @@ static void after_payload(gw_req_t *r, const s3_why_t *why)
     gw_ops_dispatch(r);
 }
 
+static void start_payload(gw_req_t *r)
+{
+    gw_payload_run(r, after_payload);
+}
+
 static void handle(gw_req_t *r)
 {
     h2o_req_t *req = r->req;
@@ -290,21 +296,17 @@ static void handle(gw_req_t *r)
         return;
     }
     if (r->auth.sig.kind == S3_AUTH_NONE) {
-        /* anonymous: only operations an ACL, a bucket policy or CORS can open go on, with
-         * r->access_key NULL; the handler decides after the bucket lookup (gw_access.h) */
-        if (!gw_access_anonymous_op(r->route.op)) {
-            gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
-            return;
-        }
-        /* these operations read no body: no payload stage (nothing is signed to check) */
-        gw_ops_dispatch(r);
+        /* anonymous (r->access_key NULL): the stage lets through only what an ACL, a bucket
+         * policy or CORS opens (gw_access.h); these operations read no body: no payload
+         * stage (nothing is signed to check) */
+        gw_access_check(r, gw_ops_dispatch);
         return;
     }
     size_t akl = strlen(r->auth.sig.access_key);
     char *ak = h2o_mem_alloc_pool(&req->pool, akl + 1);
     memcpy(ak, r->auth.sig.access_key, akl + 1);
     r->access_key = ak;
-    gw_payload_run(r, after_payload);
+    gw_access_check(r, start_payload);
 }
 
 int gw_req_on_req(h2o_handler_t *self, h2o_req_t *req)

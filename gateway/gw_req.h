@@ -17,6 +17,9 @@
  *   3. s3_route on the raw req->path and req->authority plus the configured domains;
  *   4. SigV4 (gw_auth_verify) with `now` from the wall clock; anonymous -> AccessDenied
  *      (public buckets come later);
+ *   4b. authorization and quotas (gw_access.h): the bucket is looked up and the principal's
+ *      right to the operation decided (gw_authz.h); uploads checked against the bucket's
+ *      quota (gw_quota.h); 403 AccessDenied / QuotaExceeded otherwise;
  *   5. payload (gw_payload.h): one pass over the body (inline up to
  *      GW_REQ_INLINE_HASH_MAX, else on a worker thread or in loop slices) that decodes
  *      aws-chunked (STREAMING-*) bodies in place and computes and checks, at once, the
@@ -60,6 +63,8 @@ struct gw_req {
     s3_route_t route;           /* op, bucket, key, params (strings in req->pool) */
     const char *access_key;     /* authenticated access key (NUL-terminated), NULL if none */
     gw_auth_result_t auth;      /* signature details, signing key, payload kind */
+    uint8_t acl_object_decides; /* GET/HEAD: the object's ACL decides (gw_access.h) */
+    uint8_t acl_who;            /* then for whom (gw_acl_who_t, gw_acl.h) */
     tn_slice_t body;            /* request body: req->entity, aws-chunked decoded in place */
     /* Content-Encoding to store: the header, minus "aws-chunked" for aws-chunked bodies
      * ("aws-chunked,gzip" -> "gzip"); base NULL when there is none. */

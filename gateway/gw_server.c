@@ -20,6 +20,7 @@
 #include "tn_log.h"
 #include "conf_map.h"
 #include "gw_health.h"
+#include "gw_keys.h"
 #include "gw_req.h"
 #include "gw_server.h"
 #include "gw_tls.h"
@@ -255,6 +256,7 @@ static void *thread_main(void *arg_)
             tn_log_warn("msg=\"map refresh not started\" thread=%u", t->idx);
     }
     t->health = gw_health_create(t);
+    t->keys = gw_keys_start(t);
     for (size_t i = 0; i < t->n_listeners; i++) {
         h2o_socket_t *ls =
             h2o_evloop_socket_create(t->loop, t->listen_fds[i], H2O_SOCKET_FLAG_DONT_READ);
@@ -267,10 +269,15 @@ static void *thread_main(void *arg_)
         h2o_evloop_run(t->loop, INT32_MAX);
     gw_health_destroy(t->health);
     t->health = NULL;
+    gw_keys_stop(t->keys);
     if (t->osd != NULL) {
         gw_cl_destroy(t->osd);
         t->osd = NULL;
     }
+    gw_keys_free(t->keys);
+    t->keys = NULL;
+    gw_keytab_free(t->auth.keys);
+    t->auth.keys = NULL;
     atomic_fetch_add(&threads_exited, 1);
     return NULL;
 }

@@ -81,6 +81,7 @@ struct gw_thread {
     gw_auth_thread_t auth;               /* credential snapshot + signing-key cache */
     gw_cl_t *osd;                        /* the loop's replication client (NULL: no map) */
     struct gw_health *health;            /* /health/ready probe (gw_health.h; NULL: no memory) */
+    struct gw_keys *keys;                /* refresh of auth.keys (gw_keys.h; NULL: none) */
     uint64_t req_seq;                    /* request id counter */
     size_t inflight;                     /* gw_req_t alive on this thread */
     int shutting_down;

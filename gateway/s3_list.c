@@ -1,5 +1,6 @@
 /* s3_list.c — PURE core of the bucket listings: parameters, continuation token, delimiter
  * grouping, page assembly and response XML (contract in s3_list.h). */
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,12 +390,14 @@ static void object(s3_buf_t *x, const s3_list_page_t *pg, const s3_list_item_t *
 {
     const s3_list_params_t *p = pg->params;
     int versions = p->kind == S3_LIST_VERSIONS;
-    char date[40], etag[40];
+    char date[40], etag[48];
     tn_time_format_iso_ms((int64_t)it->obj.mtime_ms, date);
     etag[0] = '"';
     tn_hex_encode(etag + 1, it->obj.md5, 16);
-    etag[33] = '"';
-    etag[34] = '\0';
+    if (it->obj.part_count > 0)
+        snprintf(etag + 33, sizeof etag - 33, "-%u\"", (unsigned)it->obj.part_count);
+    else
+        snprintf(etag + 33, sizeof etag - 33, "\"");
     s3_xml_open(x, versions ? "Version" : "Contents");
     elem_enc(x, "Key", pg->keys + it->key_off, it->key_len, p->encode_url);
     if (versions) {

@@ -113,7 +113,8 @@ size_t s3_list_common_prefix(const void *key, size_t len, tn_slice_t prefix, tn_
 typedef struct {
     uint64_t size;
     uint64_t mtime_ms;
-    uint8_t md5[16]; /* the ETag */
+    uint8_t md5[16];     /* the ETag */
+    uint32_t part_count; /* > 0: a multipart object, ETag "hex-N" */
 } s3_list_obj_t;
 
 typedef struct {

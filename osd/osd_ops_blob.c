@@ -109,6 +109,10 @@ static void stream_run(osd_req_t *req, osd_wctx_t *ctx)
     }
     case TN_OP_BLOB_PUT_DATA: {
         tn_blob_put_data_t d;
+        if (s->w == NULL) { /* cannot happen: a stream whose writer is gone is failed */
+            rc = -EIO;
+            break;
+        }
         tn_proto_dec_blob_put_data(req->payload, req->hdr.payload_len, &d);
         rc = osd_bs_put_data(s->w, d.data.base, d.data.len);
         if (rc == 0) {
@@ -122,7 +126,9 @@ static void stream_run(osd_req_t *req, osd_wctx_t *ctx)
     case TN_OP_BLOB_PUT_END: {
         tn_blob_put_end_t e;
         tn_proto_dec_blob_put_end(req->payload, req->hdr.payload_len, &e);
-        if (e.crc32c != s->crc) {
+        if (s->w == NULL) { /* cannot happen, as for DATA */
+            rc = -EIO;
+        } else if (e.crc32c != s->crc) {
             osd_bs_put_abort(s->w);
             rc = TN_ERR_CHECKSUM;
         } else {

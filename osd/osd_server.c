@@ -37,6 +37,7 @@ struct st_osd_conn_t {
     uint64_t inflight;
     osd_stream_t *streams;
     uint64_t id;
+    h2o_timeout_entry_t resume_entry; /* linked (holding a reference) while a resume is due */
 };
 
 static osd_conn_t *g_conns; /* open connections (loop thread only; one server per process) */
@@ -320,6 +321,21 @@ static int conn_over_limits(const osd_conn_t *c)
     return c->queued_data > OSD_SRV_MAX_QUEUED_DATA || c->inflight > OSD_SRV_MAX_INFLIGHT;
 }
 
+/* The input already buffered is processed on the next loop turn, never from here: this runs
+ * inside request completions (osd_req_free, osd_conn_add_queued), often while a handler walks
+ * its own state (a blob stream dropping its queue, or between a failed write and marking its
+ * stream failed). Dispatching frames from inside would re-enter that handler: a DATA frame
+ * would reach a stream whose writer is already gone, or an END would free the stream under the
+ * caller (the double free and NULL writer crashes seen when a disk filled under concurrent
+ * puts). */
+static void on_resume(h2o_timeout_entry_t *e)
+{
+    osd_conn_t *c = H2O_STRUCT_FROM_MEMBER(osd_conn_t, resume_entry, e);
+    if (!c->closed && !c->paused && !c->processing)
+        process_input(c);
+    osd_conn_unref(c);
+}
+
 static void conn_maybe_resume(osd_conn_t *c)
 {
     if (!c->paused || c->closed)
@@ -328,8 +344,10 @@ static void conn_maybe_resume(osd_conn_t *c)
         return;
     c->paused = 0;
     h2o_socket_read_start(c->sock, on_read);
-    if (!c->processing)
-        process_input(c);
+    if (!c->processing && !h2o_timeout_is_linked(&c->resume_entry)) {
+        osd_conn_ref(c);
+        h2o_timeout_link(c->srv->loop, &c->srv->t_zero, &c->resume_entry);
+    }
 }
 
 void osd_conn_add_queued(osd_conn_t *c, int64_t delta)
@@ -472,6 +490,10 @@ static void conn_close(osd_conn_t *c, const char *why)
     if (c->next != NULL)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
+    if (h2o_timeout_is_linked(&c->resume_entry)) {
+        h2o_timeout_unlink(&c->resume_entry);
+        osd_conn_unref(c); /* cannot be the last reference: the connection's own is below */
+    }
     c->sock->data = NULL;
     h2o_socket_close(c->sock);
     c->sock = NULL;
@@ -511,6 +533,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     c->sock = sock;
     c->refs = 1;
     c->id = ++g_conn_seq;
+    c->resume_entry.cb = on_resume;
     c->next = g_conns;
     if (g_conns != NULL)
         g_conns->prev = c;
@@ -619,6 +642,7 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
     fcntl(srv->sigpipe[0], F_SETFD, FD_CLOEXEC);
     fcntl(srv->sigpipe[1], F_SETFD, FD_CLOEXEC);
     srv->loop = h2o_evloop_create();
+    h2o_timeout_init(srv->loop, &srv->t_zero, 0);
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->recv, osd_work_on_messages);
     rc = osd_work_create(opts->workers ? opts->workers : 1, idx, &srv->recv, &srv->work);
@@ -700,6 +724,7 @@ void osd_srv_destroy(osd_srv_t *srv)
         h2o_multithread_destroy_queue(srv->queue);
         free(srv->queue); /* h2o 2.2.5's evloop variant does not free the queue itself */
         h2o_evloop_run(srv->loop, 0);
+        h2o_timeout_dispose(srv->loop, &srv->t_zero); /* every connection unlinked at close */
         h2o_evloop_destroy(srv->loop);
     }
     if (srv->sigpipe[0] >= 0)

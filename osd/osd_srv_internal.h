@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <h2o/socket.h>
 #include <h2o/socket/evloop.h>
+#include <h2o/timeout.h>
 #include "osd_server.h"
 #include "osd_work.h"
 #include "tn_frame.h"
@@ -60,6 +61,7 @@ struct st_osd_srv_t {
     uint64_t inflight;       /* requests not yet answered and freed */
     uint64_t nospc_until_ms; /* a write failed with ENOSPC recently: not WRITABLE until then */
     osd_rec_t *rec;          /* repair, for STATS (may be NULL) */
+    h2o_timeout_t t_zero;    /* next loop turn: resumed connections process their input */
     osd_srv_counters_t c;
 };
 

@@ -29,6 +29,8 @@ SK = "tern-test-secret-key-0000000000000001"
 AK2 = "TERNTESTACCESSKEY002"
 SK2 = "tern-test-secret-key-0000000000000002"
 HOSTS = "abcdefgh"
+# cluster.key: seals the secrets of access keys in the metadata (ternctl key create)
+CLUSTER_KEY = "00112233445566778899aabbccddeeff" * 2
 
 
 def wait_port(port, proc=None, secs=15.0):
@@ -106,7 +108,8 @@ class Cluster:
         name, hosts, per_host, gateway_yaml, top_yaml = self._yaml
         path = self.config_path(g)
         with open(path, "w") as f:
-            f.write("cluster: {name: %s, id: 00112233445566778899aabbccddeeff}\n" % name)
+            f.write("cluster: {name: %s, id: 00112233445566778899aabbccddeeff, key: %s}\n"
+                    % (name, CLUSTER_KEY))
             f.write("hosts: [%s]\nosds:\n" % ", ".join(
                 "{name: %s}" % HOSTS[h] for h in range(hosts)))
             for i in range(self.n_osds):

@@ -8,7 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tb_engine.h"
-#include "tb_multipart.h"
+#include "s3c_mp.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -42,9 +42,9 @@ typedef struct {
     uint32_t mp_part; /* 1-based part in flight */
     uint32_t mp_parts;
     char mp_upload_id[512];
-    char etag[TB_MP_ETAG];        /* ETag header of the current answer */
-    char (*mp_etags)[TB_MP_ETAG]; /* mp_parts entries, from malloc(), owned */
-    char *mp_body;                /* CompleteMultipartUpload XML, from malloc(), owned */
+    char etag[S3C_MP_ETAG];        /* ETag header of the current answer */
+    char (*mp_etags)[S3C_MP_ETAG]; /* mp_parts entries, from malloc(), owned */
+    char *mp_body;                 /* CompleteMultipartUpload XML, from malloc(), owned */
     size_t mp_body_len;
     char key[256];
     char path[1024];
@@ -234,8 +234,8 @@ static int slot_prepare(tb_slot_t *s, const char *method, const char *query, uin
 {
     const tb_config_t *cfg = s->cfg;
     char auth[512], line[640];
-    if (tb_sign(cfg->signer, method, s->path, query, cfg->host, amz_date, TB_PAYLOAD, auth,
-                sizeof auth) == 0)
+    if (s3c_sign(cfg->signer, method, s->path, query, cfg->host, amz_date, TB_PAYLOAD, auth,
+                 sizeof auth) == 0)
         return -1;
     int n = snprintf(s->url, sizeof s->url, "%s%s%s%s", cfg->base_url, s->path, *query ? "?" : "",
                      query);
@@ -291,7 +291,7 @@ static const char *run_date(tb_run_t *r)
     int64_t t = (int64_t)time(NULL);
     if (t != r->date_sec) {
         r->date_sec = t;
-        tb_amz_date(t, r->amz_date);
+        s3c_amz_date(t, r->amz_date);
     }
     return r->amz_date;
 }
@@ -359,11 +359,11 @@ static int slot_mp_next(tb_run_t *r, tb_slot_t *s, char *why, size_t cap)
 {
     const tb_config_t *cfg = r->cfg;
     if (s->mp_phase == MP_CREATE) {
-        if (tb_mp_upload_id(s->resp, s->resp_len, s->mp_upload_id, sizeof s->mp_upload_id) != 0) {
+        if (s3c_mp_upload_id(s->resp, s->resp_len, s->mp_upload_id, sizeof s->mp_upload_id) != 0) {
             snprintf(why, cap, "no UploadId in the CreateMultipartUpload answer");
             return -1;
         }
-        s->mp_parts = tb_mp_parts(cfg->size, cfg->multipart_size);
+        s->mp_parts = s3c_mp_parts(cfg->size, cfg->multipart_size);
         s->mp_etags = calloc(s->mp_parts, sizeof *s->mp_etags);
         if (s->mp_etags == NULL) {
             snprintf(why, cap, "out of memory");
@@ -380,19 +380,19 @@ static int slot_mp_next(tb_run_t *r, tb_slot_t *s, char *why, size_t cap)
         if (s->mp_part < s->mp_parts) {
             s->mp_part++;
         } else {
-            size_t cap2 = tb_mp_complete_cap(s->mp_parts);
+            size_t cap2 = s3c_mp_complete_cap(s->mp_parts);
             s->mp_body = malloc(cap2);
             if (s->mp_body == NULL) {
                 snprintf(why, cap, "out of memory");
                 return -1;
             }
-            s->mp_body_len = tb_mp_complete_xml(
-                s->mp_body, cap2, (const char(*)[TB_MP_ETAG])s->mp_etags, s->mp_parts);
+            s->mp_body_len = s3c_mp_complete_xml(
+                s->mp_body, cap2, (const char(*)[S3C_MP_ETAG])s->mp_etags, s->mp_parts);
             s->mp_phase = MP_COMPLETE;
         }
     }
     char id[1536], query[1700];
-    if (tb_uri_encode(s->mp_upload_id, id, sizeof id) == 0) {
+    if (s3c_uri_encode(s->mp_upload_id, id, sizeof id) == 0) {
         snprintf(why, cap, "upload id too long");
         return -1;
     }
@@ -452,7 +452,7 @@ static int slot_done(tb_run_t *r, tb_slot_t *s, CURLcode result, uint64_t end)
         slot_mp_reset(s);
         return 0;
     }
-    if (code / 100 == 2 && mp == MP_COMPLETE && !tb_mp_complete_ok(s->resp, s->resp_len)) {
+    if (code / 100 == 2 && mp == MP_COMPLETE && !s3c_mp_complete_ok(s->resp, s->resp_len)) {
         o->errors++;
         o->status[code]++;
         snprintf(msg, sizeof msg, "put %.64s: CompleteMultipartUpload failed: %.200s", s->key,
@@ -587,7 +587,7 @@ int tb_engine_create_bucket(const tb_config_t *cfg)
     s->op = TB_PUT;
     snprintf(s->path, sizeof s->path, "/%s", cfg->bucket);
     char date[17];
-    tb_amz_date((int64_t)time(NULL), date);
+    s3c_amz_date((int64_t)time(NULL), date);
     if (slot_prepare(s, "PUT", "", 0, date) != 0) {
         fprintf(stderr, "tern-bench: bucket name too long\n");
         goto out;

@@ -18,7 +18,7 @@
 #include "tb_hist.h"
 #include "tb_opts.h"
 #include "tb_pattern.h"
-#include "tb_sign.h"
+#include "s3c_sign.h"
 
 #define TB_MAX_STATUS 600 /* HTTP statuses 0..599; 0 = transport error (no response) */
 
@@ -41,7 +41,7 @@ typedef struct {
     int insecure;            /* https without certificate checks */
     double timeout;          /* seconds per request */
     uint64_t seed;
-    tb_signer_t *signer;
+    s3c_signer_t *signer;
     const tb_pattern_t *pattern;
 } tb_config_t;
 

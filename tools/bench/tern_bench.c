@@ -1,7 +1,7 @@
 /*
  * tern_bench.c — tern-bench, an S3 load generator: options, credentials, the optional
  * prefill, the measured run and its report. The engine is tb_engine.c (libcurl multi),
- * requests are signed by tb_sign.c over the gateway's SigV4 code, bodies come from
+ * requests are signed by s3c_sign.c over the gateway's SigV4 code, bodies come from
  * tb_pattern.c. Usage: tern-bench --help. Exit status: 0 if every request succeeded, 1 if
  * some failed (the report says which), 2 for bad usage or a setup failure.
  */
@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "tb_engine.h"
-#include "tb_multipart.h"
+#include "s3c_mp.h"
 #include "tb_opts.h"
 #include "tb_pattern.h"
 #include "tb_report.h"
-#include "tb_sign.h"
+#include "s3c_sign.h"
 
 static const char usage[] =
     "usage: tern-bench [options]\n"
@@ -223,8 +223,8 @@ int main(int argc, char **argv)
     if (optind < argc)
         BAD("unexpected argument %s", argv[optind]);
     if (cfg.multipart_size && cfg.size > cfg.multipart_size &&
-        tb_mp_parts(cfg.size, cfg.multipart_size) == 0)
-        BAD("--size / --multipart-size needs more than %d parts", TB_MP_MAX_PARTS);
+        s3c_mp_parts(cfg.size, cfg.multipart_size) == 0)
+        BAD("--size / --multipart-size needs more than %d parts", S3C_MP_MAX_PARTS);
     if (cfg.duration == 0 && cfg.count == 0)
         cfg.duration = 10;
 
@@ -292,8 +292,8 @@ int main(int argc, char **argv)
     if (strlen(prefix) > 200 || !valid_chars(prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.~/"))
         BAD("bad --prefix %s (up to 200 of A-Z a-z 0-9 - _ . ~ /)", prefix);
 
-    tb_signer_t signer;
-    if (tb_signer_init(&signer, ak, sk, region) != 0)
+    s3c_signer_t signer;
+    if (s3c_signer_init(&signer, ak, sk, region) != 0)
         BAD("access key, secret key or region too long");
     tb_pattern_t pattern;
     if (tb_pattern_init(&pattern) != 0)

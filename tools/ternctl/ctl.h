@@ -35,5 +35,8 @@ int ctl_cmd_map(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_cluster(int argc, char **argv);
 int ctl_cmd_status(int argc, char **argv);
+int ctl_cmd_user(int argc, char **argv);
+int ctl_cmd_key(int argc, char **argv);
+int ctl_cmd_bucket(int argc, char **argv);
 
 #endif

@@ -12,11 +12,14 @@
 #include "ctl.h"
 
 static const ctl_command_t commands[] = {
+    {"bucket", ctl_cmd_bucket, "buckets: ls, quota (max size, max objects), usage per bucket/user"},
     {"cluster", ctl_cmd_cluster,
      "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},
     {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
     {"status", ctl_cmd_status, "a running cluster: map, OSDs up/down, PG states, repair, scrub"},
+    {"user", ctl_cmd_user, "users (create, ls, rm) in the cluster's metadata"},
+    {"key", ctl_cmd_key, "access keys of users or of one bucket (create, ls, rm)"},
 };
 
 void ctl_err(const char *fmt, ...)

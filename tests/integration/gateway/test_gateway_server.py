@@ -5,8 +5,9 @@ Usage: test_gateway_server.py TERN_GATEWAY (TERN_TEST_KEEP=1 keeps the temp dir)
 curl and openssl. Each gateway runs on a free loopback port with a generated config in a
 temp dir and is killed by PID at the end. Prints "N passed, N failed"; exits 1 on failure.
 
-Operations without a handler (here the ?tagging and ?versioning sub-resources) answer 501
-NotImplemented with a message naming the operation, bucket and key: a 501 (not a 403) proves
+Operations without a handler (here PutBucketVersioning, and ?legal-hold: object lock, which
+tern does not implement) answer 501 NotImplemented with a message naming the operation (or
+"sub-resource"), bucket and key: a 501 (not a 403) proves
 that the request passed authentication and was routed as the message says. (Storage operations
 proper need OSDs: tests/integration/s3.)
 """
@@ -48,9 +49,9 @@ RID = re.compile(r"^[0-9a-f]{16}$")
 seen_ids = set()
 
 
-# a tag set for the PutObjectTagging probes (that operation has no handler yet)
-TAGS = {"TagSet": [{"Key": "k", "Value": "v"}]}
 VER = {"Status": "Enabled"}
+# the body of the PutObjectLegalHold probes (object lock: tern answers NotImplemented)
+HOLD = {"Status": "ON"}
 
 def free_port():
     return free_ports(1)[0]
@@ -250,9 +251,9 @@ def test_auth(gw):
         check("PutBucketVersioning is not implemented yet" in r["Error"]["Message"], "message names the op", repr(r))
         check(RID.match(r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id", "")) is not None,
               "request id via boto3", repr(r["ResponseMetadata"]))
-    r = client_error(lambda: s3.put_object_tagging(Bucket="bkt1", Key="obj", Tagging=TAGS))
-    check(r is not None and r["Error"]["Code"] == "NotImplemented" and "PutObject" in r["Error"]["Message"],
-          "signed PutObject (body hash verified) -> 501", repr(r))
+    r = client_error(lambda: s3.put_object_legal_hold(Bucket="bkt1", Key="obj", LegalHold=HOLD))
+    check(r is not None and r["Error"]["Code"] == "NotImplemented" and "sub-resource" in r["Error"]["Message"],
+          "signed PutObjectLegalHold (body hash verified) -> 501", repr(r))
 
     r = client_error(lambda: gw.client(sk="wrong-secret-key-000000000").put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
     check(r is not None and r["ResponseMetadata"]["HTTPStatusCode"] == 403 and
@@ -270,13 +271,13 @@ def test_auth(gw):
 
     # presigned URLs
     v4 = gw.client(signature_version="s3v4")
-    url = v4.generate_presigned_url("get_object_tagging", Params={"Bucket": "bkt1", "Key": "p/q r"}, ExpiresIn=300)
+    url = v4.generate_presigned_url("get_object_legal_hold", Params={"Bucket": "bkt1", "Key": "p/q r"}, ExpiresIn=300)
     check("X-Amz-Signature=" in url, "presigned URL is SigV4", url)
     path = url[len(gw.url):]
     st, h, body = gw.raw("GET", path)
     expect_error(st, h, body, 501, "NotImplemented", "presigned GET", 'key "p/q r"')
     with signing_clock(-20 * 60):
-        old = v4.generate_presigned_url("get_object_tagging", Params={"Bucket": "bkt1", "Key": "k"}, ExpiresIn=60)
+        old = v4.generate_presigned_url("get_object_legal_hold", Params={"Bucket": "bkt1", "Key": "k"}, ExpiresIn=60)
     st, h, body = gw.raw("GET", old[len(gw.url):])
     expect_error(st, h, body, 403, "AccessDenied", "expired presigned URL", "expired")
 
@@ -307,18 +308,18 @@ def test_auth(gw):
 def test_routing(gw):
     s3 = gw.client()
     for key in ["a/b c/ü/../x%2Fy", "dir//two", "..", "€ + plus"]:
-        r = client_error(lambda: s3.get_object_tagging(Bucket="bkt1", Key=key))
+        r = client_error(lambda: s3.get_object_legal_hold(Bucket="bkt1", Key=key))
         msg = r["Error"]["Message"] if r else ""
         check(r is not None and f'(bucket "bkt1", key "{key}")' in msg, f"boto3 key {key!r} routed exactly", msg)
     # raw escapes: %2F is a slash inside the key, %20 a space, '..' kept literally
-    raw = "/bkt1/x%2Fy%20z/%E2%82%AC/../k?tagging"
+    raw = "/bkt1/x%2Fy%20z/%E2%82%AC/../k?legal-hold"
     hdrs = signed(gw, "GET", raw)
     st, h, body = gw.raw("GET", raw, headers=hdrs)
     expect_error(st, h, body, 501, "NotImplemented", "raw %2F path", 'key "x/y z/€/../k"')
     # virtual-host style with the configured domain
     host = f"bkt2.{DOMAIN}:{gw.port}"
-    hdrs = signed(gw, "GET", "/some/key?tagging", host=host)
-    st, h, body = gw.raw("GET", "/some/key?tagging", headers=hdrs)
+    hdrs = signed(gw, "GET", "/some/key?legal-hold", host=host)
+    st, h, body = gw.raw("GET", "/some/key?legal-hold", headers=hdrs)
     expect_error(st, h, body, 501, "NotImplemented", "vhost style", '(bucket "bkt2", key "some/key")')
 
 
@@ -364,14 +365,14 @@ def spill_files(gw):
 def test_big_upload(gw):
     body = os.urandom(40 << 20)  # over h2o's 32 MiB mmap threshold
     seen = []
-    st, h, data = raw_put_expect(gw, "/bkt1/big?tagging", body, pause_at=36 << 20,
+    st, h, data = raw_put_expect(gw, "/bkt1/big?legal-hold", body, pause_at=36 << 20,
                                  on_pause=lambda: (time.sleep(0.5), seen.extend(spill_files(gw))))
-    expect_error(st, h, data, 501, "NotImplemented", "40 MiB Expect upload, hash verified on a worker", "PutObject")
+    expect_error(st, h, data, 501, "NotImplemented", "40 MiB Expect upload, hash verified on a worker", "sub-resource")
     check(len(seen) >= 1 and all(p.endswith("(deleted)") for p in seen),
           "body spilled to an unlinked file in tmp_dir", repr(seen))
     bad = bytearray(body)
     bad[12345] ^= 1
-    st, h, data = raw_put_expect(gw, "/bkt1/big?tagging", bytes(bad), sign_body=body)
+    st, h, data = raw_put_expect(gw, "/bkt1/big?legal-hold", bytes(bad), sign_body=body)
     expect_error(st, h, data, 400, "XAmzContentSHA256Mismatch", "40 MiB upload with a wrong hash (worker)")
     left = os.listdir(os.path.join(gw.dir, "spill"))
     check(left == [], "no temp file left in tmp_dir", repr(left))
@@ -395,12 +396,12 @@ def test_http2_cleartext(gw):
         f.write(body)
         f.flush()
         for sign_body, code, status in ((body, "NotImplemented", 501), (b"y" * len(body), "XAmzContentSHA256Mismatch", 400)):
-            hdrs = signed(gw, "PUT", "/bkt1/h2big?tagging", body=sign_body)
+            hdrs = signed(gw, "PUT", "/bkt1/h2big?legal-hold", body=sign_body)
             args = ["--http2-prior-knowledge", "-X", "PUT", "--data-binary", f"@{f.name}", "-D", "-"]
             for k, v in hdrs.items():
                 if k.lower() not in ("content-length", "host"):
                     args += ["-H", f"{k}: {v}"]
-            rc, out, err = curl(*args, f"{gw.url}/bkt1/h2big?tagging")
+            rc, out, err = curl(*args, f"{gw.url}/bkt1/h2big?legal-hold")
             check(rc == 0 and out.startswith(f"HTTP/2 {status}".encode()) and f"<Code>{code}</Code>".encode() in out,
                   f"HTTP/2 3 MiB upload -> {code}", f"{rc} {out[:400]!r} {err!r}")
 
@@ -422,8 +423,8 @@ def test_tls(tmp):
         check(rc != 0, "TLS 1.1 refused", f"{rc} {out!r}")
         import urllib3
         urllib3.disable_warnings()
-        r = client_error(lambda: gw.client().put_object_tagging(Bucket="bkt1", Key="tls", Tagging=TAGS))
-        check(r is not None and r["Error"]["Code"] == "NotImplemented", "signed PutObject over HTTPS -> 501",
+        r = client_error(lambda: gw.client().put_object_legal_hold(Bucket="bkt1", Key="tls", LegalHold=HOLD))
+        check(r is not None and r["Error"]["Code"] == "NotImplemented", "signed PutObjectLegalHold over HTTPS -> 501",
               repr(r))
     finally:
         gw.stop()
@@ -449,7 +450,7 @@ def test_sigterm(tmp):
 
         body = os.urandom(2 << 20)
         t0 = time.time()
-        st, h, data = raw_put_expect(gw, "/bkt1/slow?tagging", body, pause_at=1 << 20, on_pause=on_pause)
+        st, h, data = raw_put_expect(gw, "/bkt1/slow?legal-hold", body, pause_at=1 << 20, on_pause=on_pause)
         check(state.get("alive") is True, "still running while a request is in flight", repr(state))
         check(state.get("refused") is True, "new connections refused during shutdown", repr(state))
         expect_error(st, h, data, 501, "NotImplemented", "in-flight request completes after SIGTERM")
@@ -497,7 +498,7 @@ def test_concurrency(gw):
     def worker(n):
         c = gw.conn()
         for i in range(40):
-            path = f"/bkt{n % 3}x/k{n}-{i}?tagging"
+            path = f"/bkt{n % 3}x/k{n}-{i}?legal-hold"
             body = os.urandom(1000 * (i % 5))
             st, h, data = gw.raw("PUT", path, headers=signed(gw, "PUT", path, body=body), body=body, conn=c)
             msg = error_of(data).get("Message", "") if data else ""

@@ -415,6 +415,9 @@ def main():
         s3.upload_file(src, "mpt", "tm/obj", Config=cfg)
         h = s3.head_object(Bucket="mpt", Key="tm/obj")
         check(h["ETag"].endswith('-5"'), "upload_file made a 5-part upload", h["ETag"])
+        lst = s3.list_objects_v2(Bucket="mpt", Prefix="tm/obj")["Contents"]
+        check([o["ETag"] for o in lst] == [h["ETag"]],
+              "listings show the multipart ETag (hex-N), as HEAD does", str(lst))
         dst = os.path.join(c.tmp, "tm.out")
         s3.download_file("mpt", "tm/obj", dst, Config=cfg)
         with open(dst, "rb") as f:

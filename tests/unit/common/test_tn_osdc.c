@@ -732,6 +732,50 @@ static void test_out_of_order(void)
     fake_stop(f);
 }
 
+/* A busy OSD is not a hung one: a fake that answers one request every 150 ms (serially, like
+ * an OSD draining its queue) gets 6 requests at once with a 300 ms timeout. The later ones
+ * wait longer than the timeout, but the OSD keeps answering, so their timers are re-armed and
+ * every request succeeds (before: the 3rd to 6th timed out). */
+static void test_busy_not_hung(void)
+{
+    fake_t *f = fake_start(1, 0);
+    atomic_store(&f->arg, 150);
+    atomic_store(&f->mode, M_DELAY);
+    tn_osdc_t *c = new_client(300, NULL);
+    char a[64];
+    addr_of(f->port, a, sizeof(a));
+    tn_osdc_set_osd(c, 1, a);
+    rec_t r[6];
+    tag_t t[6];
+    memset(r, 0, sizeof(r));
+    uint8_t b[8];
+    ping_body(b, 1);
+    int finals = 0;
+    for (int i = 0; i < 6; i++) {
+        t[i].rec = &r[i];
+        t[i].idx = i;
+        is_int(tn_osdc_call(c, 1, TN_OP_PING, b, 8, on_rec, &t[i], NULL), 0, "call");
+    }
+    uint64_t t0 = mono_ms();
+    for (int k = 0; k < 400 && finals < 6; k++) {
+        run_for(10);
+        finals = 0;
+        for (int i = 0; i < 6; i++)
+            finals += r[i].finals;
+    }
+    is_int(finals, 6, "every request answered");
+    int failed = 0;
+    for (int i = 0; i < 6; i++)
+        failed += r[i].err != 0;
+    is_int(failed, 0, "none timed out: the OSD kept answering");
+    ok(r[5].t_done - t0 >= 600, "the last one waited twice the request timeout");
+    tn_osdc_stats_t st;
+    tn_osdc_stats(c, &st);
+    ok(st.busy_waits > 0, "timers re-armed");
+    tn_osdc_destroy(c);
+    fake_stop(f);
+}
+
 static void test_timeout_and_isolation(void)
 {
     fake_t *hung = fake_start(1, 0), *good = fake_start(2, 0);
@@ -1618,6 +1662,7 @@ int main(void)
     loop = h2o_evloop_create();
     subtest("out of order", test_out_of_order);
     subtest("timeout and isolation", test_timeout_and_isolation);
+    subtest("busy, not hung", test_busy_not_hung);
     subtest("close and reconnect", test_close_and_reconnect);
     subtest("fast failure", test_fast_failure);
     subtest("bad replies", test_bad_replies);

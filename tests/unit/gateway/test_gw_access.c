@@ -132,8 +132,8 @@ static void test_render(void)
 
 static void test_decide(void)
 {
-    const gw_principal_t A = GW_PRINCIPAL_ANONYMOUS, U = GW_PRINCIPAL_AUTHENTICATED,
-                         O = GW_PRINCIPAL_OWNER;
+    const gw_acl_who_t A = GW_PRINCIPAL_ANONYMOUS, U = GW_PRINCIPAL_AUTHENTICATED,
+                       O = GW_PRINCIPAL_OWNER;
     is_int(gw_acl_decide(O, GW_ACCESS_READ_OBJECT, 0, GW_ACL_PRIVATE, 0), GW_VERDICT_ALLOW,
            "owner");
     is_int(gw_acl_decide(A, GW_ACCESS_READ_OBJECT, 0, GW_ACL_PRIVATE, 0), GW_VERDICT_DENY,

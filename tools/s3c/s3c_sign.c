@@ -1,18 +1,18 @@
 /*
- * tb_sign.c — SigV4 signing of tern-bench requests over gateway/s3_sigv4 (see tb_sign.h).
+ * s3c_sign.c — SigV4 signing of the tools' S3 requests over gateway/s3_sigv4 (see s3c_sign.h).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "tb_sign.h"
+#include "s3c_sign.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "s3_router.h"
 #include "s3_sigv4.h"
 
-#define TB_SIGNED_HEADERS "host;x-amz-content-sha256;x-amz-date"
-#define TB_MAX_PARAMS     16
+#define S3C_MAX_PARAMS 16
 
 static int copy_str(char *dst, size_t cap, const char *src)
 {
@@ -23,7 +23,7 @@ static int copy_str(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-int tb_signer_init(tb_signer_t *s, const char *access_key, const char *secret, const char *region)
+int s3c_signer_init(s3c_signer_t *s, const char *access_key, const char *secret, const char *region)
 {
     memset(s, 0, sizeof *s);
     if (copy_str(s->access_key, sizeof s->access_key, access_key) != 0 ||
@@ -33,7 +33,7 @@ int tb_signer_init(tb_signer_t *s, const char *access_key, const char *secret, c
     return 0;
 }
 
-void tb_amz_date(int64_t t, char out[17])
+void s3c_amz_date(int64_t t, char out[17])
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -41,29 +41,62 @@ void tb_amz_date(int64_t t, char out[17])
     strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-size_t tb_sign(tb_signer_t *s, const char *method, const char *path, const char *query,
-               const char *host, const char *amz_date, const char *payload_hash, char *out,
-               size_t cap)
+static int hdr_cmp(const void *a, const void *b)
 {
-    s3_param_t params[TB_MAX_PARAMS];
+    return strcmp(((const s3_header_t *)a)->name.base, ((const s3_header_t *)b)->name.base);
+}
+
+size_t s3c_sign(s3c_signer_t *s, const char *method, const char *path, const char *query,
+                const char *host, const char *amz_date, const char *payload_hash, char *out,
+                size_t cap)
+{
+    return s3c_sign_ext(s, method, path, query, host, amz_date, payload_hash, NULL, 0, out, cap);
+}
+
+size_t s3c_sign_ext(s3c_signer_t *s, const char *method, const char *path, const char *query,
+                    const char *host, const char *amz_date, const char *payload_hash,
+                    const s3c_hdr_t *extra, size_t n_extra, char *out, size_t cap)
+{
+    s3_param_t params[S3C_MAX_PARAMS];
     size_t n_params = 0;
     char work[512];
     size_t qlen = strlen(query);
-    if (qlen > 0 &&
-        s3_query_parse(query, qlen, params, TB_MAX_PARAMS, &n_params, work, sizeof work) != S3_OK)
+    if (n_extra > S3C_SIGN_MAX_EXTRA)
         return 0;
-    s3_header_t headers[3] = {
+    if (qlen > 0 &&
+        s3_query_parse(query, qlen, params, S3C_MAX_PARAMS, &n_params, work, sizeof work) != S3_OK)
+        return 0;
+    s3_header_t headers[3 + S3C_SIGN_MAX_EXTRA] = {
         {{"host", 4}, {host, strlen(host)}},
         {{"x-amz-content-sha256", 20}, {payload_hash, strlen(payload_hash)}},
         {{"x-amz-date", 10}, {amz_date, strlen(amz_date)}},
     };
+    size_t nh = 3;
+    for (size_t i = 0; i < n_extra; i++, nh++) {
+        headers[nh].name = (tn_slice_t){extra[i].name, strlen(extra[i].name)};
+        headers[nh].value = (tn_slice_t){extra[i].value, strlen(extra[i].value)};
+    }
+    /* names are NUL-terminated C strings: strcmp order = SigV4's byte order */
+    qsort(headers, nh, sizeof headers[0], hdr_cmp);
+    char signed_list[S3_SIGV4_MAX_SIGNED_HEADERS + 1];
+    size_t sl = 0;
+    for (size_t i = 0; i < nh; i++) {
+        size_t l = headers[i].name.len;
+        if (sl + l + 1 > S3_SIGV4_MAX_SIGNED_HEADERS)
+            return 0;
+        if (i > 0)
+            signed_list[sl++] = ';';
+        memcpy(signed_list + sl, headers[i].name.base, l);
+        sl += l;
+    }
+    signed_list[sl] = '\0';
     s3_sigv4_req_t req = {
         .method = {method, strlen(method)},
         .path = {path, strlen(path)},
         .params = params,
         .n_params = n_params,
         .headers = headers,
-        .n_headers = 3,
+        .n_headers = nh,
         .payload_hash = {payload_hash, strlen(payload_hash)},
     };
     s3_sigv4_auth_t auth;
@@ -78,8 +111,8 @@ size_t tb_sign(tb_signer_t *s, const char *method, const char *path, const char 
     if (n < 0 || (size_t)n >= sizeof auth.scope)
         return 0;
     auth.scope_len = (size_t)n;
-    memcpy(auth.signed_headers, TB_SIGNED_HEADERS, sizeof TB_SIGNED_HEADERS);
-    auth.signed_headers_len = sizeof TB_SIGNED_HEADERS - 1;
+    memcpy(auth.signed_headers, signed_list, sl + 1);
+    auth.signed_headers_len = sl;
     if (strcmp(s->key_date, auth.date) != 0) {
         if (s3_sigv4_signing_key(s->secret, strlen(s->secret), auth.date, s->region, "s3",
                                  s->key) != TN_OK)
@@ -93,7 +126,7 @@ size_t tb_sign(tb_signer_t *s, const char *method, const char *path, const char 
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", sig[i]);
     n = snprintf(out, cap, "%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-                 S3_SIGV4_ALGORITHM, s->access_key, auth.scope, TB_SIGNED_HEADERS, hex);
+                 S3_SIGV4_ALGORITHM, s->access_key, auth.scope, signed_list, hex);
     if (n < 0 || (size_t)n >= cap)
         return 0;
     return (size_t)n;

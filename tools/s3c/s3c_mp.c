@@ -1,19 +1,19 @@
 /*
- * tb_multipart.c — pure helpers of tern-bench's multipart uploads (see tb_multipart.h).
+ * s3c_mp.c — pure helpers of the tools' multipart uploads (see s3c_mp.h).
  */
-#include "tb_multipart.h"
+#include "s3c_mp.h"
 
 #include <stdio.h>
 #include <string.h>
 
-uint32_t tb_mp_parts(uint64_t size, uint64_t part_size)
+uint32_t s3c_mp_parts(uint64_t size, uint64_t part_size)
 {
     if (part_size == 0)
         return 0;
     uint64_t n = size / part_size + (size % part_size != 0);
     if (n == 0)
         n = 1;
-    return n > TB_MP_MAX_PARTS ? 0 : (uint32_t)n;
+    return n > S3C_MP_MAX_PARTS ? 0 : (uint32_t)n;
 }
 
 static const char *find(const char *s, size_t len, const char *needle)
@@ -25,7 +25,7 @@ static const char *find(const char *s, size_t len, const char *needle)
     return NULL;
 }
 
-int tb_mp_upload_id(const char *xml, size_t len, char *out, size_t cap)
+int s3c_mp_upload_id(const char *xml, size_t len, char *out, size_t cap)
 {
     const char *open = find(xml, len, "<UploadId>");
     if (open == NULL)
@@ -66,13 +66,13 @@ int tb_mp_upload_id(const char *xml, size_t len, char *out, size_t cap)
     return 0;
 }
 
-size_t tb_mp_complete_cap(uint32_t n)
+size_t s3c_mp_complete_cap(uint32_t n)
 {
-    /* 64 for the envelope, per part: tags (55) + number (5) + ETag (TB_MP_ETAG) */
-    return 64 + (size_t)n * (60 + TB_MP_ETAG);
+    /* 64 for the envelope, per part: tags (55) + number (5) + ETag (S3C_MP_ETAG) */
+    return 64 + (size_t)n * (60 + S3C_MP_ETAG);
 }
 
-size_t tb_mp_complete_xml(char *out, size_t cap, const char (*etags)[TB_MP_ETAG], uint32_t n)
+size_t s3c_mp_complete_xml(char *out, size_t cap, const char (*etags)[S3C_MP_ETAG], uint32_t n)
 {
     size_t o = 0;
     int k = snprintf(out, cap, "<CompleteMultipartUpload>");
@@ -92,13 +92,13 @@ size_t tb_mp_complete_xml(char *out, size_t cap, const char (*etags)[TB_MP_ETAG]
     return o + (size_t)k;
 }
 
-int tb_mp_complete_ok(const char *body, size_t len)
+int s3c_mp_complete_ok(const char *body, size_t len)
 {
     return find(body, len, "<CompleteMultipartUploadResult") != NULL &&
            find(body, len, "<Error>") == NULL;
 }
 
-size_t tb_uri_encode(const char *in, char *out, size_t cap)
+size_t s3c_uri_encode(const char *in, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;

@@ -1,0 +1,37 @@
+/*
+ * gw_objhead.h — reads and decodes the head row of one object (bucket lookup, quorum row read,
+ * gw_objmeta_decode, part table check): the common first step of CopyObject (its source),
+ * the tagging operations and GetObjectAttributes.
+ *
+ * gw_objhead_read(h, op, bucket, key, done): op is the operation context (first member
+ * gw_opref_t) and its reference passes to the read. Failures are answered here (NoSuchBucket,
+ * NoSuchKey for an absent or deleted object, 503/500 from gw_send_cluster_error, 500 for an
+ * undecodable row) and the reference dropped; on success done(op) runs with h filled and owns
+ * the reference. Call gw_objhead_free from the context's cleanup.
+ */
+#ifndef GW_OBJHEAD_H
+#define GW_OBJHEAD_H
+
+#include "gw_bucket.h"
+#include "gw_objmeta.h"
+
+typedef void (*gw_objhead_cb)(void *op);
+
+typedef struct {
+    void *op;
+    gw_objhead_cb done;
+    tn_slice_t key;
+    gw_bucket_rec_t bucket;
+    uint32_t pool, pg; /* the bucket's index shard */
+    gw_objmeta_t m;    /* slices point into val */
+    uint8_t *val;
+    uint8_t *inl; /* the row's inline field: INLINE data or the MULTIPART part table */
+    size_t inl_len;
+    tn_row_ver_t ver; /* the row's version */
+} gw_objhead_t;
+
+void gw_objhead_read(gw_objhead_t *h, void *op, tn_slice_t bucket, tn_slice_t key,
+                     gw_objhead_cb done);
+void gw_objhead_free(gw_objhead_t *h);
+
+#endif

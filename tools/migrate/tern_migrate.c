@@ -1,0 +1,971 @@
+/*
+ * tern_migrate.c — tern-migrate: copies a directory tree (or a Ghost content/ directory,
+ * --ghost) into a bucket, in parallel, resumably, verifiably (docs/MIGRATION.md).
+ *
+ *   tern-migrate SRC_DIR s3://BUCKET[/PREFIX] [--endpoint URL] [--profile NAME] [--jobs N]
+ *                [--multipart-threshold SIZE] [--part-size SIZE] [--retries N] [--dry-run]
+ *                [--verify] [--ghost [--include-themes]] [--region R] [--progress-interval S]
+ *
+ * Flow: mg_walk lists the tree (never following links), mg_map_key names each object, then
+ * --jobs worker threads (one libcurl handle each, mg_http) take files from a shared index.
+ * Per file: read it once for its CRC32C (and the part CRCs), HEAD the key with
+ * x-amz-checksum-mode: ENABLED, skip it when mg_resume_decide proves it already there
+ * (this is what makes a rerun after Ctrl-C / kill / network errors finish without re-sending
+ * what arrived), else PUT it (or a multipart upload with a FULL_OBJECT CRC32C above the
+ * threshold) with Content-Type, x-amz-meta-mtime and the checksum. Transport errors, 429 and
+ * 5xx are retried with exponential back-off and jitter. The main thread draws the progress.
+ * --verify compares every object the same way (reading it back when no checksum is
+ * comparable); --dry-run only reports. Exit 0 when everything arrived (or was already
+ * there), 1 when anything failed or mismatched, 2 on usage errors, 130 when interrupted.
+ */
+#define _GNU_SOURCE
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mg_creds.h"
+#include "mg_ctype.h"
+#include "mg_http.h"
+#include "mg_keys.h"
+#include "mg_progress.h"
+#include "mg_resume.h"
+#include "mg_walk.h"
+#include "s3_checksum.h"
+#include "s3c_mp.h"
+#include "s3c_uri.h"
+#include "tn_crc.h"
+
+#define READ_BUF (1u << 20)
+
+enum { ST_PENDING, ST_SENT, ST_SAME, ST_SKIP, ST_FAIL, ST_WOULD_SEND };
+
+typedef struct {
+    /* options */
+    const char *src;
+    char bucket[64];
+    char prefix[MG_KEY_MAX + 1];
+    mg_map_t map;
+    const char *endpoint, *region;
+    mg_creds_t creds;
+    int jobs, retries, dry_run, verify;
+    uint64_t mp_threshold, part_size;
+    double progress_interval;
+    /* work */
+    mg_list_t list;
+    char **keys;      /* per entry, NULL when not uploaded */
+    uint8_t *state;   /* per entry, ST_* */
+    char (*why)[400]; /* per entry failure text */
+    size_t *order;    /* indexes of MG_ENT_FILE entries with a key, big files first */
+    size_t n_order;
+    atomic_size_t next;
+    /* counters */
+    atomic_uint_fast64_t progress; /* bytes read for uploads (or checked) */
+    atomic_uint_fast64_t files_done, n_sent, n_same, n_failed, bytes_sent, n_puts, n_retries;
+    uint64_t bytes_total;
+    atomic_int stop;
+} mg_job_t;
+
+static atomic_int g_signal;
+
+static void on_signal(int sig)
+{
+    atomic_store(&g_signal, sig);
+    signal(sig, SIG_DFL); /* a second Ctrl-C ends it at once */
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fail(mg_job_t *j, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(mg_job_t *j, size_t i, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->why[i], sizeof j->why[i], fmt, ap);
+    va_end(ap);
+    j->state[i] = ST_FAIL;
+    atomic_fetch_add(&j->n_failed, 1);
+}
+
+/* One request with retries: transport errors (not local read errors), 429 and 5xx. Returns 0
+ * with a final answer in resp (any status), -1 if it never got one (resp->err). */
+static int call(mg_job_t *j, mg_conn_t *c, const mg_req_t *rq, mg_resp_t *resp)
+{
+    unsigned delay_ms = 200;
+    for (int attempt = 0;; attempt++) {
+        int rc = mg_http(c, rq, resp);
+        int transient = rc != 0
+                            ? !resp->local_err
+                            : resp->status == 429 || resp->status == 500 || resp->status == 502 ||
+                                  resp->status == 503 || resp->status == 504;
+        if (!transient || attempt >= j->retries || atomic_load(&j->stop))
+            return rc;
+        atomic_fetch_add(&j->n_retries, 1);
+        unsigned jitter = (unsigned)rand() % (delay_ms / 2 + 1);
+        struct timespec ts = {(delay_ms + jitter) / 1000,
+                              (long)((delay_ms + jitter) % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (delay_ms < 10000)
+            delay_ms *= 2;
+    }
+}
+
+/* Short text of a failed answer: status and the S3 <Code>, or the transport error. */
+static void answer_text(const mg_resp_t *r, int rc, char *out, size_t cap)
+{
+    if (rc != 0) {
+        snprintf(out, cap, "%s", r->err);
+        return;
+    }
+    const char *code = r->body ? strstr(r->body, "<Code>") : NULL;
+    if (code != NULL) {
+        const char *e = strstr(code, "</Code>");
+        int n = e ? (int)(e - code - 6) : 0;
+        snprintf(out, cap, "HTTP %ld %.*s", r->status, n, code + 6);
+    } else {
+        snprintf(out, cap, "HTTP %ld", r->status);
+    }
+}
+
+/* Reads fd once: CRC32C of the whole file and, when part_size > 0, of each part. */
+static int local_crc(int fd, uint64_t size, uint64_t part_size, uint32_t *crc, uint32_t *parts,
+                     char *buf)
+{
+    uint64_t off = 0;
+    uint32_t whole = 0, part = 0;
+    while (off < size) {
+        size_t want = READ_BUF;
+        if (part_size > 0) {
+            uint64_t to_part_end = part_size - off % part_size;
+            if (want > to_part_end)
+                want = (size_t)to_part_end;
+        }
+        if (want > size - off)
+            want = (size_t)(size - off);
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        whole = tn_crc32c(whole, buf, (size_t)n);
+        if (part_size > 0) {
+            part = tn_crc32c(part, buf, (size_t)n);
+            if ((off + (uint64_t)n) % part_size == 0 || off + (uint64_t)n == size) {
+                parts[off / part_size] = part;
+                part = 0;
+            }
+        }
+        off += (uint64_t)n;
+    }
+    if (part_size > 0 && size == 0)
+        parts[0] = 0;
+    *crc = whole;
+    return 0;
+}
+
+static int local_md5(int fd, uint64_t size, uint8_t md5[16], char *buf)
+{
+    s3_checksum_t c;
+    if (s3_checksum_init(&c, S3_CKSUM_MD5) != TN_OK)
+        return -ENOMEM;
+    uint64_t off = 0;
+    int rc = 0;
+    while (off < size) {
+        size_t want = size - off < READ_BUF ? (size_t)(size - off) : READ_BUF;
+        ssize_t n = pread(fd, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : -EIO;
+            break;
+        }
+        s3_checksum_update(&c, buf, (size_t)n);
+        off += (uint64_t)n;
+    }
+    uint8_t raw[S3_CKSUM_MAX_RAW];
+    if (rc == 0 && s3_checksum_final(&c, raw) != 16)
+        rc = -EIO;
+    if (rc == 0)
+        memcpy(md5, raw, 16);
+    s3_checksum_free(&c);
+    return rc;
+}
+
+typedef struct {
+    mg_job_t *j;
+    mg_conn_t conn;
+    char *buf;
+    mg_resp_t resp;
+} worker_t;
+
+#define MG_PART_STREAMS 4 /* connections for the parts of one multipart upload */
+
+typedef struct {
+    mg_job_t *j;
+    int fd;
+    uint64_t size;
+    const char *path, *eid;
+    const uint32_t *crcs;
+    char (*etags)[S3C_MP_ETAG];
+    uint32_t n_parts;
+    atomic_uint next; /* next part index to send */
+    atomic_int bad;   /* a part failed: err says which and why (first writer wins) */
+    char err[400];
+} part_run_t;
+
+typedef struct {
+    part_run_t *run;
+    mg_conn_t *conn; /* the worker's, or own_conn */
+    mg_resp_t *resp;
+    mg_conn_t own_conn;
+    mg_resp_t own_resp;
+} part_ctx_t;
+
+/* Sends parts until none is left, one fails or the run is interrupted. */
+static void *part_thread(void *arg)
+{
+    part_ctx_t *c = arg;
+    part_run_t *r = c->run;
+    mg_job_t *j = r->j;
+    char q[3200], ctext[13], err[300];
+    for (;;) {
+        uint32_t p = atomic_fetch_add(&r->next, 1);
+        if (p >= r->n_parts || atomic_load(&r->bad) || atomic_load(&j->stop))
+            break;
+        uint64_t off = (uint64_t)p * j->part_size;
+        uint64_t len = r->size - off < j->part_size ? r->size - off : j->part_size;
+        mg_crc32c_text(r->crcs[p], ctext);
+        s3c_hdr_t ph[1] = {{"x-amz-checksum-crc32c", ctext}};
+        snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", p + 1, r->eid);
+        mg_req_t pr = {.method = "PUT",
+                       .path = r->path,
+                       .query = q,
+                       .hdrs = ph,
+                       .n_hdrs = 1,
+                       .fd = r->fd,
+                       .off = off,
+                       .len = len};
+        int rc = call(j, c->conn, &pr, c->resp);
+        atomic_fetch_add(&j->n_puts, 1);
+        if (rc != 0 || c->resp->status != 200 || c->resp->head.etag[0] == '\0') {
+            answer_text(c->resp, rc, err, sizeof err);
+            int expect = 0;
+            if (atomic_compare_exchange_strong(&r->bad, &expect, 1))
+                snprintf(r->err, sizeof r->err, "UploadPart %u: %s", p + 1, err);
+            break;
+        }
+        snprintf(r->etags[p], S3C_MP_ETAG, "%s", c->resp->head.etag);
+    }
+    return NULL;
+}
+
+static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const char *path,
+                            const s3c_hdr_t *meta, size_t n_meta, const uint32_t *part_crcs,
+                            uint32_t crc)
+{
+    mg_job_t *j = w->j;
+    uint32_t n_parts = s3c_mp_parts(size, j->part_size);
+    char id[1024], eid[3072], q[3200], ctext[13], err[300];
+    s3c_hdr_t h[8];
+    memcpy(h, meta, n_meta * sizeof *h);
+    h[n_meta] = (s3c_hdr_t){"x-amz-checksum-algorithm", "CRC32C"};
+    h[n_meta + 1] = (s3c_hdr_t){"x-amz-checksum-type", "FULL_OBJECT"};
+    mg_req_t rq = {.method = "POST",
+                   .path = path,
+                   .query = "uploads",
+                   .hdrs = h,
+                   .n_hdrs = n_meta + 2,
+                   .fd = -1};
+    int rc = call(j, &w->conn, &rq, &w->resp);
+    if (rc != 0 || w->resp.status != 200 || w->resp.body == NULL ||
+        s3c_mp_upload_id(w->resp.body, w->resp.body_len, id, sizeof id) != 0) {
+        answer_text(&w->resp, rc, err, sizeof err);
+        fail(j, i, "CreateMultipartUpload: %s", err);
+        return -1;
+    }
+    if (s3c_uri_encode(id, eid, sizeof eid) == 0) {
+        fail(j, i, "upload id too long");
+        return -1;
+    }
+    char(*etags)[S3C_MP_ETAG] = calloc(n_parts, sizeof *etags);
+    char *xml = NULL;
+    int ok = etags != NULL, completed = 0;
+    if (ok) {
+        /* the parts go over up to MG_PART_STREAMS connections at once: this worker's and
+         * helpers with their own connections, taking part numbers from a shared counter */
+        part_run_t run = {.j = j,
+                          .fd = fd,
+                          .size = size,
+                          .path = path,
+                          .eid = eid,
+                          .crcs = part_crcs,
+                          .etags = etags,
+                          .n_parts = n_parts};
+        part_ctx_t ctx[MG_PART_STREAMS];
+        pthread_t th[MG_PART_STREAMS];
+        int n_ctx = n_parts < MG_PART_STREAMS ? (int)n_parts : MG_PART_STREAMS;
+        memset(ctx, 0, sizeof ctx);
+        ctx[0].run = &run;
+        ctx[0].conn = &w->conn;
+        ctx[0].resp = &w->resp;
+        int n_th = 0;
+        for (int k = 1; k < n_ctx; k++) {
+            const char *cwhy;
+            ctx[k].run = &run;
+            ctx[k].conn = &ctx[k].own_conn;
+            ctx[k].resp = &ctx[k].own_resp;
+            if (mg_conn_init(&ctx[k].own_conn, j->endpoint, j->creds.access_key, j->creds.secret,
+                             j->region, &j->stop, &j->progress, &cwhy) != 0)
+                break;
+            if (pthread_create(&th[k], NULL, part_thread, &ctx[k]) != 0) {
+                mg_conn_free(&ctx[k].own_conn);
+                break;
+            }
+            n_th = k;
+        }
+        part_thread(&ctx[0]);
+        for (int k = 1; k <= n_th; k++) {
+            pthread_join(th[k], NULL);
+            mg_conn_free(&ctx[k].own_conn);
+            mg_resp_free(&ctx[k].own_resp);
+        }
+        if (atomic_load(&run.bad)) {
+            fail(j, i, "%s", run.err);
+            ok = 0;
+        } else if (atomic_load(&j->stop)) {
+            fail(j, i, "interrupted");
+            ok = 0;
+        }
+    }
+    if (ok) {
+        size_t cap = s3c_mp_complete_cap(n_parts);
+        xml = malloc(cap);
+        size_t xl =
+            xml ? s3c_mp_complete_xml(xml, cap, (const char(*)[S3C_MP_ETAG])etags, n_parts) : 0;
+        /* The whole file's CRC32C is checked against the one the gateway combined from the
+         * parts (in the answer), not sent as x-amz-checksum-crc32c: tern's payload stage
+         * would check that header against the XML body itself (BadDigest). */
+        mg_crc32c_text(crc, ctext);
+        snprintf(q, sizeof q, "uploadId=%s", eid);
+        mg_req_t cr = {
+            .method = "POST", .path = path, .query = q, .mem = xml, .mem_len = xl, .fd = -1};
+        rc = xl > 0 ? call(j, &w->conn, &cr, &w->resp) : -1;
+        if (rc != 0 || w->resp.status != 200 || w->resp.body == NULL ||
+            !s3c_mp_complete_ok(w->resp.body, w->resp.body_len)) {
+            if (xl == 0)
+                snprintf(err, sizeof err, "out of memory");
+            else
+                answer_text(&w->resp, rc, err, sizeof err);
+            fail(j, i, "CompleteMultipartUpload: %s", err);
+            ok = 0;
+        } else {
+            char want[64];
+            snprintf(want, sizeof want, "<ChecksumCRC32C>%s</ChecksumCRC32C>", ctext);
+            if (strstr(w->resp.body, want) == NULL) {
+                fail(j, i,
+                     "CompleteMultipartUpload: the object's CRC32C is not the file's "
+                     "(expected %s)",
+                     ctext);
+                ok = 0; /* completed: nothing to abort; a rerun sends it again */
+            }
+            completed = 1;
+        }
+    }
+    if (!ok && !completed) { /* best effort: leave no orphan parts behind */
+        snprintf(q, sizeof q, "uploadId=%s", eid);
+        mg_req_t ar = {.method = "DELETE", .path = path, .query = q, .fd = -1};
+        atomic_int *stop = w->conn.stop;
+        w->conn.stop = NULL; /* the abort must go out even after Ctrl-C */
+        mg_http(&w->conn, &ar, &w->resp);
+        w->conn.stop = stop;
+    }
+    free(xml);
+    free(etags);
+    return ok ? 0 : -1;
+}
+
+/* Compares the object with the local file (--verify): HEAD, then a read-back if needed. */
+static void verify_one(worker_t *w, size_t i, int fd, const mg_local_t *loc, const char *path)
+{
+    mg_job_t *j = w->j;
+    s3c_hdr_t mode[1] = {{"x-amz-checksum-mode", "ENABLED"}};
+    mg_req_t rq = {
+        .method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
+    char err[300];
+    int rc = call(j, &w->conn, &rq, &w->resp);
+    if (rc != 0 || (w->resp.status != 200 && w->resp.status != 404)) {
+        answer_text(&w->resp, rc, err, sizeof err);
+        fail(j, i, "verify HEAD: %s", err);
+        return;
+    }
+    if (w->resp.status == 404) {
+        fail(j, i, "verify: missing in the bucket");
+        return;
+    }
+    mg_local_t l = *loc;
+    mg_remote_t r = w->resp.head;
+    mg_resume_t d = mg_resume_decide(&r, &l);
+    if (d == MG_RESUME_NEED_MD5) {
+        if (local_md5(fd, l.size, l.md5, w->buf) != 0) {
+            fail(j, i, "read: %s", strerror(errno));
+            return;
+        }
+        l.has_md5 = 1;
+        d = mg_resume_decide(&r, &l);
+    }
+    if (d == MG_RESUME_UNPROVABLE) { /* read it back */
+        mg_req_t g = {.method = "GET", .path = path, .query = "", .fd = -1};
+        w->resp.sink_crc = 1;
+        rc = call(j, &w->conn, &g, &w->resp);
+        w->resp.sink_crc = 0;
+        if (rc != 0 || w->resp.status != 200) {
+            answer_text(&w->resp, rc, err, sizeof err);
+            fail(j, i, "verify GET: %s", err);
+            return;
+        }
+        d = w->resp.body_total == l.size && w->resp.crc == l.crc32c ? MG_RESUME_SAME
+                                                                    : MG_RESUME_SEND;
+    }
+    if (d != MG_RESUME_SAME) {
+        fail(j, i, "verify: MISMATCH (bucket has %" PRIu64 " bytes, checksum %s, ETag %s)", r.size,
+             r.crc32c[0] ? r.crc32c : "-", r.etag[0] ? r.etag : "-");
+        return;
+    }
+    j->state[i] = ST_SAME;
+    atomic_fetch_add(&j->n_same, 1);
+    atomic_fetch_add(&j->progress, l.size);
+}
+
+static void do_file(worker_t *w, size_t i)
+{
+    mg_job_t *j = w->j;
+    mg_entry_t *e = &j->list.v[i];
+    char full[8192], path[8192], err[300];
+    int n = snprintf(full, sizeof full, "%s/%s", j->src, e->rel);
+    if (n < 0 || (size_t)n >= sizeof full) {
+        fail(j, i, "path too long");
+        return;
+    }
+    if (s3c_uri_object_path(j->bucket, j->keys[i], path, sizeof path) == 0) {
+        fail(j, i, "key too long");
+        return;
+    }
+    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        fail(j, i, "open: %s", strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(j, i, "no longer a regular file");
+        close(fd);
+        return;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    int mp = size > j->mp_threshold;
+    uint32_t n_parts = mp ? s3c_mp_parts(size, j->part_size) : 0;
+    if (mp && n_parts == 0) {
+        fail(j, i, "needs more than 10000 parts: raise --part-size");
+        close(fd);
+        return;
+    }
+    uint32_t *part_crcs = mp ? calloc(n_parts, sizeof *part_crcs) : NULL;
+    mg_local_t loc = {.size = size};
+    int rc;
+    if ((mp && part_crcs == NULL) ||
+        (rc = local_crc(fd, size, mp ? j->part_size : 0, &loc.crc32c, part_crcs, w->buf)) != 0) {
+        fail(j, i, "read: %s", part_crcs == NULL && mp ? "out of memory" : strerror(-rc));
+        goto out;
+    }
+    if (j->verify) {
+        verify_one(w, i, fd, &loc, path);
+        goto out;
+    }
+    /* already there? */
+    s3c_hdr_t mode[1] = {{"x-amz-checksum-mode", "ENABLED"}};
+    mg_req_t hr = {
+        .method = "HEAD", .path = path, .query = "", .hdrs = mode, .n_hdrs = 1, .fd = -1};
+    rc = call(j, &w->conn, &hr, &w->resp);
+    if (rc != 0 || (w->resp.status != 200 && w->resp.status != 404)) {
+        answer_text(&w->resp, rc, err, sizeof err);
+        fail(j, i, "HEAD: %s", err);
+        goto out;
+    }
+    mg_remote_t remote = w->resp.head;
+    mg_resume_t d = mg_resume_decide(&remote, &loc);
+    if (d == MG_RESUME_NEED_MD5) {
+        if ((rc = local_md5(fd, size, loc.md5, w->buf)) != 0) {
+            fail(j, i, "read: %s", strerror(-rc));
+            goto out;
+        }
+        loc.has_md5 = 1;
+        d = mg_resume_decide(&remote, &loc);
+    }
+    if (d == MG_RESUME_SAME) {
+        j->state[i] = ST_SAME;
+        atomic_fetch_add(&j->n_same, 1);
+        atomic_fetch_add(&j->progress, size);
+        goto out;
+    }
+    if (j->dry_run) {
+        j->state[i] = ST_WOULD_SEND;
+        atomic_fetch_add(&j->progress, size);
+        goto out;
+    }
+    char mtime[48], ctext[13];
+    snprintf(mtime, sizeof mtime, "%" PRId64 ".%09ld", e->mtime_s, e->mtime_ns);
+    mg_crc32c_text(loc.crc32c, ctext);
+    s3c_hdr_t h[4] = {{"content-type", mg_ctype(e->rel)}, {"x-amz-meta-mtime", mtime}};
+    if (mp) {
+        if (upload_multipart(w, i, fd, size, path, h, 2, part_crcs, loc.crc32c) != 0)
+            goto out;
+    } else {
+        h[2] = (s3c_hdr_t){"x-amz-checksum-crc32c", ctext};
+        mg_req_t pr = {.method = "PUT",
+                       .path = path,
+                       .query = "",
+                       .hdrs = h,
+                       .n_hdrs = 3,
+                       .fd = fd,
+                       .off = 0,
+                       .len = size};
+        rc = call(j, &w->conn, &pr, &w->resp);
+        atomic_fetch_add(&j->n_puts, 1);
+        if (rc != 0 || w->resp.status != 200) {
+            answer_text(&w->resp, rc, err, sizeof err);
+            fail(j, i, "PUT: %s", err);
+            goto out;
+        }
+    }
+    struct stat st2;
+    if (fstat(fd, &st2) == 0 &&
+        ((uint64_t)st2.st_size != size || st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+         st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec)) {
+        fail(j, i, "changed while being copied (rerun to copy the new version)");
+        goto out;
+    }
+    j->state[i] = ST_SENT;
+    atomic_fetch_add(&j->n_sent, 1);
+    atomic_fetch_add(&j->bytes_sent, size);
+out:
+    free(part_crcs);
+    close(fd);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    mg_job_t *j = w->j;
+    for (;;) {
+        if (atomic_load(&j->stop))
+            break;
+        size_t k = atomic_fetch_add(&j->next, 1);
+        if (k >= j->n_order)
+            break;
+        size_t i = j->order[k];
+        do_file(w, i);
+        if (j->state[i] == ST_FAIL && atomic_load(&j->stop) && strstr(j->why[i], "abort"))
+            snprintf(j->why[i], sizeof j->why[i], "interrupted");
+        atomic_fetch_add(&j->files_done, 1);
+    }
+    return NULL;
+}
+
+/* "64M", "16MiB", "1G", "4096": bytes. 0 on error. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s)
+        return 0;
+    uint64_t m = 1;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        m = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        m = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        m = 1ull << 30;
+        end++;
+        break;
+    default: break;
+    }
+    if (strcmp(end, "") != 0 && strcmp(end, "i") != 0 && strcmp(end, "iB") != 0 &&
+        strcmp(end, "B") != 0)
+        return 0;
+    if (v > UINT64_MAX / m)
+        return 0;
+    return (uint64_t)v * m;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tern-migrate SRC_DIR s3://BUCKET[/PREFIX] [options]\n"
+            "  --endpoint URL              S3 endpoint (default $AWS_ENDPOINT_URL or "
+            "https://s3.amazonaws.com)\n"
+            "  --region R                  SigV4 region (default $AWS_REGION or us-east-1)\n"
+            "  --profile NAME              credentials from ~/.aws/credentials [NAME]\n"
+            "                              (else $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY)\n"
+            "  --jobs N                    parallel transfers (default 8)\n"
+            "  --multipart-threshold SIZE  multipart above this size (default 64M)\n"
+            "  --part-size SIZE            multipart part size (default 16M)\n"
+            "  --retries N                 retries of a request on 5xx/network errors (default 5)\n"
+            "  --ghost                     SRC_DIR is a Ghost content/ directory "
+            "(docs/MIGRATION.md)\n"
+            "  --include-themes            with --ghost: copy themes/ too\n"
+            "  --dry-run                   report what would be transferred, send nothing\n"
+            "  --verify                    compare every object with its file, send nothing\n"
+            "  --progress-interval S       seconds between plain progress lines (default 10)\n");
+}
+
+static int compare_order(const void *a, const void *b, void *ctx)
+{
+    const mg_job_t *j = ctx;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint64_t sx = j->list.v[x].size, sy = j->list.v[y].size;
+    int bx = sx > j->mp_threshold, by = sy > j->mp_threshold;
+    if (bx != by)
+        return by - bx; /* multipart files first: they take longest */
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    static mg_job_t job;
+    mg_job_t *j = &job;
+    const char *profile = NULL, *dst = NULL;
+    j->jobs = 8;
+    j->retries = 5;
+    j->mp_threshold = 64ull << 20;
+    j->part_size = 16ull << 20;
+    j->progress_interval = 10.0;
+    j->endpoint = getenv("AWS_ENDPOINT_URL_S3");
+    if (j->endpoint == NULL || *j->endpoint == '\0')
+        j->endpoint = getenv("AWS_ENDPOINT_URL");
+    if (j->endpoint == NULL || *j->endpoint == '\0')
+        j->endpoint = "https://s3.amazonaws.com";
+    j->region = getenv("AWS_REGION");
+    if (j->region == NULL || *j->region == '\0')
+        j->region = getenv("AWS_DEFAULT_REGION");
+    if (j->region == NULL || *j->region == '\0')
+        j->region = "us-east-1";
+    for (int a = 1; a < argc; a++) {
+        const char *o = argv[a];
+        const char *v = a + 1 < argc ? argv[a + 1] : NULL;
+#define NEEDV()                                                                                    \
+    do {                                                                                           \
+        if (v == NULL) {                                                                           \
+            fprintf(stderr, "tern-migrate: %s needs a value\n", o);                                \
+            return 2;                                                                              \
+        }                                                                                          \
+        a++;                                                                                       \
+    } while (0)
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(o, "--endpoint") == 0) {
+            NEEDV();
+            j->endpoint = v;
+        } else if (strcmp(o, "--region") == 0) {
+            NEEDV();
+            j->region = v;
+        } else if (strcmp(o, "--profile") == 0) {
+            NEEDV();
+            profile = v;
+        } else if (strcmp(o, "--jobs") == 0) {
+            NEEDV();
+            j->jobs = atoi(v);
+        } else if (strcmp(o, "--retries") == 0) {
+            NEEDV();
+            j->retries = atoi(v);
+        } else if (strcmp(o, "--multipart-threshold") == 0) {
+            NEEDV();
+            j->mp_threshold = parse_size(v);
+        } else if (strcmp(o, "--part-size") == 0) {
+            NEEDV();
+            j->part_size = parse_size(v);
+        } else if (strcmp(o, "--progress-interval") == 0) {
+            NEEDV();
+            j->progress_interval = atof(v);
+        } else if (strcmp(o, "--ghost") == 0) {
+            j->map.ghost = 1;
+        } else if (strcmp(o, "--include-themes") == 0) {
+            j->map.include_themes = 1;
+        } else if (strcmp(o, "--dry-run") == 0) {
+            j->dry_run = 1;
+        } else if (strcmp(o, "--verify") == 0) {
+            j->verify = 1;
+        } else if (o[0] == '-' && o[1] != '\0') {
+            fprintf(stderr, "tern-migrate: unknown option %s\n", o);
+            usage(stderr);
+            return 2;
+        } else if (j->src == NULL) {
+            j->src = o;
+        } else if (dst == NULL) {
+            dst = o;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+#undef NEEDV
+    }
+    if (j->src == NULL || dst == NULL || strncmp(dst, "s3://", 5) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (j->jobs < 1 || j->jobs > 256 || j->retries < 0 || j->retries > 30 || j->mp_threshold == 0 ||
+        j->part_size < (5ull << 20) || j->part_size > (5ull << 30) || !(j->progress_interval > 0)) {
+        fprintf(stderr, "tern-migrate: --jobs 1..256, --retries 0..30, --part-size 5M..5G, "
+                        "sizes like 64M\n");
+        return 2;
+    }
+    const char *bk = dst + 5;
+    size_t bl = strcspn(bk, "/");
+    if (bl < 3 || bl >= sizeof j->bucket) {
+        fprintf(stderr, "tern-migrate: bad bucket name in %s\n", dst);
+        return 2;
+    }
+    memcpy(j->bucket, bk, bl);
+    j->bucket[bl] = '\0';
+    snprintf(j->prefix, sizeof j->prefix, "%s", bk[bl] == '/' ? bk + bl + 1 : "");
+    mg_prefix_norm(j->prefix);
+    j->map.prefix = j->prefix;
+    if (j->map.include_themes && !j->map.ghost) {
+        fprintf(stderr, "tern-migrate: --include-themes goes with --ghost\n");
+        return 2;
+    }
+    const char *why = NULL;
+    if (mg_creds_load(profile, &j->creds, &why) != 0) {
+        fprintf(stderr, "tern-migrate: %s\n", why);
+        return 2;
+    }
+    if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
+        fprintf(stderr, "tern-migrate: curl_global_init failed\n");
+        return 1;
+    }
+
+    double t0 = now_s();
+    if (mg_walk(j->src, &j->map, &j->list) != 0) {
+        fprintf(stderr, "tern-migrate: %s: %s\n", j->src, strerror(errno));
+        return 1;
+    }
+    size_t n = j->list.n;
+    j->keys = calloc(n ? n : 1, sizeof *j->keys);
+    j->state = calloc(n ? n : 1, 1);
+    j->why = calloc(n ? n : 1, sizeof *j->why);
+    j->order = calloc(n ? n : 1, sizeof *j->order);
+    if (!j->keys || !j->state || !j->why || !j->order) {
+        fprintf(stderr, "tern-migrate: out of memory\n");
+        return 1;
+    }
+    size_t n_skip = 0, n_fail_walk = 0;
+    for (size_t i = 0; i < n; i++) {
+        mg_entry_t *e = &j->list.v[i];
+        if (e->kind == MG_ENT_SKIP) {
+            j->state[i] = ST_SKIP;
+            snprintf(j->why[i], sizeof j->why[i], "%s", e->why);
+            n_skip++;
+        } else if (e->kind == MG_ENT_FAIL) {
+            j->state[i] = ST_FAIL;
+            snprintf(j->why[i], sizeof j->why[i], "%s", e->why);
+            n_fail_walk++;
+        } else {
+            char key[MG_KEY_MAX + 1];
+            const char *mwhy = NULL;
+            if (mg_map_key(&j->map, e->rel, key, sizeof key, &mwhy) != 0) {
+                j->state[i] = ST_SKIP;
+                snprintf(j->why[i], sizeof j->why[i], "%s", mwhy);
+                n_skip++;
+                continue;
+            }
+            j->keys[i] = strdup(key);
+            if (j->keys[i] == NULL) {
+                fprintf(stderr, "tern-migrate: out of memory\n");
+                return 1;
+            }
+            j->order[j->n_order++] = i;
+            j->bytes_total += e->size;
+        }
+    }
+    atomic_fetch_add(&j->n_failed, n_fail_walk);
+    qsort_r(j->order, j->n_order, sizeof *j->order, compare_order, j);
+    int tty = isatty(STDERR_FILENO);
+    fprintf(stderr, "tern-migrate: %zu files (%" PRIu64 " bytes) to %s %s/%s%s%s, %d jobs\n",
+            j->n_order, j->bytes_total,
+            j->verify    ? "verify against"
+            : j->dry_run ? "check against"
+                         : "copy to",
+            j->endpoint, j->bucket, j->prefix[0] ? "/" : "", j->prefix, j->jobs);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    int nw = j->jobs;
+    worker_t *ws = calloc((size_t)nw, sizeof *ws);
+    pthread_t *th = calloc((size_t)nw, sizeof *th);
+    uint8_t *joined = calloc((size_t)nw, 1);
+    if (ws == NULL || th == NULL || joined == NULL) {
+        fprintf(stderr, "tern-migrate: out of memory\n");
+        return 1;
+    }
+    int started = 0;
+    for (int k = 0; k < nw; k++) {
+        ws[k].j = j;
+        ws[k].buf = malloc(READ_BUF);
+        if (ws[k].buf == NULL ||
+            mg_conn_init(&ws[k].conn, j->endpoint, j->creds.access_key, j->creds.secret, j->region,
+                         &j->stop, &j->progress, &why) != 0) {
+            fprintf(stderr, "tern-migrate: %s\n", ws[k].buf ? why : "out of memory");
+            return 2;
+        }
+        if (pthread_create(&th[k], NULL, worker_main, &ws[k]) != 0) {
+            fprintf(stderr, "tern-migrate: pthread_create failed\n");
+            break;
+        }
+        started++;
+    }
+    if (started == 0)
+        return 1;
+
+    /* progress until the workers are done */
+    double last_plain = now_s();
+    int width = 80;
+    struct winsize wsz;
+    if (tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &wsz) == 0 && wsz.ws_col >= 40)
+        width = wsz.ws_col;
+    while (atomic_load(&j->files_done) < j->n_order) {
+        struct timespec ts = {0, 250 * 1000000L};
+        nanosleep(&ts, NULL);
+        if (atomic_load(&g_signal) != 0 && !atomic_load(&j->stop)) {
+            atomic_store(&j->stop, 1);
+            fprintf(stderr, "\ntern-migrate: interrupted, stopping (a rerun resumes)\n");
+        }
+        if (atomic_load(&j->stop)) {
+            /* workers stop picking files; wait for those in flight */
+            int all = 1;
+            for (int k = 0; k < started; k++) {
+                if (joined[k])
+                    continue;
+                if (pthread_tryjoin_np(th[k], NULL) == EBUSY)
+                    all = 0;
+                else
+                    joined[k] = 1;
+            }
+            if (all)
+                break;
+        }
+        mg_prog_t p = {.files_done = atomic_load(&j->files_done),
+                       .files_total = j->n_order,
+                       .bytes_done = atomic_load(&j->progress),
+                       .bytes_total = j->bytes_total,
+                       .failed = atomic_load(&j->n_failed),
+                       .elapsed = now_s() - t0};
+        char line[256];
+        if (tty) {
+            mg_progress_line(&p, 1, width, line, sizeof line);
+            fprintf(stderr, "\r%s\033[K", line);
+        } else if (now_s() - last_plain >= j->progress_interval) {
+            mg_progress_line(&p, 0, 0, line, sizeof line);
+            fprintf(stderr, "%s\n", line);
+            last_plain = now_s();
+        }
+    }
+    if (tty)
+        fprintf(stderr, "\n");
+    for (int k = 0; k < started; k++)
+        if (!joined[k])
+            pthread_join(th[k], NULL);
+    for (int k = 0; k < nw; k++) {
+        mg_conn_free(&ws[k].conn);
+        mg_resp_free(&ws[k].resp);
+        free(ws[k].buf);
+    }
+    free(ws);
+    free(th);
+    free(joined);
+
+    /* the report */
+    double dur = now_s() - t0;
+    int interrupted = atomic_load(&j->stop);
+    uint64_t not_done = 0, would = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (j->state[i] == ST_SKIP) {
+            printf("skipped: %s: %s\n", j->list.v[i].rel, j->why[i]);
+        } else if (j->state[i] == ST_FAIL) {
+            printf("failed: %s: %s\n", j->list.v[i].rel, j->why[i]);
+        } else if (j->state[i] == ST_WOULD_SEND) {
+            would++;
+            printf("would transfer: %s -> %s (%" PRIu64 " bytes)\n", j->list.v[i].rel, j->keys[i],
+                   j->list.v[i].size);
+        } else if (j->state[i] == ST_PENDING && j->keys[i] != NULL) {
+            not_done++;
+        }
+    }
+    char hb[16];
+    uint64_t bs = atomic_load(&j->bytes_sent);
+    mg_human_bytes(bs, hb);
+    uint64_t n_failed = atomic_load(&j->n_failed);
+    printf("tern-migrate %s: %.1f s\n",
+           j->verify    ? "verify"
+           : j->dry_run ? "dry run"
+                        : "report",
+           dur);
+    if (j->verify) {
+        printf("verified: %" PRIu64 " objects match\n", (uint64_t)atomic_load(&j->n_same));
+    } else {
+        printf("transferred: %" PRIu64 " files, %" PRIu64 " bytes (%s), %.1f MiB/s\n",
+               (uint64_t)atomic_load(&j->n_sent), bs, hb,
+               dur > 0 ? (double)bs / 1048576.0 / dur : 0.0);
+        printf("already present: %" PRIu64 " files\n", (uint64_t)atomic_load(&j->n_same));
+        if (j->dry_run)
+            printf("would transfer: %" PRIu64 " files\n", would);
+    }
+    printf("skipped: %zu entries\n", n_skip);
+    printf("failed: %" PRIu64 "\n", n_failed);
+    printf("requests: %" PRIu64 " PUT (objects and parts), %" PRIu64 " retried\n",
+           (uint64_t)atomic_load(&j->n_puts), (uint64_t)atomic_load(&j->n_retries));
+    if (interrupted)
+        printf("interrupted: %" PRIu64 " files not done (run again to resume)\n", not_done);
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++)
+        free(j->keys[i]);
+    free(j->keys);
+    free(j->state);
+    free(j->why);
+    free(j->order);
+    mg_list_free(&j->list);
+    curl_global_cleanup();
+    if (interrupted)
+        return 130;
+    return n_failed > 0 ? 1 : 0;
+}
