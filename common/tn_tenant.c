@@ -100,7 +100,9 @@ int tn_bucket_rec_encode(const tn_bucket_rec_t *b, uint8_t *buf, size_t cap)
 {
     size_t ol = strnlen(b->owner, TN_BUCKET_OWNER_MAX + 1);
     size_t ul = strnlen(b->user, TN_TENANT_NAME_MAX + 1);
-    if (ol > TN_BUCKET_OWNER_MAX || ul > TN_TENANT_NAME_MAX)
+    if (ol > TN_BUCKET_OWNER_MAX || ul > TN_TENANT_NAME_MAX ||
+        b->policy_len > TN_BUCKET_POLICY_MAX || b->cors_len > TN_BUCKET_CORS_MAX ||
+        b->acl >= TN_BUCKET_ACL_LIMIT)
         return TN_ERR_TOO_BIG;
     tn_wire_w_t w;
     tn_wire_w_init(&w, buf, cap);
@@ -111,6 +113,9 @@ int tn_bucket_rec_encode(const tn_bucket_rec_t *b, uint8_t *buf, size_t cap)
     tn_wire_put_bytes(&w, b->user, ul);
     tn_wire_put_u64(&w, b->max_bytes);
     tn_wire_put_u64(&w, b->max_objects);
+    tn_wire_put_u8(&w, b->acl);
+    tn_wire_put_bytes(&w, b->policy, b->policy_len);
+    tn_wire_put_bytes(&w, b->cors, b->cors_len);
     return w.err != TN_OK ? TN_ERR_TOO_BIG : (int)(cap - tn_wire_w_left(&w));
 }
 
@@ -120,22 +125,35 @@ int tn_bucket_rec_decode(const void *buf, size_t len, tn_bucket_rec_t *b)
     memset(b, 0, sizeof *b);
     tn_wire_r_init(&r, buf, len);
     uint32_t fmt = tn_wire_get_u32(&r);
-    if (fmt != 1 && fmt != 2)
+    if (fmt < 1 || fmt > 3)
         return TN_ERR_CORRUPT;
     b->id = tn_wire_get_u64(&r);
     b->created_ms = tn_wire_get_u64(&r);
     tn_slice_t owner = tn_wire_get_bytes(&r);
     tn_slice_t user = {NULL, 0};
-    if (fmt == 2) {
+    tn_slice_t pol = {NULL, 0}, cors = {NULL, 0};
+    if (fmt >= 2) {
         user = tn_wire_get_bytes(&r);
         b->max_bytes = tn_wire_get_u64(&r);
         b->max_objects = tn_wire_get_u64(&r);
     }
+    if (fmt >= 3) {
+        b->acl = tn_wire_get_u8(&r);
+        pol = tn_wire_get_bytes(&r);
+        cors = tn_wire_get_bytes(&r);
+    }
     if (tn_wire_r_finish(&r) != TN_OK || get_str(owner, b->owner, TN_BUCKET_OWNER_MAX) != TN_OK ||
-        get_str(user, b->user, TN_TENANT_NAME_MAX) != TN_OK) {
+        get_str(user, b->user, TN_TENANT_NAME_MAX) != TN_OK || b->acl >= TN_BUCKET_ACL_LIMIT ||
+        pol.len > TN_BUCKET_POLICY_MAX || cors.len > TN_BUCKET_CORS_MAX) {
         memset(b, 0, sizeof *b);
         return TN_ERR_CORRUPT;
     }
+    if (pol.len > 0)
+        memcpy(b->policy, pol.base, pol.len);
+    b->policy_len = (uint32_t)pol.len;
+    if (cors.len > 0)
+        memcpy(b->cors, cors.base, cors.len);
+    b->cors_len = (uint32_t)cors.len;
     return TN_OK;
 }
 

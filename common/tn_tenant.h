@@ -23,6 +23,12 @@
  *   bucket v2: u32 2 | u64 id | u64 created_ms | bytes owner access key | bytes owner user
  *              ("" = created by a config (admin) key) | u64 quota max bytes (0 = none) |
  *              u64 quota max objects (0 = none)
+ *   bucket v3: v2's fields | u8 canned ACL (gw_acl.h's gw_acl_t; 0 = private) | bytes bucket
+ *              policy JSON (empty = none, <= TN_BUCKET_POLICY_MAX) | bytes CORSConfiguration
+ *              XML (empty = none, <= TN_BUCKET_CORS_MAX). Written by every encoder since
+ *              access control (ACLs/policy/CORS) merged; v1 and v2 decode as ACL private, no
+ *              policy, no CORS. (The access branch's own "v2" with ACL but no user/quota never
+ *              shipped and is not accepted.)
  *   Decoders accept exactly these layouts (no trailing bytes) and validate every length.
  *
  * SEALED SECRET: nonce (12 random bytes) || AES-256-GCM(cluster key, nonce, AAD = the access
@@ -80,8 +86,11 @@ typedef struct {
     size_t sealed_len;
 } tn_key_rec_t;
 
-#define TN_BUCKET_FORMAT    2u
-#define TN_BUCKET_OWNER_MAX 128u
+#define TN_BUCKET_FORMAT     3u
+#define TN_BUCKET_OWNER_MAX  128u
+#define TN_BUCKET_POLICY_MAX 8192u  /* bytes of policy JSON (S3 allows 20 KiB) */
+#define TN_BUCKET_CORS_MAX   16384u /* bytes of CORS XML */
+#define TN_BUCKET_ACL_LIMIT  16u    /* acl bytes >= this are corrupt (gw_acl_t has fewer) */
 
 typedef struct {
     uint64_t id;
@@ -90,12 +99,21 @@ typedef struct {
     char user[TN_TENANT_NAME_MAX + 1];   /* owning user; "" = an admin (config key) bucket */
     uint64_t max_bytes;                  /* quota; 0 = none */
     uint64_t max_objects;                /* quota; 0 = none */
+    uint8_t acl;                         /* canned ACL (gw_acl_t); 0 = private */
+    uint32_t policy_len;                 /* 0: no policy */
+    uint32_t cors_len;                   /* 0: no CORS configuration */
+    char policy[TN_BUCKET_POLICY_MAX];   /* NOT NUL-terminated */
+    char cors[TN_BUCKET_CORS_MAX];       /* NOT NUL-terminated */
 } tn_bucket_rec_t;
 
 /* Encoders return the length written or TN_ERR_TOO_BIG (cap too small, a field too long);
  * decoders TN_OK or TN_ERR_CORRUPT (out zeroed first). Buffers of TN_TENANT_REC_MAX always
- * suffice. */
+ * suffice for users and keys. */
 #define TN_TENANT_REC_MAX 512u
+/* Bucket records are larger (policy and CORS): buffers of TN_BUCKET_REC_MAX always suffice for
+ * them; TN_TENANT_REC_MAX suffices for one without policy and CORS (CreateBucket's). */
+#define TN_BUCKET_REC_MAX                                                                          \
+    (128u + TN_BUCKET_OWNER_MAX + TN_TENANT_NAME_MAX + TN_BUCKET_POLICY_MAX + TN_BUCKET_CORS_MAX)
 int tn_user_rec_encode(const tn_user_rec_t *u, uint8_t *buf, size_t cap);
 int tn_user_rec_decode(const void *buf, size_t len, tn_user_rec_t *u);
 int tn_key_rec_encode(const tn_key_rec_t *k, uint8_t *buf, size_t cap);

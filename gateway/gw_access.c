@@ -1,16 +1,61 @@
-/* gw_access.c — the authorization stage (gw_access.h). */
+/* gw_access.c — the authorization stage: gw_authz, then the bucket's policy and ACLs
+ * (gw_access.h). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include "gw_authz.h"
 #include "gw_bucket.h"
 #include "gw_access.h"
+#include "gw_acl.h"
+#include "gw_policy.h"
 #include "gw_quota.h"
 
 typedef struct {
     gw_req_t *r; /* NULL once the client went away */
     void (*next)(gw_req_t *r);
 } access_t;
+
+int gw_access_anonymous_op(s3_op_t op)
+{
+    switch (op) {
+    case S3_OP_GET_OBJECT:
+    case S3_OP_HEAD_OBJECT:
+    case S3_OP_LIST_OBJECTS:
+    case S3_OP_LIST_OBJECTS_V2:
+    case S3_OP_OPTIONS: return 1;
+    default: return 0;
+    }
+}
+
+/* Can the bucket's policy or ACLs open op at all (gw_access.h)? */
+static int public_op(s3_op_t op)
+{
+    return gw_access_anonymous_op(op);
+}
+
+/* gw_authz said no: the bucket's policy and ACLs decide (gw_access.h). 1 allow, 0 deny. */
+static int public_access(gw_req_t *r, const char *name, const gw_bucket_rec_t *rec)
+{
+    gw_access_t op;
+    switch (r->route.op) {
+    case S3_OP_GET_OBJECT:
+    case S3_OP_HEAD_OBJECT: op = GW_ACCESS_READ_OBJECT; break;
+    case S3_OP_LIST_OBJECTS:
+    case S3_OP_LIST_OBJECTS_V2: op = GW_ACCESS_LIST_BUCKET; break;
+    case S3_OP_OPTIONS: return 1; /* the preflight answers from the CORS configuration */
+    default: return 0;
+    }
+    gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
+                                                               : GW_PRINCIPAL_AUTHENTICATED;
+    gw_verdict_t pol =
+        gw_policy_eval(rec->policy, rec->policy_len, name, op, r->route.key.base, r->route.key.len);
+    if (pol == GW_VERDICT_NONE && op == GW_ACCESS_READ_OBJECT) {
+        r->acl_object_decides = 1; /* the GET/HEAD handler, with the head row */
+        r->acl_who = (uint8_t)who;
+        return 1;
+    }
+    return gw_acl_decide(who, op, (gw_acl_t)rec->acl, GW_ACL_PRIVATE, pol) == GW_VERDICT_ALLOW;
+}
 
 static void decide(gw_req_t *r, void (*next)(gw_req_t *r), int err, const gw_bucket_rec_t *rec)
 {
@@ -28,7 +73,8 @@ static void decide(gw_req_t *r, void (*next)(gw_req_t *r), int err, const gw_buc
     size_t n = r->route.bucket.len < sizeof name ? r->route.bucket.len : sizeof name - 1;
     memcpy(name, r->route.bucket.base, n);
     name[n] = '\0';
-    if (!gw_authz_allow(&r->auth.principal, r->route.op, name, rec)) {
+    if (!gw_authz_allow(&r->auth.principal, r->route.op, name, rec) &&
+        !public_access(r, name, rec)) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return;
     }
@@ -58,6 +104,10 @@ static void on_lookup(void *arg, int err, const gw_bucket_rec_t *rec, const tn_r
 void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
 {
     const gw_principal_t *p = &r->auth.principal;
+    if (p->kind == GW_PRINC_ANON && !gw_access_anonymous_op(r->route.op)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        return;
+    }
     gw_need_t need = gw_authz_need(r->route.op);
     /* admin keys need the record only for quotas (uploads) and their bookkeeping (deletes) */
     int quota_op = need == GW_NEED_WRITE;
@@ -73,8 +123,9 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
             gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
         return;
     }
-    /* a scoped key asking about another bucket: no need to look */
-    if (p->kind == GW_PRINC_BUCKET &&
+    /* a scoped key asking about another bucket: no need to look (unless the bucket's policy
+     * or ACLs could open the operation) */
+    if (p->kind == GW_PRINC_BUCKET && !public_op(r->route.op) &&
         (p->bucket == NULL || strlen(p->bucket) != r->route.bucket.len ||
          memcmp(p->bucket, r->route.bucket.base, r->route.bucket.len) != 0)) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);

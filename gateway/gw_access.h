@@ -3,8 +3,25 @@
  * and the payload pass, so a denied upload is not even hashed): looks the request's bucket up
  * (the per-thread bucket cache, gw_bucket.h, else a quorum read that fills it, so the
  * handler's own lookup right after is a cache hit) and asks gw_authz_allow (gw_authz.h).
- * Denied: 403 AccessDenied. Every operation passes here, so handlers need no checks of
- * their own (they only see requests the principal may make).
+ * Denied: 403 AccessDenied. Every operation passes here, ANONYMOUS ones included, so handlers
+ * need no checks of their own (they only see requests the principal may make) except the one
+ * that needs the object's head row (below).
+ *
+ * PUBLIC ACCESS (ACLs, bucket policy; gw_acl.h, gw_policy.h). When gw_authz_allow says no
+ * (anonymous requests; authenticated principals that neither own the bucket nor hold a key
+ * for it), the bucket's policy and ACLs may still open a READ:
+ *   - anonymous requests reach this stage only for GetObject, HeadObject, ListObjects V1/V2
+ *     and OPTIONS (gw_access_anonymous_op; everything else is 403 before);
+ *   - GetObject/HeadObject (READ_OBJECT), ListObjects V1/V2 (LIST_BUCKET): policy Deny ->
+ *     403; policy Allow -> allow; else the ACL: LIST_BUCKET reads the bucket's ACL here
+ *     (public-read -> anyone, authenticated-read -> any signed request); READ_OBJECT reads the
+ *     OBJECT's ACL, which is in its head row: the stage sets r->acl_object_decides and
+ *     r->acl_who and the GET/HEAD handler calls gw_acl_check_object once with the row;
+ *   - OPTIONS (CORS preflight): always on to its handler, which answers from the bucket's
+ *     CORS configuration only (it reveals nothing else and changes nothing);
+ *   - anything else: 403.
+ * The policy never restricts the owner or a key gw_authz allows (no Deny for them): tern's
+ * policies are a way to OPEN buckets, not a second authorization system.
  *
  * Uploads then pass the bucket's quota (gw_quota.h), deletes drop the thread's usage figure.
  * Admin keys skip the lookup except for object writes (quotas apply to them too); when that
@@ -26,6 +43,9 @@
 
 /* Runs next(r) when r's principal may make r's request, else answers r. */
 void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r));
+
+/* Operations a request without credentials may reach (then decided as above). */
+int gw_access_anonymous_op(s3_op_t op);
 
 /* May r's principal read objects of the bucket called name whose record is rec? The check of
  * a second bucket an operation touches besides its own: the copy source of CopyObject and

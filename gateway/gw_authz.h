@@ -16,7 +16,8 @@
  *           GET/HEAD object, HeadBucket, GetBucketLocation, List*; write = PUT/POST/DELETE
  *           object, DeleteObjects, multipart, copy destination, tagging/ACL writes. No
  *           CreateBucket or DeleteBucket. ListBuckets shows B.
- *   ANON    no signature: denied everything here (public buckets come with ACLs later).
+ *   ANON    no signature: denied everything here (a bucket's policy and ACLs may still open
+ *           reads to it and to other principals: gw_access.h decides that after this says no).
  * Everything not allowed is AccessDenied (403).
  */
 #ifndef GW_AUTHZ_H

@@ -10,7 +10,12 @@
 #include "tn_log.h"
 #include "tn_wire.h"
 #include "conf_map.h"
+#include "gw_objmeta.h"
+#include "gw_acl.h"
 #include "gw_bucket.h"
+
+_Static_assert(GW_POLICY_MAX == TN_BUCKET_POLICY_MAX, "policy cap: one number");
+_Static_assert(GW_ACL__COUNT <= TN_BUCKET_ACL_LIMIT, "ACL byte range");
 
 uint64_t gw_now_ms(void)
 {
@@ -45,7 +50,12 @@ int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap)
 
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b)
 {
-    return tn_bucket_rec_decode(buf, len, b);
+    int rc = tn_bucket_rec_decode(buf, len, b);
+    if (rc == TN_OK && b->acl >= GW_ACL__COUNT) {
+        memset(b, 0, sizeof *b);
+        return TN_ERR_CORRUPT;
+    }
+    return rc;
 }
 
 /* ---- placement ---- */
@@ -85,10 +95,14 @@ typedef struct {
     uint64_t expires_ms;
     gw_bucket_rec_t rec;
 } cache_ent_t;
-static _Thread_local cache_ent_t cache[CACHE_SLOTS];
+/* On the heap (records carry policy and CORS: ~25 KiB each), allocated on a thread's first
+ * use and kept for its life (loop threads live as long as the process). */
+static _Thread_local cache_ent_t *cache;
 
 static cache_ent_t *cache_slot(const char *name, size_t len)
 {
+    if (cache == NULL && (cache = calloc(CACHE_SLOTS, sizeof *cache)) == NULL)
+        return NULL;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (uint8_t)name[i]) * 16777619u;
@@ -100,6 +114,8 @@ static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
     if (len >= sizeof cache[0].name)
         return;
     cache_ent_t *e = cache_slot(name, len);
+    if (e == NULL)
+        return;
     memcpy(e->name, name, len);
     e->len = len;
     e->rec = *rec;
@@ -109,7 +125,7 @@ static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
 void gw_bucket_cache_drop(const char *name, size_t len)
 {
     cache_ent_t *e = cache_slot(name, len);
-    if (e->len == len && memcmp(e->name, name, len) == 0)
+    if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0)
         e->len = 0;
 }
 
@@ -150,7 +166,8 @@ int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache
         return TN_ERR_NOT_FOUND;
     if (use_cache) {
         cache_ent_t *e = cache_slot(name, len);
-        if (e->len == len && memcmp(e->name, name, len) == 0 && e->expires_ms > gw_now_ms()) {
+        if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0 &&
+            e->expires_ms > gw_now_ms()) {
             *hit = e->rec;
             return 1;
         }
@@ -338,6 +355,41 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
         h2o_timeout_link(t->loop, &t->zero_timeout, &a->te);
     }
     return 0;
+}
+
+int gw_bucket_update(gw_thread_t *t, const char *name, size_t len, const gw_bucket_rec_t *rec,
+                     const tn_row_ver_t *expect, gw_allrep_cb cb, void *arg)
+{
+    gw_server_t *s = t->server;
+    uint32_t pool, pg;
+    int rc = gw_bucket_place(s, "meta", name, len, &pool, &pg);
+    if (rc != TN_OK)
+        return rc;
+    uint8_t *val = malloc(GW_BUCKET_REC_MAX);
+    if (val == NULL)
+        return -ENOMEM;
+    int vlen = gw_bucket_rec_encode(rec, val, GW_BUCKET_REC_MAX);
+    if (vlen < 0) {
+        free(val);
+        return vlen;
+    }
+    tn_row_t row = {.pool = pool,
+                    .pg = pg,
+                    .ns = GW_BUCKET_NS,
+                    .key = (const uint8_t *)name,
+                    .key_len = len,
+                    .value = val,
+                    .value_len = (size_t)vlen};
+    uint64_t h = tn_hlc_now(&s->hlc, gw_now_ms());
+    row.ver.hlc = h > expect->hlc ? h : expect->hlc + 1;
+    row.ver.origin = s->origin_id;
+    gw_random(row.ver.vid, sizeof row.ver.vid);
+    tn_proto_ver_t ev = {.hlc = expect->hlc, .origin = expect->origin};
+    memcpy(ev.vid, expect->vid, TN_ROW_VID_LEN);
+    gw_bucket_cache_drop(name, len);
+    rc = gw_bucket_write_all(t, &row, TN_PROTO_ROW_IF_VERSION, &ev, cb, arg);
+    free(val); /* gw_bucket_write_all encoded its own copy */
+    return rc;
 }
 
 /* ---- request lifetime ---- */

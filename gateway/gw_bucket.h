@@ -6,9 +6,18 @@
  * DATA MODEL
  *   Bucket record: a row in pool "meta" (conf_pool_id("meta")),
  *     pg = pl_object_pg(meta pool, name, len), ns = GW_BUCKET_NS (1), key = the bucket name,
- *     value: tn_bucket_rec_t (tn_tenant.h; format 2 adds the owning user and the quota to
- *       format 1's id (random, getrandom; names the bucket's index namespace), creation time
- *       (ms since the Unix epoch) and owner access key; format 1 records still decode)
+ *     value: tn_bucket_rec_t (tn_tenant.h), format 3: format 1's id (random, getrandom;
+ *       names the bucket's index namespace), creation time (ms since the Unix epoch) and owner
+ *       access key; format 2's owning user and quota; format 3's canned ACL (gw_acl_t;
+ *       bucket-owner-* and aws-exec-read are never stored here), bucket policy JSON
+ *       (gw_policy.h; empty = none) and CORSConfiguration XML as PutBucketCors received it
+ *       (validated by s3_xml_parse_cors; empty = none). Formats 1 and 2 still decode (ACL
+ *       private, no policy, no CORS).
+ *   ACL, policy and CORS changes rewrite the record with IF_VERSION (expected = the version
+ *   read) on EVERY replica, exactly as DeleteBucket does (gw_bucket_update): PRECONDITION =
+ *   a concurrent change (409 OperationAborted), a replica down = 503 (a partial update stays
+ *   on the replicas that took it; the newest version wins on quorum reads, and a retry
+ *   converges).
  *   A deleted bucket is a tombstone row (TN_ROW_TOMBSTONE, empty value).
  *   CreateBucket writes with ROW_PUT mode CREATE to EVERY replica of the PG and needs all of
  *   them to answer APPLIED/UNCHANGED; a replica answering EXIST with another version means the
@@ -35,18 +44,23 @@
 #include <stdint.h>
 #include "gw_server.h"
 #include "gw_req.h"
+#include "gw_policy.h"
 #include "tn_tenant.h"
 
 #define GW_BUCKET_NS        1u
 #define GW_BUCKET_FORMAT    TN_BUCKET_FORMAT
+#define GW_BUCKET_CORS_MAX  TN_BUCKET_CORS_MAX
 #define GW_BUCKET_CACHE_MS  3000u
 #define GW_BUCKET_OWNER_MAX TN_BUCKET_OWNER_MAX
 
 typedef tn_bucket_rec_t gw_bucket_rec_t;
 
+/* Bytes gw_bucket_rec_encode needs at most. */
+#define GW_BUCKET_REC_MAX TN_BUCKET_REC_MAX
+
 /* Encoding (see above): returns the length written, or TN_ERR_TOO_BIG. */
 int gw_bucket_rec_encode(const gw_bucket_rec_t *b, uint8_t *buf, size_t cap);
-/* TN_OK or TN_ERR_CORRUPT. */
+/* TN_OK or TN_ERR_CORRUPT (also for an ACL byte gw_acl.h does not know). */
 int gw_bucket_rec_decode(const void *buf, size_t len, gw_bucket_rec_t *b);
 
 /* Pool id and PG of name in the pool called pool_name on the current map: TN_OK, -ENOENT
@@ -81,6 +95,12 @@ typedef void (*gw_allrep_cb)(void *arg, const gw_allrep_t *res);
  * fire and forget). cb runs once, later, on t's loop. <0: nothing started. */
 int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
                         const tn_proto_ver_t *expect, gw_allrep_cb cb, void *arg);
+
+/* Rewrites the record of bucket (the route's) as rec with IF_VERSION expect (the version the
+ * lookup returned) on every replica, with a newer HLC; drops the cache entry. cb as for
+ * gw_bucket_write_all. <0: nothing started. */
+int gw_bucket_update(gw_thread_t *t, const char *name, size_t len, const gw_bucket_rec_t *rec,
+                     const tn_row_ver_t *expect, gw_allrep_cb cb, void *arg);
 
 /* Request lifetime for asynchronous handlers: a heap context whose first member is a
  * gw_opref_t. It holds two references: the request's (dropped by the cancel hook, which also

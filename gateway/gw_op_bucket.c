@@ -7,6 +7,7 @@
 #include "tn_log.h"
 #include "tn_time.h"
 #include "s3_xml.h"
+#include "gw_acl_check.h"
 #include "gw_bucket.h"
 #include "gw_ops.h"
 
@@ -109,6 +110,15 @@ static void op_create_bucket(gw_req_t *r)
     gw_random(&c->rec.id, sizeof c->rec.id);
     c->rec.created_ms = gw_now_ms();
     snprintf(c->rec.owner, sizeof c->rec.owner, "%s", r->access_key);
+    gw_acl_t acl;
+    int present;
+    s3_why_t why = {S3_OK, ""};
+    if (gw_acl_check_headers(r, r->access_key, 0, &acl, &present, &why) != S3_OK) {
+        gw_req_send_error(r, why.err, s3_why_message(&why));
+        gw_opref_done(c);
+        return;
+    }
+    c->rec.acl = (uint8_t)acl;
     if (r->auth.principal.kind == GW_PRINC_USER)
         snprintf(c->rec.user, sizeof c->rec.user, "%s", r->auth.principal.user);
     uint8_t val[TN_TENANT_REC_MAX];

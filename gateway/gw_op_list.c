@@ -28,6 +28,7 @@
 #include <string.h>
 #include "tn_log.h"
 #include "s3_list.h"
+#include "gw_acl_check.h"
 #include "gw_bucket.h"
 #include "gw_objmeta.h"
 #include "gw_ops.h"
@@ -286,6 +287,9 @@ static void on_list_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const
     if (r == NULL)
         return;
     l->rec = *rec;
+    /* who may list was decided by the authorization stage (gw_access.h: also anonymous
+     * listings by a public-read bucket ACL or a policy granting s3:ListBucket) */
+    gw_acl_check_cors(r, rec);
     if (r->route.op == S3_OP_GET_BUCKET_VERSIONING) {
         s3_buf_t x;
         s3_buf_init(&x, 4096);

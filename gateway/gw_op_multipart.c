@@ -45,6 +45,7 @@
 #include "gw_copier.h"
 #include "gw_mpu.h"
 #include "gw_objmeta.h"
+#include "gw_acl_check.h"
 #include "gw_ops.h"
 
 #define PART_INFLIGHT  4
@@ -297,10 +298,6 @@ static void mp_add_cksum_headers(gw_req_t *r, s3_cksum_alg_t alg, gw_cktype_t ty
 
 /* ---- CreateMultipartUpload ---- */
 
-static const char *const acl_names[GW_ACL__COUNT] = {
-    "private",       "public-read",       "public-read-write",        "authenticated-read",
-    "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control"};
-
 static const char *const stored_headers[5] = {"content-type", "cache-control",
                                               "content-disposition", "content-encoding", "expires"};
 
@@ -330,19 +327,16 @@ static s3_err_t create_template(gw_req_t *r, gw_objmeta_t *t, const char **msg)
         *msg = META_TOO_LARGE;
         return S3_ERR_INVALID_ARGUMENT;
     }
-    tn_slice_t acl = req_header(r, "x-amz-acl");
-    if (acl.base != NULL) {
-        int found = 0;
-        for (int i = 0; i < GW_ACL__COUNT; i++)
-            if (strlen(acl_names[i]) == acl.len && memcmp(acl_names[i], acl.base, acl.len) == 0) {
-                t->acl = (gw_acl_t)i;
-                found = 1;
-            }
-        if (!found) {
-            *msg = "The canned ACL is not valid";
-            return S3_ERR_INVALID_ARGUMENT;
-        }
+    /* x-amz-acl / x-amz-grant-* (gw_acl_check.h); id= grants name the caller's key */
+    gw_acl_t acl;
+    int present;
+    s3_why_t *acl_why = h2o_mem_alloc_pool(&r->req->pool, sizeof *acl_why);
+    s3_err_t ae = gw_acl_check_headers(r, r->access_key, 1, &acl, &present, acl_why);
+    if (ae != S3_OK) {
+        *msg = s3_why_message(acl_why);
+        return ae;
     }
+    t->acl = acl;
     tn_slice_t tg = req_header(r, "x-amz-tagging");
     if (tg.base != NULL) {
         s3_tag_t *tags = h2o_mem_alloc_pool(&r->req->pool, sizeof *tags * S3_TAGS_MAX_OBJECT);

@@ -29,6 +29,7 @@
 #include "s3_range.h"
 #include "gw_bucket.h"
 #include "gw_objmeta.h"
+#include "gw_acl_check.h"
 #include "gw_ops.h"
 
 #define PUT_INFLIGHT 4
@@ -352,6 +353,14 @@ static void on_put_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
         return;
     }
     p->bucket = *rec;
+    gw_acl_check_cors(p->o.r, rec);
+    s3_why_t why = {S3_OK, ""};
+    int present;
+    if (gw_acl_check_headers(p->o.r, rec->owner, 1, &p->m.acl, &present, &why) != S3_OK) {
+        gw_req_send_error(p->o.r, why.err, s3_why_message(&why));
+        gw_opref_done(p);
+        return;
+    }
     put_start(p);
 }
 
@@ -414,6 +423,8 @@ typedef struct {
     uint8_t *buf;
     size_t buf_len;
     int stopped;
+    int acl_decides;  /* anonymous: the object's ACL decides (gw_access.h) */
+    gw_acl_who_t who; /* the caller, for that decision */
 } get_t;
 
 static void get_cleanup(void *self)
@@ -670,6 +681,17 @@ static void on_get_row(void *arg, int err, const tn_row_t *row)
 {
     get_t *g = arg;
     gw_req_t *r = g->o.r;
+    if (r != NULL && g->acl_decides) {
+        /* a missing key is denied like a private object: anonymous callers cannot probe */
+        gw_acl_t acl = GW_ACL_PRIVATE;
+        if (err == 0 && !(row->flags & TN_ROW_TOMBSTONE)) {
+            gw_objmeta_t m;
+            if (gw_objmeta_decode(row->value, row->value_len, &m) == TN_OK)
+                acl = m.acl;
+        }
+        if ((err == 0 || err == TN_ERR_NOT_FOUND) && !gw_acl_check_object(r, g->who, acl))
+            r = NULL; /* answered */
+    }
     if (r != NULL) {
         if (err == TN_ERR_NOT_FOUND || (err == 0 && (row->flags & TN_ROW_TOMBSTONE))) {
             gw_req_send_error(r, S3_ERR_NO_SUCH_KEY, NULL);
@@ -706,6 +728,10 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
     gw_req_t *r = gw_bucket_lookup_settle(g, err);
     if (r == NULL)
         return;
+    gw_acl_check_cors(r, rec);
+    /* the authorization stage (gw_access.h) left the decision to the object's ACL */
+    g->acl_decides = r->acl_object_decides;
+    g->who = (gw_acl_who_t)r->acl_who;
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)

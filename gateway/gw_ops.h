@@ -58,4 +58,9 @@ void gw_op_get_object_attributes(gw_req_t *r);
 /* gw_op_delete_objects.c */
 void gw_op_delete_objects(gw_req_t *r);
 
+/* gw_op_access.c: bucket ACL / policy / CORS (one handler), object ACL, CORS preflight */
+void gw_op_bucket_setting(gw_req_t *r);
+void gw_op_object_acl(gw_req_t *r);
+void gw_op_options(gw_req_t *r);
+
 #endif

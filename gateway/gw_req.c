@@ -11,6 +11,7 @@
 #include "gw_ops.h"
 #include "gw_health.h"
 #include "gw_payload.h"
+#include "gw_access.h"
 #include "gw_server.h"
 
 #define LOG_KEY_MAX 512 /* key bytes kept in an access-log line */
@@ -295,8 +296,10 @@ static void handle(gw_req_t *r)
         return;
     }
     if (r->auth.sig.kind == S3_AUTH_NONE) {
-        /* anonymous: public buckets come later */
-        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+        /* anonymous (r->access_key NULL): the stage lets through only what an ACL, a bucket
+         * policy or CORS opens (gw_access.h); these operations read no body: no payload
+         * stage (nothing is signed to check) */
+        gw_access_check(r, gw_ops_dispatch);
         return;
     }
     size_t akl = strlen(r->auth.sig.access_key);

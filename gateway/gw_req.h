@@ -63,6 +63,8 @@ struct gw_req {
     s3_route_t route;           /* op, bucket, key, params (strings in req->pool) */
     const char *access_key;     /* authenticated access key (NUL-terminated), NULL if none */
     gw_auth_result_t auth;      /* signature details, signing key, payload kind */
+    uint8_t acl_object_decides; /* GET/HEAD: the object's ACL decides (gw_access.h) */
+    uint8_t acl_who;            /* then for whom (gw_acl_who_t, gw_acl.h) */
     tn_slice_t body;            /* request body: req->entity, aws-chunked decoded in place */
     /* Content-Encoding to store: the header, minus "aws-chunked" for aws-chunked bodies
      * ("aws-chunked,gzip" -> "gzip"); base NULL when there is none. */

@@ -126,6 +126,12 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
     [S3_ERR_NO_SUCH_VERSION] = {404, "NoSuchVersion", "The specified version does not exist."},
     [S3_ERR_INVALID_PART_NUMBER] = {416, "InvalidPartNumber",
                                     "The requested partnumber is not satisfiable"},
+    [S3_ERR_MALFORMED_POLICY] = {400, "MalformedPolicy", "Policies must be valid JSON."},
+    [S3_ERR_CORS_FORBIDDEN] = {403, "AccessForbidden",
+                               "CORSResponse: This CORS request is not allowed. This is usually "
+                               "because the evalution of Origin, request method / "
+                               "Access-Control-Request-Method or Access-Control-Request-Headers "
+                               "are not whitelisted by the resource's CORS spec."},
 };
 
 const s3_err_info_t *s3_err_info(s3_err_t err)

@@ -72,6 +72,8 @@ typedef enum {
     S3_ERR_OPERATION_ABORTED,       /* 409: a conflicting operation on the same bucket */
     S3_ERR_NO_SUCH_VERSION,         /* 404 NoSuchVersion */
     S3_ERR_INVALID_PART_NUMBER,     /* 416 InvalidPartNumber (GET/HEAD ?partNumber=) */
+    S3_ERR_MALFORMED_POLICY,        /* 400 MalformedPolicy (PutBucketPolicy) */
+    S3_ERR_CORS_FORBIDDEN,          /* 403 AccessForbidden (CORS preflight refused) */
     S3_ERR__COUNT
 } s3_err_t;
 

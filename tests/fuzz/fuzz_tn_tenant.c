@@ -3,8 +3,9 @@
  * secret opener on arbitrary bytes: metadata rows come from OSDs and must never crash a
  * gateway or ternctl. Invariants: decoding stays inside the input (ASan); a user or key
  * record that decodes re-encodes to exactly the same bytes; a bucket record that decodes
- * re-encodes (as format 2) and decodes to the same fields; strings are NUL-terminated within
- * their limits; opening never succeeds on bytes not sealed with the key (GCM tag).
+ * re-encodes (as format 3) and decodes to the same fields (ACL, policy and CORS too); strings are
+ * NUL-terminated within their limits; opening never succeeds on bytes not sealed with the key (GCM
+ * tag).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc >= 0 && (size_t)rc != strlen(secret))
             abort();
     }
-    tn_bucket_rec_t b, b2;
+    static tn_bucket_rec_t b, b2; /* ~25 KiB each */
+    static uint8_t bout[TN_BUCKET_REC_MAX];
     if (tn_bucket_rec_decode(data, size, &b) == TN_OK) {
-        int n = tn_bucket_rec_encode(&b, out, sizeof out);
-        if (n < 0 || tn_bucket_rec_decode(out, (size_t)n, &b2) != TN_OK || b.id != b2.id ||
+        int n = tn_bucket_rec_encode(&b, bout, sizeof bout);
+        if (n < 0 || tn_bucket_rec_decode(bout, (size_t)n, &b2) != TN_OK || b.id != b2.id ||
             b.created_ms != b2.created_ms || strcmp(b.owner, b2.owner) != 0 ||
             strcmp(b.user, b2.user) != 0 || b.max_bytes != b2.max_bytes ||
-            b.max_objects != b2.max_objects)
+            b.max_objects != b2.max_objects || b.acl != b2.acl || b.policy_len != b2.policy_len ||
+            b.cors_len != b2.cors_len || memcmp(b.policy, b2.policy, b.policy_len) != 0 ||
+            memcmp(b.cors, b2.cors, b.cors_len) != 0)
             abort();
     }
     return 0;

@@ -325,7 +325,7 @@ static int bucket_quota(ctl_cluster_t *c, const bopts_t *o)
     if (o->max_objects != NULL)
         rec.max_objects = mo;
     if (o->max_size != NULL || o->max_objects != NULL) {
-        uint8_t val[TN_TENANT_REC_MAX];
+        uint8_t val[TN_BUCKET_REC_MAX];
         int vl = tn_bucket_rec_encode(&rec, val, sizeof val);
         rc = vl < 0 ? vl : ctl_meta_write_all(c, pg, 1, o->pos, bl, val, (size_t)vl, &cur.ver);
         if (rc != 0) {

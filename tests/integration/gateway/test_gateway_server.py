@@ -5,7 +5,7 @@ Usage: test_gateway_server.py TERN_GATEWAY (TERN_TEST_KEEP=1 keeps the temp dir)
 curl and openssl. Each gateway runs on a free loopback port with a generated config in a
 temp dir and is killed by PID at the end. Prints "N passed, N failed"; exits 1 on failure.
 
-Operations without a handler (here the ?acl sub-resource, and ?legal-hold: object lock, which
+Operations without a handler (here PutBucketVersioning, and ?legal-hold: object lock, which
 tern does not implement) answer 501 NotImplemented with a message naming the operation (or
 "sub-resource"), bucket and key: a 501 (not a 403) proves
 that the request passed authentication and was routed as the message says. (Storage operations
@@ -49,6 +49,7 @@ RID = re.compile(r"^[0-9a-f]{16}$")
 seen_ids = set()
 
 
+VER = {"Status": "Enabled"}
 # the body of the PutObjectLegalHold probes (object lock: tern answers NotImplemented)
 HOLD = {"Status": "ON"}
 
@@ -219,15 +220,18 @@ def test_basics(gw):
           f"{st} {body!r}")
     check(h.get("server") == "tern", "server name is tern", repr(h))
     # a vhost-style request for /health/live is S3 (bucket "bkt1"), not a health check
+    # (an anonymous GetObject, which needs the bucket record: 503 without a cluster)
     st, h, body = gw.raw("GET", "/health/live", headers={"Host": f"bkt1.{DOMAIN}"})
-    expect_error(st, h, body, 403, "AccessDenied", "vhost /health/live is an S3 request")
+    expect_error(st, h, body, 503, "ServiceUnavailable", "vhost /health/live is an S3 request")
 
-    # anonymous
-    st, h, body = gw.raw("GET", "/bkt1/key")
-    expect_error(st, h, body, 403, "AccessDenied", "anonymous GET")
+    # anonymous: only GET/HEAD object, listings and OPTIONS get past authentication
+    st, h, body = gw.raw("GET", "/bkt1/key?acl")
+    expect_error(st, h, body, 403, "AccessDenied", "anonymous GetObjectAcl")
+    st, h, body = gw.raw("PUT", "/bkt1/key")
+    expect_error(st, h, body, 403, "AccessDenied", "anonymous PUT")
     # HEAD error: no body, and the connection stays usable (no stray bytes)
     c = gw.conn()
-    st, h, body = gw.raw("HEAD", "/bkt1/key", conn=c)
+    st, h, body = gw.raw("HEAD", "/bkt1", conn=c)
     note_id(h, "HEAD error")
     check(st == 403 and body == b"", "HEAD error: 403 without body", f"{st} {body!r}")
     st, h, body = gw.raw("GET", "/health/live", conn=c)
@@ -240,21 +244,21 @@ def test_basics(gw):
 
 def test_auth(gw):
     s3 = gw.client()
-    r = client_error(lambda: s3.get_bucket_acl(Bucket="bkt1"))
+    r = client_error(lambda: s3.put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
     check(r is not None and r["Error"]["Code"] == "NotImplemented" and
-          r["ResponseMetadata"]["HTTPStatusCode"] == 501, "signed GetBucketAcl -> 501 (auth passed)", repr(r))
+          r["ResponseMetadata"]["HTTPStatusCode"] == 501, "signed PutBucketVersioning -> 501 (auth passed)", repr(r))
     if r:
-        check("GetBucketAcl is not implemented yet" in r["Error"]["Message"], "message names the op", repr(r))
+        check("PutBucketVersioning is not implemented yet" in r["Error"]["Message"], "message names the op", repr(r))
         check(RID.match(r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id", "")) is not None,
               "request id via boto3", repr(r["ResponseMetadata"]))
     r = client_error(lambda: s3.put_object_legal_hold(Bucket="bkt1", Key="obj", LegalHold=HOLD))
     check(r is not None and r["Error"]["Code"] == "NotImplemented" and "sub-resource" in r["Error"]["Message"],
           "signed PutObjectLegalHold (body hash verified) -> 501", repr(r))
 
-    r = client_error(lambda: gw.client(sk="wrong-secret-key-000000000").get_bucket_acl(Bucket="bkt1"))
+    r = client_error(lambda: gw.client(sk="wrong-secret-key-000000000").put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
     check(r is not None and r["ResponseMetadata"]["HTTPStatusCode"] == 403 and
           r["Error"]["Code"] == "SignatureDoesNotMatch", "wrong secret -> 403 SignatureDoesNotMatch", repr(r))
-    r = client_error(lambda: gw.client(ak="TERNUNKNOWNACCESSKEY").get_bucket_acl(Bucket="bkt1"))
+    r = client_error(lambda: gw.client(ak="TERNUNKNOWNACCESSKEY").put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
     check(r is not None and r["ResponseMetadata"]["HTTPStatusCode"] == 403 and
           r["Error"]["Code"] == "InvalidAccessKeyId", "unknown access key -> 403 InvalidAccessKeyId", repr(r))
 
@@ -384,7 +388,7 @@ def test_http2_cleartext(gw):
                         f"{gw.url}/health/live")
     check(rc == 0 and out == b"200 2", "h2c prior knowledge", f"{rc} {out!r} {err!r}")
     # HEAD error over HTTP/2: no body, no protocol error
-    rc, out, err = curl("--http2-prior-knowledge", "-I", f"{gw.url}/bkt1/key")
+    rc, out, err = curl("--http2-prior-knowledge", "-I", f"{gw.url}/bkt1")
     check(rc == 0 and out.startswith(b"HTTP/2 403"), "HEAD error over HTTP/2", f"{rc} {out!r} {err!r}")
     # a 3 MiB signed body over HTTP/2 is hashed in slices on the loop
     body = os.urandom(3 << 20)
@@ -413,7 +417,7 @@ def test_tls(tmp):
             rc, out, err = curl("-k", opt, "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
                                 f"{gw.url}/health/live")
             check(rc == 0 and out == b"200 " + ver, f"HTTPS {opt}", f"{rc} {out!r} {err!r}")
-        rc, out, err = curl("-k", "--http2", "-I", f"{gw.url}/bkt1/key")
+        rc, out, err = curl("-k", "--http2", "-I", f"{gw.url}/bkt1")
         check(rc == 0 and out.startswith(b"HTTP/2 403"), "HEAD error over TLS HTTP/2", f"{rc} {out!r} {err!r}")
         rc, out, err = curl("-k", "--tls-max", "1.1", "-o", "/dev/null", f"{gw.url}/health/live")
         check(rc != 0, "TLS 1.1 refused", f"{rc} {out!r}")
@@ -532,20 +536,20 @@ def test_size_limit(tmp):
 def test_sighup(tmp):
     gw = Gateway(tmp, "hup")
     try:
-        r = client_error(lambda: gw.client().get_bucket_acl(Bucket="bkt1"))
+        r = client_error(lambda: gw.client().put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
         check(r is not None and r["Error"]["Code"] == "NotImplemented", "old key works before reload", repr(r))
         gw.write_config([(AK2, SK2)], level="warn")
         gw.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 5
         while True:
-            r = client_error(lambda: gw.client(AK2, SK2).get_bucket_acl(Bucket="bkt1"))
+            r = client_error(lambda: gw.client(AK2, SK2).put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
             if (r and r["Error"]["Code"] == "NotImplemented") or time.time() > deadline:
                 break
             time.sleep(0.1)
         check(r is not None and r["Error"]["Code"] == "NotImplemented", "new key works after SIGHUP", repr(r))
         before = gw.logtext(full=True).count("msg=access")
         for _ in range(4):  # both loop threads
-            r = client_error(lambda: gw.client().get_bucket_acl(Bucket="bkt1"))
+            r = client_error(lambda: gw.client().put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
             check(r is not None and r["Error"]["Code"] == "InvalidAccessKeyId", "old key refused after SIGHUP",
                   repr(r))
         check(gw.proc.poll() is None, "still running after SIGHUP")
@@ -557,7 +561,7 @@ def test_sighup(tmp):
             f.write("gateway: [\n")
         gw.proc.send_signal(signal.SIGHUP)
         time.sleep(0.3)
-        r = client_error(lambda: gw.client(AK2, SK2).get_bucket_acl(Bucket="bkt1"))
+        r = client_error(lambda: gw.client(AK2, SK2).put_bucket_versioning(Bucket="bkt1", VersioningConfiguration=VER))
         check(r is not None and r["Error"]["Code"] == "NotImplemented" and gw.proc.poll() is None,
               "invalid config on SIGHUP keeps the running one", repr(r))
         check("reload failed" in gw.logtext(), "failed reload is logged", gw.logtext()[-800:])

@@ -185,6 +185,73 @@ def main():
         check(err_code(lambda: sb.get_object(Bucket="no-such-bucket-x", Key="k")) ==
               "NoSuchBucket", "a missing bucket is still NoSuchBucket")
 
+        # ---- public access across tenants (ACLs, bucket policy; gw_access.h) ----
+        ep = c.endpoint
+        sa.put_object(Bucket=B, Key="pub/r.txt", Body=b"R" * 10, ACL="public-read")
+        sa.put_object(Bucket=B, Key="pub/auth.txt", Body=b"U" * 11, ACL="authenticated-read")
+        sa.put_object(Bucket=B, Key="pub/priv.txt", Body=b"P" * 12)
+        check(sb.get_object(Bucket=B, Key="pub/r.txt")["Body"].read() == b"R" * 10,
+              "site-b's key reads site-a's public-read object")
+        check(sb.get_object(Bucket=B, Key="pub/auth.txt")["Body"].read() == b"U" * 11,
+              "site-b's key reads site-a's authenticated-read object")
+        check(err_code(lambda: sb.get_object(Bucket=B, Key="pub/priv.txt")) == "AccessDenied",
+              "site-b's key: a private object stays AccessDenied")
+        check(err_code(lambda: sb.get_object(Bucket=B, Key="pub/missing")) == "AccessDenied",
+              "site-b's key: a missing key is AccessDenied (no probing)")
+        check(err_code(lambda: sb.put_object(Bucket=B, Key="pub/r.txt", Body=b"x",
+                                             ACL="public-read")) == "AccessDenied",
+              "site-b's key still cannot write a bucket with public objects")
+        st, body = http_get(f"{ep}/{B}/pub/r.txt")
+        check(st == 200 and body == b"R" * 10, "anonymous GET of the public-read object", str(st))
+        st, body = http_get(f"{ep}/{B}/pub/auth.txt")
+        check(st == 403 and b"AccessDenied" in body, "anonymous GET of authenticated-read: 403",
+              str(st))
+
+        def until(fn, want, secs=8.0):
+            t0 = time.monotonic()
+            got = fn()
+            while got != want and time.monotonic() - t0 < secs:
+                time.sleep(0.2)
+                got = fn()
+            return got
+
+        list_b = lambda: err_code(lambda: sb.list_objects_v2(Bucket=B, Prefix="pub/"))
+        sa.put_bucket_acl(Bucket=B, ACL="authenticated-read")
+        check(until(list_b, None) is None, "an authenticated-read bucket: site-b may list it")
+        st, _ = http_get(f"{ep}/{B}?list-type=2")
+        check(st == 403, "an authenticated-read bucket: anonymous listing stays 403", str(st))
+        sa.put_bucket_acl(Bucket=B, ACL="private")
+        check(until(list_b, "AccessDenied") == "AccessDenied",
+              "back to private: site-b's listing is AccessDenied again")
+        pol = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{B}/pub/r.txt"},
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{B}/pub/priv.txt"}]})
+        sa.put_bucket_policy(Bucket=B, Policy=pol)
+        get_b = lambda k: lambda: err_code(lambda: sb.get_object(Bucket=B, Key=k))
+        check(until(get_b("pub/r.txt"), "AccessDenied") == "AccessDenied",
+              "policy Deny closes a public-read object to site-b")
+        check(until(get_b("pub/priv.txt"), None) is None,
+              "policy Allow opens a private object to site-b")
+        check(sa.get_object(Bucket=B, Key="pub/r.txt")["Body"].read() == b"R" * 10,
+              "the policy's Deny does not restrict the owner")
+        # ternctl rewrites the record (format 3) for quotas and keeps ACL and policy
+        sa.put_bucket_acl(Bucket=B, ACL="public-read")
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", B, "--max-objects", "1000")
+        check(rc == 0, "bucket quota on a bucket with a policy and an ACL", out + err)
+        check(json.loads(sa.get_bucket_policy(Bucket=B)["Policy"]) == json.loads(pol),
+              "ternctl bucket quota kept the policy")
+        acl = sa.get_bucket_acl(Bucket=B)
+        check(any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in acl["Grants"]),
+              "ternctl bucket quota kept the bucket ACL", str(acl["Grants"]))
+        rc, out, err = ctl(ternctl, cfg, "bucket", "quota", B, "--max-objects", "0")
+        check(rc == 0, "bucket quota removed again", out + err)
+        sa.delete_bucket_policy(Bucket=B)
+        sa.put_bucket_acl(Bucket=B, ACL="private")
+        for k in ("pub/r.txt", "pub/auth.txt", "pub/priv.txt"):
+            sa.delete_object(Bucket=B, Key=k)
+
         # ---- bucket-scoped keys ----
         rc, out, err = ctl(ternctl, cfg, "key", "create", "--bucket", B, "--allow", "read",
                            "--json")

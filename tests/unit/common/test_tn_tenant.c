@@ -101,8 +101,8 @@ static void test_bucket(void)
     strcpy(b.user, "site-a");
     uint8_t buf[TN_TENANT_REC_MAX];
     int n = tn_bucket_rec_encode(&b, buf, sizeof buf);
-    is_int(n, 4 + 8 + 8 + 4 + 7 + 4 + 6 + 8 + 8, "v2 length");
-    is_int(tn_bucket_rec_decode(buf, (size_t)n, &d), TN_OK, "v2 decodes");
+    is_int(n, 4 + 8 + 8 + 4 + 7 + 4 + 6 + 8 + 8 + 1 + 4 + 4, "v3 length (no policy, no CORS)");
+    is_int(tn_bucket_rec_decode(buf, (size_t)n, &d), TN_OK, "v3 decodes");
     is_str(d.user, "site-a", "user");
     is_str(d.owner, "TNOWNER", "owner");
     is_uint(d.max_bytes, 5ull << 30, "quota bytes");
@@ -121,8 +121,8 @@ static void test_bucket(void)
     is_str(d.user, "", "v1: no user (an admin bucket)");
     is_uint(d.max_bytes, 0, "v1: no quota");
     is_int(tn_bucket_rec_decode(buf, l1 + 1, &d), TN_ERR_CORRUPT, "trailing byte: corrupt");
-    buf[0] = 3;
-    is_int(tn_bucket_rec_decode(buf, l1, &d), TN_ERR_CORRUPT, "format 3: corrupt");
+    buf[0] = 4;
+    is_int(tn_bucket_rec_decode(buf, l1, &d), TN_ERR_CORRUPT, "format 4: corrupt");
 }
 
 static void test_seal(void)
