@@ -13,6 +13,7 @@
 typedef struct {
     gw_req_t *r; /* NULL once the client went away */
     void (*next)(gw_req_t *r);
+    uint8_t degraded; /* the record came from one replica (gw_bucket_lookup_degraded) */
 } access_t;
 
 int gw_access_anonymous_op(s3_op_t op)
@@ -94,10 +95,13 @@ static void on_lookup(void *arg, int err, const gw_bucket_rec_t *rec, const tn_r
     access_t *a = arg;
     gw_req_t *r = a->r;
     void (*next)(gw_req_t *) = a->next;
+    int degraded = a->degraded;
     free(a);
     if (r == NULL)
         return;
     gw_req_set_cancel(r, NULL, NULL);
+    if (degraded)
+        gw_req_flag_degraded(r);
     decide(r, next, err, rec);
 }
 
@@ -140,8 +144,12 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
     a->next = next;
     gw_req_set_cancel(r, on_cancel, a);
     gw_bucket_rec_t hit;
-    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
-                              on_lookup, a);
+    /* plain GET/HEAD may take the record from one replica (rule 8; gw_bucket.h) */
+    int rc = gw_req_degraded_ok(r)
+                 ? gw_bucket_lookup_degraded(r->thread, r->route.bucket.base, r->route.bucket.len,
+                                             &hit, on_lookup, a, &a->degraded)
+                 : gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                                    on_lookup, a);
     if (rc == 0)
         return;
     gw_req_set_cancel(r, NULL, NULL);

@@ -134,6 +134,7 @@ void gw_bucket_cache_drop(const char *name, size_t len)
 typedef struct {
     gw_bucket_cb cb;
     void *arg;
+    uint8_t *degraded; /* gw_bucket_lookup_degraded */
     size_t len;
     char name[64];
 } lookup_t;
@@ -157,8 +158,16 @@ static void on_lookup(void *arg, int err, const tn_row_t *row)
     free(l);
 }
 
-int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache,
-                     gw_bucket_rec_t *hit, gw_bucket_cb cb, void *arg)
+static void on_lookup_degraded(void *arg, int err, const tn_row_t *row, int degraded)
+{
+    lookup_t *l = arg;
+    if (degraded)
+        *l->degraded = 1;
+    on_lookup(arg, err, row);
+}
+
+static int lookup(gw_thread_t *t, const char *name, size_t len, int use_cache, gw_bucket_rec_t *hit,
+                  gw_bucket_cb cb, void *arg, uint8_t *degraded)
 {
     if (t->osd == NULL)
         return -ESHUTDOWN;
@@ -183,10 +192,25 @@ int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache
     l->arg = arg;
     l->len = len;
     memcpy(l->name, name, len);
-    rc = gw_cl_row_get(t->osd, pool, pg, GW_BUCKET_NS, name, len, on_lookup, l);
+    l->degraded = degraded;
+    rc = degraded != NULL ? gw_cl_row_get_degraded(t->osd, pool, pg, GW_BUCKET_NS, name, len,
+                                                   on_lookup_degraded, l)
+                          : gw_cl_row_get(t->osd, pool, pg, GW_BUCKET_NS, name, len, on_lookup, l);
     if (rc != 0)
         free(l);
     return rc;
+}
+
+int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache,
+                     gw_bucket_rec_t *hit, gw_bucket_cb cb, void *arg)
+{
+    return lookup(t, name, len, use_cache, hit, cb, arg, NULL);
+}
+
+int gw_bucket_lookup_degraded(gw_thread_t *t, const char *name, size_t len, gw_bucket_rec_t *hit,
+                              gw_bucket_cb cb, void *arg, uint8_t *degraded)
+{
+    return lookup(t, name, len, 1, hit, cb, arg, degraded);
 }
 
 /* ---- all-replica conditional writes ---- */

@@ -78,6 +78,14 @@ typedef void (*gw_bucket_cb)(void *arg, int err, const gw_bucket_rec_t *rec,
                              const tn_row_ver_t *ver);
 int gw_bucket_lookup(gw_thread_t *t, const char *name, size_t len, int use_cache,
                      gw_bucket_rec_t *hit, gw_bucket_cb cb, void *arg);
+/* The same (with the cache) for plain GetObject/HeadObject only (gw_req_degraded_ok): when
+ * the meta PG has no read quorum the record may come from ONE replica
+ * (gw_cl_row_get_degraded); then *degraded is set to 1 before cb runs (degraded must stay
+ * valid until then). Bucket records are written to EVERY replica (rule 11), so one replica
+ * holds every acknowledged change: only a change that failed part-way (answered 503) can read
+ * differently. */
+int gw_bucket_lookup_degraded(gw_thread_t *t, const char *name, size_t len, gw_bucket_rec_t *hit,
+                              gw_bucket_cb cb, void *arg, uint8_t *degraded);
 void gw_bucket_cache_drop(const char *name, size_t len);
 
 /* The outcome of a write to every replica of a PG. */

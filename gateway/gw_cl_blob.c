@@ -318,8 +318,9 @@ typedef struct {
     gw_cl_rset_t rs;
     int w;
     gw_cl_rq_t *rqs[PL_MAX_SIZE]; /* reads in flight, by replica index */
-    gw_cl_rq_t *winner;           /* the read that delivered the first frame */
+    gw_cl_rq_t *winner;           /* the read whose frames are being delivered */
     uint64_t delivered;
+    int last_err; /* of the latest read that failed after data (the outcome if none is left) */
     int n_not_found;
     int fell_back;
 } bget_op_t;
@@ -347,14 +348,19 @@ static const gw_cl_op_vt_t bget_vt = {bget_complete, bget_restart, bget_release}
 static void on_bget(void *arg, int err, const tn_osdc_reply_t *rep, const tn_blob_get_rep_t *d);
 static void on_bget_hedge(void *arg, tn_osdc_req_t *req);
 
-/* Asks the next replicas until one request is in flight (or none is left). */
+/* Asks the next replicas until one request is in flight (or none is left), for the range not
+ * delivered yet (a read taking over from a stalled or failed one resumes where it stopped). */
 static void bget_ask_next(bget_op_t *g)
 {
+    tn_blob_get_req_t m = g->m;
+    m.offset += g->delivered;
+    if (m.len != 0)
+        m.len -= g->delivered;
     while (g->rs.next < g->rs.n) {
         int i = g->rs.next++;
         gw_cl_rq_t *rq = gw_cl__rq_new(&g->op, i, g->rs.osds[i]);
         int rc = rq == NULL ? -ENOMEM
-                            : tn_osdc_blob_get(g->op.cl->osdc, rq->osd, &g->m, on_bget, rq, &rq->h);
+                            : tn_osdc_blob_get(g->op.cl->osdc, rq->osd, &m, on_bget, rq, &rq->h);
         if (rc == 0) {
             g->rs.state[i] = GW_RS_ASKED;
             g->rs.n_pending++;
@@ -377,23 +383,32 @@ static void bget_check(bget_op_t *g)
     /* Absent only if enough replicas say so that no write acknowledged at quorum can exist
      * (n - W + 1 of them); otherwise the blob may be on the replicas we could not read. */
     gw_cl__log_replicas(&g->op, g->m.ref.pool, g->m.ref.pg, &g->rs);
-    gw_cl__fire(&g->op, g->n_not_found > 0 && g->n_not_found >= g->rs.n - g->w + 1
-                            ? TN_ERR_NOT_FOUND
-                            : TN_ERR_QUORUM);
+    if (g->delivered > 0 && g->last_err != 0)
+        gw_cl__fire(&g->op, g->last_err); /* bytes went out: the caller resumes */
+    else
+        gw_cl__fire(&g->op, g->n_not_found > 0 && g->n_not_found >= g->rs.n - g->w + 1
+                                ? TN_ERR_NOT_FOUND
+                                : TN_ERR_QUORUM);
 }
 
+/* A read is slow: no first frame hedge_ms after it was sent, or (the winner) no next frame
+ * hedge_ms after its last one — a replica that stops mid-transfer (SIGSTOP, a stuck disk)
+ * would otherwise hold the caller for request_timeout_ms and then fail it. Another replica
+ * is asked for the rest; the first of them to deliver a frame goes on, the other is
+ * cancelled. A hedge adds a replica; it never cancels the slow one by itself. */
 static void on_bget_hedge(void *arg, tn_osdc_req_t *req)
 {
     (void)req;
     gw_cl_rq_t *rq = arg;
     bget_op_t *g = (bget_op_t *)rq->op;
-    if (g->op.fired || g->winner != NULL || g->rs.next >= g->rs.n)
+    if (g->op.fired || g->rs.next >= g->rs.n)
         return;
     g->op.st->hedges++;
     bget_ask_next(g);
 }
 
-/* The first frame came from winner: the other reads in flight are cancelled. */
+/* A frame came from winner: every other read in flight is cancelled (at most one other: a
+ * hedge, or the stalled winner it took over from). */
 static void bget_pick(bget_op_t *g, gw_cl_rq_t *winner)
 {
     g->winner = winner;
@@ -419,7 +434,7 @@ static void on_bget(void *arg, int err, const tn_osdc_reply_t *rep, const tn_blo
     int final = err != 0 || !rep->more;
     if (op->fired)
         goto out;
-    if (err == 0 && g->winner == NULL)
+    if (err == 0 && (g->winner != rq || g->rs.n_pending > 1))
         bget_pick(g, rq);
     if (err == 0 && d->offset != g->m.offset + g->delivered)
         err = TN_ERR_PROTO; /* the client library checks framing, not continuity */
@@ -429,13 +444,26 @@ static void on_bget(void *arg, int err, const tn_osdc_reply_t *rep, const tn_blo
         g->delivered += d->data.len;
         if (final)
             gw_cl__fire(op, 0);
+        else
+            tn_osdc_hedge(rq->h, on_bget_hedge, rq); /* stall detection: from this frame */
     } else if (g->winner == rq) {
-        tn_log_debug("msg=\"blob read failed after data\" osd=%d delivered=%llu err=\"%s\"",
+        /* failed after data: the rest from another replica (one may already be asked) */
+        tn_log_debug("msg=\"blob read failed after data; resuming from another replica\" "
+                     "osd=%d delivered=%llu err=\"%s\"",
                      (int)rq->osd, (unsigned long long)g->delivered, tn_strerror(err));
         if (!final)
             tn_osdc_cancel(rq->h); /* our own PROTO verdict: stop the stream */
-        gw_cl__fire(op, err);
         final = 1;
+        g->winner = NULL;
+        g->rqs[rq->idx] = NULL;
+        g->rs.n_pending--;
+        g->rs.state[rq->idx] = GW_RS_FAILED;
+        g->rs.errs[rq->idx] = err;
+        g->last_err = err;
+        g->fell_back = 1;
+        if (g->rs.n_pending == 0)
+            bget_ask_next(g);
+        bget_check(g);
     } else {
         g->rqs[rq->idx] = NULL;
         g->rs.n_pending--;

@@ -1,7 +1,8 @@
 /*
  * gw_cl_row.c — quorum row writes (gw_cl_row_put: all replicas, W acknowledgements, STALE_TS
  * re-stamping) and quorum row reads (gw_cl_row_get: R answers, replacement of failed replicas,
- * hedging, newest version wins, read repair by MERGE). Contracts in gw_cluster.h.
+ * hedging, newest version wins, read repair by MERGE; gw_cl_row_get_degraded's R = 1 fallback).
+ * Contracts in gw_cluster.h.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -14,6 +15,14 @@
 #include "tn_log.h"
 
 #define ROW_HLC_OFFSET 20 /* tn_row.h canonical encoding */
+
+/* Answers served from fewer than read_quorum replicas, process-wide (gw_cl_degraded_reads). */
+static _Atomic uint64_t degraded_reads;
+
+uint64_t gw_cl_degraded_reads(void)
+{
+    return degraded_reads;
+}
 
 /* ---- put ---- */
 
@@ -225,7 +234,10 @@ typedef struct {
     uint8_t *key;
     size_t key_len;
     gw_cl_row_cb cb;
+    gw_cl_row_dcb dcb; /* gw_cl_row_get_degraded (cb NULL) */
     void *arg;
+    int degraded_ok; /* R = 1 fallback allowed */
+    int degraded;    /* the answer came from fewer than R replicas */
     gw_cl_rset_t rs;
     uint8_t found[PL_MAX_SIZE];
     tn_row_ver_t vers[PL_MAX_SIZE];
@@ -238,7 +250,10 @@ typedef struct {
 static void get_complete(gw_cl_op_t *op)
 {
     get_op_t *g = (get_op_t *)op;
-    g->cb(g->arg, op->err, op->err == 0 ? &g->best_row : NULL);
+    if (g->dcb != NULL)
+        g->dcb(g->arg, op->err, op->err == 0 ? &g->best_row : NULL, g->degraded);
+    else
+        g->cb(g->arg, op->err, op->err == 0 ? &g->best_row : NULL);
 }
 
 static void get_ask(get_op_t *g);
@@ -332,6 +347,15 @@ static void get_check(get_op_t *g)
         get_finish(g);
     } else if (g->rs.n_pending == 0 && g->rs.next >= g->rs.n) {
         gw_cl__log_replicas(&g->op, g->pool, g->pg, &g->rs);
+        if (g->degraded_ok && g->best != NULL) {
+            /* every other replica failed; one answered with a row (rule 8: plain GET/HEAD) */
+            g->degraded = 1;
+            degraded_reads++;
+            tn_log_debug("msg=\"degraded read: answering from %d of %d replicas\" pool=%u pg=%u",
+                         g->rs.n_answered, g->rs.r, g->pool, g->pg);
+            gw_cl__fire(&g->op, 0);
+            return;
+        }
         gw_cl__fire(&g->op, TN_ERR_QUORUM);
     }
 }
@@ -424,10 +448,10 @@ out:
     gw_cl__maybe_free(op);
 }
 
-int gw_cl_row_get(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
-                  size_t key_len, gw_cl_row_cb cb, void *arg)
+static int get_start(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
+                     size_t key_len, gw_cl_row_cb cb, gw_cl_row_dcb dcb, void *arg)
 {
-    if (cb == NULL || key == NULL || key_len == 0 || key_len > TN_ROW_MAX_KEY)
+    if ((cb == NULL && dcb == NULL) || key == NULL || key_len == 0 || key_len > TN_ROW_MAX_KEY)
         return -EINVAL;
     if (cl->destroying)
         return -ESHUTDOWN;
@@ -448,8 +472,22 @@ int gw_cl_row_get(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const
     g->pg = pg;
     g->ns = ns;
     g->cb = cb;
+    g->dcb = dcb;
+    g->degraded_ok = dcb != NULL;
     g->arg = arg;
     get_restart(&g->op);
     gw_cl__op_started(&g->op);
     return 0;
+}
+
+int gw_cl_row_get(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
+                  size_t key_len, gw_cl_row_cb cb, void *arg)
+{
+    return get_start(cl, pool_id, pg, ns, key, key_len, cb, NULL, arg);
+}
+
+int gw_cl_row_get_degraded(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
+                           size_t key_len, gw_cl_row_dcb cb, void *arg)
+{
+    return get_start(cl, pool_id, pg, ns, key, key_len, NULL, cb, arg);
 }

@@ -50,7 +50,8 @@
  *   (any error, CHECKSUM included — rule 7: corruption is never "absent") is replaced by the next
  *   OSD of the PG. NOT_FOUND is a valid answer. Success = R answers; the newest version wins
  *   (tombstones included: the caller interprets them). Failure = fewer than R replicas could
- *   answer: TN_ERR_QUORUM (never a degraded R = 1 answer, rule 8). Hedge: when an asked replica
+ *   answer: TN_ERR_QUORUM (never a degraded R = 1 answer, rule 8; the one exception is
+ *   gw_cl_row_get_degraded, for plain GET/HEAD only). Hedge: when an asked replica
  *   has not answered after hedge_ms, one more replica is asked (once per slow request); the
  *   first R answers win. A hedge adds a replica, it never lowers R.
  *   Divergent answers (different versions, or a row vs absent) are counted; with read_repair
@@ -63,10 +64,14 @@
  * BLOBS: puts as above (quorum W, two notifications, see gw_cl_blob_put). Reads use one replica
  *   (primary first, the OSD verifies CRCs); on any error before the first byte was delivered the
  *   next replica is tried; after hedge_ms without a first byte another replica is asked too and
- *   the first to deliver wins (the other is cancelled). An error after bytes were delivered
- *   fails the read, and the callback says how far it got, so the caller can restart there.
+ *   the first to deliver wins (the other is cancelled). Mid-transfer the same holds per frame:
+ *   hedge_ms after the serving replica's last frame without the next one, or at once after
+ *   it failed, another replica is asked for the rest (offset + delivered) and the first to
+ *   deliver a frame goes on. Only when no replica is left does an error after bytes were
+ *   delivered fail the read; the callback says how far it got, so the caller can restart.
  *
- * STATS: per operation kind (gw_cl_stats).
+ * STATS: per operation kind (gw_cl_stats); degraded (R = 1) answers process-wide
+ *   (gw_cl_degraded_reads).
  */
 #ifndef GW_CLUSTER_H
 #define GW_CLUSTER_H
@@ -196,6 +201,23 @@ int gw_cl_row_put(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, const tn_row_t *ro
 typedef void (*gw_cl_row_cb)(void *arg, int err, const tn_row_t *row);
 int gw_cl_row_get(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
                   size_t key_len, gw_cl_row_cb cb, void *arg);
+
+/* Degraded row get (DESIGN.md rule 8: ONLY for plain GetObject/HeadObject and the bucket
+ * lookup they need; never for listings, conditional requests, copy sources, Complete or
+ * DeleteBucket). Exactly gw_cl_row_get (degraded = 0) while R replicas answer. When they
+ * cannot (every other replica of the PG failed: down, refused, timed out, corrupt) but at
+ * least one replica answered WITH a row (live or tombstone), cb gets the newest such row with
+ * err 0 and degraded = 1; it may be older than the newest acknowledged version. A lone
+ * NOT_FOUND is no answer (absence on one replica is no evidence): TN_ERR_QUORUM. Hedging
+ * is unchanged (a hedge adds a replica, it never lowers R): the fallback is decided only once
+ * every replica of the PG has answered or failed. Each degraded answer is counted in
+ * gw_cl_degraded_reads(). */
+typedef void (*gw_cl_row_dcb)(void *arg, int err, const tn_row_t *row, int degraded);
+int gw_cl_row_get_degraded(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, const void *key,
+                           size_t key_len, gw_cl_row_dcb cb, void *arg);
+/* Degraded (R = 1) row-get answers given by every gw_cl_t of this process since start
+ * (monotonic; an atomic load, any thread). For /metrics: tern_gateway_degraded_reads_total. */
+uint64_t gw_cl_degraded_reads(void);
 
 /* One entry of a merged listing. */
 typedef struct {

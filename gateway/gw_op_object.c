@@ -425,6 +425,8 @@ typedef struct {
     int stopped;
     int acl_decides;  /* anonymous: the object's ACL decides (gw_access.h) */
     gw_acl_who_t who; /* the caller, for that decision */
+    int degraded_ok;  /* plain GET/HEAD: R = 1 reads allowed (gw_req_degraded_ok) */
+    uint8_t degraded; /* the bucket record came from one replica */
 } get_t;
 
 static void get_cleanup(void *self)
@@ -721,10 +723,20 @@ static void on_get_row(void *arg, int err, const tn_row_t *row)
     gw_opref_done(g);
 }
 
+static void on_get_row_degraded(void *arg, int err, const tn_row_t *row, int degraded)
+{
+    get_t *g = arg;
+    if (degraded && g->o.r != NULL)
+        gw_req_flag_degraded(g->o.r);
+    on_get_row(arg, err, row);
+}
+
 static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)
 {
     (void)ver;
     get_t *g = arg;
+    if (g->degraded && g->o.r != NULL)
+        gw_req_flag_degraded(g->o.r); /* also on the NoSuchBucket a degraded record may give */
     gw_req_t *r = gw_bucket_lookup_settle(g, err);
     if (r == NULL)
         return;
@@ -734,7 +746,12 @@ static void on_get_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
     g->who = (gw_acl_who_t)r->acl_who;
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
-    if (rc == TN_OK)
+    /* R = 1 only for plain GET/HEAD, and not when the object's own ACL decides an anonymous
+     * read: a stale replica could hold an ACL that was made private since (rule 8) */
+    if (rc == TN_OK && g->degraded_ok && !g->acl_decides)
+        rc = gw_cl_row_get_degraded(r->thread->osd, pool, pg, rec->id, r->route.key.base,
+                                    r->route.key.len, on_get_row_degraded, g);
+    else if (rc == TN_OK)
         rc = gw_cl_row_get(r->thread->osd, pool, pg, rec->id, r->route.key.base, r->route.key.len,
                            on_get_row, g);
     if (rc != 0) {
@@ -781,9 +798,13 @@ void gw_op_get_object(gw_req_t *r)
     }
     g->o.cleanup = get_cleanup;
     g->part = part;
+    g->degraded_ok = gw_req_degraded_ok(r);
     gw_bucket_rec_t hit;
-    int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
-                              on_get_bucket, g);
+    int rc = g->degraded_ok
+                 ? gw_bucket_lookup_degraded(r->thread, r->route.bucket.base, r->route.bucket.len,
+                                             &hit, on_get_bucket, g, &g->degraded)
+                 : gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
+                                    on_get_bucket, g);
     if (rc == 1) {
         on_get_bucket(g, 0, &hit, NULL);
     } else if (rc != 0) {

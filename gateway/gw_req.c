@@ -39,6 +39,26 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t 
     h2o_add_header_by_str(&req->pool, &req->res.headers, n, nl, 1, NULL, v, value_len);
 }
 
+int gw_req_degraded_ok(gw_req_t *r)
+{
+    static const char *const conds[] = {"if-match", "if-none-match", "if-modified-since",
+                                        "if-unmodified-since"};
+    if (r->route.op != S3_OP_GET_OBJECT && r->route.op != S3_OP_HEAD_OBJECT)
+        return 0;
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++)
+        if (h2o_find_header_by_str(&r->req->headers, conds[i], strlen(conds[i]), -1) != -1)
+            return 0;
+    return 1;
+}
+
+void gw_req_flag_degraded(gw_req_t *r)
+{
+    static const char name[] = "x-tern-degraded-read";
+    if (h2o_find_header_by_str(&r->req->res.headers, name, sizeof name - 1, -1) == -1)
+        h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, sizeof name - 1, 0, NULL,
+                              H2O_STRLIT("1"));
+}
+
 static void add_std_headers(gw_req_t *r)
 {
     h2o_req_t *req = r->req;

@@ -99,6 +99,16 @@ void gw_req_send_error_ex(gw_req_t *r, s3_err_t err, const char *message, const 
 void gw_req_send(gw_req_t *r, int status, const char *content_type, const void *body, size_t len);
 /* Adds a response header (before the response starts); name lowercase, both copied. */
 void gw_req_add_header(gw_req_t *r, const char *name, const char *value, size_t value_len);
+
+/* Degraded reads (DESIGN.md rule 8, docs/ARCHITECTURE.md "Degraded reads"): 1 when r is a
+ * plain GetObject/HeadObject — no If-Match, If-None-Match, If-Modified-Since or
+ * If-Unmodified-Since header (Range, partNumber and checksum mode are plain: they read the
+ * same row) — so its bucket record and object head row may be read from ONE replica when the
+ * PG has no read quorum. Every other request needs read_quorum. */
+int gw_req_degraded_ok(gw_req_t *r);
+/* Marks the response as served from fewer than read_quorum replicas: adds
+ * `x-tern-degraded-read: 1` (once, however many reads were degraded). */
+void gw_req_flag_degraded(gw_req_t *r);
 /* Starts a streamed response: sets status, adds the standard headers and calls
  * h2o_start_response(r->req, gen). Set r->req->res.content_length before. The caller then
  * h2o_send()s (for HEAD: h2o_send(r->req, NULL, 0, H2O_SEND_STATE_FINAL) right away). */

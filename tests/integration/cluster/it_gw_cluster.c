@@ -223,6 +223,7 @@ static void run_for(uint64_t ms)
 
 typedef struct {
     int done, err;
+    int degraded; /* gw_cl_row_get_degraded's flag */
     tn_row_ver_t ver;
     uint32_t flags;
     char value[256];
@@ -283,6 +284,23 @@ static int get_row(gw_cl_t *cl, uint32_t pool, uint32_t pg, const char *key, res
     int rc = gw_cl_row_get(cl, pool, pg, 1, key, strlen(key), on_get, out);
     if (rc != 0)
         return rc;
+    run_until(&out->done, 10000);
+    return out->done ? out->err : TN_ERR_TIMEOUT;
+}
+
+static void on_get_degraded(void *arg, int err, const tn_row_t *row, int degraded)
+{
+    ((res_t *)arg)->degraded = degraded;
+    on_get(arg, err, row);
+}
+
+static int get_row_degraded(gw_cl_t *cl, uint32_t pool, uint32_t pg, const char *key, res_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = gw_cl_row_get_degraded(cl, pool, pg, 1, key, strlen(key), on_get_degraded, out);
+    if (rc != 0)
+        return rc;
+    ok(!out->done, "degraded get: no callback inside the call");
     run_until(&out->done, 10000);
     return out->done ? out->err : TN_ERR_TIMEOUT;
 }
@@ -508,6 +526,13 @@ static void test_failures(void)
     gw_cl_stats_t st;
     gw_cl_stats(g_cl, &st);
     ok(st.row_put.degraded > 0, "degraded puts counted");
+    /* with a read quorum, gw_cl_row_get_degraded is a plain quorum read */
+    uint64_t dr0 = gw_cl_degraded_reads();
+    res_t g;
+    is_int(get_row_degraded(g_cl, g_index, 0, "base-0", &g), 0, "R = 2 available: get ok");
+    ok(!g.degraded && strcmp(g.value, "val-base-0") == 0, "R = 2 available: not degraded");
+    is_uint(gw_cl_degraded_reads(), dr0, "R = 2 available: nothing counted");
+    gw_cl_stats(g_cl, &st);
     osd_kill(2, SIGKILL);
     osd_kill(3, SIGKILL);
     is_int(load(16, "two", TN_ERR_QUORUM, &ms), 0,
@@ -517,6 +542,30 @@ static void test_failures(void)
     gw_cl_stats(g_cl, &st2);
     is_uint(st2.row_put.ok, st.row_put.ok, "no put reported as success");
     is_uint(st2.row_get.ok, st.row_get.ok, "no get reported as success");
+    is_uint(gw_cl_degraded_reads(), dr0, "plain gets never answer degraded");
+    /* rule 8: the R = 1 fallback, only through gw_cl_row_get_degraded */
+    int good = 0, flagged = 0;
+    uint64_t worst = 0;
+    for (int i = 0; i < 16; i++) {
+        char key[32], val[48];
+        snprintf(key, sizeof(key), "base-%d", i);
+        snprintf(val, sizeof(val), "val-base-%d", i);
+        uint64_t t0 = now_ms();
+        int rc = get_row_degraded(g_cl, g_index, (uint32_t)i % 8, key, &g);
+        worst = TN_MAX(worst, now_ms() - t0);
+        good += rc == 0 && strcmp(g.value, val) == 0;
+        flagged += g.degraded;
+    }
+    is_int(good, 16, "two hosts killed: 16 degraded gets return the row written before");
+    is_int(flagged, 16, "each flagged degraded");
+    is_uint(gw_cl_degraded_reads(), dr0 + 16, "each counted in gw_cl_degraded_reads");
+    printf("# two hosts down: slowest degraded get %llu ms\n", (unsigned long long)worst);
+    ok(worst < 1000, "degraded gets come fast");
+    /* one replica's "absent" is no evidence: still no quorum */
+    is_int(get_row_degraded(g_cl, g_index, 3, "never-written", &g), TN_ERR_QUORUM,
+           "two hosts killed: a key the live replica lacks fails with TN_ERR_QUORUM");
+    ok(!g.degraded, "not flagged");
+    is_uint(gw_cl_degraded_reads(), dr0 + 16, "not counted");
     for (int i = 0; i < 4; i++)
         is_int(osd_start(i), 0, "restart");
     for (int i = 0; i < 4; i++)
@@ -782,13 +831,39 @@ static void test_blob_resume(void)
     is_int(p.err, 0, "at quorum");
     int32_t o[PL_MAX_SIZE];
     pg_osds(g_data, 6, o);
+    /* only the serving replica (the primary, asked first) stops mid-transfer: the layer asks
+     * another replica for the rest hedge_ms after the last frame and completes the read */
     for (int i = 0; i < 3; i++)
-        g_freeze_pg[i] = o[i];
+        g_freeze_pg[i] = o[0];
     g_freeze_armed = 1;
     blob_res_t g = {0};
     g.buf = back;
     g.cap = len;
+    gw_cl_stats_t s0, s1;
+    gw_cl_stats(g_cl, &s0);
     uint64_t t0 = now_ms();
+    is_int(gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata_freeze, on_bget, &g), 0, "get");
+    run_until(&g.done, 20000);
+    uint64_t took = now_ms() - t0;
+    kill(g_pid[o[0]], SIGCONT);
+    gw_cl_stats(g_cl, &s1);
+    is_int(g.err, 0, "serving replica frozen mid-transfer: the read completes");
+    is_uint(g.delivered, len, "every byte");
+    ok(memcmp(data, back, len) == 0, "same bytes");
+    ok(s1.blob_get.hedges > s0.blob_get.hedges, "taken over by a hedge");
+    printf("# serving replica frozen mid-transfer: read completed in %llu ms\n",
+           (unsigned long long)took);
+    ok(took < 1500, "well before the request timeout (2 s)");
+    run_for(300);
+    memset(back, 0, len);
+    /* every replica stops: the read fails after some bytes and resumes later */
+    for (int i = 0; i < 3; i++)
+        g_freeze_pg[i] = o[i];
+    g_freeze_armed = 1;
+    memset(&g, 0, sizeof(g));
+    g.buf = back;
+    g.cap = len;
+    t0 = now_ms();
     is_int(gw_cl_blob_get(g_cl, &ref, 0, 0, on_bdata_freeze, on_bget, &g), 0, "get");
     run_until(&g.done, 20000);
     for (int i = 0; i < 3; i++)
