@@ -1,7 +1,9 @@
-/* gw_objhead.c — read and decode one object's head row (see gw_objhead.h). */
+/* gw_objhead.c — read and decode one object's head row; collect a new head's stored headers and
+ * user metadata from a request (see gw_objhead.h). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "tn_log.h"
 #include "gw_objhead.h"
 
@@ -79,4 +81,29 @@ void gw_objhead_free(gw_objhead_t *h)
     free(h->val);
     free(h->inl);
     h->val = h->inl = NULL;
+}
+
+s3_err_t gw_objhead_from_request(gw_req_t *r, gw_objmeta_t *m)
+{
+    static const char *const names[5] = {"content-type", "cache-control", "content-disposition",
+                                         "content-encoding", "expires"};
+    tn_slice_t *f[5] = {&m->content_type, &m->cache_control, &m->content_disposition,
+                        &m->content_encoding, &m->expires};
+    const h2o_headers_t *hs = &r->req->headers;
+    for (int i = 0; i < 5; i++) {
+        ssize_t at = h2o_find_header_by_str(hs, names[i], strlen(names[i]), -1);
+        if (at != -1)
+            *f[i] = (tn_slice_t){hs->entries[at].value.base, hs->entries[at].value.len};
+    }
+    for (size_t i = 0; i < hs->size; i++) {
+        const h2o_header_t *h = &hs->entries[i];
+        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
+            if (m->n_meta == GW_OBJMETA_MAX_META)
+                return S3_ERR_METADATA_TOO_LARGE;
+            m->meta[m->n_meta].name = (tn_slice_t){h->name->base + 11, h->name->len - 11};
+            m->meta[m->n_meta].value = (tn_slice_t){h->value.base, h->value.len};
+            m->n_meta++;
+        }
+    }
+    return gw_objmeta_meta_bytes(m) > GW_OBJMETA_META_MAX ? S3_ERR_METADATA_TOO_LARGE : S3_OK;
 }

@@ -8,6 +8,11 @@
  * NoSuchKey for an absent or deleted object, 503/500 from gw_send_cluster_error, 500 for an
  * undecodable row) and the reference dropped; on success done(op) runs with h filled and owns
  * the reference. Call gw_objhead_free from the context's cleanup.
+ *
+ * gw_objhead_from_request(r, m): the other direction, the ONE place that takes an object's
+ * stored headers (Content-Type, Cache-Control, Content-Disposition, Content-Encoding as sent,
+ * Expires) and user metadata (x-amz-meta-*) from a request: PutObject, CreateMultipartUpload
+ * and CopyObject with x-amz-metadata-directive REPLACE. m's slices point into the request.
  */
 #ifndef GW_OBJHEAD_H
 #define GW_OBJHEAD_H
@@ -33,5 +38,10 @@ typedef struct {
 void gw_objhead_read(gw_objhead_t *h, void *op, tn_slice_t bucket, tn_slice_t key,
                      gw_objhead_cb done);
 void gw_objhead_free(gw_objhead_t *h);
+
+/* Fills m's five stored header fields (those present) and user metadata from r's headers.
+ * S3_OK, or S3_ERR_METADATA_TOO_LARGE when the x-amz-meta-* names (without the prefix) and
+ * values exceed GW_OBJMETA_META_MAX bytes (S3's 2 KiB) or GW_OBJMETA_MAX_META pairs. */
+s3_err_t gw_objhead_from_request(gw_req_t *r, gw_objmeta_t *m);
 
 #endif

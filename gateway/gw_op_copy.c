@@ -73,16 +73,6 @@ static void cp_cleanup(void *self)
     free(c->head_val);
 }
 
-static const char *const stored_headers[5] = {"content-type", "cache-control",
-                                              "content-disposition", "content-encoding", "expires"};
-
-static tn_slice_t *stored_field(gw_objmeta_t *m, int i)
-{
-    tn_slice_t *f[5] = {&m->content_type, &m->cache_control, &m->content_disposition,
-                        &m->content_encoding, &m->expires};
-    return f[i];
-}
-
 static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
 {
     (void)ver;
@@ -189,26 +179,6 @@ static void on_copied(void *op, int err)
 }
 
 /* Destination metadata from the request (REPLACE); S3_OK or the error. */
-static s3_err_t meta_from_request(gw_req_t *r, gw_objmeta_t *m)
-{
-    for (int i = 0; i < 5; i++) {
-        tn_slice_t v = req_header(r, stored_headers[i]);
-        if (v.base != NULL)
-            *stored_field(m, i) = v;
-    }
-    for (size_t i = 0; i < r->req->headers.size; i++) {
-        const h2o_header_t *h = &r->req->headers.entries[i];
-        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
-            if (m->n_meta == GW_OBJMETA_MAX_META)
-                return S3_ERR_INVALID_ARGUMENT;
-            m->meta[m->n_meta].name = (tn_slice_t){h->name->base + 11, h->name->len - 11};
-            m->meta[m->n_meta].value = (tn_slice_t){h->value.base, h->value.len};
-            m->n_meta++;
-        }
-    }
-    return gw_objmeta_meta_bytes(m) > GW_OBJMETA_META_MAX ? S3_ERR_INVALID_ARGUMENT : S3_OK;
-}
-
 static void on_source(void *op)
 {
     cp_t *c = op;
@@ -241,8 +211,9 @@ static void on_source(void *op)
     d->size = s->size;
     d->mtime_ms = gw_now_ms();
     if (c->meta_replace) {
-        if (meta_from_request(r, d) != S3_OK) {
-            gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+        s3_err_t me = gw_objhead_from_request(r, d);
+        if (me != S3_OK) {
+            gw_req_send_error(r, me, NULL);
             gw_opref_done(c);
             return;
         }

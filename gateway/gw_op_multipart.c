@@ -44,6 +44,7 @@
 #include "gw_bucket.h"
 #include "gw_copier.h"
 #include "gw_mpu.h"
+#include "gw_objhead.h"
 #include "gw_objmeta.h"
 #include "gw_acl_check.h"
 #include "gw_ops.h"
@@ -298,35 +299,12 @@ static void mp_add_cksum_headers(gw_req_t *r, s3_cksum_alg_t alg, gw_cktype_t ty
 
 /* ---- CreateMultipartUpload ---- */
 
-static const char *const stored_headers[5] = {"content-type", "cache-control",
-                                              "content-disposition", "content-encoding", "expires"};
-
 /* The object template from the request headers into m->tmpl; S3_OK or the error. */
 static s3_err_t create_template(gw_req_t *r, gw_objmeta_t *t, const char **msg)
 {
-    tn_slice_t *f[5] = {&t->content_type, &t->cache_control, &t->content_disposition,
-                        &t->content_encoding, &t->expires};
-    for (int i = 0; i < 5; i++) {
-        tn_slice_t v = req_header(r, stored_headers[i]);
-        if (v.base != NULL)
-            *f[i] = v;
-    }
-    for (size_t i = 0; i < r->req->headers.size; i++) {
-        const h2o_header_t *h = &r->req->headers.entries[i];
-        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
-            if (t->n_meta == GW_OBJMETA_MAX_META) {
-                *msg = META_TOO_LARGE;
-                return S3_ERR_INVALID_ARGUMENT;
-            }
-            t->meta[t->n_meta].name = (tn_slice_t){h->name->base + 11, h->name->len - 11};
-            t->meta[t->n_meta].value = (tn_slice_t){h->value.base, h->value.len};
-            t->n_meta++;
-        }
-    }
-    if (gw_objmeta_meta_bytes(t) > GW_OBJMETA_META_MAX) {
-        *msg = META_TOO_LARGE;
-        return S3_ERR_INVALID_ARGUMENT;
-    }
+    s3_err_t me = gw_objhead_from_request(r, t);
+    if (me != S3_OK)
+        return me;
     /* x-amz-acl / x-amz-grant-* (gw_acl_check.h); id= grants name the caller's key */
     gw_acl_t acl;
     int present;

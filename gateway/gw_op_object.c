@@ -28,6 +28,7 @@
 #include "s3_copy.h"
 #include "s3_range.h"
 #include "gw_bucket.h"
+#include "gw_objhead.h"
 #include "gw_objmeta.h"
 #include "gw_acl_check.h"
 #include "gw_ops.h"
@@ -299,27 +300,10 @@ static void put_start(put_t *p)
         m->cksum_type = GW_CKTYPE_FULL_OBJECT;
         memcpy(m->cksum, r->cksum, s3_checksum_size(r->cksum_alg));
     }
-    for (int i = 0; i < 5; i++) {
-        tn_slice_t v = req_header(r, stored_headers[i]);
-        if (v.base != NULL)
-            *stored_field(m, i) = v;
-    }
+    s3_err_t me = gw_objhead_from_request(r, m);
     m->content_encoding = r->content_encoding; /* without aws-chunked (gw_payload.h) */
-    for (size_t i = 0; i < r->req->headers.size; i++) {
-        const h2o_header_t *h = &r->req->headers.entries[i];
-        if (h->name->len > 11 && strncasecmp(h->name->base, "x-amz-meta-", 11) == 0) {
-            if (m->n_meta == GW_OBJMETA_MAX_META) {
-                gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
-                gw_opref_done(p);
-                return;
-            }
-            m->meta[m->n_meta].name = (tn_slice_t){h->name->base + 11, h->name->len - 11};
-            m->meta[m->n_meta].value = (tn_slice_t){h->value.base, h->value.len};
-            m->n_meta++;
-        }
-    }
-    if (gw_objmeta_meta_bytes(m) > GW_OBJMETA_META_MAX) {
-        gw_req_send_error(r, S3_ERR_INVALID_ARGUMENT, META_TOO_LARGE);
+    if (me != S3_OK) {
+        gw_req_send_error(r, me, NULL);
         gw_opref_done(p);
         return;
     }

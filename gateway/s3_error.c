@@ -132,6 +132,9 @@ static const s3_err_info_t table[S3_ERR__COUNT] = {
                                "because the evalution of Origin, request method / "
                                "Access-Control-Request-Method or Access-Control-Request-Headers "
                                "are not whitelisted by the resource's CORS spec."},
+    [S3_ERR_METADATA_TOO_LARGE] = {400, "MetadataTooLarge",
+                                   "Your metadata headers exceed the maximum allowed metadata "
+                                   "size."},
 };
 
 const s3_err_info_t *s3_err_info(s3_err_t err)

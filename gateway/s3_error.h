@@ -74,6 +74,7 @@ typedef enum {
     S3_ERR_INVALID_PART_NUMBER,     /* 416 InvalidPartNumber (GET/HEAD ?partNumber=) */
     S3_ERR_MALFORMED_POLICY,        /* 400 MalformedPolicy (PutBucketPolicy) */
     S3_ERR_CORS_FORBIDDEN,          /* 403 AccessForbidden (CORS preflight refused) */
+    S3_ERR_METADATA_TOO_LARGE,      /* 400 MetadataTooLarge (x-amz-meta-* over 2 KiB) */
     S3_ERR__COUNT
 } s3_err_t;
 

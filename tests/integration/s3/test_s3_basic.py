@@ -217,7 +217,17 @@ def run(ports, procs, start_osd):
     check(c == "EntityTooLarge" and st == 400, "over max_object_size: EntityTooLarge", f"{c} {st}")
     c, st = code(lambda: s3.put_object(Bucket=B, Key="fatmeta", Body=b"x",
                                        Metadata={"a": "v" * 1100, "b": "w" * 1000}))
-    check(st == 400, "user metadata over 2 KiB refused", f"{c} {st}")
+    check((c, st) == ("MetadataTooLarge", 400), "user metadata over 2 KiB: MetadataTooLarge",
+          f"{c} {st}")
+    # S3 counts names (without x-amz-meta-) plus values: exactly 2 KiB is allowed
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="fatmeta", Body=b"x",
+                                       Metadata={"a": "v" * 1023, "b": "w" * 1023}))
+    check(st == 200, "user metadata of exactly 2 KiB accepted", f"{c} {st}")
+    c, st = code(lambda: s3.put_object(Bucket=B, Key="fatmeta", Body=b"x",
+                                       Metadata={"a": "v" * 1023, "bb": "w" * 1023}))
+    check((c, st) == ("MetadataTooLarge", 400), "2 KiB + 1 byte: MetadataTooLarge", f"{c} {st}")
+    check(len(s3.head_object(Bucket=B, Key="fatmeta")["Metadata"]["b"]) == 1023,
+          "the refused PUT changed nothing")
     c, st = code(lambda: s3.put_object(Bucket="tern-missing", Key="x", Body=b"x"))
     check(c == "NoSuchBucket", "put in missing bucket: NoSuchBucket", f"{c} {st}")
 

@@ -83,6 +83,19 @@ def main():
               h)
         check(tags_of(s3, "cpt2", "small copy") == {"team": "blue", "note": "two words"},
               "tagging directive COPY (default) copies the tags")
+        # REPLACE takes the request's metadata: over 2 KiB is MetadataTooLarge
+        ec, st = code(lambda: s3.copy_object(
+            Bucket="cpt2", Key="fat copy", CopySource={"Bucket": "cpt", "Key": "small"},
+            MetadataDirective="REPLACE", Metadata={"a": "v" * 1100, "b": "w" * 1000}))
+        check((ec, st) == ("MetadataTooLarge", 400), "CopyObject REPLACE, metadata over 2 KiB: "
+              "MetadataTooLarge", f"{ec} {st}")
+        ec, st = code(lambda: s3.head_object(Bucket="cpt2", Key="fat copy"))
+        check(st == 404, "nothing copied", f"{ec} {st}")
+        # COPY ignores the request's metadata, however large
+        ec, st = code(lambda: s3.copy_object(
+            Bucket="cpt2", Key="fat copy", CopySource={"Bucket": "cpt", "Key": "small"},
+            Metadata={"a": "v" * 1100, "b": "w" * 1000}))
+        check(st == 200, "CopyObject COPY ignores oversized request metadata", f"{ec} {st}")
 
         # ---- chunked (~9 MiB) with a CRC32 checksum ----
         mid = data(9 * MIB + 321, 2)

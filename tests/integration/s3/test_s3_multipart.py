@@ -211,6 +211,15 @@ def main():
         check(s3.get_object(Bucket="mpt", Key="small")["Body"].read() == small[0],
               "object intact after a retried Complete and an Abort")
 
+        # ---- user metadata over 2 KiB ----
+        ec = code(lambda: s3.create_multipart_upload(
+            Bucket="mpt", Key="fatmeta", Metadata={"a": "v" * 1100, "b": "w" * 1000}))
+        check(ec == ("MetadataTooLarge", 400), "CreateMultipartUpload, metadata over 2 KiB: "
+              "MetadataTooLarge", str(ec))
+        ec = code(lambda: s3.list_multipart_uploads(Bucket="mpt", Prefix="fatmeta"))
+        check(ec[1] == 200 and not s3.list_multipart_uploads(Bucket="mpt", Prefix="fatmeta").get(
+              "Uploads"), "no upload created", str(ec))
+
         # ---- Abort ----
         up = s3.create_multipart_upload(Bucket="mpt", Key="aborted")["UploadId"]
         s3.upload_part(Bucket="mpt", Key="aborted", UploadId=up, PartNumber=1, Body=b"a" * 100)

@@ -25,6 +25,7 @@ static void test_table(void)
         {S3_ERR_BUCKET_NOT_EMPTY, 409, "BucketNotEmpty"},
         {S3_ERR_ENTITY_TOO_LARGE, 400, "EntityTooLarge"},
         {S3_ERR_ENTITY_TOO_SMALL, 400, "EntityTooSmall"},
+        {S3_ERR_METADATA_TOO_LARGE, 400, "MetadataTooLarge"},
         {S3_ERR_INCOMPLETE_BODY, 400, "IncompleteBody"},
         {S3_ERR_INTERNAL_ERROR, 500, "InternalError"},
         {S3_ERR_INVALID_ACCESS_KEY_ID, 403, "InvalidAccessKeyId"},
