@@ -97,9 +97,13 @@ static void on_loop_slice(h2o_timeout_entry_t *te)
     pass_done(&p->job);
 }
 
-static int stores_data(const gw_req_t *r)
+static int plan_flags(const gw_req_t *r)
 {
-    return r->route.op == S3_OP_PUT_OBJECT || r->route.op == S3_OP_UPLOAD_PART;
+    if (r->route.op == S3_OP_PUT_OBJECT || r->route.op == S3_OP_UPLOAD_PART)
+        return S3_BODY_STORES_DATA;
+    if (r->route.op == S3_OP_COMPLETE_MULTIPART_UPLOAD)
+        return S3_BODY_OBJECT_CKSUM; /* checked by CompleteMultipartUpload (gw_op_multipart.c) */
+    return 0;
 }
 
 /* aws-chunked: what is stored as Content-Encoding is the header without "aws-chunked". */
@@ -119,7 +123,7 @@ void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
     s3_body_plan_t plan;
     const gw_auth_result_t *a = &r->auth;
     if (s3_body_plan(a->sreq.headers, a->sreq.n_headers, a->payload, a->payload_hash, r->body.len,
-                     stores_data(r), &plan, &why) != S3_OK) {
+                     plan_flags(r), &plan, &why) != S3_OK) {
         done(r, &why);
         return;
     }

@@ -106,9 +106,10 @@ static s3_err_t plan_trailer(tn_slice_t v, s3_body_plan_t *plan, s3_why_t *why)
 }
 
 s3_err_t s3_body_plan(const s3_header_t *headers, size_t n_headers, s3_payload_kind_t payload,
-                      tn_slice_t payload_hash, uint64_t body_len, int stores_data,
-                      s3_body_plan_t *plan, s3_why_t *why)
+                      tn_slice_t payload_hash, uint64_t body_len, int flags, s3_body_plan_t *plan,
+                      s3_why_t *why)
 {
+    int stores_data = (flags & S3_BODY_STORES_DATA) != 0;
     memset(plan, 0, sizeof(*plan));
     plan->payload = payload;
     plan->streaming = payload == S3_PAYLOAD_STREAMING_SIGNED ||
@@ -144,11 +145,17 @@ s3_err_t s3_body_plan(const s3_header_t *headers, size_t n_headers, s3_payload_k
                               "Expecting a single x-amz-checksum- header. Multiple checksum "
                               "Types are not allowed.");
         tn_slice_t v = trim(headers[i].value.base, headers[i].value.len);
-        if (s3_checksum_decode(a, v.base, v.len, plan->cksum_want) != TN_OK)
+        unsigned parts = 0;
+        if ((flags & S3_BODY_OBJECT_CKSUM
+                 ? s3_checksum_decode_object(a, v.base, v.len, plan->cksum_want, &parts)
+                 : s3_checksum_decode(a, v.base, v.len, plan->cksum_want)) != TN_OK)
             return s3_why_set(why, S3_ERR_INVALID_REQUEST, "Value for %s header is invalid.",
                               s3_checksum_header(a));
         plan->cksum_alg = a;
     }
+    s3_cksum_alg_t header_alg = plan->cksum_alg;
+    if (flags & S3_BODY_OBJECT_CKSUM)
+        plan->cksum_alg = S3_CKSUM_NONE; /* the object's checksum: the operation checks it */
     /* x-amz-trailer */
     tn_slice_t tr = header(headers, n_headers, "x-amz-trailer", NULL);
     if (tr.base != NULL) {
@@ -168,7 +175,7 @@ s3_err_t s3_body_plan(const s3_header_t *headers, size_t n_headers, s3_payload_k
         if (a == S3_CKSUM_NONE)
             return s3_why_set(why, S3_ERR_INVALID_REQUEST,
                               "Value for x-amz-sdk-checksum-algorithm header is invalid.");
-        if (a != plan->cksum_alg)
+        if (a != plan->cksum_alg && a != header_alg)
             return s3_why_set(why, S3_ERR_INVALID_REQUEST,
                               "x-amz-sdk-checksum-algorithm specified, but no corresponding "
                               "x-amz-checksum-* or x-amz-trailer headers were found.");

@@ -58,15 +58,21 @@ typedef struct {
     uint8_t payload_sha256[32];
 } s3_body_plan_t;
 
+/* s3_body_plan flags. */
+#define S3_BODY_STORES_DATA 1 /* PutObject, UploadPart: MD5 always computed for the ETag */
+/* CompleteMultipartUpload: an x-amz-checksum-<alg> header is the expected checksum of the
+ * whole OBJECT (full-object or composite, checked by the operation), not of this body: it
+ * is validated in form (one header, a decodable value) but not computed over the body. */
+#define S3_BODY_OBJECT_CKSUM 2
+
 /*
  * Builds the plan from the request headers (any case, as s3_sigv4_req_t holds them), the
- * payload kind and hash (gw_auth), the encoded body length, and whether the operation
- * stores the body (PutObject, UploadPart: MD5 always computed for the ETag). S3_OK or the
- * error to answer (why explains).
+ * payload kind and hash (gw_auth), the encoded body length, and flags (S3_BODY_*). S3_OK or
+ * the error to answer (why explains).
  */
 s3_err_t s3_body_plan(const s3_header_t *headers, size_t n_headers, s3_payload_kind_t payload,
-                      tn_slice_t payload_hash, uint64_t body_len, int stores_data,
-                      s3_body_plan_t *plan, s3_why_t *why);
+                      tn_slice_t payload_hash, uint64_t body_len, int flags, s3_body_plan_t *plan,
+                      s3_why_t *why);
 
 /* Does the plan need a pass over the body at all? */
 int s3_body_plan_needs_pass(const s3_body_plan_t *plan);

@@ -235,6 +235,30 @@ int s3_checksum_decode(s3_cksum_alg_t alg, const char *text, size_t len,
     return TN_OK;
 }
 
+int s3_checksum_decode_object(s3_cksum_alg_t alg, const char *text, size_t len,
+                              uint8_t raw[S3_CKSUM_MAX_RAW], unsigned *parts)
+{
+    size_t dash = 0;
+    while (dash < len && text[dash] != '-')
+        dash++;
+    *parts = 0;
+    if (dash < len) {
+        size_t nd = len - dash - 1;
+        if (nd == 0 || nd > 5 || text[dash + 1] == '0')
+            return TN_ERR_CORRUPT;
+        unsigned n = 0;
+        for (size_t i = dash + 1; i < len; i++) {
+            if (text[i] < '0' || text[i] > '9')
+                return TN_ERR_CORRUPT;
+            n = n * 10 + (unsigned)(text[i] - '0');
+        }
+        if (n > 10000)
+            return TN_ERR_CORRUPT;
+        *parts = n;
+    }
+    return s3_checksum_decode(alg, text, dash, raw);
+}
+
 int s3_checksum_combine(s3_cksum_alg_t alg, const uint8_t *raw1, const uint8_t *raw2, uint64_t len2,
                         uint8_t out[8])
 {

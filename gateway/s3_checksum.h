@@ -88,6 +88,12 @@ size_t s3_checksum_text(const uint8_t *raw, size_t raw_len, unsigned parts,
  * base64 of exactly s3_checksum_size(alg) bytes. TN_OK or TN_ERR_CORRUPT. */
 int s3_checksum_decode(s3_cksum_alg_t alg, const char *text, size_t len,
                        uint8_t raw[S3_CKSUM_MAX_RAW]);
+/* An object's checksum as a client may state it (CompleteMultipartUpload's x-amz-checksum-*
+ * header): s3_checksum_decode's form, optionally followed by "-<parts>" (the composite form
+ * s3_checksum_text writes; parts 1..10000, no leading zero). *parts = 0 without the suffix.
+ * TN_OK or TN_ERR_CORRUPT. */
+int s3_checksum_decode_object(s3_cksum_alg_t alg, const char *text, size_t len,
+                              uint8_t raw[S3_CKSUM_MAX_RAW], unsigned *parts);
 
 /* FULL_OBJECT multipart CRC: out = CRC(A||B) from raw1 = CRC(A), raw2 = CRC(B) (raw
  * big-endian forms) and len2 = length of B. CRC algorithms only: TN_OK or -EINVAL. */

@@ -79,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char hash[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     s3_body_plan_t plan;
     s3_why_t why;
-    if (s3_body_plan(h, n, kind, TN_SLICE_LIT(hash), len, data[0] >> 7, &plan, &why) != S3_OK) {
+    if (s3_body_plan(h, n, kind, TN_SLICE_LIT(hash), len, (data[0] >> 6) & 3 /* S3_BODY_* flags */,
+                     &plan, &why) != S3_OK) {
         CHECK(why.err != S3_OK);
         return 0;
     }

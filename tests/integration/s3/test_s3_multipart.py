@@ -389,6 +389,66 @@ def main():
         check(g.get("ChecksumCRC32") == crc32b64(p1 + p2) and g["Body"].read() == p1 + p2,
               "FULL_OBJECT CRC32 = CRC32 of the whole object", str(g.get("ChecksumCRC32")))
 
+        # ---- x-amz-checksum-<alg> on Complete: the expected checksum of the whole object ----
+        def two_parts(key, ctype, alg="CRC32"):
+            hdrs = {"x-amz-checksum-algorithm": alg} if alg else {}
+            if ctype:
+                hdrs["x-amz-checksum-type"] = ctype
+            st, b = raw("POST", f"/mpt/{key}?uploads", headers=hdrs)
+            u = b.split(b"<UploadId>")[1].split(b"</UploadId>")[0].decode()
+            kw = {"ChecksumAlgorithm": alg} if alg else {}
+            rs = [s3.upload_part(Bucket="mpt", Key=key, UploadId=u, PartNumber=i + 1, Body=p,
+                                 **kw) for i, p in enumerate((p1, p2))]
+            parts = [{"PartNumber": i + 1, "ETag": x["ETag"]} for i, x in enumerate(rs)]
+            if ctype == "COMPOSITE":
+                for p, x in zip(parts, rs):
+                    p["ChecksumCRC32"] = x["ChecksumCRC32"]
+            return u, {"Parts": parts}
+
+        u, mp = two_parts("ckh", "FULL_OBJECT")
+        bad = crc32b64(p1 + p2 + b"x")
+        check(code(lambda: s3.complete_multipart_upload(
+            Bucket="mpt", Key="ckh", UploadId=u, MultipartUpload=mp, ChecksumCRC32=bad)) ==
+            ("BadDigest", 400), "Complete FULL_OBJECT with a wrong object CRC32: BadDigest")
+        check(code(lambda: s3.head_object(Bucket="mpt", Key="ckh"))[1] == 404,
+              "nothing completed after BadDigest")
+        check(code(lambda: s3.complete_multipart_upload(
+            Bucket="mpt", Key="ckh", UploadId=u, MultipartUpload=mp, ChecksumCRC32C="AAAAAA==")) ==
+            ("InvalidRequest", 400), "Complete with another algorithm than the upload's: "
+            "InvalidRequest")
+        rc = s3.complete_multipart_upload(Bucket="mpt", Key="ckh", UploadId=u, MultipartUpload=mp,
+                                          ChecksumCRC32=crc32b64(p1 + p2))
+        check(rc.get("ChecksumCRC32") == crc32b64(p1 + p2) and
+              s3.get_object(Bucket="mpt", Key="ckh")["Body"].read() == p1 + p2,
+              "Complete FULL_OBJECT with the object's CRC32 (not the XML body's) succeeds",
+              str(rc.get("ChecksumCRC32")))
+        u, mp = two_parts("ckc", "COMPOSITE")
+        want = base64.b64encode(zlib.crc32(zlib.crc32(p1).to_bytes(4, "big") +
+                                           zlib.crc32(p2).to_bytes(4, "big")).to_bytes(
+                                               4, "big")).decode()
+        check(code(lambda: s3.complete_multipart_upload(
+            Bucket="mpt", Key="ckc", UploadId=u, MultipartUpload=mp,
+            ChecksumCRC32=crc32b64(p1 + p2))) == ("BadDigest", 400),
+            "Complete COMPOSITE with the full-object CRC32: BadDigest (composite expected)")
+        check(code(lambda: s3.complete_multipart_upload(
+            Bucket="mpt", Key="ckc", UploadId=u, MultipartUpload=mp,
+            ChecksumCRC32=want + "-3")) == ("BadDigest", 400),
+            "Complete COMPOSITE with a wrong part count suffix: BadDigest")
+        rc = s3.complete_multipart_upload(Bucket="mpt", Key="ckc", UploadId=u, MultipartUpload=mp,
+                                          ChecksumCRC32=want + "-2")
+        check(rc.get("ChecksumCRC32") == want + "-2", "Complete COMPOSITE with the composite "
+              "checksum (\"-2\" form) succeeds", str(rc.get("ChecksumCRC32")))
+        u, mp = two_parts("ckc2", "COMPOSITE")
+        rc = s3.complete_multipart_upload(Bucket="mpt", Key="ckc2", UploadId=u, MultipartUpload=mp,
+                                          ChecksumCRC32=want)
+        check(rc.get("ChecksumCRC32") == want + "-2", "composite checksum without the suffix "
+              "accepted", str(rc.get("ChecksumCRC32")))
+        u, mp = two_parts("ckn", None, alg=None)
+        check(code(lambda: s3.complete_multipart_upload(
+            Bucket="mpt", Key="ckn", UploadId=u, MultipartUpload=mp,
+            ChecksumCRC32=crc32b64(p1 + p2))) == ("InvalidRequest", 400),
+            "Complete with a checksum for an upload without one: InvalidRequest (not ignored)")
+
         # ---- single PUT: the checksum verified by the payload stage is stored and returned ----
         body = data(100 * 1024, 11)
         s3.put_object(Bucket="mpt", Key="ck1", Body=body, ChecksumAlgorithm="SHA256")

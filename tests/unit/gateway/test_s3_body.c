@@ -151,6 +151,21 @@ static void test_plan_ok(void)
     is_int(s3_body_plan(h, 2, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, 0, &p, &why), S3_OK,
            "sdk algorithm with its header (any case)");
     ok(p.cksum_alg == S3_CKSUM_CRC32C && !p.cksum_in_trailer && !p.want_md5, "plan fields");
+    /* CompleteMultipartUpload: the header is the object's checksum, not the body's */
+    is_int(s3_body_plan(h, 2, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, S3_BODY_OBJECT_CKSUM, &p, &why),
+           S3_OK, "object checksum header");
+    ok(p.cksum_alg == S3_CKSUM_NONE && !s3_body_plan_needs_pass(&p),
+       "object checksum: not computed over the body");
+    char comp[S3_CKSUM_MAX_TEXT + 8];
+    snprintf(comp, sizeof comp, "%s-12", crc);
+    s3_header_t hc[] = {H("x-amz-checksum-crc32c", comp)};
+    is_int(s3_body_plan(hc, 1, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, S3_BODY_OBJECT_CKSUM, &p, &why),
+           S3_OK, "object checksum in composite form");
+    is_int(s3_body_plan(hc, 1, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, 0, &p, &why),
+           S3_ERR_INVALID_REQUEST, "composite form is no body checksum");
+    s3_header_t hb[] = {H("x-amz-checksum-crc32c", "nope")};
+    is_int(s3_body_plan(hb, 1, S3_PAYLOAD_UNSIGNED, HASH_NONE, 1, S3_BODY_OBJECT_CKSUM, &p, &why),
+           S3_ERR_INVALID_REQUEST, "object checksum still validated in form");
     s3_header_t t[] = {H("x-amz-trailer", " x-amz-checksum-crc64nvme "),
                        H("x-amz-sdk-checksum-algorithm", "CRC64NVME"),
                        H("x-amz-decoded-content-length", " 7 ")};

@@ -107,6 +107,20 @@ static void test_decode_strict(void)
            "8 bytes for a 4-byte CRC");
     is_int(s3_checksum_decode(S3_CKSUM_CRC32, TN_STRLIT(" y/Q5Jg="), raw), TN_ERR_CORRUPT, "space");
     is_int(s3_checksum_decode(S3_CKSUM_NONE, TN_STRLIT(""), raw), TN_ERR_CORRUPT, "NONE");
+    unsigned parts = 99;
+    is_int(s3_checksum_decode_object(S3_CKSUM_CRC32, TN_STRLIT("y/Q5Jg=="), raw, &parts), TN_OK,
+           "object: plain");
+    is_int((int)parts, 0, "no suffix: parts 0");
+    is_int(s3_checksum_decode_object(S3_CKSUM_CRC32, TN_STRLIT("y/Q5Jg==-10000"), raw, &parts),
+           TN_OK, "object: composite");
+    is_int((int)parts, 10000, "parts from the suffix");
+    is_int(raw[0], 0xcb, "digest decoded");
+    static const char *const bad[] = {"y/Q5Jg==-",      "y/Q5Jg==-0",  "y/Q5Jg==-01",
+                                      "y/Q5Jg==-10001", "y/Q5Jg==-2x", "y/Q5Jg==-2-3",
+                                      "y/Q5Jg=-2",      "-2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        is_int(s3_checksum_decode_object(S3_CKSUM_CRC32, bad[i], strlen(bad[i]), raw, &parts),
+               TN_ERR_CORRUPT, bad[i]);
 }
 
 static void test_composite_and_combine(void)
