@@ -5,6 +5,7 @@
 #include "tn_hex.h"
 #include "tn_wire.h"
 #include "gw_objmeta.h"
+#include "s3_etag.h"
 
 static const tn_slice_t *str_field(const gw_objmeta_t *m, int i)
 {
@@ -162,24 +163,7 @@ int gw_objmeta_decode(const void *buf, size_t len, gw_objmeta_t *m)
 
 size_t gw_objmeta_etag(const gw_objmeta_t *m, char out[48])
 {
-    out[0] = '"';
-    tn_hex_encode(out + 1, m->md5, 16);
-    size_t n = 33;
-    if (m->is_multipart) {
-        out[n++] = '-';
-        char d[12];
-        size_t k = 0;
-        uint32_t v = m->part_count;
-        do {
-            d[k++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v > 0);
-        while (k > 0)
-            out[n++] = d[--k];
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-    return n;
+    return s3_etag_format(m->md5, m->is_multipart ? m->part_count : 0, out);
 }
 
 /* ---- part table ---- */

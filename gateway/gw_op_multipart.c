@@ -38,6 +38,7 @@
 #include "tn_time.h"
 #include "s3_checksum.h"
 #include "s3_copy.h"
+#include "s3_etag.h"
 #include "s3_xml.h"
 #include "s3_xml_parse.h"
 #include "gw_access.h"
@@ -664,16 +665,14 @@ static void on_part_done_row(void *arg, int err, const tn_row_ver_t *ver)
         if (err != 0) {
             gw_send_cluster_error(r, err);
         } else {
-            char etag[40];
-            etag[0] = '"';
-            tn_hex_encode(etag + 1, m->part.md5, 16);
-            etag[33] = '"';
+            char etag[S3_ETAG_MAX];
+            size_t elen = s3_etag_format(m->part.md5, 0, etag);
             char ck[S3_CKSUM_MAX_TEXT];
             size_t ckn = 0;
             if (m->part.cksum_alg != S3_CKSUM_NONE)
                 ckn = s3_checksum_text(m->part.cksum, s3_checksum_size(m->part.cksum_alg), 0, ck);
             if (m->src_body != NULL) {
-                gw_req_add_header(r, "etag", etag, 34);
+                gw_req_add_header(r, "etag", etag, elen);
                 if (ckn > 0)
                     gw_req_add_header(r, s3_checksum_header(m->part.cksum_alg), ck, ckn);
                 gw_req_send(r, 200, NULL, "", 0);
@@ -684,7 +683,7 @@ static void on_part_done_row(void *arg, int err, const tn_row_ver_t *ver)
                 s3_buf_init(&x, 4096);
                 s3_xml_decl(&x);
                 s3_xml_open_ns(&x, "CopyPartResult", S3_XML_NS);
-                s3_xml_elem(&x, "ETag", etag, 34);
+                s3_xml_elem(&x, "ETag", etag, elen);
                 s3_xml_elem_str(&x, "LastModified", lm);
                 if (ckn > 0)
                     s3_xml_elem(&x, s3_checksum_xml_name(m->part.cksum_alg), ck, ckn);
@@ -1539,15 +1538,13 @@ static void list_parts_answer(mp_t *m)
             truncated = 1;
             break;
         }
-        char etag[40], lm[40], ck[S3_CKSUM_MAX_TEXT];
-        etag[0] = '"';
-        tn_hex_encode(etag + 1, s->part.md5, 16);
-        etag[33] = '"';
+        char etag[S3_ETAG_MAX], lm[40], ck[S3_CKSUM_MAX_TEXT];
+        size_t elen = s3_etag_format(s->part.md5, 0, etag);
         tn_time_format_iso_ms((int64_t)s->part.mtime_ms, lm);
         s3_xml_open(&parts, "Part");
         s3_xml_elem_u64(&parts, "PartNumber", num);
         s3_xml_elem_str(&parts, "LastModified", lm);
-        s3_xml_elem(&parts, "ETag", etag, 34);
+        s3_xml_elem(&parts, "ETag", etag, elen);
         s3_xml_elem_u64(&parts, "Size", s->part.size);
         if (s->part.cksum_alg != S3_CKSUM_NONE) {
             size_t n = s3_checksum_text(s->part.cksum, s3_checksum_size(s->part.cksum_alg), 0, ck);

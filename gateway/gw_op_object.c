@@ -26,6 +26,7 @@
 #include "tn_time.h"
 #include "s3_checksum.h"
 #include "s3_copy.h"
+#include "s3_etag.h"
 #include "s3_range.h"
 #include "gw_bucket.h"
 #include "gw_objhead.h"
@@ -207,11 +208,9 @@ static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
         if (err != 0) {
             gw_send_cluster_error(r, err);
         } else {
-            char etag[40];
-            etag[0] = '"';
-            tn_hex_encode(etag + 1, p->m.md5, 16);
-            etag[33] = '"';
-            gw_req_add_header(r, "etag", etag, 34);
+            char etag[S3_ETAG_MAX];
+            size_t elen = s3_etag_format(p->m.md5, 0, etag);
+            gw_req_add_header(r, "etag", etag, elen);
             gw_req_send(r, 200, NULL, "", 0);
         }
     }

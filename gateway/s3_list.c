@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "s3_list.h"
+#include "s3_etag.h"
 #include "tn_crc.h"
 #include "tn_hex.h"
 #include "tn_time.h"
@@ -390,14 +391,9 @@ static void object(s3_buf_t *x, const s3_list_page_t *pg, const s3_list_item_t *
 {
     const s3_list_params_t *p = pg->params;
     int versions = p->kind == S3_LIST_VERSIONS;
-    char date[40], etag[48];
+    char date[40], etag[S3_ETAG_MAX];
     tn_time_format_iso_ms((int64_t)it->obj.mtime_ms, date);
-    etag[0] = '"';
-    tn_hex_encode(etag + 1, it->obj.md5, 16);
-    if (it->obj.part_count > 0)
-        snprintf(etag + 33, sizeof etag - 33, "-%u\"", (unsigned)it->obj.part_count);
-    else
-        snprintf(etag + 33, sizeof etag - 33, "\"");
+    s3_etag_format(it->obj.md5, it->obj.part_count, etag);
     s3_xml_open(x, versions ? "Version" : "Contents");
     elem_enc(x, "Key", pg->keys + it->key_off, it->key_len, p->encode_url);
     if (versions) {
