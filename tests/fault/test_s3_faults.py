@@ -17,7 +17,6 @@ Usage: test_s3_faults.py TERN_OSD TERN_GATEWAY SCENARIO
 Prints the figures (requests, errors, max latency per kind) and "N passed, N failed". Every
 process is killed by PID at the end, also on failure.
 """
-import hashlib
 import os
 import random
 import sys
@@ -28,37 +27,13 @@ import botocore
 
 from ternt import check, done
 from ternt_cluster import Cluster
+# the body, hash and error helpers and the size mix are the shared workload library's
+# (this file predates it and keeps its own Worker, whose bounds below are tuned to it)
+from ternt_workload import ABSENT, KiB, MiB, SIZES, WEIGHTS, body_of, err_of, sha
 
 OSD, GW, SCENARIO = sys.argv[1], sys.argv[2], sys.argv[3]
 BUCKET = "faults"
 THREADS = 4
-KiB, MiB = 1024, 1024 * 1024
-# body sizes: empty, inline (<= 16 KiB), the inline boundary, one chunk, chunk boundaries
-# (4 MiB chunks), multi-chunk up to ~9 MiB; big ones are rarer so the run stays bounded
-SIZES = [0, 1, 100, 4 * KiB, 16 * KiB, 16 * KiB + 1, 100 * KiB, 1 * MiB,
-         4 * MiB, 4 * MiB + 1, 9 * MiB + 12345]
-WEIGHTS = [3, 3, 4, 4, 3, 3, 4, 3, 1, 1, 1]
-ABSENT = None
-
-
-def body_of(size, rnd):
-    """A body of size bytes that differs from every other body (random prefix, cheap filler)."""
-    if size == 0:
-        return b""
-    head = rnd.randbytes(min(size, 64))
-    return head + os.urandom(size - len(head)) if size > 64 else head
-
-
-def sha(b):
-    return hashlib.sha256(b).hexdigest()
-
-
-def err_of(e):
-    """(code, status) of a botocore error; transport errors get status 0."""
-    if isinstance(e, botocore.exceptions.ClientError):
-        return (e.response.get("Error", {}).get("Code"),
-                e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
-    return (type(e).__name__ + ": " + str(e)[:120], 0)
 
 
 class Worker(threading.Thread):
