@@ -9,6 +9,7 @@ Usage: test_s3_faults.py TERN_OSD TERN_GATEWAY SCENARIO
   kill_osd    one OSD SIGKILLed mid-load: zero client errors, no stall; restart; all reads back
   kill_host   both OSDs of one host SIGKILLed: the same
   freeze_osd  one OSD SIGSTOPped for 12 s under load: zero errors and EVERY request < 1 s
+              (or 2x the fault-free first 5 s's slowest, if that was over 0.5 s)
   no_fault    the freeze_osd load without freezing anything (a control run, not in ctest)
   two_hosts   two of three hosts down: writes and reads answer 503 ServiceUnavailable
               (DESIGN rule 8: no degraded R = 1 reads, the gateway does not offer them);
@@ -277,16 +278,24 @@ def scenario_freeze(c, victim=1):
     make_bucket(c)
     freeze = (lambda: c.freeze_osd(victim)) if victim is not None else None
     thaw = (lambda: c.thaw_osd(victim)) if victim is not None else None
-    workers = run_load(c, [(2.5, freeze, "frozen"),
-                           (14.5, thaw, "thawed"),
-                           (17.0, None, "end")],
+    workers = run_load(c, [(5.0, freeze, "frozen"),
+                           (17.0, thaw, "thawed"),
+                           (19.5, None, "end")],
                        threads=3, max_size=4 * MiB + 1, pause=0.02)
     kinds = summarize(workers, "freeze_osd")
     errs = errors_in(workers)
     check(not errs, f"freeze_osd: zero client errors ({len(errs)})", str(errs[:5]))
-    slow = [(k, round(d, 3), ph) for k, lst in kinds.items() for d, ph in lst if d >= 1.0]
+    # 1 s, unless this shared machine was already slower than 0.5 s in the fault-free first
+    # 5 s of the same run: then 2x that (the rule and its reasons: bound() in
+    # test_cluster_faults.py; a load average of 40 from other jobs made fault-free 4 MiB
+    # PUTs take 1-2 s). On a quiet machine a request that waited for the frozen OSD (2 s
+    # timeout) fails it.
+    ctl = max((d for lst in kinds.values() for d, ph in lst if ph == "before"), default=0.0)
+    lim = max(1.0, 2.0 * ctl)
+    slow = [(k, round(d, 3), ph) for k, lst in kinds.items() for d, ph in lst if d >= lim]
     mx = max(d for lst in kinds.values() for d, _ in lst)
-    check(not slow, f"freeze_osd: every request under 1 s (max {mx:.3f} s)", str(slow[:10]))
+    check(not slow, f"freeze_osd: every request under {lim:.2f} s (max {mx:.3f} s; "
+          f"fault-free max {ctl:.3f} s)", str(slow[:10]))
     n_frozen = sum(1 for lst in kinds.values() for _, ph in lst if ph == "frozen")
     check(n_frozen > 50, f"freeze_osd: the load ran while osd.{victim} was frozen "
           f"({n_frozen} requests)")
