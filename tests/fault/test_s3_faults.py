@@ -9,6 +9,7 @@ Usage: test_s3_faults.py TERN_OSD TERN_GATEWAY SCENARIO
   kill_osd    one OSD SIGKILLed mid-load: zero client errors, no stall; restart; all reads back
   kill_host   both OSDs of one host SIGKILLed: the same
   freeze_osd  one OSD SIGSTOPped for 12 s under load: zero errors and EVERY request < 1 s
+              (or 2x the fault-free first 5 s's slowest, if that was over 0.5 s)
   no_fault    the freeze_osd load without freezing anything (a control run, not in ctest)
   two_hosts   two of three hosts down: plain GET/HEAD of data with a live replica succeed
               as degraded R = 1 reads flagged `x-tern-degraded-read: 1` (DESIGN rule 8);
@@ -19,7 +20,6 @@ Usage: test_s3_faults.py TERN_OSD TERN_GATEWAY SCENARIO
 Prints the figures (requests, errors, max latency per kind) and "N passed, N failed". Every
 process is killed by PID at the end, also on failure.
 """
-import hashlib
 import os
 import random
 import sys
@@ -30,37 +30,13 @@ import botocore
 
 from ternt import check, done
 from ternt_cluster import Cluster
+# the body, hash and error helpers and the size mix are the shared workload library's
+# (this file predates it and keeps its own Worker, whose bounds below are tuned to it)
+from ternt_workload import ABSENT, KiB, MiB, SIZES, WEIGHTS, body_of, err_of, sha
 
 OSD, GW, SCENARIO = sys.argv[1], sys.argv[2], sys.argv[3]
 BUCKET = "faults"
 THREADS = 4
-KiB, MiB = 1024, 1024 * 1024
-# body sizes: empty, inline (<= 16 KiB), the inline boundary, one chunk, chunk boundaries
-# (4 MiB chunks), multi-chunk up to ~9 MiB; big ones are rarer so the run stays bounded
-SIZES = [0, 1, 100, 4 * KiB, 16 * KiB, 16 * KiB + 1, 100 * KiB, 1 * MiB,
-         4 * MiB, 4 * MiB + 1, 9 * MiB + 12345]
-WEIGHTS = [3, 3, 4, 4, 3, 3, 4, 3, 1, 1, 1]
-ABSENT = None
-
-
-def body_of(size, rnd):
-    """A body of size bytes that differs from every other body (random prefix, cheap filler)."""
-    if size == 0:
-        return b""
-    head = rnd.randbytes(min(size, 64))
-    return head + os.urandom(size - len(head)) if size > 64 else head
-
-
-def sha(b):
-    return hashlib.sha256(b).hexdigest()
-
-
-def err_of(e):
-    """(code, status) of a botocore error; transport errors get status 0."""
-    if isinstance(e, botocore.exceptions.ClientError):
-        return (e.response.get("Error", {}).get("Code"),
-                e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
-    return (type(e).__name__ + ": " + str(e)[:120], 0)
 
 
 class Worker(threading.Thread):
@@ -304,16 +280,24 @@ def scenario_freeze(c, victim=1):
     make_bucket(c)
     freeze = (lambda: c.freeze_osd(victim)) if victim is not None else None
     thaw = (lambda: c.thaw_osd(victim)) if victim is not None else None
-    workers = run_load(c, [(2.5, freeze, "frozen"),
-                           (14.5, thaw, "thawed"),
-                           (17.0, None, "end")],
+    workers = run_load(c, [(5.0, freeze, "frozen"),
+                           (17.0, thaw, "thawed"),
+                           (19.5, None, "end")],
                        threads=3, max_size=4 * MiB + 1, pause=0.02)
     kinds = summarize(workers, "freeze_osd")
     errs = errors_in(workers)
     check(not errs, f"freeze_osd: zero client errors ({len(errs)})", str(errs[:5]))
-    slow = [(k, round(d, 3), ph) for k, lst in kinds.items() for d, ph in lst if d >= 1.0]
+    # 1 s, unless this shared machine was already slower than 0.5 s in the fault-free first
+    # 5 s of the same run: then 2x that (the rule and its reasons: bound() in
+    # test_cluster_faults.py; a load average of 40 from other jobs made fault-free 4 MiB
+    # PUTs take 1-2 s). On a quiet machine a request that waited for the frozen OSD (2 s
+    # timeout) fails it.
+    ctl = max((d for lst in kinds.values() for d, ph in lst if ph == "before"), default=0.0)
+    lim = max(1.0, 2.0 * ctl)
+    slow = [(k, round(d, 3), ph) for k, lst in kinds.items() for d, ph in lst if d >= lim]
     mx = max(d for lst in kinds.values() for d, _ in lst)
-    check(not slow, f"freeze_osd: every request under 1 s (max {mx:.3f} s)", str(slow[:10]))
+    check(not slow, f"freeze_osd: every request under {lim:.2f} s (max {mx:.3f} s; "
+          f"fault-free max {ctl:.3f} s)", str(slow[:10]))
     n_frozen = sum(1 for lst in kinds.values() for _, ph in lst if ph == "frozen")
     check(n_frozen > 50, f"freeze_osd: the load ran while osd.{victim} was frozen "
           f"({n_frozen} requests)")

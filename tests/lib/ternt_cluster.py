@@ -12,9 +12,21 @@ ports, in a temporary directory, from a generated config file.
     # ones), and removes the directory unless TERN_KEEP_TMP is set (then it is printed).
 
 Binaries come from the command line of the test (ctest passes $<TARGET_FILE:...>). Every
-wait is bounded. Nothing here listens anywhere but 127.0.0.1.
+wait is bounded. Nothing here listens anywhere but 127.0.0.1 — except with netns=True:
+
+    with Cluster(osd_bin, gw_bin, netns=True) as c:   # needs root (ip netns, veth, bridge)
+        c.link_down(1); c.link_up(1)                   # cut host b off the network / return it
+
+each simulated host h then gets a network namespace "tern<pid>h<h>" whose eth0 (10.77.S.h+1/24,
+S = a subnet from this PID) is one end of a veth pair; the other end, "ternv<pid>h<h>", is on a
+bridge "ternbr<pid>" (10.77.S.254) in the root namespace, where gateways, clients and ternctl
+run. A host's OSDs run inside its namespace (ip netns exec execs, so the PID is the OSD's) and
+listen on its address. close() deletes the namespaces (and with them the veth pairs) and the
+bridge; namespaces and bridges left by a test process that died are removed at the next setup.
+Setup failing (not root, no bridge support) raises: a test that asked for namespaces fails.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -33,14 +45,14 @@ HOSTS = "abcdefgh"
 CLUSTER_KEY = "00112233445566778899aabbccddeeff" * 2
 
 
-def wait_port(port, proc=None, secs=15.0):
-    """True once 127.0.0.1:port accepts a connection; False if proc exits or secs pass."""
+def wait_port(port, proc=None, secs=15.0, host="127.0.0.1"):
+    """True once host:port accepts a connection; False if proc exits or secs pass."""
     end = time.time() + secs
     while time.time() < end:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection((host, port), timeout=0.2).close()
             return True
         except OSError:
             time.sleep(0.05)
@@ -76,8 +88,9 @@ class Cluster:
     appended under `gateway:` (indented by the caller with two spaces) and at the top level."""
 
     def __init__(self, osd_bin, gw_bin, hosts=3, osds_per_host=2, gateways=1, gateway_yaml="",
-                 top_yaml="", name="tern-test", start=True):
+                 top_yaml="", name="tern-test", start=True, netns=False):
         self.osd_bin, self.gw_bin = osd_bin, gw_bin
+        self.netns = _Netns(hosts) if netns else None
         self.n_hosts, self.per_host = hosts, osds_per_host
         self.n_osds = hosts * osds_per_host
         self.tmp = tempfile.mkdtemp(prefix=name + "-")
@@ -114,7 +127,8 @@ class Cluster:
                 "{name: %s}" % HOSTS[h] for h in range(hosts)))
             for i in range(self.n_osds):
                 f.write(f"  - {{id: {i}, host: {HOSTS[i // per_host]}, "
-                        f"addr: 127.0.0.1:{self.osd_ports[i]}, data: {self.tmp}/osd.{i}}}\n")
+                        f"addr: {self.osd_host(i)}:{self.osd_ports[i]}, "
+                        f"data: {self.tmp}/osd.{i}}}\n")
             f.write(f"gateway:\n  listen: [\"127.0.0.1:{self.gw_ports[g]}\"]\n"
                     f"  tmp_dir: {self.tmp}/gwtmp\n"
                     f"  credentials:\n    - {{access_key: {AK}, secret_key: {SK}}}\n"
@@ -125,6 +139,10 @@ class Cluster:
                 f.write(top_yaml.rstrip("\n") + "\n")
         return path
 
+    def osd_host(self, i):
+        """The address osd.i listens on: 127.0.0.1, or its host's namespace address."""
+        return "127.0.0.1" if self.netns is None else self.netns.addr(i // self.per_host)
+
     # ---- lifecycle ----
     def _spawn(self, name, argv):
         log = open(os.path.join(self.tmp, name + ".log"), "ab")
@@ -134,6 +152,8 @@ class Cluster:
         return p
 
     def start(self):
+        if self.netns is not None and not self.netns.made:
+            self.netns.setup()
         for i in range(self.n_osds):
             self.start_osd(i)
         for g in range(len(self.gw_ports)):
@@ -144,8 +164,11 @@ class Cluster:
         p = self.procs.get(f"osd.{i}")
         if p is not None and p.poll() is None:
             return p
-        p = self._spawn(f"osd.{i}", [self.osd_bin, "--config", self.config, "--id", str(i)])
-        if not wait_port(self.osd_ports[i], p):
+        argv = [self.osd_bin, "--config", self.config, "--id", str(i)]
+        if self.netns is not None:
+            argv = ["ip", "netns", "exec", self.netns.ns(i // self.per_host)] + argv
+        p = self._spawn(f"osd.{i}", argv)
+        if not wait_port(self.osd_ports[i], p, host=self.osd_host(i)):
             raise RuntimeError(f"osd.{i} did not start; see {self.tmp}/osd.{i}.log")
         return p
 
@@ -209,6 +232,13 @@ class Cluster:
         self.send_signal(f"osd.{i}", signal.SIGCONT)
         self.frozen.discard(f"osd.{i}")
 
+    def link_down(self, h):
+        """Takes host h's link down (its veth end on the bridge): nothing reaches it."""
+        self.netns.link(h, "down")
+
+    def link_up(self, h):
+        self.netns.link(h, "up")
+
     def close(self):
         for name, p in self.procs.items():
             if p.poll() is None:
@@ -217,6 +247,8 @@ class Cluster:
                 p.kill()
                 p.wait()
         self.frozen.clear()
+        if self.netns is not None:
+            self.netns.teardown()
         for log in self._logs:
             log.close()
         self._logs = []
@@ -258,3 +290,66 @@ class Cluster:
     def log_text(self, name):
         with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
             return f.read()
+
+
+def _ip(*args, check=True):
+    r = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=30)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()} (network namespaces "
+                           "need root and iproute2)")
+    return r.stdout
+
+
+class _Netns:
+    """The namespaces, veth pairs and bridge of a Cluster(netns=True); see the module comment."""
+
+    def __init__(self, hosts):
+        self.hosts, self.tag = hosts, str(os.getpid())
+        self.subnet = f"10.77.{os.getpid() % 250}"
+        self.bridge = "ternbr" + self.tag
+        self.made = False
+
+    def ns(self, h):
+        return f"tern{self.tag}h{h}"
+
+    def veth(self, h):
+        return f"ternv{self.tag}h{h}"
+
+    def addr(self, h):
+        return f"{self.subnet}.{h + 1}"
+
+    @staticmethod
+    def _reap_stale():
+        """Deletes namespaces and bridges named after test processes that no longer exist."""
+        for m in re.finditer(r"^tern(\d+)h\d+", _ip("netns", "list"), re.M):
+            if not os.path.exists(f"/proc/{m.group(1)}"):
+                _ip("netns", "del", m.group(0), check=False)
+        for m in re.finditer(r"\d+: (ternbr(\d+))[:@]", _ip("-o", "link", "show")):
+            if not os.path.exists(f"/proc/{m.group(2)}"):
+                _ip("link", "del", m.group(1), check=False)
+
+    def setup(self):
+        self._reap_stale()
+        self.made = True
+        _ip("link", "add", self.bridge, "type", "bridge")
+        _ip("addr", "add", f"{self.subnet}.254/24", "dev", self.bridge)
+        _ip("link", "set", self.bridge, "up")
+        for h in range(self.hosts):
+            ns = self.ns(h)
+            _ip("netns", "add", ns)
+            _ip("link", "add", self.veth(h), "type", "veth", "peer", "name", "eth0", "netns", ns)
+            _ip("link", "set", self.veth(h), "master", self.bridge, "up")
+            _ip("-n", ns, "addr", "add", f"{self.addr(h)}/24", "dev", "eth0")
+            _ip("-n", ns, "link", "set", "lo", "up")
+            _ip("-n", ns, "link", "set", "eth0", "up")
+
+    def link(self, h, state):
+        _ip("link", "set", self.veth(h), state)
+
+    def teardown(self):
+        if not self.made:
+            return
+        for h in range(self.hosts):
+            _ip("netns", "del", self.ns(h), check=False)
+        _ip("link", "del", self.bridge, check=False)
+        self.made = False
