@@ -43,6 +43,16 @@
 #define FLUSH_BYTES (1u << 20)
 #define FREE_KEEP   256
 
+/* Input buffers of OSD connections never spill to an mmap'd temp file: replies are bounded by
+ * max_payload (a GET piece is 1 MiB), while the process-wide threshold
+ * (h2o_socket_buffer_mmap_settings) may be set low by the gateway so that request bodies spill
+ * early (gw_server.c). Per thread, like h2o's own prototype (its recycling allocator is not
+ * thread-safe). */
+static _Thread_local h2o_buffer_prototype_t reply_proto = {
+    .allocator = {.max = 16},
+    ._initial_buf = {.capacity = H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE * 2},
+    .mmap_settings = NULL};
+
 enum { K_SIMPLE = 0, K_PUT = 1 };
 /* Next frame to send. */
 enum { PH_BEGIN = 0, PH_DATA, PH_END, PH_WAIT };
@@ -562,7 +572,7 @@ static void on_read(h2o_socket_t *sock, const char *errstr)
     }
     /* own the input while callbacks run (see the file comment) */
     h2o_buffer_t *in = sock->input;
-    h2o_buffer_init(&sock->input, &h2o_socket_buffer_prototype);
+    h2o_buffer_init(&sock->input, &reply_proto);
     for (;;) {
         tn_frame_hdr_t h;
         tn_frame_why_t why = TN_FRAME_WHY_NONE;
@@ -833,6 +843,7 @@ static int conn_ensure(conn_t *cn)
         return -ECONNREFUSED;
     }
     s->data = cn;
+    h2o_buffer_set_prototype(&s->input, &reply_proto);
     cn->sock = s;
     cn->state = ST_CONNECTING;
     h2o_timeout_link(c->loop, &c->t_conn, &cn->ctmo);

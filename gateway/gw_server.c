@@ -379,6 +379,14 @@ static int setup_h2o(gw_server_t *s)
     s->h2o.max_request_entity_size =
         (size_t)(g->max_object_size + g->max_object_size / 64 + (1u << 20));
     s->h2o.http1.req_timeout = GW_REQ_TIMEOUT_MS;
+    /* h2o 2.2.5 holds a whole request body before the handler runs (LIBS.md); a body buffer
+     * whose capacity would reach this threshold moves to an unlinked, mmap'd file in tmp_dir.
+     * h2o's default (32 MiB) let each upload hold up to 16 MiB of heap while arriving: 64
+     * concurrent 64 MiB PUTs peaked at 1,022 MiB RssAnon. At 2 MiB a body keeps at most 1 MiB
+     * of heap (objects of 1 MiB and more spill), so 64 uploads stay under 128 MiB; OSD
+     * connections keep their own never-spilling buffers (tn_osdc.c). Process-wide, set
+     * before the loop threads start. */
+    h2o_socket_buffer_mmap_settings.threshold = GW_BODY_SPILL_BYTES;
     int rc = prepare_tmp_dir(g->tmp_dir, h2o_socket_buffer_mmap_settings.fn_template,
                              sizeof h2o_socket_buffer_mmap_settings.fn_template);
     if (rc != TN_OK)

@@ -20,9 +20,11 @@
  *     headers and the whole body and is not reset by reads, so it bounds the slowest
  *     upload (5 GiB in 30 min = 2.9 MB/s). There is no separate header (slowloris) timeout,
  *     and the same timer is the keep-alive idle timeout of HTTP/1 connections.
- *   - bodies over 32 MiB spill to an unlinked mmap'd file made from
- *     "<gateway.tmp_dir>/h2o.b.XXXXXX" (created if missing, checked writable at start).
- *     N concurrent uploads of S bytes need N*S bytes there.
+ *   - bodies of 1 MiB and more (a buffer reaching GW_BODY_SPILL_BYTES = 2 MiB of capacity;
+ *     h2o's default is 32 MiB) spill to an unlinked mmap'd file made from
+ *     "<gateway.tmp_dir>/h2o.b.XXXXXX" (created if missing, checked writable at start), so
+ *     an upload holds at most 1 MiB of heap. N concurrent uploads of S bytes need N*S bytes
+ *     there. OSD connections never spill (tn_osdc.c).
  *   - server_name "tern"; HTTP/1.1, h2c (Upgrade or prior knowledge) without TLS; with
  *     gateway.tls, TLS >= 1.2 and ALPN h2/http1.1.
  *   - one catch-all host ("default"; unknown Host values fall back to it) with one handler
@@ -61,6 +63,7 @@
 
 #define GW_SHUTDOWN_GRACE_MS 10000
 #define GW_REQ_TIMEOUT_MS    (30u * 60u * 1000u)
+#define GW_BODY_SPILL_BYTES  (2u << 20)
 #define GW_MAX_LISTEN_FDS    CONF_MAX_LISTEN
 
 typedef struct gw_server gw_server_t;

@@ -175,15 +175,21 @@ static void test_open(void)
     raw_query(path, "PRAGMA journal_mode", buf, sizeof(buf));
     is_str(buf, "wal", "WAL mode persisted");
     raw_query(path, "PRAGMA user_version", buf, sizeof(buf));
-    is_str(buf, "1", "user_version 1");
+    is_str(buf, "2", "user_version 2");
     raw_query(path, "SELECT sql FROM sqlite_master WHERE name='rows'", buf, sizeof(buf));
-    has_str(buf, "WITHOUT ROWID", "WITHOUT ROWID table");
-    has_str(buf, "PRIMARY KEY(pool, pg, ns, key)", "primary key");
+    ok(strstr(buf, "WITHOUT ROWID") == NULL, "rowid table (fat rows make WITHOUT ROWID deep)");
+    raw_query(path, "SELECT sql FROM sqlite_master WHERE name='rows_key'", buf, sizeof(buf));
+    has_str(buf, "UNIQUE INDEX rows_key ON rows(pool, pg, ns, key)", "unique key index");
     raw_query(path,
               "EXPLAIN QUERY PLAN SELECT key FROM rows WHERE pool=1 AND pg=2 AND ns=3"
               " AND key>=x'61' AND key<x'62' ORDER BY key",
               buf, sizeof(buf));
-    has_str(buf, "key>? AND key<?", "list is a primary-key range scan");
+    has_str(buf, "key>? AND key<?", "list is a key-index range scan");
+    raw_query(path,
+              "EXPLAIN QUERY PLAN SELECT key FROM rows WHERE pool=1 AND pg=2 ORDER BY ns, key", buf,
+              sizeof(buf));
+    has_str(buf, "rows_key", "PG enumeration in key order uses the index");
+    ok(strstr(buf, "TEMP B-TREE") == NULL, "no sort for the PG enumeration");
     osd_idx_close(idx);
 
     /* Reopen an existing index. */
@@ -191,7 +197,7 @@ static void test_open(void)
     osd_idx_close(idx);
 
     /* A newer schema is refused. */
-    is_int(raw_exec(path, "PRAGMA user_version=2"), SQLITE_OK, "set user_version 2");
+    is_int(raw_exec(path, "PRAGMA user_version=3"), SQLITE_OK, "set user_version 3");
     osd_idx_t *bad = NULL;
     is_int(osd_idx_open(path, NULL, &bad), TN_ERR_UNSUPPORTED, "newer schema refused");
     ok(bad == NULL, "no handle");
@@ -209,6 +215,61 @@ static void test_open(void)
 }
 
 /* ---- PUT / MERGE / PURGE ------------------------------------------------------------------ */
+
+/* A version-1 index (WITHOUT ROWID) is migrated to version 2 at open, rows intact. The v1 file
+ * is made from a v2 one by the reverse steps, so its rows carry real CRCs. */
+static void test_migrate_v1(void)
+{
+    char path[600], buf[512];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    wreq_t w;
+    char key[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof key, "m%03d", i);
+        is_int(put(idx, OSD_IDX_PUT, 3, 7, key, 1000 + (uint64_t)i, 1, 0x10, 0, &w), 0, "put");
+    }
+    osd_idx_close(idx);
+    is_int(raw_exec(path,
+                    "BEGIN; ALTER TABLE rows RENAME TO r2; DROP INDEX rows_key;"
+                    " CREATE TABLE rows(pool INTEGER NOT NULL, pg INTEGER NOT NULL,"
+                    " ns INTEGER NOT NULL, key BLOB NOT NULL, hlc INTEGER NOT NULL,"
+                    " origin INTEGER NOT NULL, vid BLOB NOT NULL, flags INTEGER NOT NULL,"
+                    " value BLOB NOT NULL, inl BLOB NOT NULL, crc INTEGER NOT NULL,"
+                    " PRIMARY KEY(pool, pg, ns, key)) WITHOUT ROWID;"
+                    " INSERT INTO rows SELECT pool, pg, ns, key, hlc, origin, vid, flags, value,"
+                    " inl, crc FROM r2; DROP TABLE r2; PRAGMA user_version=1; COMMIT;"),
+           SQLITE_OK, "made a version-1 index");
+    raw_query(path, "SELECT sql FROM sqlite_master WHERE name='rows'", buf, sizeof(buf));
+    has_str(buf, "WITHOUT ROWID", "version 1 layout");
+
+    idx = open_idx(path, NULL);
+    raw_query(path, "PRAGMA user_version", buf, sizeof(buf));
+    is_str(buf, "2", "migrated to version 2");
+    raw_query(path, "SELECT sql FROM sqlite_master WHERE name='rows'", buf, sizeof(buf));
+    ok(strstr(buf, "WITHOUT ROWID") == NULL, "rowid table after migration");
+    raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name='rows_v1'", buf, sizeof(buf));
+    is_str(buf, "0", "old table dropped");
+    osd_idx_reader_t *rd = open_reader(idx);
+    int good = 0;
+    for (int i = 0; i < 50; i++) {
+        tn_row_t *r = NULL;
+        snprintf(key, sizeof key, "m%03d", i);
+        if (osd_idx_get(rd, 1, 3, 7, key, strlen(key), &r) == 0 && r != NULL &&
+            r->ver.hlc == 1000 + (uint64_t)i && tn_row_verify(r) == 0)
+            good++;
+        free(r);
+    }
+    is_int(good, 50, "every row readable and verified after migration");
+    /* writes keep their LWW rule on the migrated table */
+    is_int(put(idx, OSD_IDX_PUT, 3, 7, "m000", 999, 1, 0x10, 0, &w), TN_ERR_STALE_TS,
+           "older write refused after migration");
+    is_int(put(idx, OSD_IDX_PUT, 3, 7, "m000", 5000, 1, 0x10, 0, &w), 0, "newer write applied");
+    raw_query(path, "SELECT count(*) FROM rows", buf, sizeof(buf));
+    is_str(buf, "50", "replace keeps one row per key");
+    osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
 
 static void test_put_order(void)
 {
@@ -1447,6 +1508,7 @@ int main(void)
         tn_log_set_level((tn_log_level_t)(TN_LOG_ERROR + 1));
 
     subtest("open, pragmas, schema", test_open);
+    subtest("schema 1 -> 2 migration", test_migrate_v1);
     subtest("PUT order, MERGE, tombstones, PURGE", test_put_order);
     subtest("CREATE", test_create);
     subtest("IF_VERSION", test_if_version);
