@@ -16,9 +16,9 @@
  *   <name>{<label>="<value, with \ as \\, " as \" and newline as \n>",...} <value>
  * Histograms: <name>_bucket{...,le="<bound>"} cumulative counts in increasing bound order, the
  * last with le="+Inf", then <name>_sum and <name>_count. Values: integers in decimal; doubles
- * as the shortest %g that reads back exactly, "+Inf", "-Inf", "NaN". Every line ends in '\n'. The renderer
- * writes into a tn_mbuf_t (growable; an allocation failure is sticky in .err) and does no I/O.
- * Metric and label names are the caller's constants and must match [a-zA-Z_:][a-zA-Z0-9_:]*
+ * as the shortest %g that reads back exactly, "+Inf", "-Inf", "NaN". Every line ends in '\n'. The
+ * renderer writes into a tn_mbuf_t (growable; an allocation failure is sticky in .err) and does no
+ * I/O. Metric and label names are the caller's constants and must match [a-zA-Z_:][a-zA-Z0-9_:]*
  * (checked with assert in debug builds only).
  */
 #ifndef TN_METRICS_H
@@ -52,12 +52,12 @@ uint64_t tn_ctrs_get(const tn_ctrs_t *c, size_t i);
 /* ---- histograms ---- */
 
 typedef struct {
-    size_t n;                                /* histograms */
-    size_t nb;                               /* finite upper bounds */
-    double bounds[TN_METRICS_MAX_BOUNDS];    /* strictly increasing */
-    size_t stride;                           /* per histogram per shard: nb + 1 buckets + sum */
-    size_t shard_stride;                     /* per shard, rounded up to a cache line */
-    _Atomic uint64_t *v;                     /* bucket counts, then the sum's double bits */
+    size_t n;                             /* histograms */
+    size_t nb;                            /* finite upper bounds */
+    double bounds[TN_METRICS_MAX_BOUNDS]; /* strictly increasing */
+    size_t stride;                        /* per histogram per shard: nb + 1 buckets + sum */
+    size_t shard_stride;                  /* per shard, rounded up to a cache line */
+    _Atomic uint64_t *v;                  /* bucket counts, then the sum's double bits */
 } tn_hists_t;
 
 /* n histograms with nb (1..TN_METRICS_MAX_BOUNDS) strictly increasing finite bounds.
