@@ -128,6 +128,14 @@ void osd_metrics_render(void *data, tn_mbuf_t *b)
     tn_metrics_u64(b, "tern_osd_pgs", pc, 1, r.pgs_clean);
     tn_metrics_u64(b, "tern_osd_pgs", pd, 1, r.pgs_degraded);
     tn_metrics_u64(b, "tern_osd_pgs", pi, 1, r.pgs_inconsistent);
+    one(b, "tern_osd_rows", TN_MT_GAUGE,
+        "Index rows (tombstones included) in the placement groups this OSD holds, as of the "
+        "last finished anti-entropy pass.",
+        r.rows);
+    one(b, "tern_osd_blobs", TN_MT_GAUGE,
+        "Blobs in the placement groups this OSD holds, as of the last finished anti-entropy "
+        "pass.",
+        r.blobs);
     one(b, "tern_osd_repair_passes_total", TN_MT_COUNTER, "Anti-entropy passes finished.",
         r.passes);
     one(b, "tern_osd_repair_running", TN_MT_GAUGE, "1 while an anti-entropy pass runs.", r.running);

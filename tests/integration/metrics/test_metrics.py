@@ -139,6 +139,20 @@ def test_gateway_and_osd_metrics(c):
     commits = osd_sum(o1, "tern_osd_index_commits_total")
     check(bc1 == commits, "batch histogram count == commits", f"{bc1} {commits}")
 
+    # rows and blobs held: gauges of the last finished anti-entropy pass (every 2 s here)
+    r0 = osd_sum(o0, "tern_osd_rows")
+    end = time.time() + 20
+    rows_now = blobs_now = 0
+    while time.time() < end:
+        fams = [scrape(c, osd=i) for i in range(c.n_osds)]
+        rows_now, blobs_now = osd_sum(fams, "tern_osd_rows"), osd_sum(fams, "tern_osd_blobs")
+        if rows_now >= r0 + 3 * 3 and blobs_now >= 2:
+            break
+        time.sleep(0.5)
+    check(rows_now >= r0 + 3 * 3, "tern_osd_rows counts the new object rows (3 replicas)",
+          f"{r0} -> {rows_now}")
+    check(blobs_now >= 2, "tern_osd_blobs counts the big object's blob replicas", str(blobs_now))
+
     # the admin port's other answers
     st, body = c.admin_get("/health/live")
     check(st == 200 and body == "ok\n", "gateway admin /health/live")
@@ -278,7 +292,8 @@ def test_osd_ls(c, ternctl):
 
 def main():
     osd_bin, gw_bin, ternctl = sys.argv[1:4]
-    with tc.Cluster(osd_bin, gw_bin, name="tern-metrics") as c:
+    with tc.Cluster(osd_bin, gw_bin, name="tern-metrics",
+                    top_yaml="osd: {recovery_interval: 2}") as c:
         test_gateway_and_osd_metrics(c)
         test_access_log(c)
         test_osd_ls(c, ternctl)
