@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "tn_admin.h"
 
@@ -16,10 +17,11 @@ struct tn_admin {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
+    h2o_evloop_t *loop;
     tn_admin_render_cb render;
     void *data;
     unsigned conns; /* open connections (on the loop thread) */
-    int stopped;    /* tn_admin_stop ran: free when the last connection closes */
+    int stopped;    /* tn_admin_stop ran */
 };
 
 static void admin_free(tn_admin_t *a)
@@ -141,6 +143,9 @@ int tn_admin_handle(h2o_req_t *req, tn_admin_render_cb render, void *data)
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     tn_admin_t *a = ((admin_handler_t *)self)->admin;
+    /* one request per connection: no idle keep-alive connection outlives a scrape, so
+     * tn_admin_stop only waits for requests under way */
+    req->http1_is_persistent = 0;
     if (tn_admin_handle(req, a->render, a->data) != 0)
         tn_admin_send_text(req, 404, "Not Found", "not found\n", 10);
     return 0;
@@ -149,8 +154,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 static void on_conn_close(void *data)
 {
     tn_admin_t *a = data;
-    if (--a->conns == 0 && a->stopped)
-        admin_free(a);
+    a->conns--; /* never frees a here: this runs inside h2o callbacks on a's own context */
 }
 
 static void on_accept(h2o_socket_t *listener, const char *err)
@@ -183,6 +187,7 @@ int tn_admin_start(h2o_evloop_t *loop, int fd, tn_admin_render_cb render, void *
     }
     a->render = render;
     a->data = data;
+    a->loop = loop;
     h2o_config_init(&a->conf);
     a->conf.server_name = h2o_iovec_init(H2O_STRLIT("tern-admin"));
     a->conf.max_request_entity_size = 64u << 10;
@@ -214,6 +219,19 @@ void tn_admin_stop(tn_admin_t *a)
     }
     a->listener = NULL;
     a->stopped = 1;
+    /* a connection lives until its request is answered or its request timeout: wait for that
+     * (bounded) so that the context's timeouts are empty when it is disposed */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (a->conns > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms > (long)TN_ADMIN_REQ_TIMEOUT_MS + 1000)
+            break;
+        h2o_evloop_run(a->loop, 10);
+    }
     if (a->conns == 0)
         admin_free(a);
+    /* else an HTTP/2 client still holds on after the bound: a stays allocated (the process is
+     * exiting; disposing a context with a live connection would free what it uses) */
 }

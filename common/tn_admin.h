@@ -11,8 +11,9 @@
  *   - tn_admin_handle: answers one h2o request for /metrics or /health/live inside a server
  *     the caller already has (the gateway, whose admin host also serves /health/ready).
  *
- * Bounds: HTTP/1.1 and h2c via h2o; request timeout TN_ADMIN_REQ_TIMEOUT_MS (also the
- * keep-alive idle time); a request body is refused over 64 KiB (no endpoint takes one); at
+ * Bounds: HTTP/1.1 and h2c via h2o; request timeout TN_ADMIN_REQ_TIMEOUT_MS; tn_admin_start's
+ * server answers one request per HTTP/1 connection (Connection: close), so no idle connection
+ * lingers; a request body is refused over 64 KiB (no endpoint takes one); at
  * most TN_ADMIN_MAX_CONNS connections at once (more are closed at accept). Bind to 127.0.0.1
  * or a management network: the port has no authentication.
  * Answers: 200 text/plain; version=0.0.4 for /metrics; 200 "ok\n" for /health/live; 404 for
@@ -25,7 +26,7 @@
 #include <h2o.h>
 #include "tn_metrics.h"
 
-#define TN_ADMIN_REQ_TIMEOUT_MS 10000u
+#define TN_ADMIN_REQ_TIMEOUT_MS 5000u
 #define TN_ADMIN_MAX_CONNS      64u
 
 /* Writes the daemon's metrics into b. Called on the loop thread that serves the request. */
@@ -41,8 +42,10 @@ int tn_admin_listen(const char *host, uint16_t port, char *err, size_t errlen);
  * -ENOMEM. Call tn_admin_stop on the same thread before the loop is destroyed. */
 int tn_admin_start(h2o_evloop_t *loop, int fd, tn_admin_render_cb render, void *data,
                    tn_admin_t **out);
-/* Closes the listener; disposes the context and frees a now, or when the last open connection
- * closes (a keep-alive scraper may hold one until its idle timeout). NULL is fine. */
+/* Closes the listener, runs the loop until the open connections finished (at most
+ * TN_ADMIN_REQ_TIMEOUT_MS + 1 s: a connection that never sends its request times out), then
+ * disposes the context and frees a. If an HTTP/2 client is still connected after that, a is
+ * left allocated (the caller is exiting). NULL is fine. Before the loop is destroyed. */
 void tn_admin_stop(tn_admin_t *a);
 
 /* Answers req if it is /metrics or /health/live (any method: non-GET/HEAD gets 405); returns 0

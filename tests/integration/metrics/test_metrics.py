@@ -11,6 +11,8 @@ Usage: test_metrics.py TERN_OSD TERN_GATEWAY TERNCTL. Prints "N passed, N failed
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -290,6 +292,29 @@ def test_osd_ls(c, ternctl):
     check(rc == 2 and "missing.yaml" in err, "missing config: exit 2", err)
 
 
+def test_osd_stop_with_admin_connection(c):
+    """SIGTERM while a scrape connection is open (and silent): the OSD waits for it at most the
+    admin request timeout (5 s) + 1 s, then exits cleanly ("stopped" logged, status 0)."""
+    s = socket.create_connection(("127.0.0.1", c.osd_admin_ports[4]), timeout=5)
+    st, _ = c.admin_get("/metrics", osd=4)
+    check(st == 200, "osd.4 scraped before the stop")
+    t0 = time.monotonic()
+    p = c.procs["osd.4"]
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    took = time.monotonic() - t0
+    s.close()
+    check(rc == 0, "osd.4 exits 0 after SIGTERM with an idle admin connection", str(rc))
+    check(took < 12, "and within the admin request timeout + the drain", f"{took:.1f} s")
+    check("msg=stopped" in c.log_text("osd.4").replace('"', ""), "osd.4 logged stopped")
+    c.start_osd(4)
+    st, _ = c.admin_get("/health/live", osd=4)
+    check(st == 200, "osd.4 admin port back after restart")
+
+
 def main():
     osd_bin, gw_bin, ternctl = sys.argv[1:4]
     with tc.Cluster(osd_bin, gw_bin, name="tern-metrics",
@@ -297,6 +322,7 @@ def main():
         test_gateway_and_osd_metrics(c)
         test_access_log(c)
         test_osd_ls(c, ternctl)
+        test_osd_stop_with_admin_connection(c)
         with open(c.config) as f:
             cfg_text = f.read()
     # the cluster is gone: the same config now reaches nothing
