@@ -34,6 +34,8 @@ int tn_log_level_parse(const char *name, tn_log_level_t *out)
     return -EINVAL;
 }
 
+static void vlog(int fd, tn_log_level_t level, const char *fmt, va_list ap) TN_PRINTF(3, 0);
+
 static void vlog(int fd, tn_log_level_t level, const char *fmt, va_list ap)
 {
     char line[4096];
