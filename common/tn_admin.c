@@ -26,7 +26,9 @@ struct tn_admin {
 
 static void admin_free(tn_admin_t *a)
 {
+    h2o_multithread_queue_t *q = a->ctx.queue;
     h2o_context_dispose(&a->ctx);
+    free(q); /* h2o 2.2.5's evloop variant of h2o_multithread_destroy_queue does not free it */
     h2o_config_dispose(&a->conf);
     free(a);
 }
