@@ -65,10 +65,10 @@ int tn_log_level_parse(const char *name, tn_log_level_t *out)
     return -EINVAL;
 }
 
-void tn_log(tn_log_level_t level, const char *fmt, ...)
+static void vlog(int fd, tn_log_level_t level, const char *fmt, va_list ap) TN_PRINTF(3, 0);
+
+static void vlog(int fd, tn_log_level_t level, const char *fmt, va_list ap)
 {
-    if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
-        return;
     char line[4096];
     struct timespec ts;
     struct tm tm;
@@ -77,15 +77,30 @@ void tn_log(tn_log_level_t level, const char *fmt, ...)
     int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s pid=%d ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      ts.tv_nsec / 1000000, level_names[level], log_pid());
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     size_t len = (size_t)n + (m < 0 ? 0 : TN_MIN((size_t)m, sizeof(line) - (size_t)n - 2));
     line[len++] = '\n';
     /* Logging must never fail the caller: a short or failed write to stderr is dropped. */
     ssize_t w;
     do {
-        w = write(STDERR_FILENO, line, len);
+        w = write(fd, line, len);
     } while (w < 0 && errno == EINTR);
+}
+
+void tn_log(tn_log_level_t level, const char *fmt, ...)
+{
+    if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(STDERR_FILENO, level, fmt, ap);
+    va_end(ap);
+}
+
+void tn_log_fd(int fd, tn_log_level_t level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(fd, level, fmt, ap);
+    va_end(ap);
 }

@@ -19,6 +19,10 @@ int tn_log_level_parse(const char *name, tn_log_level_t *out);
 /* fmt is the rest of the line after "level=... ", e.g. "msg=\"started\" port=%d". */
 void tn_log(tn_log_level_t level, const char *fmt, ...) TN_PRINTF(2, 3);
 
+/* The same line format written to fd (an access log file opened O_APPEND), whatever the
+ * minimum level. */
+void tn_log_fd(int fd, tn_log_level_t level, const char *fmt, ...) TN_PRINTF(3, 4);
+
 #define tn_log_debug(...) tn_log(TN_LOG_DEBUG, __VA_ARGS__)
 #define tn_log_info(...)  tn_log(TN_LOG_INFO, __VA_ARGS__)
 #define tn_log_warn(...)  tn_log(TN_LOG_WARN, __VA_ARGS__)

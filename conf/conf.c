@@ -629,7 +629,8 @@ static void parse_hosts(ctx_t *x, const conf_node_t *root)
 
 static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_osd_t *o, int *ok)
 {
-    static const char *const keys[] = {"id", "host", "addr", "port", "data", "weight", NULL};
+    static const char *const keys[] = {"id",   "host",   "addr",         "port",
+                                       "data", "weight", "admin_listen", NULL};
     char b[96], where[256];
     check_keys(x, it, path, keys);
     uint64_t id = 0;
@@ -689,6 +690,22 @@ static void parse_osd(ctx_t *x, const conf_node_t *it, const char *path, conf_os
     }
     if (get_str(x, it, path, "data", "/var/lib/tern/osd.N", &o->data) != 1)
         *ok = 0;
+    const conf_node_t *adm = value_of(x, it, path, "admin_listen", NULL);
+    if (adm != NULL) {
+        path_join(where, sizeof(where), path, "admin_listen");
+        if (!parse_addr_node(x, adm, where, &o->admin)) {
+            *ok = 0;
+        } else if (addr != NULL && o->admin.port == o->addr.port &&
+                   strcasecmp(o->admin.host, o->addr.host) == 0) {
+            report(x, adm,
+                   "%s: the admin port must differ from the OSD's addr; give it its own port, "
+                   "e.g. 127.0.0.1:9101",
+                   where);
+            *ok = 0;
+        } else {
+            o->has_admin = 1;
+        }
+    }
     o->weight = 1.0;
     o->weight_fixed = CONF_WEIGHT_FIXED1;
     const conf_node_t *w = value_of(x, it, path, "weight", NULL);
@@ -1055,8 +1072,10 @@ static void parse_credentials(ctx_t *x, const conf_node_t *s)
 static void parse_gateway(ctx_t *x, const conf_node_t *root)
 {
     static const char *const keys[] = {
-        "listen",          "threads",        "region",   "domains",     "tls", "tmp_dir",
-        "max_object_size", "osd_timeout_ms", "hedge_ms", "credentials", NULL};
+        "listen",   "threads",     "region",          "domains",
+        "tls",      "tmp_dir",     "max_object_size", "osd_timeout_ms",
+        "hedge_ms", "credentials", "admin_listen",    "access_log",
+        NULL};
     static conf_addr_t default_listen = {.host = "127.0.0.1", .port = 9000};
     conf_gateway_t *g = &x->c->gateway;
     g->listen = &default_listen;
@@ -1067,6 +1086,7 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
     g->max_object_size = 5ull << 30;
     g->osd_timeout_ms = 2000;
     g->hedge_ms = 50;
+    g->access_log = "stderr";
     const conf_node_t *m = value_of(x, root, "", "gateway", NULL);
     if (m == NULL || !expect_map(x, m, "gateway"))
         return;
@@ -1166,6 +1186,32 @@ static void parse_gateway(ctx_t *x, const conf_node_t *root)
         g->osd_timeout_ms = (uint32_t)u;
     if (get_uint(x, m, path, "hedge_ms", 0, 60000, NULL, &u) == 1)
         g->hedge_ms = (uint32_t)u;
+    v = value_of(x, m, path, "admin_listen", NULL);
+    if (v != NULL && parse_addr_node(x, v, "gateway.admin_listen", &g->admin)) {
+        int clash = 0;
+        for (size_t i = 0; i < g->n_listen; i++)
+            clash |= g->listen[i].port == g->admin.port &&
+                     strcasecmp(g->listen[i].host, g->admin.host) == 0;
+        if (clash)
+            report(x, v,
+                   "gateway.admin_listen: the admin port is also in gateway.listen; give it its "
+                   "own port, e.g. 127.0.0.1:9100");
+        else
+            g->has_admin = 1;
+    }
+    if (get_str(x, m, path, "access_log", NULL, &s) == 1) {
+        if (strcmp(s, "off") == 0) {
+            g->access_log = NULL;
+        } else if (strcmp(s, "stderr") == 0 || s[0] == '/' || s[0] == '.') {
+            g->access_log = s;
+        } else {
+            char b[96];
+            report(x, get(m, "access_log"),
+                   "gateway.access_log: %s is not off, stderr or a file path; write off, stderr "
+                   "or a path starting with / or ./",
+                   show(get(m, "access_log"), b, sizeof(b)));
+        }
+    }
     if (g->hedge_ms >= g->osd_timeout_ms && get(m, "hedge_ms") != NULL)
         report(x, get(m, "hedge_ms"),
                "gateway.hedge_ms: %u is not below osd_timeout_ms %u, so reads would never be "

@@ -28,6 +28,10 @@
  *                                Exactly one of addr / port is required.
  *       data: ./data/dev/osd.0   required; the OSD's data directory (relative paths are relative
  *                                to the daemon's working directory, not to this file)
+ *       admin_listen: 127.0.0.1:9101  optional host:port of the OSD's admin HTTP port
+ *                                (GET /metrics, /health/live); absent: none. Must differ
+ *                                from addr. No authentication: keep it on loopback or a
+ *                                management network.
  *       weight: 1.0              default 1.0; 0 < weight <= 1000, a plain decimal number (no
  *                                exponent) with at most 4 fractional digits. Also stored as 16.16
  *                                fixed point (weight_fixed = round(weight * 65536)).
@@ -57,6 +61,12 @@
  *     osd_timeout_ms: 2000       per-request timeout towards an OSD; default 2000; 1..600000
  *     hedge_ms: 50               a read not answered after this long is also sent to the next
  *                                replica; default 50; 0 (no hedging)..60000
+ *     admin_listen: 127.0.0.1:9100  optional host:port of the admin HTTP port (GET /metrics,
+ *                                /health/live, /health/ready); absent: none. Not one of
+ *                                listen. No authentication: loopback or a management network.
+ *     access_log: stderr         off | stderr | a file path (starting with / or ./, opened
+ *                                for appending); default stderr. One key=value line per
+ *                                request (docs/OPERATIONS.md).
  *     credentials:               bootstrap access keys (until users live in metadata); default none
  *       - access_key: AKIA...    required, unique; 16..128 chars of [A-Z0-9]
  *         secret_key: ...        required; 16..128 printable ASCII characters, no spaces
@@ -168,6 +178,8 @@ typedef struct {
     double weight;         /* 0 < weight <= 1000 */
     uint32_t weight_fixed; /* round(weight * 65536): what placement uses */
     unsigned line;         /* where the entry starts in the file */
+    int has_admin;         /* admin_listen given */
+    conf_addr_t admin;     /* the admin HTTP port (/metrics, /health/live) */
 } conf_osd_t;
 
 typedef enum { CONF_FD_HOST = 0, CONF_FD_OSD = 1 } conf_failure_domain_t;
@@ -201,6 +213,9 @@ typedef struct {
     uint32_t hedge_ms;        /* default 50; 0 = no hedged reads */
     conf_credential_t *credentials;
     size_t n_credentials;
+    int has_admin;          /* admin_listen given */
+    conf_addr_t admin;      /* the admin HTTP port (/metrics, /health/live, /health/ready) */
+    const char *access_log; /* NULL (off), "stderr" or a file path */
 } conf_gateway_t;
 
 /* Settings shared by every OSD (the `osd:` section). */

@@ -5,6 +5,7 @@
 #include "tn_log.h"
 #include "gw_bucket.h"
 #include "gw_keys.h"
+#include "gw_metrics.h"
 
 static int ent_cmp(const void *a, const void *b)
 {
@@ -63,6 +64,7 @@ static void finish(gw_keys_t *k)
     gw_keytab_t *nt = k->next;
     k->next = NULL;
     k->busy = 0;
+    gw_metrics_event(GW_M_KEY_REFRESH_OK);
     if (nt->n > 1)
         qsort(nt->ents, nt->n, sizeof *nt->ents, ent_cmp);
     gw_auth_thread_t *a = &k->t->auth;
@@ -129,6 +131,7 @@ static void on_list(void *arg, int err, const gw_cl_entry_t *e, size_t n, int mo
         return;
     }
     if (err != 0) {
+        gw_metrics_event(GW_M_KEY_REFRESH_FAIL);
         if (k->fails++ % 30 == 0)
             tn_log_warn("msg=\"access key refresh failed; keeping the previous keys\" thread=%u "
                         "err=%d",

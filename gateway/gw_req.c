@@ -1,5 +1,7 @@
 /* gw_req.c — the request pipeline up to authentication, responses and the access log (gw_req.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -13,6 +15,7 @@
 #include "gw_payload.h"
 #include "gw_access.h"
 #include "gw_server.h"
+#include "gw_metrics.h"
 
 #define LOG_KEY_MAX 512 /* key bytes kept in an access-log line */
 
@@ -193,26 +196,61 @@ static void log_escape(char *out, const char *s, size_t len)
     *o = '\0';
 }
 
-static void access_log(gw_req_t *r)
+/* "addr:port" of the peer ("-" when unknown); IPv6 as [addr]:port. */
+static void peer_name(h2o_req_t *req, char *out, size_t cap)
 {
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    snprintf(out, cap, "-");
+    if (req->conn->callbacks->get_peername != NULL)
+        len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (len == 0)
+        return;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        snprintf(out, cap, "%s:%u", host, (unsigned)ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        snprintf(out, cap, "[%s]:%u", host, (unsigned)ntohs(a->sin6_port));
+    }
+}
+
+static void access_log(gw_req_t *r, double ms)
+{
+    int fd = r->thread->server->access_log_fd;
+    if (fd == GW_ACCESS_LOG_OFF)
+        return;
     tn_log_level_t lvl = r->is_health ? TN_LOG_DEBUG : TN_LOG_INFO;
     if (lvl < tn_log_get_level())
         return;
     h2o_req_t *req = r->req;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
-    char bucket[4 * S3_BUCKET_MAX + 16], key[4 * LOG_KEY_MAX + 8];
+    char bucket[4 * S3_BUCKET_MAX + 16], key[4 * LOG_KEY_MAX + 8], ua[4 * LOG_KEY_MAX + 8];
+    char peer[INET6_ADDRSTRLEN + 16];
     log_escape(bucket, r->route.bucket.base, TN_MIN(r->route.bucket.len, (size_t)S3_BUCKET_MAX));
     log_escape(key, r->route.key.base, r->route.key.len);
-    tn_log(lvl,
-           "msg=access id=%s ak=%s method=%.*s op=%s bucket=%s key=%s status=%d in=%zu out=%zu "
-           "ms=%.1f proto=%s",
-           r->id, r->access_key != NULL ? r->access_key : "-", (int)TN_MIN(req->method.len, 16u),
-           req->method.base, r->is_health ? "Health" : s3_op_name(r->route.op), bucket, key,
-           r->responded ? req->res.status : 0, req->entity.len, req->bytes_sent, ms,
-           req->version >= 0x200 ? "h2" : "h1");
+    ssize_t ui = h2o_find_header(&req->headers, H2O_TOKEN_USER_AGENT, -1);
+    if (ui >= 0)
+        log_escape(ua, req->headers.entries[ui].value.base, req->headers.entries[ui].value.len);
+    else
+        snprintf(ua, sizeof ua, "-");
+    peer_name(req, peer, sizeof peer);
+#define ACCESS_FMT                                                                                 \
+    "msg=access id=%s ak=%s method=%.*s op=%s bucket=%s key=%s status=%d in=%zu out=%zu "          \
+    "ms=%.1f remote=%s ua=%s proto=%s"
+#define ACCESS_ARGS                                                                                \
+    r->id, r->access_key != NULL ? r->access_key : "-", (int)TN_MIN(req->method.len, 16u),         \
+        req->method.base, r->is_health ? "Health" : s3_op_name(r->route.op), bucket, key,          \
+        r->responded ? req->res.status : 0, req->entity.len, req->bytes_sent, ms, peer, ua,        \
+        req->version >= 0x200 ? "h2" : "h1"
+    if (fd == GW_ACCESS_LOG_STDERR)
+        tn_log(lvl, ACCESS_FMT, ACCESS_ARGS);
+    else
+        tn_log_fd(fd, lvl, ACCESS_FMT, ACCESS_ARGS);
+#undef ACCESS_FMT
+#undef ACCESS_ARGS
 }
 
 static void on_dispose(void *p)
@@ -223,7 +261,15 @@ static void on_dispose(void *p)
         r->cancel = NULL;
         cb(r->cancel_data);
     }
-    access_log(r);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs =
+        (double)(now.tv_sec - r->started.tv_sec) + (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
+    h2o_req_t *req = r->req;
+    gw_metrics_request(r->is_health ? S3_OP__COUNT + GW_M_OP_HEALTH : (unsigned)r->route.op,
+                       r->responded ? req->res.status : 0, req->entity.len, req->bytes_sent, secs);
+    gw_metrics_publish(r->thread->idx, r->thread->osd);
+    access_log(r, secs * 1e3);
     r->thread->inflight--;
 }
 

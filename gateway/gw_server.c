@@ -20,6 +20,8 @@
 #include "tn_log.h"
 #include "conf_map.h"
 #include "gw_health.h"
+#include "gw_metrics.h"
+#include "tn_admin.h"
 #include "gw_keys.h"
 #include "gw_req.h"
 #include "gw_server.h"
@@ -114,14 +116,62 @@ static int bind_listener(const conf_addr_t *a, char *err, size_t errlen)
 
 /* ---- loop threads ---- */
 
+static void on_conn_closed(void *data)
+{
+    (void)data;
+    gw_metrics_conn_close();
+}
+
+static void on_admin_closed(void *data)
+{
+    gw_server_t *s = data;
+    s->admin_conns--;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     gw_thread_t *t = listener->data;
     if (err != NULL)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock != NULL)
+    if (sock != NULL) {
+        gw_metrics_conn_open();
+        sock->on_close.cb = on_conn_closed;
+        sock->on_close.data = NULL;
         h2o_accept(&t->accept_ctx, sock);
+    }
+}
+
+/* ---- the admin port (gateway.admin_listen): /metrics, /health/live and ready, on thread 0 ---- */
+
+static int on_admin_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    gw_thread_t *t = (gw_thread_t *)req->conn->ctx;
+    if (tn_admin_handle(req, gw_metrics_render, t->server) == 0)
+        return 0;
+    size_t len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (h2o_memis(req->path.base, len, H2O_STRLIT("/health/ready")))
+        return gw_req_on_req(self, req); /* the same answer as on the S3 port */
+    tn_admin_send_text(req, 404, "Not Found", "not found\n", 10);
+    return 0;
+}
+
+static void on_admin_accept(h2o_socket_t *listener, const char *err)
+{
+    gw_server_t *s = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    if (s->admin_conns >= TN_ADMIN_MAX_CONNS) {
+        h2o_socket_close(sock);
+        return;
+    }
+    s->admin_conns++;
+    sock->on_close.cb = on_admin_closed;
+    sock->on_close.data = s;
+    h2o_accept(&s->admin_accept, sock);
 }
 
 static int count_busy_cb(h2o_req_t *req, void *data)
@@ -172,6 +222,11 @@ static void begin_shutdown(gw_thread_t *t)
         t->listeners[i] = NULL;
     }
     t->n_listeners = 0;
+    if (t->idx == 0 && t->server->admin_listener != NULL) {
+        h2o_socket_read_stop(t->server->admin_listener);
+        h2o_socket_close(t->server->admin_listener);
+        t->server->admin_listener = NULL;
+    }
     h2o_context_request_shutdown(&t->ctx);
     t->shutdown_deadline = h2o_now(t->loop) + GW_SHUTDOWN_GRACE_MS;
     h2o_timeout_init(t->loop, &t->shutdown_tick, 50);
@@ -240,7 +295,7 @@ static void *thread_main(void *arg_)
     gw_server_t *s = t->server;
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &s->h2o);
-    t->accept_ctx = (h2o_accept_ctx_t){&t->ctx, s->h2o.hosts, s->ssl_ctx, 0, NULL};
+    t->accept_ctx = (h2o_accept_ctx_t){&t->ctx, s->s3_hosts, s->ssl_ctx, 0, NULL};
     h2o_multithread_register_receiver(t->ctx.queue, &t->ctl_recv, on_ctl);
     gw_worker_receiver_init(t->ctx.queue, &t->job_recv);
     h2o_timeout_init(t->loop, &t->zero_timeout, 0);
@@ -263,6 +318,14 @@ static void *thread_main(void *arg_)
         ls->data = t;
         h2o_socket_read_start(ls, on_accept);
         t->listeners[i] = ls;
+    }
+    if (t->idx == 0 && s->admin_fd >= 0) {
+        s->admin_accept = (h2o_accept_ctx_t){&t->ctx, s->admin_hosts, NULL, 0, NULL};
+        s->admin_listener =
+            h2o_evloop_socket_create(t->loop, s->admin_fd, H2O_SOCKET_FLAG_DONT_READ);
+        s->admin_fd = -1; /* owned by the socket */
+        s->admin_listener->data = s;
+        h2o_socket_read_start(s->admin_listener, on_admin_accept);
     }
     h2o_barrier_wait(arg->ready);
     while (!t->exit_loop)
@@ -396,6 +459,17 @@ static int setup_h2o(gw_server_t *s)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *h = h2o_create_handler(path, sizeof *h);
     h->on_req = gw_req_on_req;
+    /* The admin host is registered in the same globalconf (so every context knows it) but
+     * reachable only from the admin listener: the S3 listeners get a hosts list without it. */
+    h2o_hostconf_t *admin =
+        h2o_config_register_host(&s->h2o, h2o_iovec_init(H2O_STRLIT("tern-admin.invalid")), 65535);
+    path = h2o_config_register_path(admin, "/", 0);
+    h = h2o_create_handler(path, sizeof *h);
+    h->on_req = on_admin_req;
+    s->s3_hosts[0] = host;
+    s->s3_hosts[1] = NULL;
+    s->admin_hosts[0] = admin;
+    s->admin_hosts[1] = NULL;
     if (g->tls_cert != NULL) {
         char err[512];
         if ((s->ssl_ctx = gw_tls_create(g->tls_cert, g->tls_key, err, sizeof err)) == NULL) {
@@ -423,6 +497,28 @@ static int open_listeners(gw_server_t *s)
             t->listen_fds[t->n_listeners++] = fd;
         }
     }
+    s->access_log_fd = GW_ACCESS_LOG_OFF;
+    if (g->access_log != NULL && strcmp(g->access_log, "stderr") == 0) {
+        s->access_log_fd = GW_ACCESS_LOG_STDERR;
+    } else if (g->access_log != NULL) {
+        int fd = open(g->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            tn_log_error("msg=\"cannot open the access log\" path=\"%s\" err=\"%s\"", g->access_log,
+                         strerror(errno));
+            return -1;
+        }
+        s->access_log_fd = fd;
+    }
+    s->admin_fd = -1;
+    if (g->has_admin) {
+        char err[256];
+        int fd = tn_admin_listen(g->admin.host, g->admin.port, err, sizeof err);
+        if (fd < 0) {
+            tn_log_error("msg=\"cannot open the admin port\" reason=\"%s\"", err);
+            return -1;
+        }
+        s->admin_fd = fd;
+    }
     return 0;
 }
 
@@ -443,7 +539,7 @@ int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed)
     if (RAND_bytes((unsigned char *)&rnd, sizeof rnd) != 1)
         rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
     s->id_rand = rnd & 0xFFFFFu;
-    if (setup_h2o(s) != TN_OK)
+    if (setup_h2o(s) != TN_OK || gw_metrics_init(s->n_threads) != 0)
         return 1;
     setup_cluster(s);
     if ((s->threads = calloc(s->n_threads, sizeof *s->threads)) == NULL)
@@ -488,6 +584,9 @@ int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed)
                     g->listen[j].is_ipv6 ? "[" : "", g->listen[j].host,
                     g->listen[j].is_ipv6 ? "]" : "", (unsigned)g->listen[j].port,
                     s->ssl_ctx != NULL ? "on" : "off", s->n_threads);
+    if (g->has_admin)
+        tn_log_info("msg=\"admin port\" addr=%s%s%s:%u", g->admin.is_ipv6 ? "[" : "", g->admin.host,
+                    g->admin.is_ipv6 ? "]" : "", (unsigned)g->admin.port);
 
     int stopping = 0;
     struct timespec tick = {0, 50 * 1000 * 1000};

@@ -43,6 +43,11 @@
  * (non-fatal: OSDs may be down) and is destroyed when the loop exits. Each loop also owns the
  * /health/ready probe state (gw_thread_t.health, gw_health.h).
  *
+ * Admin port (gateway.admin_listen, optional): served by thread 0's loop, plain HTTP, with
+ * its own h2o host (registered in the same globalconf, absent from the S3 listeners' hosts
+ * list): GET /metrics (gw_metrics.h), /health/live, /health/ready (the same answers as on the
+ * S3 port, which keeps them too); anything else 404. At most TN_ADMIN_MAX_CONNS connections.
+ *
  * Reload (SIGHUP): the file is loaded again; if it is valid, credentials and logging.level
  * apply to requests that start afterwards (each loop gets the new snapshot by message);
  * changes to listen, threads, tls, tmp_dir, region, domains or max_object_size are logged as
@@ -113,7 +118,17 @@ struct gw_server {
     tn_hlc_t hlc;        /* shared by every loop's replication client */
     uint32_t origin_id;  /* random, stamps this process's row versions */
     int log_level_fixed; /* --log-level given: ignore logging.level */
+    /* hosts lists: the S3 listeners see only the S3 host, the admin listener only its own */
+    h2o_hostconf_t *s3_hosts[2], *admin_hosts[2];
+    int admin_fd;                  /* gateway.admin_listen, until thread 0 takes it (-1) */
+    h2o_socket_t *admin_listener;  /* on thread 0's loop */
+    h2o_accept_ctx_t admin_accept; /* thread 0's context, admin hosts, no TLS */
+    unsigned admin_conns;          /* open admin connections (thread 0) */
+    int access_log_fd;             /* GW_ACCESS_LOG_OFF, GW_ACCESS_LOG_STDERR or a file's fd */
 };
+
+#define GW_ACCESS_LOG_OFF    (-2) /* gateway.access_log: off */
+#define GW_ACCESS_LOG_STDERR (-1) /* through tn_log (stderr), the default */
 
 /* Runs the server with a loaded, valid conf (ownership moves to the server) until a
  * shutdown signal. Returns the process exit status: 0 after a clean shutdown, 1 if

@@ -124,6 +124,7 @@ struct st_osd_idx_t {
     int synchronous; /* read back at open */
     atomic_uint_fast64_t batches, batched_reqs, max_batch, applied, unchanged, stale, exist,
         precondition, ignored, purged, not_purged, failed_reqs, checksum_errors, corrupt_errors;
+    tn_hists_t batch_hist; /* requests per committed transaction (osd_idx_batch_hist) */
 };
 
 struct st_osd_idx_reader_t {
@@ -391,6 +392,7 @@ static void idx_free(osd_idx_t *idx)
     pthread_mutex_destroy(&idx->lock);
     free(idx->path);
     free(idx->vfs);
+    tn_hists_free(&idx->batch_hist);
     free(idx);
 }
 
@@ -406,7 +408,10 @@ int osd_idx_open(const char *path, const osd_idx_opts_t *opts, osd_idx_t **out)
     idx->vfs = opts != NULL && opts->vfs != NULL ? strdup(opts->vfs) : NULL;
     idx->group_max = opts != NULL && opts->group_commit_max > 0 ? opts->group_commit_max
                                                                 : OSD_IDX_DEFAULT_GROUP_MAX;
-    if (idx->path == NULL || (opts != NULL && opts->vfs != NULL && idx->vfs == NULL)) {
+    static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+    if (idx->path == NULL || (opts != NULL && opts->vfs != NULL && idx->vfs == NULL) ||
+        tn_hists_init(&idx->batch_hist, 1, batch_bounds, TN_ARRAY_SIZE(batch_bounds)) != 0) {
+        tn_hists_free(&idx->batch_hist);
         free(idx->path);
         free(idx->vfs);
         free(idx);
@@ -454,6 +459,11 @@ void osd_idx_close(osd_idx_t *idx)
 int osd_idx_is_healthy(const osd_idx_t *idx)
 {
     return atomic_load(&((osd_idx_t *)(uintptr_t)idx)->unhealthy) == 0;
+}
+
+void osd_idx_batch_hist(const osd_idx_t *idx, tn_hist_snap_t *out)
+{
+    tn_hists_snap(&idx->batch_hist, 0, out);
 }
 
 void osd_idx_stats(const osd_idx_t *cidx, osd_idx_stats_t *out)
@@ -653,6 +663,7 @@ static void run_batch(osd_idx_t *idx, osd_idx_req_t *head, unsigned count)
     if (rc == SQLITE_OK) {
         uint64_t n = count, prev = atomic_load(&idx->max_batch);
         atomic_fetch_add(&idx->batches, 1);
+        tn_hists_observe(&idx->batch_hist, 0, (double)count);
         atomic_fetch_add(&idx->batched_reqs, n);
         while (n > prev && !atomic_compare_exchange_weak(&idx->max_batch, &prev, n))
             ;

@@ -72,6 +72,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "tn_metrics.h"
 #include "tn_row.h"
 #include "tern.h"
 
@@ -157,6 +158,9 @@ void osd_idx_close(osd_idx_t *idx);
 /* 1 while the index may vote (no corruption seen), else 0. */
 int osd_idx_is_healthy(const osd_idx_t *idx);
 void osd_idx_stats(const osd_idx_t *idx, osd_idx_stats_t *out);
+/* The group-commit batch sizes (requests per committed transaction) as a histogram with
+ * bounds 1, 2, 4, ... 1024. Any thread. */
+void osd_idx_batch_hist(const osd_idx_t *idx, tn_hist_snap_t *out);
 
 /* Queues req. 0: the callback will be called exactly once. Otherwise the callback is never
  * called: -EINVAL (bad op, no callback, or tn_row_check failed: TN_ERR_TOO_BIG for lengths),

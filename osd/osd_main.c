@@ -201,6 +201,14 @@ int main(int argc, char **argv)
     }
     tn_log_info("msg=\"listening\" addr=\"%s%s%s:%u\" workers=%u", me->addr.is_ipv6 ? "[" : "",
                 me->addr.host, me->addr.is_ipv6 ? "]" : "", (unsigned)me->addr.port, workers);
+    if (me->has_admin && (rc = osd_srv_admin_listen(g_srv, me->admin.host, me->admin.port)) != 0) {
+        fprintf(stderr, "tern-osd: cannot open the admin port %s:%u: %s\n", me->admin.host,
+                (unsigned)me->admin.port, tn_strerror(rc));
+        osd_srv_destroy(g_srv);
+        g_srv = NULL;
+        exit_code = 2;
+        goto out;
+    }
     osd_rec_opts_t ropts = {.self = (int32_t)id,
                             .interval_s = conf->osd.recovery_interval,
                             .max_bytes_per_sec = conf->osd.recovery_max_bytes_per_sec,

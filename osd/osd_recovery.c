@@ -57,6 +57,7 @@ struct st_osd_rec_t {
     int deep, running;
     uint64_t pass_start_ms;
     uint64_t p_state[4];
+    uint64_t p_rows, p_blobs; /* this pass: rows and blobs of the PGs held (local digests) */
     /* scheduling */
     uint64_t next_light_ms, next_deep_ms;
     int kick;
@@ -70,6 +71,7 @@ struct st_osd_rec_t {
     _Atomic uint64_t passes, deep_passes, pgs_checked, rows_pulled, rows_pushed, blobs_pulled;
     _Atomic uint64_t bytes, errors, last_pass_ms, pass_pgs, pass_done;
     _Atomic uint64_t g_clean, g_degraded, g_inconsistent, peers_up, disk_total, disk_avail;
+    _Atomic uint64_t g_rows, g_blobs;
     _Atomic uint64_t scrub_blobs, scrub_rows, scrub_bytes, scrub_errors, scrub_repaired;
 };
 
@@ -400,7 +402,8 @@ static void rs_free(rstream_t *s)
 
 typedef struct {
     uint64_t rows_pulled, rows_pushed, blobs_pulled;
-    uint64_t deferred; /* rows not shipped yet (not settled) */
+    uint64_t deferred;    /* rows not shipped yet (not settled) */
+    uint64_t rows, blobs; /* the local copy's, from its last digest (metrics gauges) */
     int errors;
 } pg_res_t;
 
@@ -783,6 +786,8 @@ static pg_state_t repair_pg(worker_t *w, const osd_recplan_pg_t *pg, int deep, p
             res->errors++;
             return PG_ERROR;
         }
+        res->rows = mine.all.count;
+        res->blobs = mine.blob_count;
         degraded = 0;
         differ = 0;
         for (int k = 0; k < pg->n; k++) {
@@ -874,6 +879,8 @@ static void finish_pass(osd_rec_t *rec)
     atomic_store(&rec->g_clean, rec->p_state[PG_CLEAN]);
     atomic_store(&rec->g_degraded, rec->p_state[PG_DEGRADED]);
     atomic_store(&rec->g_inconsistent, rec->p_state[PG_INCONSISTENT] + rec->p_state[PG_ERROR]);
+    atomic_store(&rec->g_rows, rec->p_rows);
+    atomic_store(&rec->g_blobs, rec->p_blobs);
     atomic_fetch_add(&rec->passes, 1);
     if (rec->deep)
         atomic_fetch_add(&rec->deep_passes, 1);
@@ -915,6 +922,8 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&rec->lock);
         rec->p_state[st]++;
+        rec->p_rows += res.rows;
+        rec->p_blobs += res.blobs;
         rec->done++;
         atomic_store(&rec->pass_done, rec->done);
         if (rec->running && rec->done == rec->ntasks)
@@ -1047,6 +1056,7 @@ static void *sched_main(void *arg)
                 rec->running = 1;
                 rec->pass_start_ms = now;
                 memset(rec->p_state, 0, sizeof(rec->p_state));
+                rec->p_rows = rec->p_blobs = 0;
                 rec->kick = 0;
                 rec->next_light_ms =
                     osd_recplan_next_due(now, (uint64_t)rec->o.interval_s * 1000, next_rnd(rec));
@@ -1181,6 +1191,8 @@ void osd_rec_stats(osd_rec_t *rec, osd_rec_stats_t *o)
     o->pgs_clean = atomic_load(&rec->g_clean);
     o->pgs_degraded = atomic_load(&rec->g_degraded);
     o->pgs_inconsistent = atomic_load(&rec->g_inconsistent);
+    o->rows = atomic_load(&rec->g_rows);
+    o->blobs = atomic_load(&rec->g_blobs);
     o->scrub_blobs = atomic_load(&rec->scrub_blobs);
     o->scrub_rows = atomic_load(&rec->scrub_rows);
     o->scrub_bytes = atomic_load(&rec->scrub_bytes);

@@ -55,6 +55,7 @@ typedef struct {
     uint64_t passes, deep_passes, pgs_checked, rows_pulled, rows_pushed, blobs_pulled;
     uint64_t bytes, errors, running, pass_pgs, pass_done, last_pass_ms;
     uint64_t pgs_clean, pgs_degraded, pgs_inconsistent; /* last finished pass */
+    uint64_t rows, blobs; /* held (index rows incl. tombstones, blobs), last finished pass */
     uint64_t scrub_blobs, scrub_rows, scrub_bytes, scrub_errors, scrub_repaired;
     uint64_t peers_up;
     uint64_t disk_total, disk_avail; /* bytes, of the data directory's file system */

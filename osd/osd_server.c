@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "osd_srv_internal.h"
+#include "tn_admin.h"
 #include "tn_crc.h"
 #include "tn_log.h"
 
@@ -690,6 +691,21 @@ tn_hlc_t *osd_srv_hlc(osd_srv_t *srv)
     return &srv->hlc;
 }
 
+int osd_srv_admin_listen(osd_srv_t *srv, const char *host, uint16_t port)
+{
+    char err[256];
+    int fd = tn_admin_listen(host, port, err, sizeof err);
+    if (fd < 0) {
+        tn_log_error("msg=\"cannot open the admin port\" reason=\"%s\"", err);
+        return fd;
+    }
+    int rc = tn_admin_start(srv->loop, fd, osd_metrics_render, srv, &srv->admin);
+    if (rc != 0)
+        return rc;
+    tn_log_info("msg=\"admin port\" addr=\"%s:%u\"", host, (unsigned)port);
+    return 0;
+}
+
 void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec)
 {
     srv->rec = rec;
@@ -715,6 +731,8 @@ void osd_srv_destroy(osd_srv_t *srv)
     osd_work_destroy(w);
     if (srv->loop != NULL) {
         h2o_evloop_run(srv->loop, 0);
+        tn_admin_stop(srv->admin);
+        srv->admin = NULL;
         if (srv->listener != NULL)
             h2o_socket_close(srv->listener);
         if (srv->sigsock != NULL)

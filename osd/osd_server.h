@@ -48,6 +48,9 @@ void osd_srv_request_stop(osd_srv_t *srv);
 tn_hlc_t *osd_srv_hlc(osd_srv_t *srv);
 /* Lets STATS report the repair counters of rec (NULL: none). Before osd_srv_run. */
 void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec);
+/* Serves the admin HTTP port (GET /metrics, /health/live; tn_admin.h) on host:port from the
+ * server's loop. Before osd_srv_run. 0 or -errno (logged). */
+int osd_srv_admin_listen(osd_srv_t *srv, const char *host, uint16_t port);
 /* Joins the workers and frees everything. NULL is a no-op. */
 void osd_srv_destroy(osd_srv_t *srv);
 

@@ -63,7 +63,11 @@ struct st_osd_srv_t {
     osd_rec_t *rec;          /* repair, for STATS (may be NULL) */
     h2o_timeout_t t_zero;    /* next loop turn: resumed connections process their input */
     osd_srv_counters_t c;
+    struct tn_admin *admin; /* the admin HTTP port (NULL: none) */
 };
+
+/* Renders the OSD's metrics (osd_metrics.c; a tn_admin_render_cb, data = the osd_srv_t). */
+void osd_metrics_render(void *data, tn_mbuf_t *b);
 
 typedef struct st_osd_req_t osd_req_t;
 struct st_osd_req_t {

@@ -94,9 +94,13 @@ class Cluster:
         self.n_hosts, self.per_host = hosts, osds_per_host
         self.n_osds = hosts * osds_per_host
         self.tmp = tempfile.mkdtemp(prefix=name + "-")
-        ports = free_ports(self.n_osds + gateways)
+        ports = free_ports(2 * (self.n_osds + gateways))
         self.osd_ports = ports[:self.n_osds]
-        self.gw_ports = ports[self.n_osds:]
+        self.gw_ports = ports[self.n_osds:self.n_osds + gateways]
+        # admin HTTP ports (/metrics, /health/*): osd i, then gateway g
+        admin = ports[self.n_osds + gateways:]
+        self.osd_admin_ports = admin[:self.n_osds]
+        self.gw_admin_ports = admin[self.n_osds:]
         self.procs = {}
         self.frozen = set()
         self._logs = []
@@ -127,9 +131,10 @@ class Cluster:
                 "{name: %s}" % HOSTS[h] for h in range(hosts)))
             for i in range(self.n_osds):
                 f.write(f"  - {{id: {i}, host: {HOSTS[i // per_host]}, "
-                        f"addr: {self.osd_host(i)}:{self.osd_ports[i]}, "
-                        f"data: {self.tmp}/osd.{i}}}\n")
+                        f"addr: {self.osd_host(i)}:{self.osd_ports[i]}, data: {self.tmp}/osd.{i}, "
+                        f"admin_listen: {self.osd_host(i)}:{self.osd_admin_ports[i]}}}\n")
             f.write(f"gateway:\n  listen: [\"127.0.0.1:{self.gw_ports[g]}\"]\n"
+                    f"  admin_listen: 127.0.0.1:{self.gw_admin_ports[g]}\n"
                     f"  tmp_dir: {self.tmp}/gwtmp\n"
                     f"  credentials:\n    - {{access_key: {AK}, secret_key: {SK}}}\n"
                     f"    - {{access_key: {AK2}, secret_key: {SK2}}}\n")
@@ -286,6 +291,20 @@ class Cluster:
                    AWS_CONFIG_FILE=cfg, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                    AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
         return env
+
+    def admin_get(self, path, osd=None, gateway=0, timeout=5):
+        """GET path on the admin port of osd (an id) or of gateway g: (status, body text)."""
+        import urllib.error
+        import urllib.request
+        if osd is not None:
+            host, port = self.osd_host(osd), self.osd_admin_ports[osd]
+        else:
+            host, port = "127.0.0.1", self.gw_admin_ports[gateway]
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
 
     def log_text(self, name):
         with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:

@@ -58,6 +58,8 @@ static void test_example_local(void)
         is_uint(o->host_index, i / 2, "osd host index");
         is_str(o->addr.host, "127.0.0.1", "osd addr host");
         is_uint(o->addr.port, 7001 + i, "osd port");
+        is_int(o->has_admin, 1, "osd admin port");
+        is_uint(o->admin.port, 9101 + i, "osd admin port number");
         is_int(o->addr.is_ipv6, 0, "ipv4");
         is_str(o->data, data, "osd data dir");
         ok(o->weight == 1.0, "default weight 1.0");
@@ -190,6 +192,9 @@ static void test_defaults(void)
     is_uint(c->gateway.osd_timeout_ms, 2000, "default osd timeout");
     is_uint(c->gateway.hedge_ms, 50, "default hedge");
     is_uint(c->gateway.n_credentials, 0, "no credentials");
+    is_int(c->gateway.has_admin, 0, "no admin port by default");
+    is_str(c->gateway.access_log, "stderr", "access log to stderr by default");
+    is_int(c->osds[0].has_admin, 0, "no OSD admin port by default");
     is_uint(c->osd.inline_max, 16 << 10, "default inline_max");
     is_uint(c->osd.group_commit_max, 256, "default group_commit_max");
     is_uint(c->osd.recovery_interval, 60, "default recovery_interval");
@@ -507,6 +512,18 @@ static void test_inline_errors(void)
         {"cluster: {name: a, id: 00000000000000000000000000000000}\nhosts: [{name: h}]\n"
          "osds: [{id: 1, host: h, addr: 'h:1', data: d, weight: '2'}]\n",
          "x.yaml:3:55: osds[0].weight: \"2\" is quoted"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\nhosts: [{name: h}]\n"
+         "osds: [{id: 1, host: h, addr: 'h:1', data: d, admin_listen: 'h:70000'}]\n",
+         "x.yaml:3:61: osds[0].admin_listen:"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\nhosts: [{name: h}]\n"
+         "osds: [{id: 1, host: h, addr: 'h:1', data: d, admin_listen: 'h:1'}]\n",
+         "x.yaml:3:61: osds[0].admin_listen: the admin port must differ from the OSD's addr"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\n"
+         "gateway: {listen: ['1.2.3.4:1'], admin_listen: '1.2.3.4:1'}\n",
+         "x.yaml:2:48: gateway.admin_listen: the admin port is also in gateway.listen"},
+        {"cluster: {name: a, id: 00000000000000000000000000000000}\n"
+         "gateway: {access_log: syslog}\n",
+         "x.yaml:2:23: gateway.access_log: \"syslog\" is not off, stderr or a file path"},
         {"a: \xff\n", "x.yaml:1:4: cannot read the file as text"},
         {"clusterr: {}\n", "x.yaml:1:1: top level: unknown key \"clusterr\"; did you mean "
                            "'cluster'?"},
