@@ -255,13 +255,16 @@ static void render_cluster(tn_mbuf_t *b)
         const tn_label_t l[] = {{"kind", kinds[i].kind}};
         tn_metrics_u64(b, "tern_gateway_hedged_requests_total", l, 1, kinds[i].s->hedges);
     }
-    /* HOOK(degraded reads): reads served although a replica failed. Today this is the
-     * `degraded` outcome of the read kinds; a dedicated counter added to gw_cl_op_stats_t
-     * (gateway/gw_cl_*.c) belongs here, summed the same way. */
+    /* Rule 8: GET/HEAD answered from a single replica because read_quorum was not reachable
+     * (the response carried x-tern-degraded-read: 1). */
     tn_metrics_family(b, "tern_gateway_degraded_reads_total", TN_MT_COUNTER,
-                      "Reads (row_get, row_list, blob_get) that succeeded although a replica "
-                      "failed or was replaced.");
-    tn_metrics_u64(b, "tern_gateway_degraded_reads_total", NULL, 0,
+                      "GET/HEAD answers served from one replica (R = 1) because the read quorum "
+                      "was unreachable; flagged x-tern-degraded-read.");
+    tn_metrics_u64(b, "tern_gateway_degraded_reads_total", NULL, 0, gw_cl_degraded_reads());
+    tn_metrics_family(b, "tern_gateway_replica_failed_reads_total", TN_MT_COUNTER,
+                      "Reads (row_get, row_list, blob_get) that succeeded at quorum although a "
+                      "replica failed or was replaced.");
+    tn_metrics_u64(b, "tern_gateway_replica_failed_reads_total", NULL, 0,
                    cl.row_get.degraded + cl.row_list.degraded + cl.blob_get.degraded);
     tn_metrics_family(b, "tern_gateway_read_repairs_total", TN_MT_COUNTER,
                       "Lagging replicas brought up to date by a read (MERGE sent).");

@@ -68,6 +68,7 @@ def test_gateway_and_osd_metrics(c):
                    ("tern_gateway_cluster_ops_total", "counter"),
                    ("tern_gateway_hedged_requests_total", "counter"),
                    ("tern_gateway_degraded_reads_total", "counter"),
+                   ("tern_gateway_replica_failed_reads_total", "counter"),
                    ("tern_gateway_osd_errors_total", "counter"),
                    ("tern_gateway_key_refreshes_total", "counter")]:
         check(g0.get(fam, {}).get("type") == t, f"gateway family {fam} is a {t}",
