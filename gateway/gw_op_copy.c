@@ -214,7 +214,7 @@ static void on_source(void *op)
     cp_t *c = op;
     gw_req_t *r = c->o.r;
     const gw_objmeta_t *s = &c->src.m;
-    if (!gw_access_may_read(r, c->src_name.bucket, &c->src.bucket)) {
+    if (!gw_access_may_read(r, c->src_name.bucket, &c->src.bucket, c->src_name.key, s->acl)) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
         gw_opref_done(c);
         return;

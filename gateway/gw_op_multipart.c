@@ -964,7 +964,7 @@ static void on_copy_src_bucket(void *arg, int err, const gw_bucket_rec_t *rec,
     gw_req_t *r = gw_bucket_lookup_settle(m, err);
     if (r == NULL)
         return;
-    if (!gw_access_may_read(r, m->src_name.bucket, rec)) {
+    if (!gw_access_may_read(r, m->src_name.bucket, rec, m->src_name.key, GW_ACL_PRIVATE)) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
         gw_opref_done(m);
         return;
