@@ -185,3 +185,17 @@ def alice_bucket(alice):
     name = unique("al")
     alice.s3.create_bucket(Bucket=name)
     return name
+
+
+def eventually(fn, secs=6.0):
+    """Runs fn (which asserts) until it passes, for up to secs: bucket ACLs, policies, CORS
+    rules and quotas live in the bucket record, which each gateway thread caches for up to
+    GW_BUCKET_CACHE_MS (3 s; gw_bucket.h), so a change shows everywhere within that bound."""
+    end = time.monotonic() + secs
+    while True:
+        try:
+            return fn()
+        except (AssertionError, botocore.exceptions.ClientError):
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
