@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import err, eventually, unique
+from conftest import err, eventually, unique, xml_code
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
@@ -249,3 +249,39 @@ def test_public_read_write_other_tenant(alice, bob, rw_bucket):
                                ("AccessDenied", 403)))
     assert err(lambda: bob.s3.put_object(Bucket=rw_bucket, Key="no", Body=b"n")) == \
         ("AccessDenied", 403)
+
+
+def test_public_read_write_anonymous_payloads(cluster, alice, raw, rw_bucket):
+    """Anonymous uploads pass the payload stage like signed ones: ETag = MD5, Content-MD5 and
+    x-amz-checksum-* verified, aws-chunked with an unsigned trailer decoded; a body claiming
+    chunk signatures is refused (no key to check them with)."""
+    import hashlib
+    import ternt_sigv4 as sv
+    data = b"anonymous payload " * 1000
+    st, h, b = raw.send("PUT", f"/{rw_bucket}/p1", {"content-md5": sv.checksum("MD5", data)},
+                        data)
+    assert st == 200 and h["etag"] == '"%s"' % hashlib.md5(data).hexdigest(), b
+    g = alice.s3.get_object(Bucket=rw_bucket, Key="p1")
+    assert g["Body"].read() == data and g["ETag"] == h["etag"]
+    st, _, b = raw.send("PUT", f"/{rw_bucket}/p2", {"content-md5": sv.checksum("MD5", b"x")},
+                        data)
+    assert (st, xml_code(b)) == (400, "BadDigest")
+    st, _, b = raw.send("PUT", f"/{rw_bucket}/p3", {"x-amz-checksum-sha256":
+                                                    sv.checksum("SHA256", b"x")}, data)
+    assert (st, xml_code(b)) == (400, "BadDigest")
+    ck = sv.checksum("CRC32", data)
+    body = sv.Signer("", "").chunked_body(data, [4096], sv.UNSIGNED_TRAILER,
+                                          trailers=[("x-amz-checksum-crc32", ck)])
+    st, _, b = raw.send("PUT", f"/{rw_bucket}/p4", {
+        "content-encoding": "aws-chunked", "x-amz-content-sha256": sv.UNSIGNED_TRAILER,
+        "x-amz-decoded-content-length": str(len(data)), "x-amz-trailer": "x-amz-checksum-crc32"},
+        body)
+    assert st == 200, b
+    h = alice.s3.head_object(Bucket=rw_bucket, Key="p4", ChecksumMode="ENABLED")
+    assert h["ContentLength"] == len(data) and h["ChecksumCRC32"] == ck
+    assert alice.s3.get_object(Bucket=rw_bucket, Key="p4")["Body"].read() == data
+    st, _, b = raw.send("PUT", f"/{rw_bucket}/p5", {
+        "content-encoding": "aws-chunked", "x-amz-content-sha256": sv.SIGNED,
+        "x-amz-decoded-content-length": "1"}, b"1;chunk-signature=00\r\nx\r\n0\r\n\r\n")
+    assert st in (400, 403) and xml_code(b) in ("AccessDenied", "InvalidRequest")
+    assert err(lambda: alice.s3.head_object(Bucket=rw_bucket, Key="p5")) == ("404", 404)
