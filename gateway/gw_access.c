@@ -165,8 +165,7 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
     decide(r, next, rc == 1 ? 0 : rc, rc == 1 ? &hit : NULL);
 }
 
-int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key,
-                       gw_acl_t object_acl)
+int gw_access_copy_source(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key)
 {
     char *n = h2o_mem_alloc_pool(&r->req->pool, name.len + 1);
     memcpy(n, name.base, name.len);
@@ -174,10 +173,22 @@ int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec,
     if (gw_authz_allow(&r->auth.principal, S3_OP_GET_OBJECT, n, rec))
         return 1;
     /* another principal's source: the source bucket's policy, else the object's ACL */
-    gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
-                                                               : GW_PRINCIPAL_AUTHENTICATED;
     gw_verdict_t pol =
         gw_policy_eval(rec->policy, rec->policy_len, n, GW_ACCESS_READ_OBJECT, key.base, key.len);
-    return gw_acl_decide(who, GW_ACCESS_READ_OBJECT, (gw_acl_t)rec->acl, object_acl, pol) ==
+    return pol == GW_VERDICT_ALLOW ? 1 : pol == GW_VERDICT_DENY ? 0 : -1;
+}
+
+int gw_access_object_acl_allows(gw_req_t *r, gw_acl_t object_acl)
+{
+    gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
+                                                               : GW_PRINCIPAL_AUTHENTICATED;
+    return gw_acl_decide(who, GW_ACCESS_READ_OBJECT, GW_ACL_PRIVATE, object_acl, GW_VERDICT_NONE) ==
            GW_VERDICT_ALLOW;
+}
+
+int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key,
+                       gw_acl_t object_acl)
+{
+    int v = gw_access_copy_source(r, name, rec, key);
+    return v < 0 ? gw_access_object_acl_allows(r, object_acl) : v;
 }

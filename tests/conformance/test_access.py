@@ -168,12 +168,17 @@ def test_public_object_copy_source_other_tenant(alice, bob, alice_bucket):
     assert bob.s3.get_object(Bucket=bb, Key="copy")["Body"].read() == b"shared"
     assert err(lambda: bob.s3.copy_object(Bucket=bb, Key="copy2", CopySource={
         "Bucket": alice_bucket, "Key": "priv"})) == ("AccessDenied", 403)
-    # UploadPartCopy: also denied from a private source
+    # UploadPartCopy: the same (a missing key is AccessDenied too: no probing)
     uid = bob.s3.create_multipart_upload(Bucket=bb, Key="mp")["UploadId"]
-    assert err(lambda: bob.s3.upload_part_copy(Bucket=bb, Key="mp", UploadId=uid, PartNumber=1,
-                                               CopySource={"Bucket": alice_bucket,
-                                                           "Key": "priv"})) == \
-        ("AccessDenied", 403)
+    for key in ("priv", "missing"):
+        assert err(lambda: bob.s3.upload_part_copy(
+            Bucket=bb, Key="mp", UploadId=uid, PartNumber=1,
+            CopySource={"Bucket": alice_bucket, "Key": key})) == ("AccessDenied", 403), key
+    e = bob.s3.upload_part_copy(Bucket=bb, Key="mp", UploadId=uid, PartNumber=1, CopySource={
+        "Bucket": alice_bucket, "Key": "pub"})["CopyPartResult"]["ETag"]
+    bob.s3.complete_multipart_upload(Bucket=bb, Key="mp", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert bob.s3.get_object(Bucket=bb, Key="mp")["Body"].read() == b"shared"
 
 
 def test_policy_public_copy_source_other_tenant(alice, bob, alice_bucket):
