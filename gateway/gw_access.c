@@ -185,10 +185,3 @@ int gw_access_object_acl_allows(gw_req_t *r, gw_acl_t object_acl)
     return gw_acl_decide(who, GW_ACCESS_READ_OBJECT, GW_ACL_PRIVATE, object_acl, GW_VERDICT_NONE) ==
            GW_VERDICT_ALLOW;
 }
-
-int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key,
-                       gw_acl_t object_acl)
-{
-    int v = gw_access_copy_source(r, name, rec, key);
-    return v < 0 ? gw_access_object_acl_allows(r, object_acl) : v;
-}

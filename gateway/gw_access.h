@@ -57,14 +57,11 @@ int gw_access_anonymous_op(s3_op_t op);
 
 /* May r's principal read the object key of the bucket called name whose record is rec? The
  * check of a second bucket an operation touches besides its own: the copy source of
- * CopyObject and UploadPartCopy (the stage above judged only the destination). Decided as
- * GetObject is: gw_authz, else the source bucket's policy, else the object's ACL.
- * gw_access_copy_source: 1 yes, 0 no, -1 the object's ACL decides (read the head row, then
- * gw_access_object_acl_allows). gw_access_may_read: the same in one call when the caller
- * already has the head row (object_acl); 1 yes, 0 no. */
+ * CopyObject (gw_objhead.h, copy_source) and UploadPartCopy (the stage above judged only the
+ * destination). Decided as GetObject is: gw_authz, else the source bucket's policy, else the
+ * object's ACL. 1 yes, 0 no, -1 the object's ACL decides: read the head row, then ask
+ * gw_access_object_acl_allows (and answer AccessDenied, not NoSuchKey, for a missing key). */
 int gw_access_copy_source(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key);
 int gw_access_object_acl_allows(gw_req_t *r, gw_acl_t object_acl);
-int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key,
-                       gw_acl_t object_acl);
 
 #endif

@@ -166,8 +166,12 @@ def test_public_object_copy_source_other_tenant(alice, bob, alice_bucket):
     bob.s3.create_bucket(Bucket=bb)
     bob.s3.copy_object(Bucket=bb, Key="copy", CopySource={"Bucket": alice_bucket, "Key": "pub"})
     assert bob.s3.get_object(Bucket=bb, Key="copy")["Body"].read() == b"shared"
-    assert err(lambda: bob.s3.copy_object(Bucket=bb, Key="copy2", CopySource={
-        "Bucket": alice_bucket, "Key": "priv"})) == ("AccessDenied", 403)
+    for key in ("priv", "missing"):  # a missing key too: no probing of others' buckets
+        assert err(lambda: bob.s3.copy_object(Bucket=bb, Key="copy2", CopySource={
+            "Bucket": alice_bucket, "Key": key})) == ("AccessDenied", 403), key
+    # the owner still gets NoSuchKey for her own missing key
+    assert err(lambda: alice.s3.copy_object(Bucket=alice_bucket, Key="c", CopySource={
+        "Bucket": alice_bucket, "Key": "missing"})) == ("NoSuchKey", 404)
     # UploadPartCopy: the same (a missing key is AccessDenied too: no probing)
     uid = bob.s3.create_multipart_upload(Bucket=bb, Key="mp")["UploadId"]
     for key in ("priv", "missing"):
@@ -192,6 +196,11 @@ def test_policy_public_copy_source_other_tenant(alice, bob, alice_bucket):
     eventually(lambda: bob.s3.head_object(Bucket=alice_bucket, Key="pol/x"))
     bob.s3.copy_object(Bucket=bb, Key="c", CopySource={"Bucket": alice_bucket, "Key": "pol/x"})
     assert bob.s3.get_object(Bucket=bb, Key="c")["Body"].read() == b"by policy"
+    # a key the policy grants but that does not exist: NoSuchKey (as S3 when the read is granted)
+    assert err(lambda: bob.s3.copy_object(Bucket=bb, Key="c", CopySource={
+        "Bucket": alice_bucket, "Key": "pol/none"})) == ("NoSuchKey", 404)
+    assert err(lambda: bob.s3.copy_object(Bucket=bb, Key="c", CopySource={
+        "Bucket": alice_bucket, "Key": "other"})) == ("AccessDenied", 403)
     uid = bob.s3.create_multipart_upload(Bucket=bb, Key="mp")["UploadId"]
     e = bob.s3.upload_part_copy(Bucket=bb, Key="mp", UploadId=uid, PartNumber=1, CopySource={
         "Bucket": alice_bucket, "Key": "pol/x"})["CopyPartResult"]["ETag"]
