@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "tn_log.h"
 #include "s3_body.h"
 #include "gw_payload.h"
@@ -113,13 +114,39 @@ static void strip_aws_chunked(gw_req_t *r)
     r->content_encoding = n > 0 ? (tn_slice_t){out, n} : (tn_slice_t){NULL, 0};
 }
 
+/* The request headers the body plan reads. On CompleteMultipartUpload an x-amz-checksum-<alg>
+ * header is the expected checksum of the whole OBJECT (the handler compares it with the one
+ * the parts give), not of the XML body: it is left out here, with the
+ * x-amz-sdk-checksum-algorithm that may name it. */
+static const s3_header_t *plan_headers(gw_req_t *r, size_t *n)
+{
+    const gw_auth_result_t *a = &r->auth;
+    *n = a->sreq.n_headers;
+    if (r->route.op != S3_OP_COMPLETE_MULTIPART_UPLOAD || a->sreq.n_headers == 0)
+        return a->sreq.headers;
+    s3_header_t *h = h2o_mem_alloc_pool(&r->req->pool, a->sreq.n_headers * sizeof *h);
+    size_t k = 0;
+    for (size_t i = 0; i < a->sreq.n_headers; i++) {
+        const s3_header_t *x = &a->sreq.headers[i];
+        static const char sdk[] = "x-amz-sdk-checksum-algorithm"; /* names that header */
+        int sdk_alg =
+            x->name.len == sizeof sdk - 1 && strncasecmp(x->name.base, sdk, x->name.len) == 0;
+        if (s3_checksum_parse_header(x->name.base, x->name.len) == S3_CKSUM_NONE && !sdk_alg)
+            h[k++] = *x;
+    }
+    *n = k;
+    return h;
+}
+
 void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
 {
     s3_why_t why;
     s3_body_plan_t plan;
     const gw_auth_result_t *a = &r->auth;
-    if (s3_body_plan(a->sreq.headers, a->sreq.n_headers, a->payload, a->payload_hash, r->body.len,
-                     stores_data(r), &plan, &why) != S3_OK) {
+    size_t n_headers;
+    const s3_header_t *headers = plan_headers(r, &n_headers);
+    if (s3_body_plan(headers, n_headers, a->payload, a->payload_hash, r->body.len, stores_data(r),
+                     &plan, &why) != S3_OK) {
         done(r, &why);
         return;
     }

@@ -167,11 +167,7 @@ def test_composite_checksum_crc32(s3, bucket):
     assert h["ChecksumCRC32"] == want
 
 
-@pytest.mark.parametrize("with_header", [
-    False,
-    pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
-        "gateway: gw_payload verifies x-amz-checksum-* on CompleteMultipartUpload against the "
-        "XML body (BadDigest); S3 takes it as the expected full-object checksum")))])
+@pytest.mark.parametrize("with_header", ["none", "right", "wrong"])
 def test_full_object_checksum(raw, s3, bucket, with_header):
     """ChecksumType FULL_OBJECT on Complete (boto3 1.26 predates it: raw XML)."""
     parts = [data_of(5 * MIB, 8), data_of(300, 9)]
@@ -192,10 +188,15 @@ def test_full_object_checksum(raw, s3, bucket, with_header):
     xml.append("</CompleteMultipartUpload>")
     whole = sv.checksum("CRC32C", b"".join(parts))
     hdrs = {"x-amz-checksum-type": "FULL_OBJECT"}
-    if with_header:
-        hdrs["x-amz-checksum-crc32c"] = whole  # S3: the whole object's checksum, verified
+    if with_header != "none":  # S3: the whole object's checksum (not the XML's), verified
+        hdrs["x-amz-checksum-crc32c"] = whole if with_header == "right" else \
+            sv.checksum("CRC32C", b"other")
     st, _, b = raw.signed("POST", f"/{bucket}/fo", hdrs, "".join(xml).encode(),
                           query=[("uploadId", uid)])
+    if with_header == "wrong":
+        from conftest import xml_code
+        assert (st, xml_code(b)) == (400, "BadDigest")
+        return
     assert st == 200, b
     h = s3.head_object(Bucket=bucket, Key="fo", ChecksumMode="ENABLED")
     assert h["ChecksumCRC32C"] == whole
