@@ -21,9 +21,20 @@ int gw_access_anonymous_op(s3_op_t op)
     switch (op) {
     case S3_OP_GET_OBJECT:
     case S3_OP_HEAD_OBJECT:
+    case S3_OP_HEAD_BUCKET:
     case S3_OP_LIST_OBJECTS:
     case S3_OP_LIST_OBJECTS_V2:
-    case S3_OP_OPTIONS: return 1;
+    case S3_OP_OPTIONS:
+    /* bucket WRITE (public-read-write): object writes and deletes, multipart */
+    case S3_OP_PUT_OBJECT:
+    case S3_OP_COPY_OBJECT:
+    case S3_OP_DELETE_OBJECT:
+    case S3_OP_DELETE_OBJECTS:
+    case S3_OP_CREATE_MULTIPART_UPLOAD:
+    case S3_OP_UPLOAD_PART:
+    case S3_OP_UPLOAD_PART_COPY:
+    case S3_OP_COMPLETE_MULTIPART_UPLOAD:
+    case S3_OP_ABORT_MULTIPART_UPLOAD: return 1;
     default: return 0;
     }
 }
@@ -41,10 +52,15 @@ static int public_access(gw_req_t *r, const char *name, const gw_bucket_rec_t *r
     switch (r->route.op) {
     case S3_OP_GET_OBJECT:
     case S3_OP_HEAD_OBJECT: op = GW_ACCESS_READ_OBJECT; break;
+    case S3_OP_HEAD_BUCKET:
     case S3_OP_LIST_OBJECTS:
     case S3_OP_LIST_OBJECTS_V2: op = GW_ACCESS_LIST_BUCKET; break;
     case S3_OP_OPTIONS: return 1; /* the preflight answers from the CORS configuration */
-    default: return 0;
+    default:
+        if (!gw_access_anonymous_op(r->route.op))
+            return 0;
+        op = GW_ACCESS_WRITE_OBJECT; /* the bucket's ACL (WRITE of public-read-write) */
+        break;
     }
     gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
                                                                : GW_PRINCIPAL_AUTHENTICATED;
@@ -157,10 +173,23 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r))
     decide(r, next, rc == 1 ? 0 : rc, rc == 1 ? &hit : NULL);
 }
 
-int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec)
+int gw_access_copy_source(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key)
 {
     char *n = h2o_mem_alloc_pool(&r->req->pool, name.len + 1);
     memcpy(n, name.base, name.len);
     n[name.len] = '\0';
-    return gw_authz_allow(&r->auth.principal, S3_OP_GET_OBJECT, n, rec);
+    if (gw_authz_allow(&r->auth.principal, S3_OP_GET_OBJECT, n, rec))
+        return 1;
+    /* another principal's source: the source bucket's policy, else the object's ACL */
+    gw_verdict_t pol =
+        gw_policy_eval(rec->policy, rec->policy_len, n, GW_ACCESS_READ_OBJECT, key.base, key.len);
+    return pol == GW_VERDICT_ALLOW ? 1 : pol == GW_VERDICT_DENY ? 0 : -1;
+}
+
+int gw_access_object_acl_allows(gw_req_t *r, gw_acl_t object_acl)
+{
+    gw_acl_who_t who = r->auth.principal.kind == GW_PRINC_ANON ? GW_PRINCIPAL_ANONYMOUS
+                                                               : GW_PRINCIPAL_AUTHENTICATED;
+    return gw_acl_decide(who, GW_ACCESS_READ_OBJECT, GW_ACL_PRIVATE, object_acl, GW_VERDICT_NONE) ==
+           GW_VERDICT_ALLOW;
 }

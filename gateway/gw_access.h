@@ -9,11 +9,18 @@
  *
  * PUBLIC ACCESS (ACLs, bucket policy; gw_acl.h, gw_policy.h). When gw_authz_allow says no
  * (anonymous requests; authenticated principals that neither own the bucket nor hold a key
- * for it), the bucket's policy and ACLs may still open a READ:
- *   - anonymous requests reach this stage only for GetObject, HeadObject, ListObjects V1/V2
- *     and OPTIONS (gw_access_anonymous_op; everything else is 403 before);
- *   - GetObject/HeadObject (READ_OBJECT), ListObjects V1/V2 (LIST_BUCKET): policy Deny ->
- *     403; policy Allow -> allow; else the ACL: LIST_BUCKET reads the bucket's ACL here
+ * for it), the bucket's policy and ACLs may still open a READ or, public-read-write, a WRITE:
+ *   - anonymous requests reach this stage only for GetObject, HeadObject, HeadBucket,
+ *     ListObjects V1/V2, OPTIONS and the object writes below (gw_access_anonymous_op;
+ *     everything else is 403 before);
+ *   - PutObject, CopyObject (destination), DeleteObject, DeleteObjects and the multipart
+ *     upload calls (WRITE_OBJECT): the bucket's ACL only (public-read-write: anyone;
+ *     policies name no write actions). Objects written so belong to the bucket owner (tern
+ *     has no per-object owners; S3's default Object Ownership, BucketOwnerEnforced, does the
+ *     same): the owner reads, overwrites and deletes them, the writer reads them only if
+ *     their ACL or the bucket's policy lets it. Quotas count them as any upload;
+ *   - GetObject/HeadObject (READ_OBJECT), ListObjects V1/V2 and HeadBucket (LIST_BUCKET): policy
+ * Deny -> 403; policy Allow -> allow; else the ACL: LIST_BUCKET reads the bucket's ACL here
  *     (public-read -> anyone, authenticated-read -> any signed request); READ_OBJECT reads the
  *     OBJECT's ACL, which is in its head row: the stage sets r->acl_object_decides and
  *     r->acl_who and the GET/HEAD handler calls gw_acl_check_object once with the row;
@@ -38,6 +45,7 @@
 #ifndef GW_ACCESS_H
 #define GW_ACCESS_H
 
+#include "gw_acl.h"
 #include "gw_bucket.h"
 #include "gw_req.h"
 
@@ -47,9 +55,13 @@ void gw_access_check(gw_req_t *r, void (*next)(gw_req_t *r));
 /* Operations a request without credentials may reach (then decided as above). */
 int gw_access_anonymous_op(s3_op_t op);
 
-/* May r's principal read objects of the bucket called name whose record is rec? The check of
- * a second bucket an operation touches besides its own: the copy source of CopyObject and
- * UploadPartCopy (the stage above judged only the destination). 1 yes, 0 no. */
-int gw_access_may_read(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec);
+/* May r's principal read the object key of the bucket called name whose record is rec? The
+ * check of a second bucket an operation touches besides its own: the copy source of
+ * CopyObject (gw_objhead.h, copy_source) and UploadPartCopy (the stage above judged only the
+ * destination). Decided as GetObject is: gw_authz, else the source bucket's policy, else the
+ * object's ACL. 1 yes, 0 no, -1 the object's ACL decides: read the head row, then ask
+ * gw_access_object_acl_allows (and answer AccessDenied, not NoSuchKey, for a missing key). */
+int gw_access_copy_source(gw_req_t *r, tn_slice_t name, const gw_bucket_rec_t *rec, tn_slice_t key);
+int gw_access_object_acl_allows(gw_req_t *r, gw_acl_t object_acl);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "tn_log.h"
+#include "gw_access.h"
 #include "gw_objhead.h"
 
 static void on_row(void *arg, int err, const tn_row_t *row)
@@ -16,7 +17,7 @@ static void on_row(void *arg, int err, const tn_row_t *row)
         return;
     }
     if (err == TN_ERR_NOT_FOUND || (err == 0 && (row->flags & TN_ROW_TOMBSTONE))) {
-        gw_req_send_error(r, S3_ERR_NO_SUCH_KEY, NULL);
+        gw_req_send_error(r, h->by_acl ? S3_ERR_ACCESS_DENIED : S3_ERR_NO_SUCH_KEY, NULL);
     } else if (err != 0) {
         gw_send_cluster_error(r, err);
     } else if ((h->val = malloc(row->value_len + 1)) == NULL ||
@@ -33,6 +34,8 @@ static void on_row(void *arg, int err, const tn_row_t *row)
             (h->m.is_inline && h->inl_len != h->m.size)) {
             tn_log_error("msg=\"undecodable object head row\"");
             gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        } else if (h->by_acl && !gw_access_object_acl_allows(r, h->m.acl)) {
+            gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
         } else {
             h->done(h->op);
             return;
@@ -49,6 +52,15 @@ static void on_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_r
     if (r == NULL)
         return;
     h->bucket = *rec;
+    if (h->copy_source) {
+        int may = gw_access_copy_source(r, h->bucket_name, rec, h->key);
+        if (may == 0) {
+            gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
+            gw_opref_done(h->op);
+            return;
+        }
+        h->by_acl = may < 0;
+    }
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &h->pool, &h->pg);
     if (rc == TN_OK)
         rc = gw_cl_row_get(r->thread->osd, h->pool, h->pg, rec->id, h->key.base, h->key.len, on_row,
@@ -66,6 +78,7 @@ void gw_objhead_read(gw_objhead_t *h, void *op, tn_slice_t bucket, tn_slice_t ke
     h->op = op;
     h->done = done;
     h->key = key;
+    h->bucket_name = bucket;
     gw_bucket_rec_t hit;
     int rc = gw_bucket_lookup(r->thread, bucket.base, bucket.len, 1, &hit, on_bucket, h);
     if (rc == 1) {

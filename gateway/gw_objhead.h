@@ -33,6 +33,12 @@ typedef struct {
     uint8_t *inl; /* the row's inline field: INLINE data or the MULTIPART part table */
     size_t inl_len;
     tn_row_ver_t ver; /* the row's version */
+    /* set by the caller before the read: the object is a COPY SOURCE, so the caller's right
+     * to read it is checked here (gw_access_copy_source, then the object's ACL) and a caller
+     * without it gets AccessDenied, also for a missing key (no probing of others' buckets) */
+    int copy_source;
+    int by_acl;             /* internal: the object's ACL decides */
+    tn_slice_t bucket_name; /* internal: as passed to gw_objhead_read */
 } gw_objhead_t;
 
 void gw_objhead_read(gw_objhead_t *h, void *op, tn_slice_t bucket, tn_slice_t key,

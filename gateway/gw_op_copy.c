@@ -184,11 +184,6 @@ static void on_source(void *op)
     cp_t *c = op;
     gw_req_t *r = c->o.r;
     const gw_objmeta_t *s = &c->src.m;
-    if (!gw_access_may_read(r, c->src_name.bucket, &c->src.bucket)) {
-        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
-        gw_opref_done(c);
-        return;
-    }
     char etag[48];
     size_t elen = gw_objmeta_etag(s, etag);
     s3_copy_cond_t cond = {req_header(r, "x-amz-copy-source-if-match"),
@@ -281,6 +276,7 @@ static void on_dst_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const 
     if (gw_bucket_lookup_settle(c, err) == NULL)
         return;
     c->dst_bucket = *rec;
+    c->src.copy_source = 1; /* may r read it? decided with the source row (gw_objhead.h) */
     gw_objhead_read(&c->src, c, c->src_name.bucket, c->src_name.key, on_source);
 }
 

@@ -123,6 +123,7 @@ struct mp {
     uint64_t src_pos, src_end;
     gw_copier_t cp;
     s3_copy_source_t src_name;
+    int src_by_acl; /* UploadPartCopy: the source's object ACL decides */
     /* Complete */
     s3_complete_req_t creq;
     uint8_t *tbl;
@@ -851,7 +852,8 @@ static void on_copy_src_row(void *arg, int err, const tn_row_t *row)
         return;
     }
     if (err == TN_ERR_NOT_FOUND || (err == 0 && (row->flags & TN_ROW_TOMBSTONE))) {
-        gw_req_send_error(r, S3_ERR_NO_SUCH_KEY, NULL);
+        /* a caller the object's ACL would decide for learns nothing about missing keys */
+        gw_req_send_error(r, m->src_by_acl ? S3_ERR_ACCESS_DENIED : S3_ERR_NO_SUCH_KEY, NULL);
         goto out;
     }
     if (err != 0) {
@@ -871,6 +873,10 @@ static void on_copy_src_row(void *arg, int err, const tn_row_t *row)
         (m->src.is_inline && m->src_inl_len != m->src.size)) {
         tn_log_error("msg=\"undecodable object head row (copy source)\"");
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+        goto out;
+    }
+    if (m->src_by_acl && !gw_access_object_acl_allows(r, m->src.acl)) {
+        gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL);
         goto out;
     }
     /* source conditionals */
@@ -941,11 +947,13 @@ static void on_copy_src_bucket(void *arg, int err, const gw_bucket_rec_t *rec,
     gw_req_t *r = gw_bucket_lookup_settle(m, err);
     if (r == NULL)
         return;
-    if (!gw_access_may_read(r, m->src_name.bucket, rec)) {
+    int may = gw_access_copy_source(r, m->src_name.bucket, rec, m->src_name.key);
+    if (may == 0) {
         gw_req_send_error(r, S3_ERR_ACCESS_DENIED, NULL); /* may not read the copy source */
         gw_opref_done(m);
         return;
     }
+    m->src_by_acl = may < 0; /* the source's object ACL decides (on_copy_src_row) */
     uint32_t pool, pg;
     int rc = gw_bucket_index_pg(r->thread->server, rec->id, &pool, &pg);
     if (rc == TN_OK)

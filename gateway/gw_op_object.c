@@ -211,6 +211,11 @@ static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
             char etag[S3_ETAG_MAX];
             size_t elen = s3_etag_format(p->m.md5, 0, etag);
             gw_req_add_header(r, "etag", etag, elen);
+            if (p->m.cksum_alg != S3_CKSUM_NONE) { /* S3 echoes the verified checksum */
+                char ck[S3_CKSUM_MAX_TEXT];
+                size_t n = s3_checksum_text(p->m.cksum, s3_checksum_size(p->m.cksum_alg), 0, ck);
+                gw_req_add_header(r, s3_checksum_header(p->m.cksum_alg), ck, n);
+            }
             gw_req_send(r, 200, NULL, "", 0);
         }
     }

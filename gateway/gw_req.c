@@ -363,9 +363,22 @@ static void handle(gw_req_t *r)
     }
     if (r->auth.sig.kind == S3_AUTH_NONE) {
         /* anonymous (r->access_key NULL): the stage lets through only what an ACL, a bucket
-         * policy or CORS opens (gw_access.h); these operations read no body: no payload
-         * stage (nothing is signed to check) */
-        gw_access_check(r, gw_ops_dispatch);
+         * policy or CORS opens (gw_access.h). Writes to public-read-write buckets carry bodies:
+         * they pass the payload stage too (MD5 for the ETag, Content-MD5, x-amz-checksum-*,
+         * aws-chunked with unsigned trailers), with nothing signed to check; a body that
+         * claims chunk signatures cannot be verified without a key and is refused. */
+        if (s3_sigv4_payload(&r->auth.sreq, S3_AUTH_NONE, &r->auth.payload_hash, &r->auth.payload,
+                             &why) != S3_OK) {
+            send_why(r, &why);
+            return;
+        }
+        if (r->auth.payload == S3_PAYLOAD_STREAMING_SIGNED ||
+            r->auth.payload == S3_PAYLOAD_STREAMING_SIGNED_TRAILER) {
+            gw_req_send_error(r, S3_ERR_ACCESS_DENIED,
+                              "A signed streaming payload needs a signed request");
+            return;
+        }
+        gw_access_check(r, start_payload);
         return;
     }
     size_t akl = strlen(r->auth.sig.access_key);

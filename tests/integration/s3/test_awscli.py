@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """aws-cli against a real local cluster (6 tern-osd on 3 hosts + tern-gateway): the `s3`
 commands (mb, cp both ways with a small and a 20 MiB file, ls, ls --recursive, rm,
-rm --recursive, rb) and `s3api` (put-object, get-object, head-object, list-objects-v2 with
---prefix, --delimiter and CLI pagination over 2,500+ keys), odd key names included. Outputs are
+rm --recursive, rb, sync of a nested tree of 300 files both ways (a second sync transfers
+nothing), mv both ways, presign + curl, an expired presign) and `s3api` (put-object,
+get-object, head-object, list-objects-v2 with --prefix, --delimiter and CLI pagination over
+2,500+ keys; multipart create/upload-part/list-parts/complete, copy-object, put/get-object-acl,
+put/get-object-tagging), odd key names included. Outputs are
 compared byte for byte with what aws-cli prints for the data written (computed here).
 
 Usage: test_awscli.py TERN_OSD TERN_GATEWAY AWS_COMMAND...
@@ -272,12 +275,220 @@ def run(c, tmp):
     check(rc == 0 and out == f"remove_bucket: {BL}\n", "s3 rb after emptying it", repr(out + err))
 
 
+# ---- sync, mv, presign and more s3api (a second bucket) ----
+SYNC_NAMES = ["plain.txt", "sp ace.txt", "plus+sign", "pct%20x", "uni-\u00e9\u00fc\u65e5",
+              "amp&co", "eq=1", "hash#1", "semi;colon", "paren(1)", "quote'1", "tilde~x",
+              "comma,x", "dots..x", "-dash"]
+
+
+def make_tree(root):
+    """A nested tree of 300 files (odd names at several depths, a few empty, one 1 MiB):
+    {relative path: bytes}."""
+    files, i = {}, 0
+    dirs = ["", "a", "a/b", "a/b/c d", "x\u00e9", "x\u00e9/y+z", "deep/1/2/3/4", "n%41"]
+    while len(files) < 300:
+        d = dirs[i % len(dirs)]
+        name = f"{i:03d}-{SYNC_NAMES[i % len(SYNC_NAMES)]}"
+        rel = f"{d}/{name}" if d else name
+        n = 0 if i % 37 == 0 else (1 << 20 if i == 7 else 100 + (i * 7919) % 5000)
+        files[rel] = hashlib.sha256(rel.encode()).digest() * (n // 32 + 1)
+        files[rel] = files[rel][:n]
+        i += 1
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return files
+
+
+def read_tree(root):
+    out = {}
+    for d, _, names in os.walk(root):
+        for n in names:
+            path = os.path.join(d, n)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = f.read()
+    return out
+
+
+def transfer_lines(out, verb):
+    return [l for l in out.splitlines() if l.startswith(verb + ":")]
+
+
+def run_more(c, tmp):
+    import shutil
+    cli = Cli(c, tmp)
+    s3 = c.s3()
+    S = "tern-cli-sync"
+    rc, out, err = cli.run("s3", "mb", f"s3://{S}")
+    check(rc == 0, "s3 mb (sync bucket)", err)
+
+    # ---- s3 sync of a nested tree, up and down, byte-exact; a second sync moves nothing ----
+    up = os.path.join(tmp, "tree-up")
+    files = make_tree(up)
+    rc, out, err = cli.run("s3", "sync", "--no-progress", up, f"s3://{S}/tree")
+    check(rc == 0 and len(transfer_lines(out, "upload")) == len(files),
+          f"s3 sync up: {len(files)} uploads", f"{len(transfer_lines(out, 'upload'))} {err[-300:]}")
+    stored = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=S, Prefix="tree/"):
+        for o in page.get("Contents", []):
+            stored[o["Key"][5:]] = s3.get_object(Bucket=S, Key=o["Key"])["Body"].read()
+    check(stored == files, "s3 sync up: every key and byte as in the tree",
+          f"{len(stored)} keys, differ: {sorted(set(stored) ^ set(files))[:5]}")
+    rc, out, err = cli.run("s3", "sync", "--no-progress", up, f"s3://{S}/tree")
+    check(rc == 0 and out.strip() == "", "second s3 sync up transfers nothing", out[:300])
+
+    down = os.path.join(tmp, "tree-down")
+    rc, out, err = cli.run("s3", "sync", "--no-progress", f"s3://{S}/tree", down)
+    check(rc == 0 and len(transfer_lines(out, "download")) == len(files),
+          f"s3 sync down: {len(files)} downloads",
+          f"{len(transfer_lines(out, 'download'))} {err[-300:]}")
+    got = read_tree(down)
+    check(got == files, "s3 sync down: the tree byte for byte",
+          f"{len(got)} files, differ: {sorted(set(got) ^ set(files))[:5]}")
+    rc, out, err = cli.run("s3", "sync", "--no-progress", f"s3://{S}/tree", down)
+    check(rc == 0 and out.strip() == "", "second s3 sync down transfers nothing", out[:300])
+    # one change each way is exactly one transfer
+    changed = sorted(files)[5]
+    with open(os.path.join(up, changed), "wb") as f:
+        f.write(b"changed, and of another size")
+    rc, out, err = cli.run("s3", "sync", "--no-progress", up, f"s3://{S}/tree")
+    check(rc == 0 and len(transfer_lines(out, "upload")) == 1 and changed in out,
+          "s3 sync up after one change: one upload", out[:300])
+    rc, out, err = cli.run("s3", "sync", "--no-progress", f"s3://{S}/tree", down)
+    with open(os.path.join(down, changed), "rb") as f:
+        check(rc == 0 and len(transfer_lines(out, "download")) == 1 and
+              f.read() == b"changed, and of another size",
+              "s3 sync down after one change: one download", out[:300])
+
+    # ---- s3 mv both ways ----
+    mv_src = os.path.join(tmp, "mv-src.bin")
+    mv_data = os.urandom(70000)
+    with open(mv_src, "wb") as f:
+        f.write(mv_data)
+    rc, out, err = cli.run("s3", "mv", "--no-progress", mv_src, f"s3://{S}/mv/x y.bin")
+    check(rc == 0 and not os.path.exists(mv_src) and
+          s3.get_object(Bucket=S, Key="mv/x y.bin")["Body"].read() == mv_data,
+          "s3 mv local -> s3: uploaded, local file gone", out + err)
+    mv_dst = os.path.join(tmp, "mv-back.bin")
+    rc, out, err = cli.run("s3", "mv", "--no-progress", f"s3://{S}/mv/x y.bin", mv_dst)
+    objs = s3.list_objects_v2(Bucket=S, Prefix="mv/")["KeyCount"]
+    with open(mv_dst, "rb") as f:
+        check(rc == 0 and objs == 0 and f.read() == mv_data,
+              "s3 mv s3 -> local: downloaded, object gone", f"{objs} {out} {err}")
+
+    # ---- s3 presign, then curl ----
+    s3.put_object(Bucket=S, Key="pre/sign me.txt", Body=b"presigned bytes")
+    rc, out, err = cli.run("s3", "presign", f"s3://{S}/pre/sign me.txt", "--expires-in", "300")
+    if "AWSAccessKeyId=" in out:
+        # aws-cli 1.x presigns with SigV2 unless told otherwise; tern speaks SigV4 only and
+        # answers as AWS does where SigV2 is gone (400 InvalidRequest). Users of aws-cli 1
+        # set `s3 = signature_version = s3v4` (as for AWS buckets made since 2020); so here.
+        p = subprocess.run(["curl", "-sS", "-g", "-o", "-", "-w", "\n%{http_code}",
+                            out.strip()], capture_output=True, timeout=60)
+        check(p.stdout.endswith(b"\n400") and b"<Code>InvalidRequest</Code>" in p.stdout,
+              "aws-cli 1 default (SigV2) presign: 400 InvalidRequest", repr(p.stdout[:300]))
+        cfg = os.path.join(tmp, "aws-cli-config-s3v4")
+        with open(cfg, "w") as f:
+            f.write("[default]\nregion = us-east-1\noutput = json\ns3 =\n"
+                    "  addressing_style = path\n  signature_version = s3v4\n")
+        cli.env["AWS_CONFIG_FILE"] = cfg
+        rc, out, err = cli.run("s3", "presign", f"s3://{S}/pre/sign me.txt", "--expires-in",
+                               "300")
+    url = out.strip()
+    check(rc == 0 and "X-Amz-Signature=" in url, "s3 presign prints a SigV4 URL", out + err)
+    p = subprocess.run(["curl", "-sS", "-g", "-o", "-", "-w", "\n%{http_code}", url],
+                       capture_output=True, timeout=60)
+    body, _, status = p.stdout.rpartition(b"\n")
+    check(status == b"200" and body == b"presigned bytes", "curl GET of the presigned URL",
+          repr(p.stdout[:300]))
+    rc, out, err = cli.run("s3", "presign", f"s3://{S}/pre/sign me.txt", "--expires-in", "1")
+    time.sleep(2.5)
+    p = subprocess.run(["curl", "-sS", "-g", "-o", "-", "-w", "\n%{http_code}", out.strip()],
+                       capture_output=True, timeout=60)
+    body, _, status = p.stdout.rpartition(b"\n")
+    check(status == b"403" and b"<Code>AccessDenied</Code>" in body,
+          "curl GET of an expired presigned URL: 403 AccessDenied", repr(p.stdout[:300]))
+
+    # ---- s3api multipart ----
+    part1 = os.path.join(tmp, "part1.bin")
+    part2 = os.path.join(tmp, "part2.bin")
+    d1, d2 = os.urandom(5 << 20), os.urandom(12345)
+    for path, d in ((part1, d1), (part2, d2)):
+        with open(path, "wb") as f:
+            f.write(d)
+    r = cli.json("s3api", "create-multipart-upload", "--bucket", S, "--key", "api/mp.bin",
+                 "--content-type", "application/x-mp")
+    uid = (r or {}).get("UploadId")
+    check(bool(uid), "s3api create-multipart-upload", str(r))
+    etags = []
+    for n, path in ((1, part1), (2, part2)):
+        r = cli.json("s3api", "upload-part", "--bucket", S, "--key", "api/mp.bin",
+                     "--upload-id", str(uid), "--part-number", str(n), "--body", path)
+        etags.append((r or {}).get("ETag"))
+    check(etags == ['"%s"' % hashlib.md5(d).hexdigest() for d in (d1, d2)],
+          "s3api upload-part x2: ETags are the parts' MD5", str(etags))
+    r = cli.json("s3api", "list-parts", "--bucket", S, "--key", "api/mp.bin", "--upload-id",
+                 str(uid))
+    check(r is not None and [(p["PartNumber"], p["Size"], p["ETag"]) for p in r["Parts"]] ==
+          [(1, len(d1), etags[0]), (2, len(d2), etags[1])], "s3api list-parts", str(r)[:300])
+    parts = os.path.join(tmp, "parts.json")
+    with open(parts, "w") as f:
+        json.dump({"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]}, f)
+    r = cli.json("s3api", "complete-multipart-upload", "--bucket", S, "--key", "api/mp.bin",
+                 "--upload-id", str(uid), "--multipart-upload", f"file://{parts}")
+    want_etag = '"%s-2"' % hashlib.md5(hashlib.md5(d1).digest() +
+                                       hashlib.md5(d2).digest()).hexdigest()
+    g = s3.get_object(Bucket=S, Key="api/mp.bin")
+    check(r is not None and r.get("ETag") == want_etag and g["Body"].read() == d1 + d2 and
+          g["ContentType"] == "application/x-mp", "s3api complete-multipart-upload", str(r))
+
+    # ---- s3api copy-object, ACLs, tagging ----
+    r = cli.json("s3api", "copy-object", "--bucket", S, "--key", "api/copy.bin",
+                 "--copy-source", f"{S}/api/mp.bin")
+    check(r is not None and s3.get_object(Bucket=S, Key="api/copy.bin")["Body"].read() ==
+          d1 + d2, "s3api copy-object", str(r))
+    r = cli.json("s3api", "copy-object", "--bucket", S, "--key", "api/copy.bin",
+                 "--copy-source", f"{S}/api/copy.bin", "--metadata-directive", "REPLACE",
+                 "--metadata", "k=v")
+    check(r is not None and s3.head_object(Bucket=S, Key="api/copy.bin")["Metadata"] ==
+          {"k": "v"}, "s3api copy-object onto itself with REPLACE", str(r))
+    rc, out, err = cli.run("s3api", "put-object-acl", "--bucket", S, "--key", "api/copy.bin",
+                           "--acl", "public-read")
+    r = cli.json("s3api", "get-object-acl", "--bucket", S, "--key", "api/copy.bin")
+    uris = sorted((g["Grantee"].get("URI", "owner"), g["Permission"])
+                  for g in (r or {}).get("Grants", []))
+    check(rc == 0 and uris == [("http://acs.amazonaws.com/groups/global/AllUsers", "READ"),
+                               ("owner", "FULL_CONTROL")], "s3api put/get-object-acl",
+          str(r) + err)
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                        f"{c.endpoint}/{S}/api/copy.bin"], capture_output=True, timeout=60)
+    check(p.stdout == b"200", "public-read object: anonymous curl GET 200", repr(p.stdout))
+    rc, out, err = cli.run("s3api", "put-object-tagging", "--bucket", S, "--key", "api/copy.bin",
+                           "--tagging", "TagSet=[{Key=env,Value=test},{Key=n,Value=1}]")
+    r = cli.json("s3api", "get-object-tagging", "--bucket", S, "--key", "api/copy.bin")
+    check(rc == 0 and r is not None and sorted((t["Key"], t["Value"]) for t in r["TagSet"]) ==
+          [("env", "test"), ("n", "1")], "s3api put/get-object-tagging", str(r) + err)
+
+    # ---- s3 rm --recursive of the tree, then rb ----
+    rc, out, err = cli.run("s3", "rm", "--recursive", f"s3://{S}/tree")
+    check(rc == 0 and len(transfer_lines(out, "delete")) == len(files) and
+          s3.list_objects_v2(Bucket=S, Prefix="tree/")["KeyCount"] == 0,
+          "s3 rm --recursive of the synced tree", f"{len(transfer_lines(out, 'delete'))}")
+    rc, out, err = cli.run("s3", "rb", "--force", f"s3://{S}")
+    check(rc == 0, "s3 rb --force", err)
+    shutil.rmtree(up, ignore_errors=True)
+    shutil.rmtree(down, ignore_errors=True)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="tern-awscli-")
     try:
         with Cluster(OSD, GW) as c:
             try:
                 run(c, tmp)
+                run_more(c, tmp)
             except Exception as e:  # a crash is a failure with its reason
                 import traceback
                 traceback.print_exc()
