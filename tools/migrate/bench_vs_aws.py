@@ -4,6 +4,7 @@
 
 Usage: PYTHONPATH=tests/lib /usr/bin/python3 tools/migrate/bench_vs_aws.py \
            TERN_MIGRATE TERN_OSD TERN_GATEWAY [--runs 3] [--big-mib 200] [--small 2000]
+           [--before OLD_TERN_MIGRATE] [--jobs N] [--aws PATH]...
 
 Starts one local cluster (tests/lib/ternt_cluster.py), generates a tree of `--small` files of
 0-8 KiB random data in nested directories plus, if --big-mib > 0, two random files of that
@@ -12,7 +13,9 @@ so that the machine's load hits every tool alike, `--runs` rounds of: tern-migra
 prefix, its rerun (nothing to send), then each aws-cli on PATH (`aws` first on PATH and
 /usr/bin/aws, when they differ) with `s3 sync` into a fresh prefix and its rerun. Prints each
 time and the medians and ratios. Objects are deleted between rounds (not timed) so the disk
-does not fill.
+does not fill. --before adds an older tern-migrate binary to each round (before/after
+figures from one session); --jobs passes --jobs to tern-migrate; --aws restricts the aws-cli
+binaries to the ones given.
 """
 import os
 import random
@@ -65,12 +68,20 @@ def wipe(s3, bucket):
 
 def main():
     args = sys.argv[1:]
-    opts = {"--runs": 3, "--big-mib": 200, "--small": 2000}
+    opts = {"--runs": 3, "--big-mib": 200, "--small": 2000, "--jobs": 0}
     pos = []
+    before = None
+    only_aws = []
     i = 0
     while i < len(args):
         if args[i] in opts:
             opts[args[i]] = int(args[i + 1])
+            i += 2
+        elif args[i] == "--before":
+            before = args[i + 1]
+            i += 2
+        elif args[i] == "--aws":
+            only_aws.append(args[i + 1])
             i += 2
         else:
             pos.append(args[i])
@@ -80,7 +91,7 @@ def main():
     if os.path.exists("/usr/bin/aws") and os.path.realpath("/usr/bin/aws") != os.path.realpath(
             awss[0] or ""):
         awss.append("/usr/bin/aws")
-    awss = [a for a in awss if a]
+    awss = only_aws or [a for a in awss if a]
     tmp = tempfile.mkdtemp(prefix="tern-mbench-")
     src = os.path.join(tmp, "src")
     total = make_tree(src, opts["--small"], opts["--big-mib"])
@@ -94,8 +105,12 @@ def main():
             print(f"tree: {opts['--small']} small files + big {opts['--big-mib']} MiB "
                   f"(+ half), {total} bytes; tools: tern-migrate, {', '.join(awss)}", flush=True)
             for r in range(opts["--runs"]):
+                jobs = ["--jobs", str(opts["--jobs"])] if opts["--jobs"] else []
                 cmds = [("tern-migrate", [migrate, src, f"s3://bench/m{r}",
-                                          "--endpoint", c.endpoint])]
+                                          "--endpoint", c.endpoint] + jobs)]
+                if before:
+                    cmds.append(("tern-migrate (before)", [before, src, f"s3://bench/b{r}",
+                                                           "--endpoint", c.endpoint] + jobs))
                 for a in awss:
                     ver = subprocess.run([a, "--version"], capture_output=True,
                                          text=True).stdout.split()[0]

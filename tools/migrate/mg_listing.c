@@ -64,7 +64,10 @@ int mg_objs_add_page(mg_objs_t *t, const char *xml, size_t len, int *truncated, 
         char *k = strdup(key);
         if (k == NULL)
             return -1;
-        t->v[t->n++] = (mg_obj_t){.key = k, .size = size};
+        mg_obj_t *o = &t->v[t->n++];
+        *o = (mg_obj_t){.key = k, .size = size};
+        if (s3c_xml_text(b, bl, "ETag", 0, o->etag, sizeof o->etag) < 0)
+            o->etag[0] = '\0';
         t->sorted = 0;
     }
     *truncated = truncated_of(xml, len);

@@ -5,7 +5,8 @@
  *  - objects (ListObjectsV2 of the prefix, taken once before the copy): a key that is not
  *    listed is sent without a HEAD (a first run into an empty bucket costs one LIST per 1,000
  *    files instead of one HEAD per file); a listed key with another size is sent; a listed
- *    key with the same size is HEADed for its checksum (mg_resume_decide).
+ *    key with the same size is skipped when its ETag is the file's MD5 (tern-migrate's single
+ *    PUTs), else HEADed for its checksum (mg_resume_decide).
  *  - multipart uploads in progress (ListMultipartUploads of the prefix) and the parts of one
  *    of them (ListParts): a large file cut off midway resumes from its acknowledged parts
  *    (mg_parts_plan), the other uploads of the key are aborted.
@@ -21,6 +22,7 @@
 typedef struct {
     char *key; /* malloc()ed */
     uint64_t size;
+    char etag[80]; /* as listed, quotes included; "" if none */
 } mg_obj_t;
 
 typedef struct {

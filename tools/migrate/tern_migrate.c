@@ -300,6 +300,21 @@ static int local_crc(int fd, uint64_t size, uint64_t part_size, uint32_t *crc, u
     return 0;
 }
 
+/* MD5 of a file already in memory (a small file read by local_crc). 0 or -ENOMEM/-EIO. */
+static int mem_md5(const char *buf, uint64_t size, uint8_t md5[16])
+{
+    s3_checksum_t c;
+    uint8_t raw[S3_CKSUM_MAX_RAW];
+    if (s3_checksum_init(&c, S3_CKSUM_MD5) != TN_OK)
+        return -ENOMEM;
+    s3_checksum_update(&c, buf, (size_t)size);
+    int rc = s3_checksum_final(&c, raw) == 16 ? 0 : -EIO;
+    if (rc == 0)
+        memcpy(md5, raw, 16);
+    s3_checksum_free(&c);
+    return rc;
+}
+
 static int local_md5(int fd, uint64_t size, uint8_t md5[16], char *buf)
 {
     s3_checksum_t c;
@@ -734,11 +749,26 @@ static void do_file(worker_t *w, size_t i)
     /* already there? Keys the listing taken at the start does not hold, or holds with
      * another size, are sent without asking; the others are HEADed for their checksum. */
     int need_head = 1;
+    mg_resume_t d = MG_RESUME_SEND;
     if (j->have_listing) {
         const mg_obj_t *o = mg_objs_find(&j->remote, j->keys[i]);
         need_head = o != NULL && o->size == size;
+        if (need_head) { /* the listed ETag: the MD5 of a single-part object */
+            mg_remote_t listed = {.found = 1, .size = o->size};
+            snprintf(listed.etag, sizeof listed.etag, "%s", o->etag);
+            d = mg_resume_decide(&listed, &loc);
+            if (d == MG_RESUME_NEED_MD5) {
+                if ((rc = in_buf ? mem_md5(w->buf, size, loc.md5)
+                                 : local_md5(fd, size, loc.md5, w->buf)) != 0) {
+                    fail(j, i, "read: %s", strerror(-rc));
+                    goto out;
+                }
+                loc.has_md5 = 1;
+                d = mg_resume_decide(&listed, &loc);
+            }
+            need_head = d == MG_RESUME_UNPROVABLE; /* e.g. a multipart ETag */
+        }
     }
-    mg_resume_t d = MG_RESUME_SEND;
     if (need_head) {
         s3c_hdr_t mode[1] = {{"x-amz-checksum-mode", "ENABLED"}};
         mg_req_t hr = {
@@ -753,12 +783,14 @@ static void do_file(worker_t *w, size_t i)
         mg_remote_t remote = w->resp.head;
         d = mg_resume_decide(&remote, &loc);
         if (d == MG_RESUME_NEED_MD5) {
-            if ((rc = local_md5(fd, size, loc.md5, w->buf)) != 0) {
-                fail(j, i, "read: %s", strerror(-rc));
-                goto out;
+            if (!loc.has_md5) {
+                if ((rc = in_buf ? mem_md5(w->buf, size, loc.md5)
+                                 : local_md5(fd, size, loc.md5, w->buf)) != 0) {
+                    fail(j, i, "read: %s", strerror(-rc));
+                    goto out;
+                }
+                loc.has_md5 = 1;
             }
-            in_buf = 0; /* buf was reused */
-            loc.has_md5 = 1;
             d = mg_resume_decide(&remote, &loc);
         }
     }
