@@ -4,19 +4,26 @@
  *
  *   tern-migrate SRC_DIR s3://BUCKET[/PREFIX] [--endpoint URL] [--profile NAME] [--jobs N]
  *                [--multipart-threshold SIZE] [--part-size SIZE] [--retries N] [--dry-run]
- *                [--verify] [--ghost [--include-themes]] [--region R] [--progress-interval S]
+ *                [--verify] [--ghost [--include-themes]] [--acl CANNED] [--region R]
+ *                [--progress-interval S]
  *
- * Flow: mg_walk lists the tree (never following links), mg_map_key names each object, then
- * --jobs worker threads (one libcurl handle each, mg_http) take files from a shared index.
- * Per file: read it once for its CRC32C (and the part CRCs), HEAD the key with
- * x-amz-checksum-mode: ENABLED, skip it when mg_resume_decide proves it already there
+ * Flow: mg_walk lists the tree (never following links), mg_map_key names each object; one
+ * ListObjectsV2 of the prefix (and, when there are multipart-sized files, one
+ * ListMultipartUploads) records what the bucket holds (mg_listing); then --jobs worker
+ * threads (one libcurl handle each, mg_http) take files from a shared index, big files first.
+ * Per file: read it once for its CRC32C (and the part CRCs; a file up to 1 MiB stays in the
+ * buffer and is sent from it); a key the listing lacks or holds with another size is sent
+ * at once; one of the same size is skipped when its listed ETag is the file's MD5, else
+ * HEADed with x-amz-checksum-mode: ENABLED and skipped when mg_resume_decide proves it there
  * (this is what makes a rerun after Ctrl-C / kill / network errors finish without re-sending
- * what arrived), else PUT it (or a multipart upload with a FULL_OBJECT CRC32C above the
- * threshold) with Content-Type, x-amz-meta-mtime and the checksum. Transport errors, 429 and
- * 5xx are retried with exponential back-off and jitter. The main thread draws the progress.
- * --verify compares every object the same way (reading it back when no checksum is
- * comparable); --dry-run only reports. Exit 0 when everything arrived (or was already
- * there), 1 when anything failed or mismatched, 2 on usage errors, 130 when interrupted.
+ * what arrived); else PUT it (or a multipart upload with a FULL_OBJECT CRC32C above the
+ * threshold, resuming an earlier upload of the key from its acknowledged parts, at most
+ * --jobs parts in flight over all files) with Content-Type, x-amz-meta-mtime, the checksum
+ * and --acl. Transport errors, 429 and 5xx are retried with exponential back-off and jitter.
+ * The main thread draws the progress. --verify HEADs every object (reading it back when no
+ * checksum is comparable); --dry-run only reports. Exit 0 when everything arrived (or was
+ * already there), 1 when anything failed or mismatched, 2 on usage errors, 130 when
+ * interrupted.
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -24,6 +31,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -87,6 +95,7 @@ typedef struct {
     int have_listing; /* remote is complete: unlisted keys are absent */
     mg_uploads_t uploads;
     pthread_mutex_t up_lock; /* uploads[].taken */
+    sem_t part_slots;        /* parts in flight, all files: at most --jobs (gateway memory) */
     uint64_t bytes_total;
     atomic_int stop;
 } mg_job_t;
@@ -400,7 +409,12 @@ static void *part_thread(void *arg)
                        .fd = r->fd,
                        .off = off,
                        .len = len};
+        /* A gateway holds a part's whole body in memory until it is stored: at most --jobs
+         * parts are in flight over all files, whatever the number of big files. */
+        while (sem_wait(&j->part_slots) != 0 && errno == EINTR)
+            ;
         int rc = call(j, c->conn, &pr, c->resp);
+        sem_post(&j->part_slots);
         atomic_fetch_add(&j->n_puts, 1);
         if (rc != 0 || c->resp->status != 200 || c->resp->head.etag[0] == '\0') {
             answer_text(c->resp, rc, err, sizeof err);
@@ -919,7 +933,7 @@ static void usage(FILE *f)
             "  --region R                  SigV4 region (default $AWS_REGION or us-east-1)\n"
             "  --profile NAME              credentials from ~/.aws/credentials [NAME]\n"
             "                              (else $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY)\n"
-            "  --jobs N                    parallel transfers (default 8)\n"
+            "  --jobs N                    files (and parts) in flight (default 16)\n"
             "  --multipart-threshold SIZE  multipart above this size (default 64M)\n"
             "  --part-size SIZE            multipart part size (default 16M)\n"
             "  --retries N                 retries of a request on 5xx/network errors (default 5)\n"
@@ -948,7 +962,7 @@ int main(int argc, char **argv)
     static mg_job_t job;
     mg_job_t *j = &job;
     const char *profile = NULL, *dst = NULL;
-    j->jobs = 8;
+    j->jobs = 16;
     j->retries = 5;
     j->mp_threshold = 64ull << 20;
     j->part_size = 16ull << 20;
@@ -1130,6 +1144,10 @@ int main(int argc, char **argv)
 
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     pthread_mutex_init(&j->up_lock, NULL);
+    if (sem_init(&j->part_slots, 0, (unsigned)j->jobs) != 0) {
+        fprintf(stderr, "tern-migrate: sem_init: %s\n", strerror(errno));
+        return 1;
+    }
     if (!j->verify && j->n_order > 0) {
         /* what the bucket holds already: one LIST per 1,000 keys instead of a HEAD per file,
          * and the multipart uploads a rerun can resume */
@@ -1305,6 +1323,7 @@ int main(int argc, char **argv)
     mg_objs_free(&j->remote);
     mg_uploads_free(&j->uploads);
     pthread_mutex_destroy(&j->up_lock);
+    sem_destroy(&j->part_slots);
     mg_list_free(&j->list);
     curl_global_cleanup();
     if (interrupted)
