@@ -52,8 +52,8 @@ int mg_objs_add_page(mg_objs_t *t, const char *xml, size_t len, int *truncated, 
     char key[KEY_CAP], num[32];
     size_t pos = 0, bl;
     const char *b;
-    int url = s3c_xml_text(xml, len, "EncodingType", 0, num, sizeof num) == 3 &&
-              strcmp(num, "url") == 0;
+    int url =
+        s3c_xml_text(xml, len, "EncodingType", 0, num, sizeof num) == 3 && strcmp(num, "url") == 0;
     while (s3c_xml_next(xml, len, &pos, "Contents", &b, &bl)) {
         uint64_t size;
         if (s3c_xml_text(b, bl, "Key", url, key, sizeof key) <= 0 ||
@@ -111,8 +111,8 @@ int mg_uploads_add_page(mg_uploads_t *t, const char *xml, size_t len, int *trunc
     char key[KEY_CAP], enc[8];
     size_t pos = 0, bl;
     const char *b;
-    int url = s3c_xml_text(xml, len, "EncodingType", 0, enc, sizeof enc) == 3 &&
-              strcmp(enc, "url") == 0;
+    int url =
+        s3c_xml_text(xml, len, "EncodingType", 0, enc, sizeof enc) == 3 && strcmp(enc, "url") == 0;
     while (s3c_xml_next(xml, len, &pos, "Upload", &b, &bl)) {
         if (grow((void **)&t->v, &t->cap, t->n, sizeof *t->v) != 0)
             return -1;
@@ -163,9 +163,9 @@ int mg_parts_add_page(mg_parts_t *t, const char *xml, size_t len, int *truncated
             return -1;
         mg_part_t *p = &t->v[t->n];
         memset(p, 0, sizeof *p);
-        if (s3c_xml_text(b, bl, "PartNumber", 0, num, sizeof num) <= 0 ||
-            parse_u64(num, &n) != 0 || n < 1 || n > S3C_MP_MAX_PARTS ||
-            s3c_xml_text(b, bl, "Size", 0, num, sizeof num) <= 0 || parse_u64(num, &size) != 0 ||
+        if (s3c_xml_text(b, bl, "PartNumber", 0, num, sizeof num) <= 0 || parse_u64(num, &n) != 0 ||
+            n < 1 || n > S3C_MP_MAX_PARTS || s3c_xml_text(b, bl, "Size", 0, num, sizeof num) <= 0 ||
+            parse_u64(num, &size) != 0 ||
             s3c_xml_text(b, bl, "ETag", 0, p->etag, sizeof p->etag) <= 0)
             return -1;
         if (s3c_xml_text(b, bl, "ChecksumCRC32C", 0, p->crc32c, sizeof p->crc32c) < 0)

@@ -83,8 +83,8 @@ void mg_parts_free(mg_parts_t *t);
  * is the local one. Sets have[p] (0-based) and copies its ETag into etags[p]; returns how
  * many parts are there, or -1 when the upload cannot be resumed (not a CRC32C FULL_OBJECT
  * upload). */
-long mg_parts_plan(const mg_parts_t *t, uint64_t size, uint64_t part_size,
-                   const uint32_t *crcs, uint32_t n_parts, uint8_t *have,
-                   char (*etags)[S3C_MP_ETAG], uint64_t *bytes_there);
+long mg_parts_plan(const mg_parts_t *t, uint64_t size, uint64_t part_size, const uint32_t *crcs,
+                   uint32_t n_parts, uint8_t *have, char (*etags)[S3C_MP_ETAG],
+                   uint64_t *bytes_there);
 
 #endif

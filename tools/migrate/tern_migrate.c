@@ -84,12 +84,12 @@ typedef struct {
     /* counters */
     atomic_uint_fast64_t progress; /* bytes read for uploads (or checked) */
     atomic_uint_fast64_t files_done, n_sent, n_same, n_failed, bytes_sent, n_puts, n_retries;
-    atomic_uint_fast64_t bytes_body;     /* request body bytes acknowledged (objects, parts) */
-    atomic_uint_fast64_t n_heads;        /* HEADs for the resume check */
-    atomic_uint_fast64_t n_resumed;      /* multipart uploads resumed */
-    atomic_uint_fast64_t parts_resumed;  /* their parts found already there */
-    atomic_uint_fast64_t bytes_resumed;  /* and those parts' bytes */
-    atomic_uint_fast64_t n_aborted;      /* stale multipart uploads aborted */
+    atomic_uint_fast64_t bytes_body;    /* request body bytes acknowledged (objects, parts) */
+    atomic_uint_fast64_t n_heads;       /* HEADs for the resume check */
+    atomic_uint_fast64_t n_resumed;     /* multipart uploads resumed */
+    atomic_uint_fast64_t parts_resumed; /* their parts found already there */
+    atomic_uint_fast64_t bytes_resumed; /* and those parts' bytes */
+    atomic_uint_fast64_t n_aborted;     /* stale multipart uploads aborted */
     /* what the bucket held at the start (mg_listing.h) */
     mg_objs_t remote;
     int have_listing; /* remote is complete: unlisted keys are absent */
@@ -189,7 +189,7 @@ static int list_objects(mg_job_t *j, mg_conn_t *c, mg_resp_t *resp, char *err, s
     }
     token[0] = '\0';
     for (int page = 0; page < 1000000; page++) {
-        int n = snprintf(q, sizeof q, "list-type=2&encoding-type=url&max-keys=1000%s%s", 
+        int n = snprintf(q, sizeof q, "list-type=2&encoding-type=url&max-keys=1000%s%s",
                          pfx[0] ? "&prefix=" : "", pfx[0] ? epfx : "");
         if (token[0] != '\0') {
             if (s3c_uri_encode(token, etok, sizeof etok) == 0) {
@@ -257,8 +257,8 @@ static int list_uploads(mg_job_t *j, mg_conn_t *c, mg_resp_t *resp, char *err, s
             return -1;
         }
         int truncated;
-        if (mg_uploads_add_page(&j->uploads, resp->body, resp->body_len, &truncated, nk,
-                                sizeof nk, nid, sizeof nid) != 0) {
+        if (mg_uploads_add_page(&j->uploads, resp->body, resp->body_len, &truncated, nk, sizeof nk,
+                                nid, sizeof nid) != 0) {
             snprintf(err, ecap, "malformed ListMultipartUploads answer");
             return -1;
         }
@@ -366,7 +366,8 @@ typedef struct {
     int fd;
     uint64_t size;
     const char *path, *eid;
-    const uint32_t *crcs;
+    uint32_t *crcs; /* per part; computed here, part by part, when !crcs_known */
+    int crcs_known; /* the CRC pass ran before (a HEAD or a resume needed them) */
     char (*etags)[S3C_MP_ETAG];
     const uint8_t *have; /* parts already uploaded (a resumed upload), or NULL */
     uint32_t n_parts;
@@ -390,6 +391,13 @@ static void *part_thread(void *arg)
     part_run_t *r = c->run;
     mg_job_t *j = r->j;
     char q[3200], ctext[13], err[300];
+    char *buf = r->crcs_known ? NULL : malloc(READ_BUF);
+    if (!r->crcs_known && buf == NULL) {
+        int expect = 0;
+        if (atomic_compare_exchange_strong(&r->bad, &expect, 1))
+            snprintf(r->err, sizeof r->err, "out of memory");
+        return NULL;
+    }
     for (;;) {
         uint32_t p = atomic_fetch_add(&r->next, 1);
         if (p >= r->n_parts || atomic_load(&r->bad) || atomic_load(&j->stop))
@@ -398,6 +406,26 @@ static void *part_thread(void *arg)
             continue;
         uint64_t off = (uint64_t)p * j->part_size;
         uint64_t len = r->size - off < j->part_size ? r->size - off : j->part_size;
+        if (!r->crcs_known) { /* this part's CRC32C now: the upload starts at once */
+            uint32_t pc = 0;
+            for (uint64_t o = 0; o < len;) {
+                size_t want = len - o < READ_BUF ? (size_t)(len - o) : READ_BUF;
+                ssize_t n = pread(r->fd, buf, want, (off_t)(off + o));
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0) {
+                    int expect = 0;
+                    if (atomic_compare_exchange_strong(&r->bad, &expect, 1))
+                        snprintf(r->err, sizeof r->err, "read: %s",
+                                 n < 0 ? strerror(errno) : "file shrank");
+                    free(buf);
+                    return NULL;
+                }
+                pc = tn_crc32c(pc, buf, (size_t)n);
+                o += (uint64_t)n;
+            }
+            r->crcs[p] = pc;
+        }
         mg_crc32c_text(r->crcs[p], ctext);
         s3c_hdr_t ph[1] = {{"x-amz-checksum-crc32c", ctext}};
         snprintf(q, sizeof q, "partNumber=%u&uploadId=%s", p + 1, r->eid);
@@ -426,7 +454,17 @@ static void *part_thread(void *arg)
         snprintf(r->etags[p], S3C_MP_ETAG, "%s", c->resp->head.etag);
         atomic_fetch_add(&j->bytes_body, len);
     }
+    free(buf);
     return NULL;
+}
+
+/* 1 if an upload of key was in progress when the run started. */
+static int has_uploads(const mg_job_t *j, const char *key)
+{
+    for (size_t k = 0; k < j->uploads.n; k++)
+        if (strcmp(j->uploads.v[k].key, key) == 0)
+            return 1;
+    return 0;
 }
 
 /* Aborts one multipart upload, best effort, even after Ctrl-C. */
@@ -504,10 +542,10 @@ static int take_uploads(worker_t *w, size_t i, const char *path, int resume, uin
             s3c_uri_encode(u->id, eid, sizeof eid) != 0) {
             mg_parts_t parts = {0};
             uint64_t there = 0;
-            long got = list_parts(w, path, eid, &parts) == 0
-                           ? mg_parts_plan(&parts, size, j->part_size, crcs, n_parts, have,
-                                           etags, &there)
-                           : -1;
+            long got =
+                list_parts(w, path, eid, &parts) == 0
+                    ? mg_parts_plan(&parts, size, j->part_size, crcs, n_parts, have, etags, &there)
+                    : -1;
             mg_parts_free(&parts);
             if (got >= 0) {
                 chosen = 1;
@@ -525,8 +563,8 @@ static int take_uploads(worker_t *w, size_t i, const char *path, int resume, uin
 }
 
 static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const char *path,
-                            const s3c_hdr_t *meta, size_t n_meta, const uint32_t *part_crcs,
-                            uint32_t crc)
+                            const s3c_hdr_t *meta, size_t n_meta, uint32_t *part_crcs,
+                            int crcs_known, uint32_t crc)
 {
     mg_job_t *j = w->j;
     uint32_t n_parts = s3c_mp_parts(size, j->part_size);
@@ -544,8 +582,8 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
         return -1;
     }
     /* an upload of this file cut off earlier (kill, Ctrl-C, network): take it over */
-    int resumed = j->uploads.n > 0 && take_uploads(w, i, path, 1, size, part_crcs, n_parts, id,
-                                                   sizeof id, have, etags);
+    int resumed = j->uploads.n > 0 &&
+                  take_uploads(w, i, path, 1, size, part_crcs, n_parts, id, sizeof id, have, etags);
     mg_req_t rq = {.method = "POST",
                    .path = path,
                    .query = "uploads",
@@ -578,6 +616,7 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
                           .path = path,
                           .eid = eid,
                           .crcs = part_crcs,
+                          .crcs_known = crcs_known,
                           .etags = etags,
                           .have = have,
                           .n_parts = n_parts};
@@ -625,6 +664,14 @@ static int upload_multipart(worker_t *w, size_t i, int fd, uint64_t size, const 
         /* The whole file's CRC32C is checked against the one the gateway combined from the
          * parts (in the answer), not sent as x-amz-checksum-crc32c: tern's payload stage
          * would check that header against the XML body itself (BadDigest). */
+        if (!crcs_known) { /* the file's CRC32C from its parts' */
+            crc = part_crcs[0];
+            for (uint32_t p = 1; p < n_parts; p++) {
+                uint64_t off = (uint64_t)p * j->part_size;
+                crc = tn_crc32c_combine(crc, part_crcs[p],
+                                        size - off < j->part_size ? size - off : j->part_size);
+            }
+        }
         mg_crc32c_text(crc, ctext);
         snprintf(q, sizeof q, "uploadId=%s", eid);
         mg_req_t cr = {
@@ -749,10 +796,18 @@ static void do_file(worker_t *w, size_t i)
     }
     uint32_t *part_crcs = mp ? calloc(n_parts, sizeof *part_crcs) : NULL;
     mg_local_t loc = {.size = size};
-    int rc, in_buf = 0;
+    int rc = 0, in_buf = 0;
+    /* A big file the bucket does not hold (and no upload of it to resume) needs no CRC pass
+     * first: its parts' CRC32Cs are computed as they are sent, the file's combined from them. */
+    int lazy = mp && j->have_listing && !j->verify && !j->dry_run && part_crcs != NULL &&
+               !has_uploads(j, j->keys[i]);
+    if (lazy) {
+        const mg_obj_t *o = mg_objs_find(&j->remote, j->keys[i]);
+        lazy = o == NULL || o->size != size;
+    }
     if ((mp && part_crcs == NULL) ||
-        (rc = local_crc(fd, size, mp ? j->part_size : 0, &loc.crc32c, part_crcs, w->buf,
-                        &in_buf)) != 0) {
+        (!lazy && (rc = local_crc(fd, size, mp ? j->part_size : 0, &loc.crc32c, part_crcs, w->buf,
+                                  &in_buf)) != 0)) {
         fail(j, i, "read: %s", part_crcs == NULL && mp ? "out of memory" : strerror(-rc));
         goto out;
     }
@@ -812,7 +867,8 @@ static void do_file(worker_t *w, size_t i)
         j->state[i] = ST_SAME;
         atomic_fetch_add(&j->n_same, 1);
         atomic_fetch_add(&j->progress, size);
-        if (mp && j->uploads.n > 0 && !j->dry_run) /* an upload of it left over from an earlier run */
+        if (mp && j->uploads.n > 0 &&
+            !j->dry_run) /* an upload of it left over from an earlier run */
             take_uploads(w, i, path, 0, size, part_crcs, n_parts, NULL, 0, NULL, NULL);
         goto out;
     }
@@ -829,7 +885,7 @@ static void do_file(worker_t *w, size_t i)
     if (j->acl != NULL)
         h[nh++] = (s3c_hdr_t){"x-amz-acl", j->acl};
     if (mp) {
-        if (upload_multipart(w, i, fd, size, path, h, nh, part_crcs, loc.crc32c) != 0)
+        if (upload_multipart(w, i, fd, size, path, h, nh, part_crcs, !lazy, loc.crc32c) != 0)
             goto out;
     } else {
         h[nh++] = (s3c_hdr_t){"x-amz-checksum-crc32c", ctext};
@@ -1163,16 +1219,20 @@ int main(int argc, char **argv)
             j->have_listing = 1;
         } else {
             mg_objs_free(&j->remote);
-            fprintf(stderr, "tern-migrate: cannot list the bucket (%s): checking each key "
-                            "with a HEAD\n", lerr);
+            fprintf(stderr,
+                    "tern-migrate: cannot list the bucket (%s): checking each key "
+                    "with a HEAD\n",
+                    lerr);
         }
         int any_mp = 0;
         for (size_t k = 0; k < j->n_order && !any_mp; k++)
             any_mp = j->list.v[j->order[k]].size > j->mp_threshold;
         if (any_mp && !j->dry_run && list_uploads(j, &lc, &lr, lerr, sizeof lerr) != 0) {
             mg_uploads_free(&j->uploads);
-            fprintf(stderr, "tern-migrate: cannot list multipart uploads (%s): large files "
-                            "start over\n", lerr);
+            fprintf(stderr,
+                    "tern-migrate: cannot list multipart uploads (%s): large files "
+                    "start over\n",
+                    lerr);
         }
         mg_resp_free(&lr);
         mg_conn_free(&lc);
@@ -1299,8 +1359,7 @@ int main(int argc, char **argv)
     }
     printf("skipped: %zu entries\n", n_skip);
     printf("failed: %" PRIu64 "\n", n_failed);
-    printf("requests: %" PRIu64 " PUT (objects and parts), %" PRIu64 " HEAD, %" PRIu64
-           " retried\n",
+    printf("requests: %" PRIu64 " PUT (objects and parts), %" PRIu64 " HEAD, %" PRIu64 " retried\n",
            (uint64_t)atomic_load(&j->n_puts), (uint64_t)atomic_load(&j->n_heads),
            (uint64_t)atomic_load(&j->n_retries));
     if (!j->verify)

@@ -85,8 +85,7 @@ static size_t entity(const char *v, size_t n, char *c)
     return 0;
 }
 
-long s3c_xml_text(const char *body, size_t blen, const char *name, int url, char *out,
-                  size_t cap)
+long s3c_xml_text(const char *body, size_t blen, const char *name, int url, char *out, size_t cap)
 {
     size_t pos = 0;
     const char *v;

@@ -19,9 +19,9 @@ int s3c_xml_next(const char *xml, size_t len, size_t *pos, const char *name, con
                  size_t *blen);
 
 /* Text of the first <name> child in body[blen] into out[cap] (NUL-terminated): entities
- * (&amp; &lt; &gt; &quot; &apos; &#N; &#xN; below 128) decoded, then %XX (and + as space) decoded when url is
- * set. Returns its length, or -1 if absent, malformed or too long (an empty element is 0). */
-long s3c_xml_text(const char *body, size_t blen, const char *name, int url, char *out,
-                  size_t cap);
+ * (&amp; &lt; &gt; &quot; &apos; &#N; &#xN; below 128) decoded, then %XX (and + as space) decoded
+ * when url is set. Returns its length, or -1 if absent, malformed or too long (an empty element is
+ * 0). */
+long s3c_xml_text(const char *body, size_t blen, const char *name, int url, char *out, size_t cap);
 
 #endif

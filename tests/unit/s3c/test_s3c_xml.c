@@ -42,8 +42,9 @@ static void test_text(void)
     is_int(s3c_xml_text(u, strlen(u), "Key", 1, out, sizeof out), 10, "url decoded");
     is_str(out, "d x/\xc3\xbc y+%", "%XX and + as space");
     is_int(s3c_xml_text(u, strlen(u), "Key", 0, out, sizeof out), 20, "not url: kept");
-    static const char *const bad[] = {"<K>a&bogus;</K>", "<K>a<b/></K>", "<K>%4</K>", "<K>%zz</K>",
-                                      "<K>&#0;</K>",     "<K>&#200;</K>", "<K>&#;</K>", "<K>&#x41</K>"};
+    static const char *const bad[] = {"<K>a&bogus;</K>", "<K>a<b/></K>", "<K>%4</K>",
+                                      "<K>%zz</K>",      "<K>&#0;</K>",  "<K>&#200;</K>",
+                                      "<K>&#;</K>",      "<K>&#x41</K>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         is_int(s3c_xml_text(bad[i], strlen(bad[i]), "K", 1, out, sizeof out), -1, bad[i]);
     const char *t = "<K>0123456789</K>";
