@@ -69,6 +69,7 @@ void mg_resp_free(mg_resp_t *r)
     free(r->body);
     r->body = NULL;
     r->body_len = 0;
+    r->body_cap = 0;
 }
 
 typedef struct {
@@ -120,13 +121,20 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
         r->crc = tn_crc32c(r->crc, p, n);
         return n;
     }
-    if (r->body == NULL) {
-        r->body = malloc(MG_HTTP_BODY_MAX + 1);
-        if (r->body == NULL)
-            return 0;
-    }
     size_t room = MG_HTTP_BODY_MAX - r->body_len;
     size_t k = n < room ? n : room;
+    if (r->body_len + k + 1 > r->body_cap) { /* grow by doubling, up to MG_HTTP_BODY_MAX */
+        size_t nc = r->body_cap ? r->body_cap : 4096;
+        while (nc < r->body_len + k + 1)
+            nc *= 2;
+        if (nc > MG_HTTP_BODY_MAX + 1)
+            nc = MG_HTTP_BODY_MAX + 1;
+        char *nb = realloc(r->body, nc);
+        if (nb == NULL)
+            return 0;
+        r->body = nb;
+        r->body_cap = nc;
+    }
     memcpy(r->body + r->body_len, p, k);
     r->body_len += k;
     r->body[r->body_len] = '\0';

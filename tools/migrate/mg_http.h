@@ -19,7 +19,7 @@
 #include "mg_resume.h"
 #include "s3c_sign.h"
 
-#define MG_HTTP_BODY_MAX (64 * 1024)
+#define MG_HTTP_BODY_MAX (8 * 1024 * 1024) /* a listing page of 1,000 long keys fits */
 
 typedef struct {
     void *curl;                     /* CURL *, owned */
@@ -37,7 +37,7 @@ typedef struct {
     int local_err;    /* the source file could not be read (not worth a retry) */
     mg_remote_t head; /* ETag, Content-Length, checksum headers of the answer */
     char *body;       /* first MG_HTTP_BODY_MAX bytes of the answer body, malloc()ed */
-    size_t body_len;
+    size_t body_len, body_cap;
     uint64_t body_total; /* all body bytes received */
     int sink_crc;        /* feed the body to crc instead of keeping it */
     uint32_t crc;

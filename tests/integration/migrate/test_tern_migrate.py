@@ -5,8 +5,12 @@ A generated tree (~2,000 small files, nested, odd names, one 200 MiB random file
 a FIFO, an unreadable file, a name that is not UTF-8) is migrated; the first run is killed
 (SIGKILL) and the second interrupted (SIGINT) midway; the third finishes, and must send
 exactly the files that were not in the bucket yet (checked by HEAD before it runs) and
-nothing else. --verify passes; a tampered object makes it fail. Listing shows exactly the
-expected keys and sizes; Content-Type and x-amz-meta-mtime are set. Then a Ghost-shaped
+nothing else (a first run asks no HEAD: one listing instead). --verify passes; a tampered
+object makes it fail. Listing shows exactly the expected keys and sizes; Content-Type and
+x-amz-meta-mtime are set. The 200 MiB file alone is killed (SIGKILL) once some of its parts
+are acknowledged; next to its upload a stale one is started by another client; the rerun
+resumes the killed upload (sends only the missing parts: counted bytes < the file), aborts
+the stale one, and --verify passes. Then a Ghost-shaped
 content/ directory migrated with --ghost is readable at the keys ghost-storage-adapter-s3
 uses. argv: tern-migrate tern-osd tern-gateway
 """
@@ -86,12 +90,18 @@ def report(out):
                      ("present", r"^already present: (\d+) files"),
                      ("failed", r"^failed: (\d+)$"), ("skipped", r"^skipped: (\d+) entries"),
                      ("puts", r"^requests: (\d+) PUT"), ("verified", r"^verified: (\d+)"),
+                     ("heads", r"^requests: \d+ PUT \(objects and parts\), (\d+) HEAD"),
+                     ("sent", r"^sent: (\d+) bytes"), ("resumed", r"^resumed: (\d+) multipart"),
                      ("notdone", r"^interrupted: (\d+) files not done")]:
         m = re.search(pat, out, re.M)
         if m:
             r[key] = int(m.group(1))
             if key == "transferred":
                 r["bytes"] = int(m.group(2))
+    m = re.search(r"^resumed: \d+ multipart uploads, (\d+) parts \((\d+) bytes\) already there; "
+                  r"(\d+) stale uploads aborted", out, re.M)
+    r["parts_resumed"], r["bytes_resumed"], r["aborted"] = (
+        (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else (0, 0, 0))
     return r
 
 
@@ -119,6 +129,30 @@ def run_until(args, env, files, sig):
             break
     out, err = p.communicate(timeout=300)
     return p.returncode, out, err, seen
+
+
+def run_kill_after_parts(args, env, s3, bucket, key, parts):
+    """Starts a run, SIGKILLs it once the upload of key has at least `parts` parts
+    acknowledged (ListParts). Returns the parts listed at that moment (0 if never)."""
+    p = subprocess.Popen([MIGRATE] + args, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, preexec_fn=drop_privileges)
+    seen = 0
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None:
+        for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            if u["Key"] == key:
+                seen = len(s3.list_parts(Bucket=bucket, Key=key,
+                                         UploadId=u["UploadId"]).get("Parts", []))
+        if seen >= parts:
+            break
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    return seen
+
+
+def uploads_of(s3, bucket, prefix):
+    return s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
 
 
 def present(s3, bucket, keys):
@@ -192,12 +226,16 @@ def main():
                   f"the {len(before)} present: {r3}")
             big_parts = BIG // (16 << 20) + (BIG % (16 << 20) != 0)
             sent_big = "vol1/big/video.mp4" not in before
-            check(r3.get("puts") == r3.get("transferred") - sent_big + sent_big * big_parts,
-                  f"PUT requests = files sent (+ parts): {r3.get('puts')}")
+            check(r3.get("puts") == r3.get("transferred") - sent_big + sent_big * big_parts -
+                  r3["parts_resumed"],
+                  f"PUT requests = files sent (+ parts not already there): {r3}")
+            check(r3.get("sent") == r3.get("bytes") - r3["bytes_resumed"],
+                  f"bytes sent = the files' bytes less the resumed parts: {r3}")
+            check(uploads_of(s3, "mig", "vol1/") == [], "no multipart upload left behind")
             # rerun: nothing to send
             rc, out, err = run(args, env)
             r4 = report(out)
-            check(r4.get("transferred") == 0 and r4.get("puts") == 0 and
+            check(r4.get("transferred") == 0 and r4.get("puts") == 0 and r4.get("sent") == 0 and
                   r4.get("present") == len(keys), f"a fourth run sends nothing: {r4}")
             # verify
             rc, out, err = run(args + ["--verify"], env)
@@ -232,6 +270,41 @@ def main():
             rc, out, err = run(args + ["--verify"], env)
             check(rc == 1 and re.search(r"^failed: plus\+sign.txt: verify: MISMATCH", out, re.M)
                   is not None, "--verify reports the tampered object")
+
+            # a big upload killed midway resumes from its acknowledged parts
+            one = os.path.join(tmp, "one")
+            os.makedirs(os.path.join(one, "big"))
+            os.link(os.path.join(src, "big/video.mp4"), os.path.join(one, "big/video.mp4"))
+            for d, _, _ in os.walk(one):
+                os.chmod(d, 0o755)
+            rargs = [one, "s3://mig/resume", "--endpoint", c.endpoint]
+            key = "resume/big/video.mp4"
+            seen = run_kill_after_parts(rargs, env, s3, "mig", key, 3)
+            ups = uploads_of(s3, "mig", "resume/")
+            check(seen >= 3 and len(ups) == 1,
+                  f"killed with {seen} parts acknowledged, {len(ups)} upload in progress")
+            stale = s3.create_multipart_upload(Bucket="mig", Key=key)["UploadId"]
+            rc, out, err = run(rargs, env)
+            r6 = report(out)
+            check(rc == 0 and r6.get("transferred") == 1 and r6.get("resumed") == 1,
+                  f"the rerun resumes the upload: exit {rc}, {r6} {err[-300:]}")
+            check(r6["parts_resumed"] >= seen and r6["bytes_resumed"] >= seen * (16 << 20),
+                  f"the {seen}+ acknowledged parts are kept: {r6['parts_resumed']} parts, "
+                  f"{r6['bytes_resumed']} bytes")
+            check(r6.get("sent") == BIG - r6["bytes_resumed"] and r6.get("sent") < BIG,
+                  f"bytes sent on the rerun {r6.get('sent')} < the file's {BIG}")
+            check(r6.get("puts") == big_parts - r6["parts_resumed"],
+                  f"only the missing parts are sent: {r6.get('puts')} PUT")
+            check(r6["aborted"] == 1 and uploads_of(s3, "mig", "resume/") == [],
+                  f"the stale upload ({stale[:12]}...) is aborted, none left: {r6}")
+            rc, out, err = run(rargs + ["--verify"], env)
+            check(rc == 0 and report(out).get("verified") == 1, "--verify of the resumed file")
+            hb = hashlib.md5()
+            body = s3.get_object(Bucket="mig", Key=key)["Body"]
+            for chunk in iter(lambda: body.read(1 << 20), b""):
+                hb.update(chunk)
+            check(hb.digest() == hl.digest(), "resumed 200 MiB file: content equal")
+            os.unlink(os.path.join(one, "big/video.mp4"))
             os.unlink(os.path.join(src, "big/video.mp4"))
 
             # Ghost content/ directory
@@ -252,6 +325,7 @@ def main():
             rc, out, err = run([ghost, "s3://ghost/blog", "--endpoint", c.endpoint, "--ghost"],
                                env)
             check(rc == 0, f"--ghost run exit 0 ({err[-300:]})")
+            check(report(out).get("heads") == 0, "a first run into an empty bucket: no HEAD")
             expect = {"blog/2024/05/photo.png": 5000, "blog/size/w600/2024/05/photo.png": 900,
                       "blog/2024/05/photo_o.png": 7000, "blog/media/2024/05/clip.mp4": 3000,
                       "blog/files/2024/05/paper.pdf": 1200}
