@@ -41,8 +41,8 @@ int tn_gcref_intent_decode(const void *buf, size_t len, tn_gcref_intent_t *it)
     const uint8_t *p = buf;
     if (buf == NULL || len < TN_GCREF_INTENT_FIXED)
         return TN_ERR_CORRUPT;
-    if (tn_get_le32(p) != TN_GCREF_INTENT_VERSION || (p[4] != TN_GCREF_OBJECT && p[4] != TN_GCREF_PART) ||
-        p[5] != 0)
+    if (tn_get_le32(p) != TN_GCREF_INTENT_VERSION ||
+        (p[4] != TN_GCREF_OBJECT && p[4] != TN_GCREF_PART) || p[5] != 0)
         return TN_ERR_CORRUPT;
     size_t klen = tn_get_le16(p + 54);
     if (klen == 0 || klen > TN_ROW_MAX_KEY || len != TN_GCREF_INTENT_FIXED + klen)

@@ -17,6 +17,7 @@
 #include "osd_blob.h"
 #include "osd_index.h"
 #include "osd_mapstore.h"
+#include "osd_gc.h"
 #include "osd_recovery.h"
 #include "tern.h"
 
@@ -48,6 +49,8 @@ void osd_srv_request_stop(osd_srv_t *srv);
 tn_hlc_t *osd_srv_hlc(osd_srv_t *srv);
 /* Lets STATS report the repair counters of rec (NULL: none). Before osd_srv_run. */
 void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec);
+/* Lets STATS report gc's counters and KICK start it (NULL: none). Before osd_srv_run. */
+void osd_srv_set_gc(osd_srv_t *srv, osd_gc_t *gc);
 /* Joins the workers and frees everything. NULL is a no-op. */
 void osd_srv_destroy(osd_srv_t *srv);
 

@@ -38,5 +38,6 @@ int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_user(int argc, char **argv);
 int ctl_cmd_key(int argc, char **argv);
 int ctl_cmd_bucket(int argc, char **argv);
+int ctl_cmd_osd(int argc, char **argv);
 
 #endif
