@@ -163,6 +163,14 @@ int tn_gcref_upload_active(const tn_row_t *row)
     return row->value[4] == 0;
 }
 
+int tn_gcref_upload_initiated(const tn_row_t *row, uint64_t *ms)
+{
+    if ((row->flags & TN_ROW_TOMBSTONE) || row->value_len < 13 || tn_get_le32(row->value) != 1)
+        return TN_ERR_CORRUPT;
+    *ms = tn_get_le64(row->value + 5);
+    return TN_OK;
+}
+
 size_t tn_gcref_upload_key(uint8_t *out, size_t cap, const void *key, size_t key_len,
                            const uint8_t upload_id[16])
 {

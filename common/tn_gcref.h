@@ -76,6 +76,8 @@ int tn_gcref_head_names(const tn_row_t *r, const uint8_t vid[16]);
 /* Upload row r: 1 ACTIVE (live, state 0), 0 COMPLETED or aborted (tombstone),
  * TN_ERR_CORRUPT. */
 int tn_gcref_upload_active(const tn_row_t *r);
+/* The initiation time (ms) of upload row r (live): TN_OK or TN_ERR_CORRUPT. */
+int tn_gcref_upload_initiated(const tn_row_t *r, uint64_t *ms);
 /* Key of the upload row of (object key, upload id) into out (cap >= key_len + 17): its length,
  * 0 if it does not fit TN_ROW_MAX_KEY. */
 size_t tn_gcref_upload_key(uint8_t *out, size_t cap, const void *key, size_t key_len,

@@ -1188,6 +1188,7 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
                                        "gc_interval",
                                        "gc_grace",
                                        "gc_intent_ttl",
+                                       "gc_upload_expiry",
                                        NULL};
     conf_osd_common_t *o = &x->c->osd;
     o->inline_max = 16 << 10;
@@ -1200,6 +1201,7 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
     o->gc_interval = 600;
     o->gc_grace = 3600;
     o->gc_intent_ttl = 3600;
+    o->gc_upload_expiry = 7 * 86400;
     const conf_node_t *m = value_of(x, root, "", "osd", NULL);
     if (m == NULL || !expect_map(x, m, "osd"))
         return;
@@ -1224,6 +1226,8 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
         o->gc_grace = (uint32_t)u;
     if (get_uint(x, m, "osd", "gc_intent_ttl", 1, 7 * 86400, NULL, &u) == 1)
         o->gc_intent_ttl = (uint32_t)u;
+    if (get_uint(x, m, "osd", "gc_upload_expiry", 0, 366 * 86400, NULL, &u) == 1)
+        o->gc_upload_expiry = (uint32_t)u;
 }
 
 static void parse_logging(ctx_t *x, const conf_node_t *root)

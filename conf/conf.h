@@ -87,6 +87,10 @@
  *     gc_intent_ttl: 3600        seconds a gateway's PUT / UploadPart / copy may take from its
  *                                intent row to its head row (after that the write fails with 503
  *                                and its blobs become garbage); default 3600; 1..604800
+ *     gc_upload_expiry: 604800   seconds after which a multipart upload still ACTIVE (neither
+ *                                completed nor aborted) is aborted by the collector, as S3
+ *                                lifecycle's AbortIncompleteMultipartUpload; default 7 days;
+ *                                0 (never)..31622400
  *   logging:                     optional mapping
  *     level: info                debug | info | warn | error; default info
  *
@@ -224,6 +228,7 @@ typedef struct {
     uint32_t gc_interval;                /* seconds between garbage-collection runs; 600 */
     uint32_t gc_grace;                   /* seconds garbage waits before deletion; 3600 */
     uint32_t gc_intent_ttl;              /* seconds a write may take to reference its blobs; 3600 */
+    uint32_t gc_upload_expiry;           /* seconds before an ACTIVE upload is aborted; 7 days */
 } conf_osd_common_t;
 
 struct conf_arena;

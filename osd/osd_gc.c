@@ -35,7 +35,7 @@ struct st_osd_gc_t {
     pthread_t thr;
     int started;
     _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
-        last_ms;
+        last_ms, aborted;
 };
 
 /* One run's state. */
@@ -153,7 +153,7 @@ static int remote_get(run_t *R, int32_t osd, uint32_t pool, uint32_t pg, uint64_
     return 1;
 }
 
-typedef enum { EV_LIVE, EV_PENDING, EV_WAIT, EV_GARBAGE } verdict_t;
+typedef enum { EV_LIVE, EV_PENDING, EV_WAIT, EV_GARBAGE, EV_ABANDONED } verdict_t;
 
 /* The evidence of every replica of the index PG about one intent. */
 static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
@@ -203,8 +203,13 @@ static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
                 return EV_WAIT;
             if (rc == 1) {
                 int active = tn_gcref_upload_active(&r);
-                uint64_t ms = tn_hlc_physical_ms(r.ver.hlc);
+                uint64_t ms = tn_hlc_physical_ms(r.ver.hlc), init = 0;
+                int abandoned = active == 1 && R->gc->o.upload_expiry_s != 0 &&
+                                tn_gcref_upload_initiated(&r, &init) == TN_OK &&
+                                R->now_ms > init + (uint64_t)R->gc->o.upload_expiry_s * 1000u;
                 free(buf);
+                if (abandoned)
+                    return EV_ABANDONED;
                 if (active != 0)
                     return active == 1 ? EV_LIVE : EV_WAIT;
                 if (ms > newest_ms)
@@ -278,6 +283,47 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
     return failed ? -EAGAIN : 0;
 }
 
+/* Aborts an abandoned upload: a tombstone over its upload row on every index replica, as
+ * AbortMultipartUpload writes (a newer row there, e.g. COMPLETED, wins: STALE_TS is fine). */
+static void abort_upload(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                         const intent_t *in, const tn_gcref_intent_t *it)
+{
+    uint8_t ukey[TN_ROW_MAX_KEY];
+    size_t ulen = tn_gcref_upload_key(ukey, sizeof ukey, it->key.base, it->key.len, it->upload_id);
+    tn_row_t t = {.pool = pool,
+                  .pg = pg,
+                  .ns = it->bucket_id ^ TN_GCREF_UPLOADS_XOR,
+                  .key = ukey,
+                  .key_len = ulen,
+                  .flags = TN_ROW_TOMBSTONE};
+    t.ver.hlc = tn_hlc_now(R->gc->o.hlc, wall_ms());
+    t.ver.origin = (uint32_t)R->gc->o.self;
+    memcpy(t.ver.vid, in->vid, 16);
+    size_t len = 0;
+    uint8_t *buf = malloc(TN_ROW_OVERHEAD + TN_ROW_MAX_KEY);
+    if (ulen == 0 || buf == NULL || tn_row_seal(&t) != 0 ||
+        tn_row_encode(&t, buf, TN_ROW_OVERHEAD + TN_ROW_MAX_KEY, &len) != 0) {
+        free(buf);
+        atomic_fetch_add(&R->gc->errors, 1);
+        return;
+    }
+    int acked = 0;
+    for (int k = 0; k < n; k++) {
+        tn_row_put_rep_t rep;
+        int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_PUT, buf, len, &rep);
+        acked += rc == 0 || rc == TN_ERR_STALE_TS;
+    }
+    free(buf);
+    if (acked > 0) {
+        atomic_fetch_add(&R->gc->aborted, 1);
+        tn_log_info("msg=\"gc: abandoned upload aborted\" bucket=%" PRIx64 " key_len=%zu "
+                    "replicas=%d/%d",
+                    it->bucket_id, it->key.len, acked, n);
+    } else {
+        atomic_fetch_add(&R->gc->errors, 1);
+    }
+}
+
 static void purge_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
                          const intent_t *in)
 {
@@ -327,6 +373,10 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
     case EV_LIVE: R->live++; return;
     case EV_PENDING: R->pending++; return;
     case EV_WAIT: R->waiting++; return;
+    case EV_ABANDONED:
+        abort_upload(R, pool, pg, osds, n, in, &it);
+        R->pending++; /* its parts are garbage after grace */
+        return;
     case EV_GARBAGE: break;
     }
     if (delete_blobs(R, in, &it) != 0) {
@@ -516,5 +566,6 @@ void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
     o->blobs_deleted = atomic_load(&gc->blobs);
     o->bytes_reclaimed = atomic_load(&gc->bytes);
     o->errors = atomic_load(&gc->errors);
+    o->uploads_aborted = atomic_load(&gc->aborted);
     o->last_run_ms = atomic_load(&gc->last_ms);
 }

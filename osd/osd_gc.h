@@ -19,6 +19,9 @@
  *   3. then, per chunk, on EVERY holder of the chunk's data PG: a GONE row (ROW_PUT), then
  *      BLOB_DELETE; all must acknowledge (NOT_FOUND counts), else retry on a later run;
  *   4. then the intent is purged (ROW_DELETE, purge-if-unchanged) on every index replica.
+ * An upload ACTIVE for longer than upload_expiry_s (S3 lifecycle's AbortIncompleteMultipart-
+ * Upload, for every bucket) is aborted by the collector as AbortMultipartUpload would: a
+ * tombstone over its upload row on every index replica; its parts are then garbage after grace.
  * A purge that reached only some replicas is harmless: repair brings the intent back and the
  * next run finds the same evidence and finishes. Repair never stores a pulled blob that has a
  * GONE row (osd_gc_blob_gone), so a blob deleted by the collector is not resurrected.
@@ -38,9 +41,10 @@ typedef struct st_osd_gc_t osd_gc_t;
 
 typedef struct {
     int32_t self;
-    uint32_t interval_s; /* between runs; 0 = never (only when kicked) */
-    uint32_t grace_s;    /* after expiry and after the superseding write */
-    tn_hlc_t *hlc;       /* the daemon's clock (frames are stamped with it) */
+    uint32_t interval_s;      /* between runs; 0 = never (only when kicked) */
+    uint32_t grace_s;         /* after expiry and after the superseding write */
+    uint32_t upload_expiry_s; /* ACTIVE uploads older than this are aborted; 0 = never */
+    tn_hlc_t *hlc;            /* the daemon's clock (frames are stamped with it) */
 } osd_gc_opts_t;
 
 typedef struct {
@@ -53,6 +57,7 @@ typedef struct {
     uint64_t intents_collected; /* total: versions whose blobs are gone and intent purged */
     uint64_t blobs_deleted;     /* total blob files deleted (each replica counts) */
     uint64_t bytes_reclaimed;   /* total data bytes of those files */
+    uint64_t uploads_aborted;   /* total abandoned uploads aborted (osd.gc_upload_expiry) */
     uint64_t errors;            /* total failed steps (retried later) */
     uint64_t last_run_ms;       /* duration of the last run */
 } osd_gc_stats_t;

@@ -221,6 +221,7 @@ int main(int argc, char **argv)
     osd_gc_opts_t gopts = {.self = (int32_t)id,
                            .interval_s = conf->osd.gc_interval,
                            .grace_s = conf->osd.gc_grace,
+                           .upload_expiry_s = conf->osd.gc_upload_expiry,
                            .hlc = osd_srv_hlc(g_srv)};
     osd_gc_t *gc = NULL;
     rc = osd_gc_start(&gopts, bs, idx, ms, &gc);

@@ -7,6 +7,8 @@ on its own (osd.gc_interval 1 s) with a test-short intent TTL and grace.
     chunks are on disk; the gateway is restarted: GET is 404 and LIST does not show the key.
  2. A multipart upload: part 1 completes, part 2 (16 chunks) is killed half-way; after the
     restart the upload is not an object (GET 404, not listed); the client aborts it, as SDKs do.
+    A third upload is left ACTIVE (its client gone for good): after osd.gc_upload_expiry the
+    collector aborts it.
  3. After the intent TTL + grace, the blob files on disk are exactly those that were there
     before the faults (the live objects'): every leftover was collected, on every replica,
     without a single request to the collector. Every acknowledged object reads back
@@ -28,7 +30,7 @@ from ternt import check, done  # noqa: E402
 from ternt_cluster import Cluster  # noqa: E402
 
 OSD, GW, CTL = sys.argv[1:4]
-TTL, GRACE = 6, 2
+TTL, GRACE, UPLOAD_EXPIRY = 6, 2, 20
 MB = 1 << 20
 rng = random.Random(66)
 
@@ -85,7 +87,8 @@ def kill_when_writing(c, run, min_new, what):
 
 
 def main():
-    yaml = f"osd: {{gc_interval: 1, gc_grace: {GRACE}, gc_intent_ttl: {TTL}}}"
+    yaml = (f"osd: {{gc_interval: 1, gc_grace: {GRACE}, gc_intent_ttl: {TTL}, "
+            f"gc_upload_expiry: {UPLOAD_EXPIRY}}}")
     with Cluster(OSD, GW, top_yaml=yaml, name="tern-ft6") as c:
         s3 = c.s3(retries=3)
         s3.create_bucket(Bucket="ft6")
@@ -123,22 +126,30 @@ def main():
         invisible(s3, "mp", "after the mid-multipart kill")
         s3.abort_multipart_upload(Bucket="ft6", Key="mp", UploadId=up)
         invisible(s3, "mp", "after the abort")
+        # an upload whose client went away for good: aborted by the collector after
+        # osd.gc_upload_expiry
+        up2 = s3.create_multipart_upload(Bucket="ft6", Key="mp2")["UploadId"]
+        s3.upload_part(Bucket="ft6", Key="mp2", UploadId=up2, PartNumber=1,
+                       Body=rng.randbytes(5 * MB))
         check(len(data_blobs(c)) > len(base), "leftovers are on disk before the collector runs",
               len(data_blobs(c)) - len(base))
 
         # 3. the collector, on its own
         t0 = time.time()
-        while time.time() - t0 < TTL + GRACE + 60 and data_blobs(c) != base:
+        while time.time() - t0 < UPLOAD_EXPIRY + GRACE + 60 and data_blobs(c) != base:
             time.sleep(1)
         left = data_blobs(c) - base
         check(not left and data_blobs(c) == base, "every leftover was collected on every "
               "replica, and nothing else", f"{len(left)} left, {len(base - data_blobs(c))} lost")
-        print(f"# leftovers collected {time.time() - t0:.1f} s after the abort "
-              f"(TTL {TTL} s + grace {GRACE} s)")
+        print(f"# leftovers collected {time.time() - t0:.1f} s after the abort (TTL {TTL} s, "
+              f"grace {GRACE} s, abandoned uploads aborted after {UPLOAD_EXPIRY} s)")
+        ups = [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="ft6").get("Uploads", [])]
+        check(up2 not in ups, "the abandoned upload was aborted by the collector", str(ups))
         verify(s3, live, "after the collection")
         invisible(s3, "big", "after the collection")
         g = gc_totals(CTL, c)
-        check(g.get("versions_collected", 0) >= 3 and g.get("errors", 1) == 0,
+        check(g.get("versions_collected", 0) >= 4 and g.get("uploads_aborted", 0) >= 1 and
+              g.get("errors", 1) == 0,
               "ternctl status: versions collected, no GC errors", str(g))
     return done()
 

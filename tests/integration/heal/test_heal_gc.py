@@ -14,6 +14,7 @@ with a test-short intent TTL and grace.
     down one's; after the OSD returns, repair (kicked with `ternctl osd scrub`) does NOT pull the
     collected blobs back from it; the next GC run removes its copies too.
  3. Bounded disk: keys overwritten again and again leave, after GC, only the live chunks.
+ 4. `ternctl osd scrub ID --deep` starts a deep scrub pass on that OSD now.
 
 Usage: test_gc.py TERN_OSD TERN_GATEWAY TERNCTL
 """
@@ -23,6 +24,7 @@ import sys
 import time
 
 from gct import (blob_bytes, chunks, data_blobs, gc_totals, gc_until, intent_holders, kick, vids)
+from healt import status
 from ternt import check, done
 from ternt_cluster import Cluster
 
@@ -227,6 +229,22 @@ def phase3(c, L):
     L.verify("after the overwrites")
 
 
+def deep_passes(c, osd):
+    st = status(CTL, c) or {}
+    return {o["id"]: o.get("scrub_deep_passes", -1) for o in st.get("osds", [])}.get(osd, -1)
+
+
+def phase4(c):
+    # `ternctl osd scrub ID --deep` starts a deep pass now (the configured interval is 7 days)
+    d0 = deep_passes(c, 1)
+    check(kick(CTL, c, "scrub", osds=[1], deep=True) == 1, "ternctl osd scrub 1 --deep accepted")
+    t0 = time.time()
+    while time.time() - t0 < 60 and deep_passes(c, 1) <= d0:
+        time.sleep(0.5)
+    check(deep_passes(c, 1) == d0 + 1, "the deep scrub ran on osd.1",
+          f"{d0} -> {deep_passes(c, 1)}")
+
+
 def main():
     yaml = (f"osd: {{gc_interval: 0, gc_grace: {GRACE}, gc_intent_ttl: {TTL}, "
             f"recovery_interval: 3600}}")
@@ -235,6 +253,7 @@ def main():
         phase1(c, L)
         phase2(c, L)
         phase3(c, L)
+        phase4(c)
     return done()
 
 

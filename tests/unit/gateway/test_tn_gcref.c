@@ -143,6 +143,9 @@ static void test_upload(void)
     ok(n > 0, "upload encodes");
     tn_row_t r = head_row(val, (size_t)n, NULL, 0);
     is_int(tn_gcref_upload_active(&r), 1, "ACTIVE");
+    uint64_t ms = 0;
+    is_int(tn_gcref_upload_initiated(&r, &ms), TN_OK, "initiated decodes");
+    is_int(ms, 5, "initiated time");
     u.state = GW_MPU_COMPLETED;
     n = gw_mpu_upload_encode(&u, val, sizeof val);
     r = head_row(val, (size_t)n, NULL, 0);
