@@ -35,7 +35,7 @@ struct st_osd_gc_t {
     pthread_t thr;
     int started;
     _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
-        last_ms, aborted;
+        last_ms, aborted, tombs;
 };
 
 /* One run's state. */
@@ -396,6 +396,93 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
                 it.size);
 }
 
+/* Tombstones of an index PG older than the grace (rule 5). */
+typedef struct {
+    uint64_t ns;
+    tn_row_ver_t ver;
+    size_t key_len;
+    uint8_t key[TN_ROW_MAX_KEY];
+} tomb_t;
+
+typedef struct {
+    tomb_t *v;
+    size_t n, cap;
+    uint64_t cutoff_ms;
+} tombs_t;
+
+static int tomb_cb(void *arg, const tn_row_t *row)
+{
+    tombs_t *t = arg;
+    if (!(row->flags & TN_ROW_TOMBSTONE) || tn_hlc_physical_ms(row->ver.hlc) > t->cutoff_ms)
+        return 0;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        tomb_t *nv = realloc(t->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return -ENOMEM;
+        t->v = nv;
+        t->cap = nc;
+    }
+    tomb_t *x = &t->v[t->n++];
+    x->ns = row->ns;
+    x->ver = row->ver;
+    x->key_len = row->key_len;
+    memcpy(x->key, row->key, row->key_len);
+    return 0;
+}
+
+/* Purges the tombstones (deletes, aborted uploads) of an index PG that every replica holds in
+ * the same version and that are older than the grace: rule 5. A replica that does not answer,
+ * lacks the tombstone or holds something newer keeps it for a later run. A purge that reached
+ * only some replicas is undone by repair (the tombstone travels back) and redone next run. */
+static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n)
+{
+    uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
+    tombs_t t = {.cutoff_ms = R->now_ms > grace ? R->now_ms - grace : 0};
+    osd_idx_cursor_t cur;
+    memset(&cur, 0, sizeof cur);
+    int more = 1;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        t.n = 0;
+        int rc = osd_idx_enumerate(R->rd, pool, pg, &cur, PAGE, tomb_cb, &t, &more);
+        if (rc != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        for (size_t i = 0; i < t.n && !atomic_load(&R->gc->stopping); i++) {
+            const tomb_t *x = &t.v[i];
+            int everywhere = 1;
+            for (int k = 0; k < n && everywhere; k++) {
+                uint8_t *buf = NULL;
+                tn_row_t r;
+                int g = remote_get(R, osds[k], pool, pg, x->ns, x->key, x->key_len, &buf, &r);
+                everywhere =
+                    g == 1 && (r.flags & TN_ROW_TOMBSTONE) && tn_row_ver_cmp(&r.ver, &x->ver) == 0;
+                free(buf);
+            }
+            if (!everywhere)
+                continue;
+            tn_row_delete_req_t m = {.pool = pool,
+                                     .pg = pg,
+                                     .ns = x->ns,
+                                     .key = {(const char *)x->key, x->key_len},
+                                     .ver = {.hlc = x->ver.hlc, .origin = x->ver.origin}};
+            memcpy(m.ver.vid, x->ver.vid, 16);
+            int purged = 0;
+            for (int k = 0; k < n; k++) {
+                uint8_t res = 0;
+                if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
+                    purged++;
+                else
+                    atomic_fetch_add(&R->gc->errors, 1);
+            }
+            if (purged == n)
+                atomic_fetch_add(&R->gc->tombs, 1);
+        }
+    }
+    free(t.v);
+}
+
 static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
 {
     int32_t osds[PL_MAX_SIZE];
@@ -421,6 +508,7 @@ static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
     }
     page_clear(&page);
     free(page.v);
+    purge_tombstones(R, pool->id, pg, osds, n);
 }
 
 static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
@@ -567,5 +655,6 @@ void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
     o->bytes_reclaimed = atomic_load(&gc->bytes);
     o->errors = atomic_load(&gc->errors);
     o->uploads_aborted = atomic_load(&gc->aborted);
+    o->tombstones_purged = atomic_load(&gc->tombs);
     o->last_run_ms = atomic_load(&gc->last_ms);
 }

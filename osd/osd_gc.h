@@ -26,6 +26,10 @@
  * next run finds the same evidence and finishes. Repair never stores a pulled blob that has a
  * GONE row (osd_gc_blob_gone), so a blob deleted by the collector is not resurrected.
  *
+ * Then, still as primary of the index PG, it purges the tombstones older than grace_s (deleted
+ * objects, aborted uploads) that EVERY replica holds in the same version (rule 5): ROW_DELETE
+ * (purge-if-unchanged) on every replica.
+ *
  * Threads: start/stop from the main thread; kick and stats from any thread.
  */
 #ifndef OSD_GC_H
@@ -58,6 +62,7 @@ typedef struct {
     uint64_t blobs_deleted;     /* total blob files deleted (each replica counts) */
     uint64_t bytes_reclaimed;   /* total data bytes of those files */
     uint64_t uploads_aborted;   /* total abandoned uploads aborted (osd.gc_upload_expiry) */
+    uint64_t tombstones_purged; /* total tombstones purged from every index replica */
     uint64_t errors;            /* total failed steps (retried later) */
     uint64_t last_run_ms;       /* duration of the last run */
 } osd_gc_stats_t;

@@ -41,7 +41,7 @@ typedef struct {
     uint64_t deep_passes, scrub_blobs, scrub_bytes, scrub_found, scrub_repaired;
     uint64_t blob_checksum_errors, blob_corrupt_errors, idx_checksum_errors, idx_healthy;
     uint64_t gc_runs, gc_collected, gc_blobs, gc_bytes, gc_pending, gc_waiting, gc_errors;
-    uint64_t gc_aborted;
+    uint64_t gc_aborted, gc_tombs;
 } osd_view_t;
 
 typedef struct {
@@ -102,6 +102,7 @@ static void take_stat(osd_view_t *v, tn_slice_t name, uint64_t val)
         {"gc.intents_waiting", offsetof(osd_view_t, gc_waiting)},
         {"gc.errors", offsetof(osd_view_t, gc_errors)},
         {"gc.uploads_aborted", offsetof(osd_view_t, gc_aborted)},
+        {"gc.tombstones_purged", offsetof(osd_view_t, gc_tombs)},
     };
     for (size_t i = 0; i < TN_ARRAY_SIZE(map); i++)
         if (strlen(map[i].name) == name.len && memcmp(map[i].name, name.base, name.len) == 0)
@@ -367,6 +368,7 @@ int ctl_cmd_status(int argc, char **argv)
         t.gc_waiting += v->gc_waiting;
         t.gc_errors += v->gc_errors;
         t.gc_aborted += v->gc_aborted;
+        t.gc_tombs += v->gc_tombs;
     }
     const char *health = "HEALTH_OK";
     if (pc.unavailable > 0 || t.scrub_found > t.scrub_repaired)
@@ -418,9 +420,10 @@ int ctl_cmd_status(int argc, char **argv)
                t.blob_checksum_errors + t.blob_corrupt_errors);
         printf(",\"gc\":{\"runs\":%" PRIu64 ",\"versions_collected\":%" PRIu64
                ",\"blobs_deleted\":%" PRIu64 ",\"bytes_reclaimed\":%" PRIu64 ",\"pending\":%" PRIu64
-               ",\"waiting\":%" PRIu64 ",\"uploads_aborted\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+               ",\"waiting\":%" PRIu64 ",\"uploads_aborted\":%" PRIu64
+               ",\"tombstones_purged\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
                t.gc_runs, t.gc_collected, t.gc_blobs, t.gc_bytes, t.gc_pending, t.gc_waiting,
-               t.gc_aborted, t.gc_errors);
+               t.gc_aborted, t.gc_tombs, t.gc_errors);
         if (list_pgs) {
             printf(",\"pg_list\":[");
             for (size_t i = 0; i < ipg; i++) {

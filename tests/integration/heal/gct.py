@@ -96,3 +96,19 @@ def intent_holders(cluster, vid_hex):
         if n:
             out.append(i)
     return out
+
+
+def rows_with_key_prefix(cluster, prefix):
+    """(osd, flags) of every index row whose key starts with prefix, on every OSD."""
+    import sqlite3
+    out = []
+    for i in range(cluster.n_osds):
+        path = os.path.join(cluster.tmp, f"osd.{i}", "index.db")
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            for (key, flags) in db.execute("SELECT key, flags FROM rows"):
+                if bytes(key).startswith(prefix):
+                    out.append((i, flags))
+        finally:
+            db.close()
+    return out

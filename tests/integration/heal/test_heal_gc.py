@@ -9,6 +9,8 @@ with a test-short intent TTL and grace.
     upload, an upload left active. After TTL + grace the blob files on disk are EXACTLY the
     live objects' chunks x 3 replicas (nothing superseded left on any replica, nothing live
     missing); every live object reads back byte-exact; the active upload completes afterwards.
+    The tombstones of the deleted key and of the aborted upload are purged from every replica
+    (rule 5) and the key stays deleted.
  2. An OSD down during GC: a version whose index replica is down is not touched at all; a
     version whose index replicas are all up loses its blobs on the up holders and keeps the
     down one's; after the OSD returns, repair (kicked with `ternctl osd scrub`) does NOT pull the
@@ -23,7 +25,8 @@ import random
 import sys
 import time
 
-from gct import (blob_bytes, chunks, data_blobs, gc_totals, gc_until, intent_holders, kick, vids)
+from gct import (blob_bytes, chunks, data_blobs, gc_totals, gc_until, intent_holders, kick,
+                 rows_with_key_prefix, vids)
 from healt import status
 from ternt import check, done
 from ternt_cluster import Cluster
@@ -136,8 +139,22 @@ def phase1(c, L):
     check(ok, "after TTL + grace: exactly the live chunks x 3 replicas are on disk",
           f"{len(data_blobs(c)) - before} files, want {want}")
     L.verify("after GC")
+    # rule 5: the tombstones of B (deleted) and of G's upload (aborted) are purged from every
+    # replica once every replica holds them and grace has passed; B stays deleted
+    tombs = lambda: [r for r in rows_with_key_prefix(c, b"B") + rows_with_key_prefix(c, b"G\x00")
+                     if r[1] & 1]
+    check(gc_until(CTL, c, lambda: not tombs(), 30), "tombstones are purged on every replica",
+          str(tombs()))
+    try:
+        s3.head_object(Bucket="gcb", Key="B")
+        st = 200
+    except Exception as e:  # noqa: BLE001
+        st = e.response["ResponseMetadata"]["HTTPStatusCode"]
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket="gcb").get("Contents", [])]
+    check(st == 404 and "B" not in listed, "a purged delete stays deleted (HEAD 404, not listed)")
     g = gc_totals(CTL, c)
-    check(g.get("versions_collected", 0) >= 7 and g.get("bytes_reclaimed", 0) >= 3 * 20 * MB,
+    check(g.get("versions_collected", 0) >= 7 and g.get("bytes_reclaimed", 0) >= 3 * 20 * MB and
+          g.get("tombstones_purged", 0) >= 2,
           "ternctl status counts collected versions and reclaimed bytes", str(g))
     # the active upload's part survived: complete it now
     s3.complete_multipart_upload(Bucket="gcb", Key="H", UploadId=h_up,
