@@ -1,5 +1,6 @@
 /*
- * ctl_osd_maint.c — `ternctl osd scrub ID [--deep]` and `ternctl osd gc ID`: ask one running OSD
+ * ctl_osd_maint.c — `ternctl osd scrub ID [--deep]` and `ternctl osd gc ID` (dispatched by
+ * ctl_osd.c with argv[0] = "osd", argv[1] = the subcommand): ask one running OSD
  * to start a scrub pass (light: digests against every replica; deep: also re-read every blob)
  * or a garbage-collection run now, with the KICK op (docs/PROTOCOL.md). The work runs in the
  * background on the OSD; `ternctl status` shows its counters.
@@ -23,7 +24,7 @@ static void usage_osd(FILE *f)
           f);
 }
 
-int ctl_cmd_osd(int argc, char **argv)
+int ctl_cmd_osd_maint(int argc, char **argv)
 {
     const char *config = NULL, *what = NULL, *id_s = NULL;
     int deep = 0;
