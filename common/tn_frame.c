@@ -179,6 +179,7 @@ const char *tn_frame_op_name(uint16_t op)
     case TN_OP_NONE: return NULL;
     case TN_OP_PING: return "PING";
     case TN_OP_STATS: return "STATS";
+    case TN_OP_KICK: return "KICK";
     case TN_OP_MAP_GET: return "MAP_GET";
     case TN_OP_MAP_OFFER: return "MAP_OFFER";
     case TN_OP_BLOB_PUT_BEGIN: return "BLOB_PUT_BEGIN";

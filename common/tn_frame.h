@@ -56,6 +56,7 @@ typedef enum {
     /* 0x0001.. liveness and introspection */
     TN_OP_PING = 0x0001,
     TN_OP_STATS = 0x0002,
+    TN_OP_KICK = 0x0003, /* start background work now: scrub, deep scrub, GC */
     /* 0x0010.. cluster map */
     TN_OP_MAP_GET = 0x0010,
     TN_OP_MAP_OFFER = 0x0011,

@@ -32,6 +32,11 @@
 #define TN_PROTO_STATE_WRITABLE      0x2u
 #define TN_PROTO_STATE_CLOCK_OK      0x4u
 
+/* KICK request body: one byte, what to start (empty reply). */
+#define TN_PROTO_KICK_SCRUB 1
+#define TN_PROTO_KICK_DEEP  2
+#define TN_PROTO_KICK_GC    3
+
 /* MAP_OFFER modes. */
 #define TN_PROTO_MAP_PROPAGATE 0
 #define TN_PROTO_MAP_CAS       1

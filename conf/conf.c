@@ -1231,6 +1231,10 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
                                        "recovery_max_active",
                                        "deep_scrub_interval",
                                        "scrub_max_bytes_per_sec",
+                                       "gc_interval",
+                                       "gc_grace",
+                                       "gc_intent_ttl",
+                                       "gc_upload_expiry",
                                        NULL};
     conf_osd_common_t *o = &x->c->osd;
     o->inline_max = 16 << 10;
@@ -1240,6 +1244,10 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
     o->recovery_max_active = 2;
     o->deep_scrub_interval = 7 * 86400;
     o->scrub_max_bytes_per_sec = 32ull << 20;
+    o->gc_interval = 600;
+    o->gc_grace = 3600;
+    o->gc_intent_ttl = 3600;
+    o->gc_upload_expiry = 7 * 86400;
     const conf_node_t *m = value_of(x, root, "", "osd", NULL);
     if (m == NULL || !expect_map(x, m, "osd"))
         return;
@@ -1258,6 +1266,14 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
         o->deep_scrub_interval = (uint32_t)u;
     get_size(x, m, "osd", "scrub_max_bytes_per_sec", 64 << 10, 1ull << 40, "1T",
              &o->scrub_max_bytes_per_sec);
+    if (get_uint(x, m, "osd", "gc_interval", 0, 86400, NULL, &u) == 1)
+        o->gc_interval = (uint32_t)u;
+    if (get_uint(x, m, "osd", "gc_grace", 0, 30 * 86400, NULL, &u) == 1)
+        o->gc_grace = (uint32_t)u;
+    if (get_uint(x, m, "osd", "gc_intent_ttl", 1, 7 * 86400, NULL, &u) == 1)
+        o->gc_intent_ttl = (uint32_t)u;
+    if (get_uint(x, m, "osd", "gc_upload_expiry", 0, 366 * 86400, NULL, &u) == 1)
+        o->gc_upload_expiry = (uint32_t)u;
 }
 
 static void parse_logging(ctx_t *x, const conf_node_t *root)

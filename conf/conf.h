@@ -88,6 +88,19 @@
  *                                good replica); default 7 days; 0 (never)..31622400
  *     scrub_max_bytes_per_sec: 32M  bound on the bytes a deep scrub reads per second; a size,
  *                                default 32M; 64K..1T
+ *     gc_interval: 600           seconds between two garbage-collection runs of an OSD; default
+ *                                600; 0 (only when asked: ternctl osd gc)..86400
+ *     gc_grace: 3600             seconds a data version must have been unreferenced (and its
+ *                                intent expired) before its blobs are deleted; default 3600;
+ *                                0..2592000 (below an hour only for tests: it covers clock skew
+ *                                and requests in flight)
+ *     gc_intent_ttl: 3600        seconds a gateway's PUT / UploadPart / copy may take from its
+ *                                intent row to its head row (after that the write fails with 503
+ *                                and its blobs become garbage); default 3600; 1..604800
+ *     gc_upload_expiry: 604800   seconds after which a multipart upload still ACTIVE (neither
+ *                                completed nor aborted) is aborted by the collector, as S3
+ *                                lifecycle's AbortIncompleteMultipartUpload; default 7 days;
+ *                                0 (never)..31622400
  *   logging:                     optional mapping
  *     level: info                debug | info | warn | error; default info
  *
@@ -227,6 +240,10 @@ typedef struct {
     uint32_t recovery_max_active;        /* PGs repaired at once, default 2 */
     uint32_t deep_scrub_interval;        /* seconds between deep scrubs, 0 = never; 7 days */
     uint64_t scrub_max_bytes_per_sec;    /* deep-scrub read bound, default 32 MiB */
+    uint32_t gc_interval;                /* seconds between garbage-collection runs; 600 */
+    uint32_t gc_grace;                   /* seconds garbage waits before deletion; 3600 */
+    uint32_t gc_intent_ttl;              /* seconds a write may take to reference its blobs; 3600 */
+    uint32_t gc_upload_expiry;           /* seconds before an ACTIVE upload is aborted; 7 days */
 } conf_osd_common_t;
 
 struct conf_arena;

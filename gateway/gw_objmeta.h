@@ -18,7 +18,8 @@
  *     is in the row's INLINE field (otherwise unused by a non-inline object; up to
  *     TN_ROW_MAX_INLINE = 1 MiB, while the value is limited to TN_ROW_MAX_VALUE = 64 KiB):
  *     10,000 parts take 8 + 10,000 x 88 = 880,008 bytes. GET and HEAD read it with the row.
- *   Intent rows (DESIGN.md rule 1) and the GC of orphaned chunks come in a later issue.
+ *   Every data vid has an intent row written before its first blob (gw_intent.h, tn_gcref.h)
+ *   by which the OSDs' garbage collector finds and judges it.
  *
  * VALUE ENCODING, format version 2 (integers little-endian, "str" = u32 length + bytes)
  *   u32  format version (GW_OBJMETA_VERSION = 2)

@@ -37,6 +37,7 @@
 #include "s3_xml.h"
 #include "gw_access.h"
 #include "gw_copier.h"
+#include "gw_intent.h"
 #include "gw_objhead.h"
 #include "gw_ops.h"
 
@@ -54,6 +55,7 @@ typedef struct {
     gw_objmeta_t d;
     gw_copier_t cp;
     uint8_t *head_val;
+    uint64_t intent_deadline_ms; /* chunked copy: its intent's deadline (gw_intent.h) */
 } cp_t;
 
 static tn_slice_t req_header(gw_req_t *r, const char *name)
@@ -113,6 +115,11 @@ static void write_head(cp_t *c)
 {
     gw_req_t *r = c->o.r;
     size_t vlen = gw_objmeta_encoded_len(&c->d);
+    if (!c->d.is_inline && !gw_intent_valid(c->intent_deadline_ms)) {
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The copy took too long");
+        gw_opref_done(c);
+        return;
+    }
     if ((c->head_val = malloc(vlen)) == NULL) {
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         gw_opref_done(c);
@@ -179,6 +186,22 @@ static void on_copied(void *op, int err)
 }
 
 /* Destination metadata from the request (REPLACE); S3_OK or the error. */
+/* The destination's intent row is written: copy the bytes (rule 1, references first). */
+static void on_cp_intent(void *arg, int err)
+{
+    cp_t *c = arg;
+    gw_req_t *r = c->o.r;
+    if (r != NULL) {
+        const gw_objmeta_t *s = &c->src.m;
+        if (err != 0)
+            gw_send_cluster_error(r, err);
+        else if (gw_copier_start(&c->cp, c, s, c->src.inl, 0, s->size, c->d.cksum_alg,
+                                 c->d.data_vid, on_copied) != 0)
+            gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
+    }
+    gw_opref_done(c); /* the copier holds its own references */
+}
+
 static void on_source(void *op)
 {
     cp_t *c = op;
@@ -263,10 +286,16 @@ static void on_source(void *op)
     }
     d->chunk_size = GW_OBJMETA_CHUNK;
     gw_random(d->data_vid, sizeof d->data_vid);
-    if (gw_copier_start(&c->cp, c, s, c->src.inl, 0, s->size, d->cksum_alg, d->data_vid,
-                        on_copied) != 0)
-        gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
-    gw_opref_done(c); /* the copier holds its own references */
+    gw_intent_t in = {.bucket_id = c->dst_bucket.id,
+                      .key = {r->route.key.base, r->route.key.len},
+                      .vid = d->data_vid,
+                      .size = s->size,
+                      .chunk_size = d->chunk_size};
+    int rc = gw_intent_write(r->thread, &in, &c->intent_deadline_ms, on_cp_intent, c);
+    if (rc != 0) { /* else our reference passes to on_cp_intent */
+        gw_send_cluster_error(r, rc);
+        gw_opref_done(c);
+    }
 }
 
 static void on_dst_bucket(void *arg, int err, const gw_bucket_rec_t *rec, const tn_row_ver_t *ver)

@@ -44,6 +44,7 @@
 #include "gw_access.h"
 #include "gw_bucket.h"
 #include "gw_copier.h"
+#include "gw_intent.h"
 #include "gw_mpu.h"
 #include "gw_objhead.h"
 #include "gw_objmeta.h"
@@ -92,6 +93,7 @@ struct mp {
     uint32_t ipool, ipg; /* the bucket's index shard (upload rows) */
     uint32_t ppool, ppg; /* the upload's part rows */
     uint8_t id[16];
+    uint64_t intent_deadline_ms; /* UploadPart(Copy): the part intent's deadline (gw_intent.h) */
     char id_hex[GW_MPU_ID_HEX + 1];
     uint8_t ukey[TN_ROW_MAX_KEY];
     size_t ukey_len;
@@ -723,6 +725,11 @@ static void part_finish(mp_t *m)
             return;
         }
     }
+    if (!gw_intent_valid(m->intent_deadline_ms)) {
+        /* rule 1: after its intent's expiry the GC may already be deleting these blobs */
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The write took too long");
+        return;
+    }
     m->part.state = GW_MPU_PART_DONE;
     m->part.mtime_ms = gw_now_ms();
     int rc = part_row_put(m, on_part_done_row);
@@ -769,7 +776,19 @@ static void on_part_pending_row(void *arg, int err, const tn_row_ver_t *ver)
     gw_opref_done(m);
 }
 
-/* Starts writing the part of m->part.size bytes (source: m->src_body or the copy source). */
+static void on_part_intent(void *arg, int err)
+{
+    mp_t *m = arg;
+    if (m->o.r != NULL) {
+        int rc = err != 0 ? err : part_row_put(m, on_part_pending_row);
+        if (rc != 0)
+            gw_send_cluster_error(m->o.r, rc);
+    }
+    gw_opref_done(m);
+}
+
+/* Starts writing the part of m->part.size bytes (source: m->src_body or the copy source):
+ * the intent row, the PENDING row, then the blobs. */
 static void part_begin(mp_t *m)
 {
     gw_req_t *r = m->o.r;
@@ -782,9 +801,18 @@ static void part_begin(mp_t *m)
     m->part.chunk_size = GW_OBJMETA_CHUNK;
     m->part.mtime_ms = gw_now_ms();
     m->nchunks = (uint32_t)((m->part.size + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
-    int rc = part_row_put(m, on_part_pending_row);
-    if (rc != 0)
+    gw_intent_t in = {.bucket_id = m->bucket.id,
+                      .key = {r->route.key.base, r->route.key.len},
+                      .upload_id = m->id,
+                      .vid = m->part.vid,
+                      .size = m->part.size,
+                      .chunk_size = m->part.chunk_size};
+    m->o.refs++;
+    int rc = gw_intent_write(r->thread, &in, &m->intent_deadline_ms, on_part_intent, m);
+    if (rc != 0) {
+        m->o.refs--;
         gw_send_cluster_error(r, rc);
+    }
 }
 
 /* ?partNumber= in 1..10000; 0 if answered. */

@@ -7,8 +7,10 @@
  * copied out of the request body (so a client that goes away cannot free memory a replica
  * request still sends from) on the loop in PUT_SLICE (1 MiB) slices, one per loop turn (bounded
  * work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is
- * written (gw_cl_row_put PUT) only after every chunk reached quorum. A failure after the first
- * chunk leaves the chunks as orphans for the GC of a later issue (no intent rows yet).
+ * written (gw_cl_row_put PUT) only after every chunk reached quorum. Before the first chunk the
+ * intent row (gw_intent.h) names the data vid, so a failure after it leaves only blobs the
+ * OSDs' garbage collector reclaims; a PUT whose intent expired fails (503) instead of writing
+ * its head row.
  * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
  * piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only when h2o
  * calls proceed (back-pressure; at most one piece buffered). A failure after the response started
@@ -32,6 +34,7 @@
 #include "gw_objhead.h"
 #include "gw_objmeta.h"
 #include "gw_acl_check.h"
+#include "gw_intent.h"
 #include "gw_ops.h"
 
 #define PUT_INFLIGHT 4
@@ -80,7 +83,8 @@ struct put {
     uint32_t next, done, inflight, released;
     int failed;
     int head_started;
-    put_chunk_t *cur; /* the chunk being copied and hashed, not yet sent */
+    uint64_t intent_deadline_ms; /* chunked: its intent's deadline (gw_intent.h) */
+    put_chunk_t *cur;            /* the chunk being copied and hashed, not yet sent */
     h2o_timeout_entry_t te;
 };
 
@@ -150,6 +154,11 @@ static void put_pump(put_t *p)
     if (p->cur == NULL) {
         if (p->next == p->m.chunk_count || p->inflight >= PUT_INFLIGHT)
             return;
+        if (!gw_intent_valid(p->intent_deadline_ms)) {
+            p->failed = 1;
+            gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The write took too long");
+            return;
+        }
         uint64_t off = (uint64_t)p->next * p->m.chunk_size;
         size_t len = (size_t)TN_MIN((uint64_t)p->m.chunk_size, p->m.size - off);
         put_chunk_t *c = calloc(1, sizeof *c);
@@ -226,6 +235,11 @@ static void put_write_head(put_t *p)
 {
     gw_req_t *r = p->o.r;
     p->head_started = 1;
+    if (!p->m.is_inline && !gw_intent_valid(p->intent_deadline_ms)) {
+        /* rule 1: after its intent's expiry the GC may already be deleting these blobs */
+        gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The write took too long");
+        return;
+    }
     size_t vlen = gw_objmeta_encoded_len(&p->m);
     uint8_t *val = h2o_mem_alloc_pool(&r->req->pool, vlen);
     if (gw_objmeta_encode(&p->m, val, vlen) < 0 || vlen > TN_ROW_MAX_VALUE) {
@@ -292,6 +306,18 @@ static int put_tags(gw_req_t *r, gw_objmeta_t *m)
     return 0;
 }
 
+static void on_put_intent(void *arg, int err)
+{
+    put_t *p = arg;
+    if (p->o.r != NULL) {
+        if (err != 0)
+            gw_send_cluster_error(p->o.r, err);
+        else
+            put_pump(p);
+    }
+    gw_opref_done(p);
+}
+
 static void put_start(put_t *p)
 {
     gw_req_t *r = p->o.r;
@@ -322,7 +348,17 @@ static void put_start(put_t *p)
         m->chunk_size = GW_OBJMETA_CHUNK;
         m->chunk_count = (uint32_t)((m->size + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
         gw_random(m->data_vid, sizeof m->data_vid);
-        put_pump(p);
+        gw_intent_t in = {.bucket_id = p->bucket.id,
+                          .key = {r->route.key.base, r->route.key.len},
+                          .vid = m->data_vid,
+                          .size = m->size,
+                          .chunk_size = m->chunk_size};
+        p->o.refs++;
+        int rc = gw_intent_write(r->thread, &in, &p->intent_deadline_ms, on_put_intent, p);
+        if (rc != 0) {
+            p->o.refs--;
+            gw_send_cluster_error(r, rc);
+        }
     }
     gw_opref_done(p); /* the lookup's reference */
 }

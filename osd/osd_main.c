@@ -226,12 +226,29 @@ int main(int argc, char **argv)
         goto out;
     }
     osd_srv_set_recovery(g_srv, rec);
+    osd_gc_opts_t gopts = {.self = (int32_t)id,
+                           .interval_s = conf->osd.gc_interval,
+                           .grace_s = conf->osd.gc_grace,
+                           .upload_expiry_s = conf->osd.gc_upload_expiry,
+                           .hlc = osd_srv_hlc(g_srv)};
+    osd_gc_t *gc = NULL;
+    rc = osd_gc_start(&gopts, bs, idx, ms, &gc);
+    if (rc != 0) {
+        fprintf(stderr, "tern-osd: cannot start the garbage collector: %s\n", tn_strerror(rc));
+        osd_rec_stop(rec);
+        osd_srv_destroy(g_srv);
+        g_srv = NULL;
+        goto out;
+    }
+    osd_srv_set_gc(g_srv, gc);
+    tn_log_info("msg=\"gc\" interval_s=%u grace_s=%u", gopts.interval_s, gopts.grace_s);
     tn_log_info("msg=\"repair\" interval_s=%u max_bytes_per_sec=%llu max_active=%u "
                 "deep_scrub_interval_s=%u scrub_bytes_per_sec=%llu",
                 ropts.interval_s, (unsigned long long)ropts.max_bytes_per_sec, ropts.max_active,
                 ropts.deep_interval_s, (unsigned long long)ropts.scrub_bytes_per_sec);
     osd_srv_run(g_srv);
     /* repair first: it writes through the stores the server shares */
+    osd_gc_stop(gc);
     osd_rec_stop(rec);
     osd_srv_t *srv = g_srv;
     g_srv = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "osd_srv_internal.h"
+#include "tn_log.h"
 #include "tn_wire.h"
 
 void osd_op_ping(osd_req_t *req)
@@ -60,6 +61,7 @@ static const char *op_stat_name(unsigned op)
     case TN_OP_PG_DIGEST: return "srv.req.pg_digest";
     case TN_OP_PG_ENUM: return "srv.req.pg_enum";
     case TN_OP_PG_PUSH: return "srv.req.pg_push";
+    case TN_OP_KICK: return "srv.req.kick";
     default: return NULL;
     }
 }
@@ -146,6 +148,23 @@ void osd_op_stats(osd_req_t *req)
         ADD("scrub.errors_repaired", r.scrub_repaired);
         ADD("disk.total_bytes", r.disk_total);
         ADD("disk.avail_bytes", r.disk_avail);
+    }
+    if (srv->gc != NULL) {
+        osd_gc_stats_t g;
+        osd_gc_stats(srv->gc, &g);
+        ADD("gc.runs", g.runs);
+        ADD("gc.running", g.running);
+        ADD("gc.last_run_ms", g.last_run_ms);
+        ADD("gc.intents_seen", g.intents_seen);
+        ADD("gc.intents_live", g.intents_live);
+        ADD("gc.intents_pending", g.intents_pending);
+        ADD("gc.intents_waiting", g.intents_waiting);
+        ADD("gc.intents_collected", g.intents_collected);
+        ADD("gc.blobs_deleted", g.blobs_deleted);
+        ADD("gc.bytes_reclaimed", g.bytes_reclaimed);
+        ADD("gc.uploads_aborted", g.uploads_aborted);
+        ADD("gc.tombstones_purged", g.tombstones_purged);
+        ADD("gc.errors", g.errors);
     }
     for (unsigned op = 0; op < OSD_NOPS && n < TN_ARRAY_SIZE(e); op++)
         if (op_stat_name(op) != NULL)
@@ -236,4 +255,34 @@ static void map_offer_done(osd_req_t *req)
 void osd_op_map_offer(osd_req_t *req)
 {
     osd_req_submit(req, map_offer_run, map_offer_done);
+}
+
+void osd_op_kick(osd_req_t *req)
+{
+    osd_srv_t *srv = req->srv;
+    if (req->hdr.payload_len != 1) {
+        osd_req_reply_status(req, TN_ERR_PROTO);
+        return;
+    }
+    uint8_t what = req->payload[0];
+    if (what == TN_PROTO_KICK_SCRUB || what == TN_PROTO_KICK_DEEP) {
+        if (srv->rec == NULL) {
+            osd_req_reply_status(req, TN_ERR_UNSUPPORTED);
+            return;
+        }
+        tn_log_info("msg=\"kick: %s scrub requested\"",
+                    what == TN_PROTO_KICK_DEEP ? "deep" : "light");
+        osd_rec_kick(srv->rec, what == TN_PROTO_KICK_DEEP);
+    } else if (what == TN_PROTO_KICK_GC) {
+        if (srv->gc == NULL) {
+            osd_req_reply_status(req, TN_ERR_UNSUPPORTED);
+            return;
+        }
+        tn_log_info("msg=\"kick: garbage collection requested\"");
+        osd_gc_kick(srv->gc);
+    } else {
+        osd_req_reply_status(req, TN_ERR_PROTO);
+        return;
+    }
+    osd_req_finish(req);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include "osd_gc.h"
 #include "osd_pg.h"
 #include "osd_ratelim.h"
 #include "osd_recovery.h"
@@ -60,7 +61,7 @@ struct st_osd_rec_t {
     uint64_t p_rows, p_blobs; /* this pass: rows and blobs of the PGs held (local digests) */
     /* scheduling */
     uint64_t next_light_ms, next_deep_ms;
-    int kick;
+    int kick, kick_deep;
     osd_ratelim_t rl_rec, rl_scrub;
     pthread_t sched;
     pthread_t *workers;
@@ -532,12 +533,20 @@ done:
 
 /* ---- blobs ---- */
 
+#define PULL_GONE 1 /* pull_blob: the garbage collector deleted this blob; not stored */
+
 /* Pulls blob id of length bytes from peer, stores it (a damaged local copy is replaced) and
- * verifies the stored copy. */
+ * verifies the stored copy. A blob with a GONE row (osd_gc.h) is never stored: checked before
+ * the pull and again after it (the collector writes the GONE row before it deletes, so a pull
+ * racing with the delete either ends before the delete reaches this OSD, which then removes
+ * it, or sees the GONE row here and removes it itself). Returns 0, PULL_GONE or an error. */
 static int pull_blob(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, const osd_blob_id_t *id,
                      uint64_t length)
 {
     osd_rec_t *rec = w->rec;
+    int gone = osd_gc_blob_gone(w->rd, pg->pool, pg->pg, id->version, id->part);
+    if (gone != 0)
+        return gone > 0 ? PULL_GONE : gone;
     osd_bs_writer_t *wr = NULL;
     int rc = osd_bs_put_begin(rec->bs, pg->pool, pg->pg, id, length, &wr);
     if (rc != 0)
@@ -573,7 +582,12 @@ static int pull_blob(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, cons
         return rc;
     /* read back what is now on disk (header, every piece, the table): a pulled copy is
      * trusted only once it verifies here */
-    return osd_bs_verify(rec->bs, pg->pool, pg->pg, id);
+    rc = osd_bs_verify(rec->bs, pg->pool, pg->pg, id);
+    if (rc == 0 && osd_gc_blob_gone(w->rd, pg->pool, pg->pg, id->version, id->part) != 0) {
+        osd_bs_delete(rec->bs, pg->pool, pg->pg, id);
+        return PULL_GONE;
+    }
+    return rc;
 }
 
 static void blob_of_item(const tn_blob_item_t *it, osd_rp_blob_t *b)
@@ -639,7 +653,9 @@ static int sync_blobs(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, int
                     memcpy(bid.version, item.version, 16);
                     bid.part = item.part;
                     int prc = pull_blob(w, pg, peer, &bid, item.length);
-                    if (prc == 0) {
+                    if (prc == PULL_GONE) {
+                        /* collected: the peer's copy goes with the collector's next try */
+                    } else if (prc == 0) {
                         res->blobs_pulled++;
                         atomic_fetch_add(&rec->blobs_pulled, 1);
                         if (deep) {
@@ -1043,7 +1059,7 @@ static void *sched_main(void *arg)
         }
         pthread_mutex_lock(&rec->lock);
         now = mono_ms();
-        int deep_due = rec->o.deep_interval_s != 0 && now >= rec->next_deep_ms;
+        int deep_due = rec->kick_deep || (rec->o.deep_interval_s != 0 && now >= rec->next_deep_ms);
         if (!rec->running && rec->held != NULL &&
             (rec->kick || now >= rec->next_light_ms || deep_due)) {
             free(rec->tasks);
@@ -1058,6 +1074,7 @@ static void *sched_main(void *arg)
                 memset(rec->p_state, 0, sizeof(rec->p_state));
                 rec->p_rows = rec->p_blobs = 0;
                 rec->kick = 0;
+                rec->kick_deep = 0;
                 rec->next_light_ms =
                     osd_recplan_next_due(now, (uint64_t)rec->o.interval_s * 1000, next_rnd(rec));
                 if (deep_due)
@@ -1201,4 +1218,16 @@ void osd_rec_stats(osd_rec_t *rec, osd_rec_stats_t *o)
     o->peers_up = atomic_load(&rec->peers_up);
     o->disk_total = atomic_load(&rec->disk_total);
     o->disk_avail = atomic_load(&rec->disk_avail);
+}
+
+void osd_rec_kick(osd_rec_t *rec, int deep)
+{
+    if (rec == NULL)
+        return;
+    pthread_mutex_lock(&rec->lock);
+    rec->kick = 1;
+    if (deep)
+        rec->kick_deep = 1;
+    pthread_cond_broadcast(&rec->cond);
+    pthread_mutex_unlock(&rec->lock);
 }

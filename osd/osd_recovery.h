@@ -66,5 +66,8 @@ int osd_rec_start(const osd_rec_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_
 /* Stops and joins every thread (each blocking call is bounded by a client timeout). NULL ok. */
 void osd_rec_stop(osd_rec_t *rec);
 void osd_rec_stats(osd_rec_t *rec, osd_rec_stats_t *out);
+/* Starts a pass now (or right after the one running); deep != 0 makes it a deep scrub. From any
+ * thread (ternctl osd scrub). NULL is a no-op. */
+void osd_rec_kick(osd_rec_t *rec, int deep);
 
 #endif

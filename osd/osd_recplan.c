@@ -6,6 +6,12 @@
 #include <string.h>
 #include "osd_recplan.h"
 
+int osd_recplan_pg_holders(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, void *work,
+                           int32_t out[PL_MAX_SIZE])
+{
+    return pl_pg_osds(m, pool, pg, out, PL_MAX_SIZE, work);
+}
+
 long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recplan_pg_t *out,
                           size_t cap)
 {
@@ -16,7 +22,7 @@ long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recpla
         const pl_pool_t *pool = &m->pools[p];
         for (uint32_t pg = 0; pg < pool->pg_num; pg++) {
             int32_t osds[PL_MAX_SIZE];
-            int k = pl_pg_osds(m, pool, pg, osds, PL_MAX_SIZE, work);
+            int k = osd_recplan_pg_holders(m, pool, pg, work, osds);
             if (k < 0)
                 return k;
             int self = -1;

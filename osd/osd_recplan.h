@@ -29,6 +29,13 @@ typedef struct {
     int32_t osds[PL_MAX_SIZE]; /* replica order, out[0] primary */
 } osd_recplan_pg_t;
 
+/* THE answer to "which OSDs hold PG pg of pool under map m" for repair and the garbage
+ * collector: out[0..PL_MAX_SIZE), replica order (out[0] primary), returns how many, or a
+ * pl_pg_osds error. Today the replica set of the map's epoch; rebalance extends it here
+ * (previous holders that still keep a copy must be asked and cleaned too). */
+int osd_recplan_pg_holders(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, void *work,
+                           int32_t out[PL_MAX_SIZE]);
+
 /* Fills out[0..cap) with every PG of every pool of m whose replica set contains osd, pools in
  * map order, PGs ascending; returns how many PGs osd holds (which may exceed cap: then only
  * cap were written), or -EINVAL. work: pl_work_size(m) bytes, aligned for uint64_t. */

@@ -406,6 +406,7 @@ static void dispatch(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *pa
     switch (hdr->op) {
     case TN_OP_PING: osd_op_ping(req); break;
     case TN_OP_STATS: osd_op_stats(req); break;
+    case TN_OP_KICK: osd_op_kick(req); break;
     case TN_OP_MAP_GET: osd_op_map_get(req); break;
     case TN_OP_MAP_OFFER: osd_op_map_offer(req); break;
     case TN_OP_BLOB_GET: osd_op_blob_get(req); break;
@@ -750,4 +751,9 @@ void osd_srv_destroy(osd_srv_t *srv)
     if (srv->sigpipe[1] >= 0)
         close(srv->sigpipe[1]);
     free(srv);
+}
+
+void osd_srv_set_gc(osd_srv_t *srv, osd_gc_t *gc)
+{
+    srv->gc = gc;
 }

@@ -17,6 +17,7 @@
 #include "osd_blob.h"
 #include "osd_index.h"
 #include "osd_mapstore.h"
+#include "osd_gc.h"
 #include "osd_recovery.h"
 #include "tern.h"
 
@@ -51,6 +52,8 @@ void osd_srv_set_recovery(osd_srv_t *srv, osd_rec_t *rec);
 /* Serves the admin HTTP port (GET /metrics, /health/live; tn_admin.h) on host:port from the
  * server's loop. Before osd_srv_run. 0 or -errno (logged). */
 int osd_srv_admin_listen(osd_srv_t *srv, const char *host, uint16_t port);
+/* Lets STATS report gc's counters and KICK start it (NULL: none). Before osd_srv_run. */
+void osd_srv_set_gc(osd_srv_t *srv, osd_gc_t *gc);
 /* Joins the workers and frees everything. NULL is a no-op. */
 void osd_srv_destroy(osd_srv_t *srv);
 

@@ -61,6 +61,7 @@ struct st_osd_srv_t {
     uint64_t inflight;       /* requests not yet answered and freed */
     uint64_t nospc_until_ms; /* a write failed with ENOSPC recently: not WRITABLE until then */
     osd_rec_t *rec;          /* repair, for STATS (may be NULL) */
+    osd_gc_t *gc;            /* garbage collector, for STATS and KICK (may be NULL) */
     h2o_timeout_t t_zero;    /* next loop turn: resumed connections process their input */
     osd_srv_counters_t c;
     struct tn_admin *admin; /* the admin HTTP port (NULL: none) */
@@ -130,6 +131,7 @@ void osd_conn_unref(osd_conn_t *c);
 /* ---- handlers (osd_ops_*.c) ---- */
 void osd_op_ping(osd_req_t *req);
 void osd_op_stats(osd_req_t *req);
+void osd_op_kick(osd_req_t *req);
 void osd_op_map_get(osd_req_t *req);
 void osd_op_map_offer(osd_req_t *req);
 /* Blob stream frames. payload_err is the result of the payload CRC check / HLC fold (0 or an

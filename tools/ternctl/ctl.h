@@ -40,5 +40,6 @@ int ctl_cmd_key(int argc, char **argv);
 int ctl_cmd_bucket(int argc, char **argv);
 int ctl_cmd_osd(int argc, char **argv);
 int ctl_cmd_osd_ls(int argc, char **argv);
+int ctl_cmd_osd_maint(int argc, char **argv); /* osd scrub, osd gc (argv[0] "osd") */
 
 #endif

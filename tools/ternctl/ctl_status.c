@@ -40,6 +40,8 @@ typedef struct {
     uint64_t rows_pulled, rows_pushed, blobs_pulled, rec_bytes, rec_errors, last_pass_ms;
     uint64_t deep_passes, scrub_blobs, scrub_bytes, scrub_found, scrub_repaired;
     uint64_t blob_checksum_errors, blob_corrupt_errors, idx_checksum_errors, idx_healthy;
+    uint64_t gc_runs, gc_collected, gc_blobs, gc_bytes, gc_pending, gc_waiting, gc_errors;
+    uint64_t gc_aborted, gc_tombs;
 } osd_view_t;
 
 typedef struct {
@@ -92,6 +94,15 @@ static void take_stat(osd_view_t *v, tn_slice_t name, uint64_t val)
         {"blob.corrupt_errors", offsetof(osd_view_t, blob_corrupt_errors)},
         {"idx.checksum_errors", offsetof(osd_view_t, idx_checksum_errors)},
         {"idx.healthy", offsetof(osd_view_t, idx_healthy)},
+        {"gc.runs", offsetof(osd_view_t, gc_runs)},
+        {"gc.intents_collected", offsetof(osd_view_t, gc_collected)},
+        {"gc.blobs_deleted", offsetof(osd_view_t, gc_blobs)},
+        {"gc.bytes_reclaimed", offsetof(osd_view_t, gc_bytes)},
+        {"gc.intents_pending", offsetof(osd_view_t, gc_pending)},
+        {"gc.intents_waiting", offsetof(osd_view_t, gc_waiting)},
+        {"gc.errors", offsetof(osd_view_t, gc_errors)},
+        {"gc.uploads_aborted", offsetof(osd_view_t, gc_aborted)},
+        {"gc.tombstones_purged", offsetof(osd_view_t, gc_tombs)},
     };
     for (size_t i = 0; i < TN_ARRAY_SIZE(map); i++)
         if (strlen(map[i].name) == name.len && memcmp(map[i].name, name.base, name.len) == 0)
@@ -349,6 +360,15 @@ int ctl_cmd_status(int argc, char **argv)
         t.blob_checksum_errors += v->blob_checksum_errors;
         t.blob_corrupt_errors += v->blob_corrupt_errors;
         running += v->rec_running;
+        t.gc_runs += v->gc_runs;
+        t.gc_collected += v->gc_collected;
+        t.gc_blobs += v->gc_blobs;
+        t.gc_bytes += v->gc_bytes;
+        t.gc_pending += v->gc_pending;
+        t.gc_waiting += v->gc_waiting;
+        t.gc_errors += v->gc_errors;
+        t.gc_aborted += v->gc_aborted;
+        t.gc_tombs += v->gc_tombs;
     }
     const char *health = "HEALTH_OK";
     if (pc.unavailable > 0 || t.scrub_found > t.scrub_repaired)
@@ -398,6 +418,12 @@ int ctl_cmd_status(int argc, char **argv)
                ",\"read_checksum_errors\":%" PRIu64 "}",
                t.deep_passes, t.scrub_blobs, t.scrub_bytes, t.scrub_found, t.scrub_repaired,
                t.blob_checksum_errors + t.blob_corrupt_errors);
+        printf(",\"gc\":{\"runs\":%" PRIu64 ",\"versions_collected\":%" PRIu64
+               ",\"blobs_deleted\":%" PRIu64 ",\"bytes_reclaimed\":%" PRIu64 ",\"pending\":%" PRIu64
+               ",\"waiting\":%" PRIu64 ",\"uploads_aborted\":%" PRIu64
+               ",\"tombstones_purged\":%" PRIu64 ",\"errors\":%" PRIu64 "}",
+               t.gc_runs, t.gc_collected, t.gc_blobs, t.gc_bytes, t.gc_pending, t.gc_waiting,
+               t.gc_aborted, t.gc_tombs, t.gc_errors);
         if (list_pgs) {
             printf(",\"pg_list\":[");
             for (size_t i = 0; i < ipg; i++) {
@@ -453,6 +479,11 @@ int ctl_cmd_status(int argc, char **argv)
                " errors found, %" PRIu64 " repaired; %" PRIu64 " checksum errors seen by reads\n",
                t.deep_passes, t.scrub_blobs, a, t.scrub_found, t.scrub_repaired,
                t.blob_checksum_errors + t.blob_corrupt_errors);
+        human_bytes(t.gc_bytes, a, sizeof(a));
+        printf("  gc:     %" PRIu64 " runs; %" PRIu64 " versions collected, %" PRIu64
+               " blob files (%s) deleted; %" PRIu64 " versions in grace, %" PRIu64
+               " waiting for a replica, %" PRIu64 " errors\n",
+               t.gc_runs, t.gc_collected, t.gc_blobs, a, t.gc_pending, t.gc_waiting, t.gc_errors);
         printf("\n  %-6s %-12s %-22s %-5s %10s %10s %s\n", "OSD", "HOST", "ADDRESS", "STATE",
                "USED", "SIZE", "REPAIR");
         for (size_t i = 0; i < nv; i++) {

@@ -16,7 +16,7 @@ static const ctl_command_t commands[] = {
     {"cluster", ctl_cmd_cluster,
      "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},
-    {"osd", ctl_cmd_osd, "OSDs of a running cluster: ls (up/in, weight, disk, PGs)"},
+    {"osd", ctl_cmd_osd, "OSDs of a running cluster: ls; scrub (--deep) or gc one OSD now"},
     {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
     {"status", ctl_cmd_status, "a running cluster: map, OSDs up/down, PG states, repair, scrub"},
     {"user", ctl_cmd_user, "users (create, ls, rm) in the cluster's metadata"},

@@ -277,12 +277,13 @@ static void test_ops(void)
     is_str(tn_frame_op_name(TN_OP_PING), "PING", "PING");
     is_str(tn_frame_op_name(TN_OP_BLOB_PUT_DATA), "BLOB_PUT_DATA", "BLOB_PUT_DATA");
     is_str(tn_frame_op_name(TN_OP_PG_PUSH), "PG_PUSH", "PG_PUSH");
+    is_str(tn_frame_op_name(TN_OP_KICK), "KICK", "KICK");
     ok(tn_frame_op_name(0) == NULL, "op 0 has no name");
     ok(tn_frame_op_name(0x7777) == NULL, "unknown op has no name");
     int named = 0;
     for (unsigned op = 0; op < 0x100; op++)
         named += tn_frame_op_name((uint16_t)op) != NULL;
-    is_int(named, 17, "17 planned ops");
+    is_int(named, 18, "18 planned ops");
 }
 
 int main(void)

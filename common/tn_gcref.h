@@ -1,0 +1,88 @@
+/*
+ * tn_gcref.h — the references the garbage collector judges by (DESIGN.md rule 1, "references
+ * before data; GC by evidence"): the INTENT row a gateway writes before the first blob of a
+ * data version, and the minimal reading of the gateway's head rows and upload rows that tells
+ * whether they name a data version. PURE: no I/O, no allocation. Shared by the gateway (which
+ * writes intents) and the OSD's collector (osd_gc.c, which reads all three).
+ *
+ * INTENT ROW (pool "index", in the index PG of the bucket, next to the object's head row and
+ * its upload rows, so ONE replica set holds every referrer the collector must consult)
+ *   ns  = TN_GCREF_NS_INTENTS (fixed; a bucket id equal to it has probability 2^-64)
+ *   key = the data vid (16 bytes): blobs (vid, 0..chunks-1) in the data pool
+ *   ver = (hlc, origin, vid = the data vid)
+ *   value, version 1 (integers little-endian):
+ *     u32 version (1), u8 kind (1 OBJECT: PutObject / CopyObject; 2 PART: UploadPart /
+ *     UploadPartCopy), u8 reserved (0), u64 bucket id, u64 expiry (ms since the epoch: a
+ *     gateway writes the head row / DONE part row only before it), u32 data pool id,
+ *     u64 size (bytes of data), u32 chunk size, 16 upload id (zero for OBJECT),
+ *     u16 object key length K (1..1024), K object key bytes.
+ *   The intent stays after the write succeeds: it is the data version's registry entry; the
+ *   collector purges it only after the version's blobs are gone from every replica.
+ *
+ * GONE ROW (pool "data", in the blob's PG): ns = TN_GCREF_NS_GONE, key = vid || le32(part),
+ *   empty value. Written by the collector on every holder of the blob before it deletes the
+ *   blob there; repair never stores a pulled blob that has a gone row (so a deleted blob
+ *   cannot be resurrected by anti-entropy racing with the delete), and rows travel by repair
+ *   like any other.
+ *
+ * HEAD ROW (gw_objmeta.h, formats 1 and 2): names a vid when it is live and its layout is
+ * CHUNKED with that data vid, or MULTIPART with the vid in its part table (the inline field).
+ * UPLOAD ROW (gw_mpu.h): ACTIVE when live with state byte 0.
+ */
+#ifndef TN_GCREF_H
+#define TN_GCREF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tern.h"
+#include "tn_row.h"
+
+#define TN_GCREF_NS_INTENTS     0x494e54454e545321ull /* "INTENTS!" */
+#define TN_GCREF_NS_GONE        0x474f4e45424c4f42ull /* "GONEBLOB" */
+#define TN_GCREF_UPLOADS_XOR    0x55504c4f41445321ull /* == GW_MPU_NS_UPLOADS_XOR */
+#define TN_GCREF_INTENT_VERSION 1u
+#define TN_GCREF_INTENT_FIXED   56u /* value bytes before the object key */
+#define TN_GCREF_GONE_KEY_LEN   20u
+
+enum { TN_GCREF_OBJECT = 1, TN_GCREF_PART = 2 };
+
+typedef struct {
+    uint8_t kind; /* TN_GCREF_OBJECT or TN_GCREF_PART */
+    uint64_t bucket_id;
+    uint64_t expiry_ms;
+    uint32_t data_pool;
+    uint64_t size;
+    uint32_t chunk_size;
+    uint8_t upload_id[16];
+    tn_slice_t key; /* the object key */
+} tn_gcref_intent_t;
+
+/* Bytes of the encoded intent value of an object key of key_len bytes. */
+size_t tn_gcref_intent_len(size_t key_len);
+/* Encodes it into buf[0..cap): the length, or TN_ERR_TOO_BIG / -EINVAL (bad kind, key length
+ * outside 1..TN_ROW_MAX_KEY, chunk size 0 with size > 0). */
+int tn_gcref_intent_encode(const tn_gcref_intent_t *it, uint8_t *buf, size_t cap);
+/* Decodes exactly: TN_OK or TN_ERR_CORRUPT. it->key points into buf. */
+int tn_gcref_intent_decode(const void *buf, size_t len, tn_gcref_intent_t *it);
+/* Chunk count of the intent's data: ceil(size / chunk size) (0 for size 0). */
+uint32_t tn_gcref_chunks(const tn_gcref_intent_t *it);
+/* Bytes of chunk i (< chunks). */
+uint64_t tn_gcref_chunk_len(const tn_gcref_intent_t *it, uint32_t i);
+
+/* Does head row r (any row at the object's key: tombstones name nothing) name data vid?
+ * 1 yes, 0 no, TN_ERR_CORRUPT (the value or part table does not decode: the caller must not
+ * take that as "no"). */
+int tn_gcref_head_names(const tn_row_t *r, const uint8_t vid[16]);
+/* Upload row r: 1 ACTIVE (live, state 0), 0 COMPLETED or aborted (tombstone),
+ * TN_ERR_CORRUPT. */
+int tn_gcref_upload_active(const tn_row_t *r);
+/* The initiation time (ms) of upload row r (live): TN_OK or TN_ERR_CORRUPT. */
+int tn_gcref_upload_initiated(const tn_row_t *r, uint64_t *ms);
+/* Key of the upload row of (object key, upload id) into out (cap >= key_len + 17): its length,
+ * 0 if it does not fit TN_ROW_MAX_KEY. */
+size_t tn_gcref_upload_key(uint8_t *out, size_t cap, const void *key, size_t key_len,
+                           const uint8_t upload_id[16]);
+/* Key of the gone row of blob (vid, part). */
+void tn_gcref_gone_key(uint8_t out[TN_GCREF_GONE_KEY_LEN], const uint8_t vid[16], uint32_t part);
+
+#endif

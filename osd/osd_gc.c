@@ -1,0 +1,660 @@
+/*
+ * osd_gc.c — this file implements the OSD's garbage collector (osd_gc.h): one thread that,
+ * per run, walks the intents of the index PGs this OSD is primary of, gathers the evidence
+ * from every replica through a blocking OSD client, and deletes what is proven garbage.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "osd_gc.h"
+#include "osd_recplan.h"
+#include "tn_endian.h"
+#include "tn_gcref.h"
+#include "tn_log.h"
+#include "tn_osdc_sync.h"
+#include "tn_row.h"
+#include "tn_wire.h"
+
+#define CLIENT_TIMEOUT 5000u
+#define PAGE           500u
+
+struct st_osd_gc_t {
+    osd_gc_opts_t o;
+    osd_bs_t *bs;
+    osd_idx_t *idx;
+    osd_mapstore_t *ms;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int kick;
+    _Atomic int stopping;
+    pthread_t thr;
+    int started;
+    _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
+        last_ms, aborted, tombs;
+};
+
+/* One run's state. */
+typedef struct {
+    osd_gc_t *gc;
+    tn_osdc_sync_t *cl;
+    osd_idx_reader_t *rd;
+    pl_map_t *map;
+    void *work;
+    uint64_t now_ms;
+    uint64_t seen, live, pending, waiting;
+} run_t;
+
+/* A copied intent row. */
+typedef struct {
+    uint8_t vid[16];
+    tn_row_ver_t ver;
+    uint32_t flags;
+    uint8_t *value;
+    size_t value_len;
+} intent_t;
+
+typedef struct {
+    intent_t *v;
+    size_t n, cap;
+    uint8_t last[16];
+    int err;
+} page_t;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int osd_gc_blob_gone(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, const uint8_t vid[16],
+                     uint32_t part)
+{
+    uint8_t key[TN_GCREF_GONE_KEY_LEN];
+    tn_gcref_gone_key(key, vid, part);
+    tn_row_t *row = NULL;
+    int rc = osd_idx_get(rd, pool, pg, TN_GCREF_NS_GONE, key, sizeof key, &row);
+    if (rc == TN_ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    int gone = !(row->flags & TN_ROW_TOMBSTONE);
+    free(row);
+    return gone;
+}
+
+static int page_cb(void *arg, const tn_row_t *row)
+{
+    page_t *pg = arg;
+    if (row->key_len != 16)
+        return 0; /* not an intent key: ignored */
+    if (pg->n == pg->cap) {
+        size_t nc = pg->cap ? pg->cap * 2 : 64;
+        intent_t *nv = realloc(pg->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return -ENOMEM;
+        pg->v = nv;
+        pg->cap = nc;
+    }
+    intent_t *it = &pg->v[pg->n];
+    it->value = malloc(row->value_len ? row->value_len : 1);
+    if (it->value == NULL)
+        return -ENOMEM;
+    memcpy(it->value, row->value, row->value_len);
+    it->value_len = row->value_len;
+    memcpy(it->vid, row->key, 16);
+    it->ver = row->ver;
+    it->flags = row->flags;
+    memcpy(pg->last, row->key, 16);
+    pg->n++;
+    return 0;
+}
+
+static void page_clear(page_t *pg)
+{
+    for (size_t i = 0; i < pg->n; i++)
+        free(pg->v[i].value);
+    pg->n = 0;
+}
+
+/* Reads (pool, pg, ns, key) from osd: 1 with *row (malloc'd, decode into *r), 0 absent, <0. */
+static int remote_get(run_t *R, int32_t osd, uint32_t pool, uint32_t pg, uint64_t ns,
+                      const uint8_t *key, size_t key_len, uint8_t **buf, tn_row_t *r)
+{
+    tn_row_get_req_t m = {.pool = pool, .pg = pg, .ns = ns, .key = {(const char *)key, key_len}};
+    size_t len = 0;
+    *buf = NULL;
+    int rc = tn_osdc_sync_row_get(R->cl, osd, &m, buf, &len);
+    if (rc == TN_ERR_NOT_FOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    size_t used = 0;
+    rc = tn_row_decode(*buf, len, r, &used); /* the client hands over the row itself */
+    if (rc == 0 && used != len)
+        rc = TN_ERR_PROTO;
+    if (rc != 0) {
+        free(*buf);
+        *buf = NULL;
+        return rc < 0 ? rc : TN_ERR_CORRUPT;
+    }
+    return 1;
+}
+
+typedef enum { EV_LIVE, EV_PENDING, EV_WAIT, EV_GARBAGE, EV_ABANDONED } verdict_t;
+
+/* The evidence of every replica of the index PG about one intent. */
+static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                       const intent_t *in, const tn_gcref_intent_t *it)
+{
+    uint64_t newest_ms = it->expiry_ms;
+    uint8_t ukey[TN_ROW_MAX_KEY];
+    size_t ulen = 0;
+    if (it->kind == TN_GCREF_PART) {
+        ulen = tn_gcref_upload_key(ukey, sizeof ukey, it->key.base, it->key.len, it->upload_id);
+        if (ulen == 0)
+            return EV_WAIT;
+    }
+    for (int i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        tn_row_t r;
+        /* the replica must hold this very intent: else it has not caught up, and its "no head
+         * row" would be absence, not evidence */
+        int rc = remote_get(R, osds[i], pool, pg, TN_GCREF_NS_INTENTS, in->vid, 16, &buf, &r);
+        int same = rc == 1 && tn_row_ver_cmp(&r.ver, &in->ver) == 0;
+        free(buf);
+        if (!same) {
+            tn_log_debug("msg=\"gc: replica lacks the intent or did not answer\" osd=%d rc=%d",
+                         osds[i], rc);
+            return EV_WAIT;
+        }
+        rc = remote_get(R, osds[i], pool, pg, it->bucket_id, (const uint8_t *)it->key.base,
+                        it->key.len, &buf, &r);
+        if (rc < 0) {
+            tn_log_debug("msg=\"gc: head row not read\" osd=%d err=\"%s\"", osds[i],
+                         tn_strerror(rc));
+            return EV_WAIT;
+        }
+        if (rc == 1) {
+            int names = tn_gcref_head_names(&r, in->vid);
+            uint64_t ms = tn_hlc_physical_ms(r.ver.hlc);
+            free(buf);
+            if (names != 0)
+                return names == 1 ? EV_LIVE : EV_WAIT;
+            if (ms > newest_ms)
+                newest_ms = ms;
+        }
+        if (it->kind == TN_GCREF_PART) {
+            rc = remote_get(R, osds[i], pool, pg, it->bucket_id ^ TN_GCREF_UPLOADS_XOR, ukey, ulen,
+                            &buf, &r);
+            if (rc < 0)
+                return EV_WAIT;
+            if (rc == 1) {
+                int active = tn_gcref_upload_active(&r);
+                uint64_t ms = tn_hlc_physical_ms(r.ver.hlc), init = 0;
+                int abandoned = active == 1 && R->gc->o.upload_expiry_s != 0 &&
+                                tn_gcref_upload_initiated(&r, &init) == TN_OK &&
+                                R->now_ms > init + (uint64_t)R->gc->o.upload_expiry_s * 1000u;
+                free(buf);
+                if (abandoned)
+                    return EV_ABANDONED;
+                if (active != 0)
+                    return active == 1 ? EV_LIVE : EV_WAIT;
+                if (ms > newest_ms)
+                    newest_ms = ms;
+            }
+        }
+    }
+    if (R->now_ms < newest_ms + (uint64_t)R->gc->o.grace_s * 1000u)
+        return EV_PENDING;
+    return EV_GARBAGE;
+}
+
+/* Deletes every chunk of the intent's data on every holder; 0 when all acknowledged. */
+static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *it)
+{
+    osd_gc_t *gc = R->gc;
+    const pl_pool_t *dpool = pl_map_find_pool(R->map, it->data_pool);
+    if (dpool == NULL)
+        return -ENOENT;
+    uint32_t chunks = tn_gcref_chunks(it);
+    int failed = 0;
+    for (uint32_t i = 0; i < chunks && !atomic_load(&gc->stopping); i++) {
+        uint8_t name[20];
+        memcpy(name, in->vid, 16);
+        tn_put_le32(name + 16, i);
+        uint32_t dpg = pl_object_pg(dpool, name, sizeof name);
+        int32_t osds[PL_MAX_SIZE];
+        int n = osd_recplan_pg_holders(R->map, dpool, dpg, R->work, osds);
+        if (n <= 0) {
+            failed = 1;
+            continue;
+        }
+        /* the GONE row: same version on every holder (a retry is UNCHANGED) */
+        uint8_t gkey[TN_GCREF_GONE_KEY_LEN];
+        tn_gcref_gone_key(gkey, in->vid, i);
+        tn_row_t g = {.pool = dpool->id,
+                      .pg = dpg,
+                      .ns = TN_GCREF_NS_GONE,
+                      .key = gkey,
+                      .key_len = sizeof gkey,
+                      .ver = in->ver};
+        uint8_t gbuf[TN_ROW_OVERHEAD + TN_GCREF_GONE_KEY_LEN];
+        size_t glen = 0;
+        if (tn_row_seal(&g) != 0 || tn_row_encode(&g, gbuf, sizeof gbuf, &glen) != 0)
+            return -EINVAL;
+        for (int k = 0; k < n; k++) {
+            tn_row_put_rep_t rep;
+            int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_PUT, gbuf, glen, &rep);
+            if (rc == TN_ERR_STALE_TS)
+                rc = 0; /* a newer gone row is there */
+            if (rc == 0) {
+                tn_blobref_t ref = {.pool = dpool->id, .pg = dpg, .part = i};
+                memcpy(ref.version, in->vid, 16);
+                rc = tn_osdc_sync_blob_delete(R->cl, osds[k], &ref);
+                if (rc == 0) {
+                    atomic_fetch_add(&gc->blobs, 1);
+                    atomic_fetch_add(&gc->bytes, tn_gcref_chunk_len(it, i));
+                } else if (rc == TN_ERR_NOT_FOUND) {
+                    rc = 0;
+                }
+            }
+            if (rc != 0) {
+                tn_log_info("msg=\"gc: blob delete deferred\" osd=%d pool=%u pg=%u part=%u "
+                            "err=\"%s\"",
+                            osds[k], dpool->id, dpg, i, tn_strerror(rc));
+                atomic_fetch_add(&gc->errors, 1);
+                failed = 1;
+            }
+        }
+    }
+    return failed ? -EAGAIN : 0;
+}
+
+/* Aborts an abandoned upload: a tombstone over its upload row on every index replica, as
+ * AbortMultipartUpload writes (a newer row there, e.g. COMPLETED, wins: STALE_TS is fine). */
+static void abort_upload(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                         const intent_t *in, const tn_gcref_intent_t *it)
+{
+    uint8_t ukey[TN_ROW_MAX_KEY];
+    size_t ulen = tn_gcref_upload_key(ukey, sizeof ukey, it->key.base, it->key.len, it->upload_id);
+    tn_row_t t = {.pool = pool,
+                  .pg = pg,
+                  .ns = it->bucket_id ^ TN_GCREF_UPLOADS_XOR,
+                  .key = ukey,
+                  .key_len = ulen,
+                  .flags = TN_ROW_TOMBSTONE};
+    t.ver.hlc = tn_hlc_now(R->gc->o.hlc, wall_ms());
+    t.ver.origin = (uint32_t)R->gc->o.self;
+    memcpy(t.ver.vid, in->vid, 16);
+    size_t len = 0;
+    uint8_t *buf = malloc(TN_ROW_OVERHEAD + TN_ROW_MAX_KEY);
+    if (ulen == 0 || buf == NULL || tn_row_seal(&t) != 0 ||
+        tn_row_encode(&t, buf, TN_ROW_OVERHEAD + TN_ROW_MAX_KEY, &len) != 0) {
+        free(buf);
+        atomic_fetch_add(&R->gc->errors, 1);
+        return;
+    }
+    int acked = 0;
+    for (int k = 0; k < n; k++) {
+        tn_row_put_rep_t rep;
+        int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_PUT, buf, len, &rep);
+        acked += rc == 0 || rc == TN_ERR_STALE_TS;
+    }
+    free(buf);
+    if (acked > 0) {
+        atomic_fetch_add(&R->gc->aborted, 1);
+        tn_log_info("msg=\"gc: abandoned upload aborted\" bucket=%" PRIx64 " key_len=%zu "
+                    "replicas=%d/%d",
+                    it->bucket_id, it->key.len, acked, n);
+    } else {
+        atomic_fetch_add(&R->gc->errors, 1);
+    }
+}
+
+static void purge_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                         const intent_t *in)
+{
+    tn_row_delete_req_t m = {.pool = pool,
+                             .pg = pg,
+                             .ns = TN_GCREF_NS_INTENTS,
+                             .key = {(const char *)in->vid, 16},
+                             .ver = {.hlc = in->ver.hlc, .origin = in->ver.origin}};
+    memcpy(m.ver.vid, in->ver.vid, 16);
+    for (int k = 0; k < n; k++) {
+        uint8_t res = 0;
+        int rc = tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res);
+        if (rc != 0)
+            atomic_fetch_add(&R->gc->errors, 1); /* repair brings it back; the next run ends it */
+    }
+}
+
+static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                      const intent_t *in)
+{
+    R->seen++;
+    if (in->flags & TN_ROW_TOMBSTONE)
+        return;
+    tn_gcref_intent_t it;
+    if (tn_gcref_intent_decode(in->value, in->value_len, &it) != 0) {
+        atomic_fetch_add(&R->gc->errors, 1);
+        R->waiting++;
+        return;
+    }
+    uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
+    if (R->now_ms < it.expiry_ms + grace) {
+        R->pending++;
+        return;
+    }
+    /* cheap local evidence first: a local head row naming the vid keeps it */
+    tn_row_t *row = NULL;
+    int rc = osd_idx_get(R->rd, pool, pg, it.bucket_id, it.key.base, it.key.len, &row);
+    if (rc == 0) {
+        int names = tn_gcref_head_names(row, in->vid);
+        free(row);
+        if (names != 0) {
+            R->live++;
+            return;
+        }
+    }
+    switch (judge(R, pool, pg, osds, n, in, &it)) {
+    case EV_LIVE: R->live++; return;
+    case EV_PENDING: R->pending++; return;
+    case EV_WAIT: R->waiting++; return;
+    case EV_ABANDONED:
+        abort_upload(R, pool, pg, osds, n, in, &it);
+        R->pending++; /* its parts are garbage after grace */
+        return;
+    case EV_GARBAGE: break;
+    }
+    if (delete_blobs(R, in, &it) != 0) {
+        R->waiting++;
+        return;
+    }
+    purge_intent(R, pool, pg, osds, n, in);
+    atomic_fetch_add(&R->gc->collected, 1);
+    char hex[33];
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        hex[2 * i] = digits[in->vid[i] >> 4];
+        hex[2 * i + 1] = digits[in->vid[i] & 15];
+    }
+    hex[32] = 0;
+    tn_log_info("msg=\"gc: collected\" vid=%s chunks=%u bytes=%" PRIu64, hex, tn_gcref_chunks(&it),
+                it.size);
+}
+
+/* Tombstones of an index PG older than the grace (rule 5). */
+typedef struct {
+    uint64_t ns;
+    tn_row_ver_t ver;
+    size_t key_len;
+    uint8_t key[TN_ROW_MAX_KEY];
+} tomb_t;
+
+typedef struct {
+    tomb_t *v;
+    size_t n, cap;
+    uint64_t cutoff_ms;
+} tombs_t;
+
+static int tomb_cb(void *arg, const tn_row_t *row)
+{
+    tombs_t *t = arg;
+    if (!(row->flags & TN_ROW_TOMBSTONE) || tn_hlc_physical_ms(row->ver.hlc) > t->cutoff_ms)
+        return 0;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        tomb_t *nv = realloc(t->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return -ENOMEM;
+        t->v = nv;
+        t->cap = nc;
+    }
+    tomb_t *x = &t->v[t->n++];
+    x->ns = row->ns;
+    x->ver = row->ver;
+    x->key_len = row->key_len;
+    memcpy(x->key, row->key, row->key_len);
+    return 0;
+}
+
+/* Purges the tombstones (deletes, aborted uploads) of an index PG that every replica holds in
+ * the same version and that are older than the grace: rule 5. A replica that does not answer,
+ * lacks the tombstone or holds something newer keeps it for a later run. A purge that reached
+ * only some replicas is undone by repair (the tombstone travels back) and redone next run. */
+static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n)
+{
+    uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
+    tombs_t t = {.cutoff_ms = R->now_ms > grace ? R->now_ms - grace : 0};
+    osd_idx_cursor_t cur;
+    memset(&cur, 0, sizeof cur);
+    int more = 1;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        t.n = 0;
+        int rc = osd_idx_enumerate(R->rd, pool, pg, &cur, PAGE, tomb_cb, &t, &more);
+        if (rc != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        for (size_t i = 0; i < t.n && !atomic_load(&R->gc->stopping); i++) {
+            const tomb_t *x = &t.v[i];
+            int everywhere = 1;
+            for (int k = 0; k < n && everywhere; k++) {
+                uint8_t *buf = NULL;
+                tn_row_t r;
+                int g = remote_get(R, osds[k], pool, pg, x->ns, x->key, x->key_len, &buf, &r);
+                everywhere =
+                    g == 1 && (r.flags & TN_ROW_TOMBSTONE) && tn_row_ver_cmp(&r.ver, &x->ver) == 0;
+                free(buf);
+            }
+            if (!everywhere)
+                continue;
+            tn_row_delete_req_t m = {.pool = pool,
+                                     .pg = pg,
+                                     .ns = x->ns,
+                                     .key = {(const char *)x->key, x->key_len},
+                                     .ver = {.hlc = x->ver.hlc, .origin = x->ver.origin}};
+            memcpy(m.ver.vid, x->ver.vid, 16);
+            int purged = 0;
+            for (int k = 0; k < n; k++) {
+                uint8_t res = 0;
+                if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
+                    purged++;
+                else
+                    atomic_fetch_add(&R->gc->errors, 1);
+            }
+            if (purged == n)
+                atomic_fetch_add(&R->gc->tombs, 1);
+        }
+    }
+    free(t.v);
+}
+
+static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
+{
+    int32_t osds[PL_MAX_SIZE];
+    int n = osd_recplan_pg_holders(R->map, pool, pg, R->work, osds);
+    if (n <= 0 || osds[0] != R->gc->o.self)
+        return;
+    page_t page = {0};
+    int more = 1, have_last = 0;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        page_clear(&page);
+        int rc = osd_idx_list(R->rd, pool->id, pg, TN_GCREF_NS_INTENTS, NULL, 0,
+                              have_last ? page.last : NULL, have_last ? 16 : 0, PAGE, page_cb,
+                              &page, &more);
+        if (rc != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        have_last = page.n > 0;
+        for (size_t i = 0; i < page.n && !atomic_load(&R->gc->stopping); i++)
+            do_intent(R, pool->id, pg, osds, n, &page.v[i]);
+        if (page.n == 0)
+            break;
+    }
+    page_clear(&page);
+    free(page.v);
+    purge_tombstones(R, pool->id, pg, osds, n);
+}
+
+static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pl_map_t *m = NULL;
+    if (osd_ms_get(gc->ms, 0, &buf, &len) != 0 || pl_map_decode(buf, len, &m) != 0) {
+        free(buf);
+        atomic_fetch_add(&gc->errors, 1);
+        return;
+    }
+    free(buf);
+    run_t R = {.gc = gc, .cl = cl, .rd = rd, .map = m, .now_ms = wall_ms()};
+    size_t ws = (pl_work_size(m) + 7) / 8 * 8;
+    R.work = aligned_alloc(8, ws ? ws : 8);
+    const pl_pool_t *index = pl_map_find_pool_by_name(m, "index");
+    if (R.work != NULL && index != NULL) {
+        tn_osdc_t *c = tn_osdc_sync_client(cl);
+        for (uint32_t i = 0; i < m->n_osds; i++)
+            if (m->osds[i].addr[0] != '\0')
+                tn_osdc_set_osd(c, m->osds[i].id, m->osds[i].addr);
+        tn_osdc_set_epoch(c, m->epoch);
+        atomic_store(&gc->running, 1);
+        uint64_t t0 = mono_ms();
+        for (uint32_t pg = 0; pg < index->pg_num && !atomic_load(&gc->stopping); pg++)
+            do_pg(&R, index, pg);
+        atomic_store(&gc->last_ms, mono_ms() - t0);
+        atomic_store(&gc->seen, R.seen);
+        atomic_store(&gc->live, R.live);
+        atomic_store(&gc->pending, R.pending);
+        atomic_store(&gc->waiting, R.waiting);
+        atomic_fetch_add(&gc->runs, 1);
+        atomic_store(&gc->running, 0);
+    }
+    free(R.work);
+    pl_map_destroy(m);
+}
+
+static void *gc_main(void *arg)
+{
+    osd_gc_t *gc = arg;
+    tn_osdc_opts_t co = {0};
+    co.connect_timeout_ms = 500;
+    co.request_timeout_ms = CLIENT_TIMEOUT;
+    co.backoff_ms = 200;
+    co.backoff_max_ms = 1000;
+    co.hlc = gc->o.hlc;
+    tn_osdc_sync_t *cl = tn_osdc_sync_create(&co);
+    osd_idx_reader_t *rd = NULL;
+    if (cl == NULL || osd_idx_reader_open(gc->idx, &rd) != 0) {
+        tn_log_error("msg=\"gc: cannot start its client or reader; no garbage collection\"");
+        tn_osdc_sync_destroy(cl);
+        return NULL;
+    }
+    uint64_t next = mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
+    while (!atomic_load(&gc->stopping)) {
+        pthread_mutex_lock(&gc->lock);
+        int due = gc->kick || (gc->o.interval_s != 0 && mono_ms() >= next);
+        if (!due) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 250 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&gc->cond, &gc->lock, &ts);
+            pthread_mutex_unlock(&gc->lock);
+            continue;
+        }
+        gc->kick = 0;
+        pthread_mutex_unlock(&gc->lock);
+        run_once(gc, cl, rd);
+        next = mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
+    }
+    osd_idx_reader_close(rd);
+    tn_osdc_sync_destroy(cl);
+    return NULL;
+}
+
+int osd_gc_start(const osd_gc_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_mapstore_t *ms,
+                 osd_gc_t **out)
+{
+    osd_gc_t *gc = calloc(1, sizeof(*gc));
+    if (gc == NULL)
+        return -ENOMEM;
+    gc->o = *opts;
+    gc->bs = bs;
+    gc->idx = idx;
+    gc->ms = ms;
+    pthread_mutex_init(&gc->lock, NULL);
+    pthread_cond_init(&gc->cond, NULL);
+    int rc = -pthread_create(&gc->thr, NULL, gc_main, gc);
+    if (rc != 0) {
+        pthread_cond_destroy(&gc->cond);
+        pthread_mutex_destroy(&gc->lock);
+        free(gc);
+        return rc;
+    }
+    gc->started = 1;
+    *out = gc;
+    return 0;
+}
+
+void osd_gc_stop(osd_gc_t *gc)
+{
+    if (gc == NULL)
+        return;
+    pthread_mutex_lock(&gc->lock);
+    atomic_store(&gc->stopping, 1);
+    pthread_cond_broadcast(&gc->cond);
+    pthread_mutex_unlock(&gc->lock);
+    if (gc->started)
+        pthread_join(gc->thr, NULL);
+    pthread_cond_destroy(&gc->cond);
+    pthread_mutex_destroy(&gc->lock);
+    free(gc);
+}
+
+void osd_gc_kick(osd_gc_t *gc)
+{
+    if (gc == NULL)
+        return;
+    pthread_mutex_lock(&gc->lock);
+    gc->kick = 1;
+    pthread_cond_broadcast(&gc->cond);
+    pthread_mutex_unlock(&gc->lock);
+}
+
+void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    if (gc == NULL)
+        return;
+    o->runs = atomic_load(&gc->runs);
+    o->running = atomic_load(&gc->running);
+    o->intents_seen = atomic_load(&gc->seen);
+    o->intents_live = atomic_load(&gc->live);
+    o->intents_pending = atomic_load(&gc->pending);
+    o->intents_waiting = atomic_load(&gc->waiting);
+    o->intents_collected = atomic_load(&gc->collected);
+    o->blobs_deleted = atomic_load(&gc->blobs);
+    o->bytes_reclaimed = atomic_load(&gc->bytes);
+    o->errors = atomic_load(&gc->errors);
+    o->uploads_aborted = atomic_load(&gc->aborted);
+    o->tombstones_purged = atomic_load(&gc->tombs);
+    o->last_run_ms = atomic_load(&gc->last_ms);
+}
