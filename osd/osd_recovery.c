@@ -32,7 +32,7 @@
 #define ENUM_LIMIT     2000u
 #define CLIENT_TIMEOUT 5000u
 #define PING_TIMEOUT   1000u
-#define MAX_PEERS      PL_MAX_SIZE
+#define MAX_PEERS      PL_MAX_HOLDERS
 #define META_SETTLE_MS 30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
 
 typedef enum { PG_CLEAN = 0, PG_DEGRADED, PG_INCONSISTENT, PG_ERROR } pg_state_t;
@@ -927,6 +927,50 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* After a PING answered by peer: the side behind gets the newer map (rule 3's propagation
+ * between OSDs, so a daemon that missed a map change, being down or new, catches up within a
+ * ping period): a newer peer's map is fetched and adopted (PROPAGATE: only a higher epoch is
+ * taken; the same epoch with another hash is refused loudly by osd_ms_offer), an older peer is
+ * offered ours. Scheduler thread. */
+static void exchange_map(osd_rec_t *rec, tn_osdc_sync_t *cl, int32_t peer)
+{
+    uint16_t st;
+    uint64_t theirs = 0, hlc;
+    tn_osdc_sync_last(cl, &st, &theirs, &hlc);
+    uint64_t mine = osd_ms_epoch(rec->ms);
+    if (theirs == mine || theirs == 0)
+        return;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t ep = 0, h = 0;
+    int adopted = 0, rc;
+    if (theirs > mine) {
+        rc = tn_osdc_sync_map_get(cl, peer, 0, &buf, &len);
+        if (rc == 0)
+            rc = osd_ms_offer(rec->ms, TN_PROTO_MAP_PROPAGATE, 0, buf, len, &ep, &h, &adopted);
+        if (rc != 0)
+            tn_log_warn("msg=\"cannot take the newer map of a peer\" osd=%d epoch=%" PRIu64
+                        " err=\"%s\"",
+                        peer, theirs, tn_strerror(rc));
+        else if (adopted)
+            tn_log_info("msg=\"map taken from a peer\" osd=%d epoch=%" PRIu64, peer, ep);
+    } else {
+        rc = osd_ms_get(rec->ms, 0, &buf, &len);
+        if (rc == 0) {
+            tn_map_offer_req_t req = {.mode = TN_PROTO_MAP_PROPAGATE,
+                                      .base_epoch = theirs,
+                                      .map = {(const char *)buf, len}};
+            tn_map_offer_rep_t rep;
+            rc = tn_osdc_sync_map_offer(cl, peer, &req, &rep);
+            if (rc == 0)
+                tn_log_info("msg=\"map offered to a peer\" osd=%d epoch=%" PRIu64
+                            " their_epoch=%" PRIu64,
+                            peer, mine, theirs);
+        }
+    }
+    free(buf);
+}
+
 /* Loads the map store's current map if its epoch changed (scheduler thread). */
 static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
 {
@@ -1015,6 +1059,8 @@ static void *sched_main(void *arg)
                 if (k < nknown)
                     known_up[k] = rc == 0 ? 1 : -1;
                 nup += rc == 0;
+                if (rc == 0)
+                    exchange_map(rec, cl, ids[i]);
                 if (rc == 0 && was == -1) {
                     tn_log_info("msg=\"repair: peer is back\" osd=%d", ids[i]);
                     pthread_mutex_lock(&rec->lock);

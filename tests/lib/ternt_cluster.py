@@ -88,6 +88,7 @@ class Cluster:
         self.frozen = set()
         self._logs = []
         self._yaml = (name, hosts, osds_per_host, gateway_yaml, top_yaml)
+        self.osd_hosts = [i // osds_per_host for i in range(self.n_osds)]  # host index per OSD
         self.config = self._write_config(0)
         for g in range(1, gateways):
             self._write_config(g)
@@ -113,7 +114,7 @@ class Cluster:
             f.write("hosts: [%s]\nosds:\n" % ", ".join(
                 "{name: %s}" % HOSTS[h] for h in range(hosts)))
             for i in range(self.n_osds):
-                f.write(f"  - {{id: {i}, host: {HOSTS[i // per_host]}, "
+                f.write(f"  - {{id: {i}, host: {HOSTS[self.osd_hosts[i]]}, "
                         f"addr: 127.0.0.1:{self.osd_ports[i]}, data: {self.tmp}/osd.{i}}}\n")
             f.write(f"gateway:\n  listen: [\"127.0.0.1:{self.gw_ports[g]}\"]\n"
                     f"  tmp_dir: {self.tmp}/gwtmp\n"
@@ -124,6 +125,18 @@ class Cluster:
             if top_yaml:
                 f.write(top_yaml.rstrip("\n") + "\n")
         return path
+
+    def add_osd(self, host):
+        """Adds osd.N (N = the next id) on host index `host` to every config file (as an
+        operator adds a disk's entry) without starting it; returns N. The running daemons keep
+        their map: `ternctl osd add` puts the OSD into it."""
+        i = self.n_osds
+        self.osd_ports.append(free_ports(1)[0])
+        self.osd_hosts.append(host)
+        self.n_osds += 1
+        for g in range(len(self.gw_ports)):
+            self._write_config(g)
+        return i
 
     # ---- lifecycle ----
     def _spawn(self, name, argv):
@@ -191,7 +204,7 @@ class Cluster:
         self.kill(f"osd.{i}", sig)
 
     def host_osds(self, h):
-        return list(range(h * self.per_host, (h + 1) * self.per_host))
+        return [i for i in range(self.n_osds) if self.osd_hosts[i] == h]
 
     def kill_host(self, h):
         for i in self.host_osds(h):

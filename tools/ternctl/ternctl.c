@@ -17,6 +17,8 @@ static const ctl_command_t commands[] = {
      "cluster init: write a new cluster's config (ids, keys, hosts, OSDs)"},
     {"config", ctl_cmd_config, "validate a config file; print its OSDs and gateway settings"},
     {"map", ctl_cmd_map, "placement without a cluster: which OSDs hold a key; balance; movement"},
+    {"osd", ctl_cmd_osd, "map changes: osd add, out, in, reweight (a new epoch on every OSD)"},
+    {"rebalance", ctl_cmd_rebalance, "finish moving PGs whose new OSDs are complete"},
     {"status", ctl_cmd_status, "a running cluster: map, OSDs up/down, PG states, repair, scrub"},
     {"user", ctl_cmd_user, "users (create, ls, rm) in the cluster's metadata"},
     {"key", ctl_cmd_key, "access keys of users or of one bucket (create, ls, rm)"},
