@@ -507,6 +507,14 @@ static int run(int argc, char **argv, int is_osd)
         goto out;
     }
     next->epoch = map->epoch + 1;
+    /* placement's movement statistics: what this change moves next to the optimum */
+    for (uint32_t p = 0; p < next->n_pools; p++) {
+        uint64_t moved = 0, optimal = 0;
+        const pl_pool_t *pool = &next->pools[p];
+        if (pl_movement(map, next, pool->id, 0, &moved, &optimal) == TN_OK)
+            printf("pool %s: %" PRIu64 " of %" PRIu64 " PG replicas move (optimal %" PRIu64 ")\n",
+                   pool->name, moved, (uint64_t)pool->pg_num * pool->size, optimal);
+    }
     rc = install(cl, next, map->epoch);
     if (rc == CTL_EXIT_OK && wait_s > 0)
         rc = run_rebalance(cl, conf, &next, wait_s);
