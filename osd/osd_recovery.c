@@ -51,6 +51,10 @@ struct st_osd_rec_t {
     uint32_t meta_pool;
     osd_recplan_pg_t *held; /* PGs held under map */
     size_t nheld;
+    /* PGs this OSD gave away: a move it was an old holder of completed (the map dropped the
+     * PG's moving entry and this OSD is not in its set): their local copies are deleted */
+    osd_recplan_pg_t *drops;
+    size_t ndrops;
     /* the pass in progress */
     osd_recplan_pg_t *tasks;
     size_t ntasks, next, done;
@@ -971,6 +975,154 @@ static void exchange_map(osd_rec_t *rec, tn_osdc_sync_t *cl, int32_t peer)
     free(buf);
 }
 
+/* ---- dropping the copies of PGs given away (rebalance, rule 3) ---- */
+
+#define DROP_PAGE 1000u
+
+typedef struct {
+    osd_idx_req_t *reqs;
+    uint8_t *keys; /* DROP_PAGE * TN_ROW_MAX_KEY */
+    unsigned n;
+} drop_page_t;
+
+static int drop_row_cb(void *arg, const tn_row_t *row)
+{
+    drop_page_t *d = arg;
+    if (d->n >= DROP_PAGE || row->key_len > TN_ROW_MAX_KEY)
+        return 1;
+    osd_idx_req_t *r = &d->reqs[d->n];
+    memset(r, 0, sizeof(*r));
+    r->op = OSD_IDX_PURGE;
+    r->row = *row;
+    uint8_t *k = d->keys + (size_t)d->n * TN_ROW_MAX_KEY;
+    memcpy(k, row->key, row->key_len);
+    r->row.key = k;
+    r->row.value = NULL;
+    r->row.value_len = 0;
+    r->row.inl = NULL;
+    r->row.inl_len = 0;
+    d->n++;
+    return 0;
+}
+
+typedef struct {
+    osd_blob_id_t *ids;
+    size_t n, cap;
+} drop_blobs_t;
+
+static int drop_blob_cb(void *arg, const osd_blob_id_t *id)
+{
+    drop_blobs_t *b = arg;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        osd_blob_id_t *g = realloc(b->ids, cap * sizeof(*g));
+        if (g == NULL)
+            return -ENOMEM;
+        b->ids = g;
+        b->cap = cap;
+    }
+    b->ids[b->n++] = *id;
+    return 0;
+}
+
+/*
+ * Deletes the local copy of a PG this OSD no longer holds: every row by purge-if-unchanged (a
+ * row that changed meanwhile stays), then every blob file. Only for PGs whose move completed:
+ * `ternctl rebalance` removed the moving entry after every OSD had the epoch of the move and
+ * every holder's digest was equal (rule 3), so the new set has all of it; OSDs refuse
+ * operations of older epochs, so nothing reaches this copy any more. Scheduler thread.
+ */
+static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg,
+                   uint64_t *rows, uint64_t *blobs)
+{
+    drop_page_t d = {.reqs = calloc(DROP_PAGE, sizeof(osd_idx_req_t)),
+                     .keys = malloc((size_t)DROP_PAGE * TN_ROW_MAX_KEY)};
+    int rc = d.reqs == NULL || d.keys == NULL ? -ENOMEM : 0;
+    osd_idx_cursor_t cur = {0};
+    int more = 1;
+    while (rc == 0 && more && !stopping(rec)) {
+        d.n = 0;
+        rc = osd_idx_enumerate(rd, pool, pg, &cur, DROP_PAGE, drop_row_cb, &d, &more);
+        if (rc != 0 || d.n == 0)
+            break;
+        waiter_t w = {.pending = 0};
+        pthread_mutex_init(&w.lock, NULL);
+        pthread_cond_init(&w.cond, NULL);
+        pthread_mutex_lock(&w.lock);
+        for (unsigned i = 0; i < d.n; i++) {
+            d.reqs[i].cb = merge_cb;
+            d.reqs[i].data = &w;
+            w.pending++;
+            if (osd_idx_submit(rec->idx, &d.reqs[i]) != 0) {
+                w.pending--;
+                d.reqs[i].status = -EIO;
+            }
+        }
+        while (w.pending > 0)
+            pthread_cond_wait(&w.cond, &w.lock);
+        pthread_mutex_unlock(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        pthread_mutex_destroy(&w.lock);
+        for (unsigned i = 0; i < d.n; i++) {
+            if (d.reqs[i].status != 0 && rc == 0)
+                rc = d.reqs[i].status;
+            *rows += d.reqs[i].status == 0 && d.reqs[i].result == OSD_IDX_PURGED;
+        }
+    }
+    free(d.reqs);
+    free(d.keys);
+    if (rc != 0 || stopping(rec))
+        return rc;
+    drop_blobs_t b = {0};
+    rc = osd_bs_list_pg(rec->bs, pool, pg, drop_blob_cb, &b);
+    for (size_t i = 0; rc == 0 && i < b.n && !stopping(rec); i++) {
+        int d2 = osd_bs_delete(rec->bs, pool, pg, &b.ids[i]);
+        if (d2 == 0)
+            (*blobs)++;
+        else if (d2 != TN_ERR_NOT_FOUND)
+            rc = d2;
+    }
+    free(b.ids);
+    return rc;
+}
+
+static int held_in(const osd_recplan_pg_t *held, size_t n, uint32_t pool, uint32_t pg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (held[i].pool == pool && held[i].pg == pg)
+            return 1;
+    return 0;
+}
+
+/* Drops the next PG of rec->drops if this OSD still does not hold it (scheduler thread). */
+static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
+{
+    pthread_mutex_lock(&rec->lock);
+    if (rec->ndrops == 0 || rec->running) {
+        pthread_mutex_unlock(&rec->lock);
+        return;
+    }
+    osd_recplan_pg_t pg = rec->drops[--rec->ndrops];
+    int still_held = held_in(rec->held, rec->nheld, pg.pool, pg.pg);
+    pthread_mutex_unlock(&rec->lock);
+    if (still_held)
+        return;
+    if (*rd == NULL && osd_idx_reader_open(rec->idx, rd) != 0) {
+        *rd = NULL;
+        return;
+    }
+    uint64_t rows = 0, blobs = 0;
+    int rc = drop_pg(rec, *rd, pg.pool, pg.pg, &rows, &blobs);
+    if (rc != 0)
+        tn_log_warn("msg=\"rebalance: dropping a PG given away failed; its copy stays\" pool=%u "
+                    "pg=%u err=\"%s\"",
+                    pg.pool, pg.pg, tn_strerror(rc));
+    else
+        tn_log_info("msg=\"rebalance: PG given away, local copy dropped\" pool=%u pg=%u "
+                    "rows=%" PRIu64 " blobs=%" PRIu64,
+                    pg.pool, pg.pg, rows, blobs);
+}
+
 /* Loads the map store's current map if its epoch changed (scheduler thread). */
 static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
 {
@@ -1005,6 +1157,19 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
     if (n > 0)
         osd_recplan_held_pgs(m, rec->o.self, *work, held, (size_t)n);
     pthread_mutex_lock(&rec->lock);
+    /* PGs held under the previous map while they moved whose move completed in this one */
+    for (size_t i = 0; rec->map != NULL && i < rec->nheld; i++) {
+        const osd_recplan_pg_t *h = &rec->held[i];
+        if (pl_map_moving(rec->map, h->pool, h->pg) == NULL ||
+            pl_map_moving(m, h->pool, h->pg) != NULL ||
+            held_in(held, (size_t)(n > 0 ? n : 0), h->pool, h->pg))
+            continue;
+        osd_recplan_pg_t *g = realloc(rec->drops, (rec->ndrops + 1) * sizeof(*g));
+        if (g == NULL)
+            break;
+        rec->drops = g;
+        rec->drops[rec->ndrops++] = *h;
+    }
     pl_map_destroy(rec->map);
     rec->map = m;
     rec->map_gen++;
@@ -1031,8 +1196,11 @@ static void *sched_main(void *arg)
     int8_t known_up[256];
     unsigned nknown = 0;
     uint64_t next_ping = 0;
+    osd_idx_reader_t *drop_rd = NULL;
     while (!stopping(rec)) {
         refresh_map(rec, &work, &work_size);
+        for (int k = 0; k < 32 && !stopping(rec); k++)
+            drop_next(rec, &drop_rd);
         uint64_t now = mono_ms();
         if (cl != NULL && now >= next_ping) {
             next_ping = now + PING_EVERY_MS;
@@ -1117,6 +1285,7 @@ static void *sched_main(void *arg)
         pthread_mutex_unlock(&rec->lock);
     }
     tn_osdc_sync_destroy(cl);
+    osd_idx_reader_close(drop_rd);
     free(work);
     return NULL;
 }
@@ -1200,6 +1369,7 @@ void osd_rec_stop(osd_rec_t *rec)
         pthread_join(rec->workers[i], NULL);
     free(rec->workers);
     free(rec->tasks);
+    free(rec->drops);
     free(rec->held);
     pl_map_destroy(rec->map);
     pthread_cond_destroy(&rec->cond);

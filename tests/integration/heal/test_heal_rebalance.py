@@ -11,7 +11,7 @@ Usage: test_heal_rebalance.py TERN_OSD TERN_GATEWAY TERNCTL MODE
             moved share next to the optimal one (placement's movement statistics, printed
             by ternctl) and the bytes repair pulled, and at the end every acknowledged write
             reads back and deleted keys stay deleted. The old holder (osd.3) keeps its copies
-            until the move completes.
+            until the move completes, then drops every row and blob file.
   fallback  Why reads must use the old set while a PG moves: with repair slowed to 64 KiB/s,
             64 one-chunk objects (256 KiB) are written, then osd.0, osd.2 and osd.4 (one per host) are
             marked out. PGs whose whole replica set changed then have blob files only on their
@@ -23,6 +23,7 @@ import hashlib
 import os
 import random
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -178,6 +179,19 @@ class Worker(threading.Thread):
         return bad
 
 
+def local_data(c, osd):
+    """(rows, blob files) in osd's data directory."""
+    db = sqlite3.connect(f"file:{c.tmp}/osd.{osd}/index.db?mode=ro", uri=True, timeout=10)
+    try:
+        rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    finally:
+        db.close()
+    blobs = 0
+    for _, _, files in os.walk(f"{c.tmp}/osd.{osd}/blobs"):
+        blobs += sum(1 for f in files if len(f) == 41)
+    return rows, blobs
+
+
 def totals(st):
     return st["recovery"]["bytes"] if st else 0
 
@@ -199,7 +213,7 @@ def movement(out):
     return tuple(int(x) for x in m.groups()) if m else None
 
 
-def step(c, workers, what, args):
+def step(c, workers, what, args, probe=None):
     for w in workers:
         w.phase = what
     st0 = status(CTL, c)
@@ -208,6 +222,8 @@ def step(c, workers, what, args):
     check(rc == 0, f"{what}: ternctl {' '.join(args)}", out)
     mv = movement(out)
     check(mv is not None, f"{what}: ternctl reports the movement", out)
+    if probe:
+        probe()
     rc, out2 = ctl(c, "rebalance", "--wait", "240")
     check(rc == 0, f"{what}: ternctl rebalance --wait completes the move", out2)
     t, st = wait_clean(c, 60)
@@ -239,11 +255,22 @@ def run_load():
         for w in workers:
             w.start()
         time.sleep(3)
-        step(c, workers, "osd out 3", ["osd", "out", "3"])
-        # the old holder kept its copies until the move completed (then stops holding them)
+        def kept():
+            rows, blobs = local_data(c, 3)
+            check(rows > 0 and blobs > 0, "while its PGs move, osd.3 keeps its copies",
+                  f"{rows} rows, {blobs} blobs")
+        step(c, workers, "osd out 3", ["osd", "out", "3"], probe=kept)
+        # the old holder kept its copies until the move completed, then drops them
         st = status(CTL, c, pgs=True)
         check(st is not None and all(3 not in p["osds"] for p in st["pg_list"]),
               "after the move osd.3 holds no PG", "")
+        t0 = time.time()
+        left = local_data(c, 3)
+        while left != (0, 0) and time.time() - t0 < 60:
+            time.sleep(0.5)
+            left = local_data(c, 3)
+        print(f"osd.3 dropped its copies {time.time() - t0:.1f} s after the move completed")
+        check(left == (0, 0), "osd.3 dropped every row and blob it gave away", str(left))
         n = c.add_osd(1)
         c.start_osd(n)
         step(c, workers, f"osd add {n}", ["osd", "add", "--id", str(n)])
