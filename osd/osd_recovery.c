@@ -1032,8 +1032,8 @@ static int drop_blob_cb(void *arg, const osd_blob_id_t *id)
  * every holder's digest was equal (rule 3), so the new set has all of it; OSDs refuse
  * operations of older epochs, so nothing reaches this copy any more. Scheduler thread.
  */
-static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg,
-                   uint64_t *rows, uint64_t *blobs)
+static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t *rows,
+                   uint64_t *blobs)
 {
     drop_page_t d = {.reqs = calloc(DROP_PAGE, sizeof(osd_idx_req_t)),
                      .keys = malloc((size_t)DROP_PAGE * TN_ROW_MAX_KEY)};
