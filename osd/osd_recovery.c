@@ -53,7 +53,11 @@ struct st_osd_rec_t {
     size_t nheld;
     /* PGs this OSD gave away: a move it was an old holder of completed (the map dropped the
      * PG's moving entry and this OSD is not in its set): their local copies are deleted */
-    osd_recplan_pg_t *drops;
+    struct drop_s {
+        uint32_t pool, pg;
+        uint64_t due_ms; /* not before */
+        int left;        /* attempts left */
+    } * drops;
     size_t ndrops;
     /* the pass in progress */
     osd_recplan_pg_t *tasks;
@@ -906,10 +910,20 @@ static void *worker_main(void *arg)
         osd_recplan_pg_t pg = rec->tasks[rec->next++];
         int deep = rec->deep;
         client_sync_map(rec, w->cl, &w->map_gen);
+        /* the map may have changed since the pass started: repair the PG with its holders
+         * under the current map, and not at all if this OSD no longer holds it (never ship
+         * rows to, or pull from, an OSD that gave the PG away) */
+        const osd_recplan_pg_t *now_held = NULL;
+        for (size_t i = 0; i < rec->nheld && now_held == NULL; i++)
+            if (rec->held[i].pool == pg.pool && rec->held[i].pg == pg.pg)
+                now_held = &rec->held[i];
+        int skip = now_held == NULL;
+        if (now_held != NULL)
+            pg = *now_held;
         pthread_mutex_unlock(&rec->lock);
 
         pg_res_t res = {0};
-        pg_state_t st = repair_pg(w, &pg, deep, &res);
+        pg_state_t st = skip ? PG_CLEAN : repair_pg(w, &pg, deep, &res);
         if (res.errors)
             atomic_fetch_add(&rec->errors, (uint64_t)res.errors);
         if (res.rows_pulled || res.rows_pushed || res.blobs_pulled)
@@ -977,7 +991,9 @@ static void exchange_map(osd_rec_t *rec, tn_osdc_sync_t *cl, int32_t peer)
 
 /* ---- dropping the copies of PGs given away (rebalance, rule 3) ---- */
 
-#define DROP_PAGE 1000u
+#define DROP_PAGE     1000u
+#define DROP_TRIES    3      /* a given-away PG is dropped at once, and again twice, */
+#define DROP_AGAIN_MS 20000u /* this far apart */
 
 typedef struct {
     osd_idx_req_t *reqs;
@@ -1098,12 +1114,25 @@ static int held_in(const osd_recplan_pg_t *held, size_t n, uint32_t pool, uint32
 static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
 {
     pthread_mutex_lock(&rec->lock);
-    if (rec->ndrops == 0 || rec->running) {
+    uint64_t now = mono_ms();
+    size_t k = 0;
+    while (k < rec->ndrops && rec->drops[k].due_ms > now)
+        k++;
+    if (k == rec->ndrops || rec->running) {
         pthread_mutex_unlock(&rec->lock);
         return;
     }
-    osd_recplan_pg_t pg = rec->drops[--rec->ndrops];
+    struct drop_s pg = rec->drops[k];
+    rec->drops[k] = rec->drops[--rec->ndrops];
     int still_held = held_in(rec->held, rec->nheld, pg.pool, pg.pg);
+    if (!still_held && pg.left > 1) {
+        /* again later: a peer's repair that started before the move completed may still ship
+         * a row or blob here (DROP_AGAIN_MS is far beyond its request timeouts) */
+        struct drop_s again = pg;
+        again.left--;
+        again.due_ms = now + DROP_AGAIN_MS;
+        rec->drops[rec->ndrops++] = again; /* room: the entry just taken */
+    }
     pthread_mutex_unlock(&rec->lock);
     if (still_held)
         return;
@@ -1117,7 +1146,7 @@ static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
         tn_log_warn("msg=\"rebalance: dropping a PG given away failed; its copy stays\" pool=%u "
                     "pg=%u err=\"%s\"",
                     pg.pool, pg.pg, tn_strerror(rc));
-    else
+    else if (rows + blobs > 0)
         tn_log_info("msg=\"rebalance: PG given away, local copy dropped\" pool=%u pg=%u "
                     "rows=%" PRIu64 " blobs=%" PRIu64,
                     pg.pool, pg.pg, rows, blobs);
@@ -1164,11 +1193,11 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
             pl_map_moving(m, h->pool, h->pg) != NULL ||
             held_in(held, (size_t)(n > 0 ? n : 0), h->pool, h->pg))
             continue;
-        osd_recplan_pg_t *g = realloc(rec->drops, (rec->ndrops + 1) * sizeof(*g));
+        struct drop_s *g = realloc(rec->drops, (rec->ndrops + 1) * sizeof(*g));
         if (g == NULL)
             break;
         rec->drops = g;
-        rec->drops[rec->ndrops++] = *h;
+        rec->drops[rec->ndrops++] = (struct drop_s){h->pool, h->pg, 0, DROP_TRIES};
     }
     pl_map_destroy(rec->map);
     rec->map = m;
