@@ -372,6 +372,17 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
     int n = gw_map_pg_osds(snap, row->pool, row->pg, osds, NULL);
     const pl_pool_t *pool = pl_map_find_pool(snap->map, row->pool);
     int size = pool != NULL ? pool->size : 0;
+    /* a moving PG (rebalance): every holder, old set included, takes the record (rule 3) */
+    const pl_moving_t *mv = n >= 0 ? pl_map_moving(snap->map, row->pool, row->pg) : NULL;
+    for (int i = 0; mv != NULL && i < mv->n && n < PL_MAX_SIZE; i++) {
+        int dup = 0;
+        for (int k = 0; k < n; k++)
+            dup |= osds[k] == mv->old[i];
+        if (!dup) {
+            osds[n++] = mv->old[i];
+            size++;
+        }
+    }
     gw_map_snap_put(snap);
     if (n < 0) {
         free(a->enc);

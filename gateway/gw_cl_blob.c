@@ -210,10 +210,11 @@ static void bput_check(bput_op_t *p)
 {
     if (p->op.fired)
         return;
-    if (p->n_ok >= p->w) {
+    int q = gw_cl__write_quorum(&p->rs, p->w);
+    if (q > 0) {
         gw_cl__fire(&p->op, 0);
         pace_op_fired(p);
-    } else if (p->n_fail > p->rs.n - p->w) {
+    } else if (q < 0) {
         gw_cl__log_replicas(&p->op, p->ref.pool, p->ref.pg, &p->rs);
         gw_cl__fire(&p->op, TN_ERR_QUORUM);
         pace_op_fired(p);
@@ -267,7 +268,7 @@ static void bput_send_all(bput_op_t *p)
     pace_drop_waiting(p);
     p->op.attempt++;
     p->n_ok = p->n_fail = 0;
-    int rc = gw_cl__placement(cl, p->ref.pool, p->ref.pg, &p->rs, &p->w);
+    int rc = gw_cl__placement(cl, p->ref.pool, p->ref.pg, &p->rs, &p->w, GW_PL_WRITE);
     if (rc != 0) {
         gw_cl__fire(&p->op, rc);
         return;
@@ -500,7 +501,7 @@ int gw_cl_blob_get(gw_cl_t *cl, const tn_blobref_t *ref, uint64_t offset, uint64
     g->on_data = on_data;
     g->cb = cb;
     g->arg = arg;
-    int rc = gw_cl__placement(cl, ref->pool, ref->pg, &g->rs, &g->w);
+    int rc = gw_cl__placement(cl, ref->pool, ref->pg, &g->rs, &g->w, GW_PL_BLOB_READ);
     if (rc != 0) {
         gw_cl__fire(&g->op, rc);
     } else {

@@ -129,15 +129,31 @@ enum { GW_RS_UNASKED = 0, GW_RS_ASKED, GW_RS_ANSWERED, GW_RS_FAILED };
 typedef struct {
     int n, r;
     int32_t osds[PL_MAX_SIZE];
+    /* Rebalance (rule 3): bit GW_SET_CUR = in the PG's current set, GW_SET_OLD = in its old set
+     * while it moves (pl_moving_t); n_cur / n_old = members of each among osds[]. */
+    uint8_t set[PL_MAX_SIZE];
+    int n_cur, n_old, moving;
     uint8_t state[PL_MAX_SIZE];
     int errs[PL_MAX_SIZE];
     int next; /* next unasked index */
     int n_answered, n_failed, n_pending;
 } gw_cl_rset_t;
 
-/* Sets the replica set of (pool, pg) from the current snapshot. Returns 0, or -ENOENT/-EINVAL
- * (unknown pool / pg); *w (may be NULL) = the pool's write quorum. For writes: r = size. */
-int gw_cl__placement(gw_cl_t *cl, uint32_t pool, uint32_t pg, gw_cl_rset_t *rs, int *w);
+enum { GW_SET_CUR = 1, GW_SET_OLD = 2 };
+/* Which OSDs an operation addresses (rule 3; they differ only while the PG moves):
+ *   GW_PL_READ       quorum reads (rows, listings): the old set, the last one known complete
+ *                    (an empty new OSD must not count toward R: rule 4); else the current set;
+ *   GW_PL_BLOB_READ  blob reads: the old set, then the current set's other members (a blob is
+ *                    verified by its checksum, so any copy will do);
+ *   GW_PL_WRITE      writes: the union, current set first; gw_cl__write_quorum decides. */
+enum { GW_PL_READ = 0, GW_PL_BLOB_READ, GW_PL_WRITE };
+/* Sets the replica set of (pool, pg) from the current snapshot for mode. Returns 0, or
+ * -ENOENT/-EINVAL (unknown pool / pg); *w (may be NULL) = the pool's write quorum. */
+int gw_cl__placement(gw_cl_t *cl, uint32_t pool, uint32_t pg, gw_cl_rset_t *rs, int *w, int mode);
+/* A write's quorum over rs's states (GW_RS_ANSWERED / GW_RS_FAILED): 1 when w distinct OSDs of
+ * the current set answered AND (while the PG moves) w of the old set (distinct OSDs; one in
+ * both sets counts in both), -1 when that can no longer happen, 0 while undecided. */
+int gw_cl__write_quorum(const gw_cl_rset_t *rs, int w);
 /* A debug line listing each replica's outcome. */
 void gw_cl__log_replicas(const gw_cl_op_t *op, uint32_t pool, uint32_t pg, const gw_cl_rset_t *rs);
 

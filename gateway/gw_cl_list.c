@@ -62,7 +62,7 @@ static void list_restart(gw_cl_op_t *op)
     op->attempt++;
     for (int i = 0; i < PL_MAX_SIZE; i++)
         rep_clear(&l->reps[i]);
-    int rc = gw_cl__placement(op->cl, l->pool, l->pg, &l->rs, NULL);
+    int rc = gw_cl__placement(op->cl, l->pool, l->pg, &l->rs, NULL, GW_PL_READ);
     if (rc != 0) {
         gw_cl__fire(op, rc);
         return;

@@ -78,9 +78,10 @@ static void put_check(put_op_t *p)
 {
     if (p->op.fired)
         return;
-    if (p->n_ok >= p->w) {
+    int q = gw_cl__write_quorum(&p->rs, p->w);
+    if (q > 0) {
         gw_cl__fire(&p->op, 0);
-    } else if (p->n_fail > p->rs.n - p->w) {
+    } else if (q < 0) {
         gw_cl__log_replicas(&p->op, p->pool, p->pg, &p->rs);
         gw_cl__fire(&p->op, put_fail_err(p));
     }
@@ -161,7 +162,7 @@ static void put_send_all(put_op_t *p)
     gw_cl_t *cl = p->op.cl;
     p->op.attempt++;
     p->n_ok = p->n_fail = 0;
-    int rc = gw_cl__placement(cl, p->pool, p->pg, &p->rs, &p->w);
+    int rc = gw_cl__placement(cl, p->pool, p->pg, &p->rs, &p->w, GW_PL_WRITE);
     if (rc != 0) {
         gw_cl__fire(&p->op, rc);
         return;
@@ -265,7 +266,7 @@ static void get_restart(gw_cl_op_t *op)
     op->attempt++;
     free(g->best);
     g->best = NULL;
-    int rc = gw_cl__placement(op->cl, g->pool, g->pg, &g->rs, NULL);
+    int rc = gw_cl__placement(op->cl, g->pool, g->pg, &g->rs, NULL, GW_PL_READ);
     if (rc != 0) {
         gw_cl__fire(op, rc);
         return;

@@ -234,18 +234,72 @@ void gw_cl__rq_done(gw_cl_rq_t *rq)
 
 /* ---- placement ---- */
 
-int gw_cl__placement(gw_cl_t *cl, uint32_t pool, uint32_t pg, gw_cl_rset_t *rs, int *w)
+static int rs_add(gw_cl_rset_t *rs, int32_t osd, uint8_t bit)
+{
+    for (int i = 0; i < rs->n; i++)
+        if (rs->osds[i] == osd) {
+            rs->set[i] |= bit;
+            return 0;
+        }
+    if (rs->n >= PL_MAX_SIZE)
+        return 0; /* pools of size > 8 moving: the union is capped (quorums still counted) */
+    rs->osds[rs->n] = osd;
+    rs->set[rs->n++] = bit;
+    return 1;
+}
+
+int gw_cl__placement(gw_cl_t *cl, uint32_t pool, uint32_t pg, gw_cl_rset_t *rs, int *w, int mode)
 {
     gw_cl__sync(cl);
     memset(rs, 0, sizeof(*rs));
     const pl_pool_t *p = NULL;
-    int n = gw_map_pg_osds(cl->snap, pool, pg, rs->osds, &p);
+    int32_t cur[PL_MAX_SIZE];
+    int n = gw_map_pg_osds(cl->snap, pool, pg, cur, &p);
     if (n < 0)
         return n;
-    rs->n = n;
     rs->r = p->read_quorum;
     if (w != NULL)
         *w = p->write_quorum;
+    const pl_moving_t *mv = pl_map_moving(cl->snap->map, pool, pg);
+    rs->moving = mv != NULL;
+    if (mv != NULL && mode != GW_PL_WRITE)
+        for (int i = 0; i < mv->n; i++)
+            rs_add(rs, mv->old[i], GW_SET_OLD);
+    if (mv == NULL || mode != GW_PL_READ)
+        for (int i = 0; i < n; i++)
+            rs_add(rs, cur[i], GW_SET_CUR);
+    if (mv != NULL && mode == GW_PL_WRITE)
+        for (int i = 0; i < mv->n; i++)
+            rs_add(rs, mv->old[i], GW_SET_OLD);
+    for (int i = 0; i < PL_MAX_SIZE; i++)
+        if (i >= rs->n)
+            rs->osds[i] = PL_ITEM_NONE;
+    for (int i = 0; i < rs->n; i++) {
+        rs->n_cur += (rs->set[i] & GW_SET_CUR) != 0;
+        rs->n_old += (rs->set[i] & GW_SET_OLD) != 0;
+    }
+    return 0;
+}
+
+int gw_cl__write_quorum(const gw_cl_rset_t *rs, int w)
+{
+    int ok_c = 0, ok_o = 0, bad_c = 0, bad_o = 0;
+    for (int i = 0; i < rs->n; i++) {
+        int ok = rs->state[i] == GW_RS_ANSWERED, bad = rs->state[i] == GW_RS_FAILED;
+        if (rs->set[i] & GW_SET_CUR) {
+            ok_c += ok;
+            bad_c += bad;
+        }
+        if (rs->set[i] & GW_SET_OLD) {
+            ok_o += ok;
+            bad_o += bad;
+        }
+    }
+    /* a short set never lowers the quorum */
+    if (bad_c > rs->n_cur - w || (rs->moving && bad_o > rs->n_old - w))
+        return -1;
+    if (ok_c >= w && (!rs->moving || ok_o >= w))
+        return 1;
     return 0;
 }
 

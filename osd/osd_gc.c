@@ -236,7 +236,7 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
         memcpy(name, in->vid, 16);
         tn_put_le32(name + 16, i);
         uint32_t dpg = pl_object_pg(dpool, name, sizeof name);
-        int32_t osds[PL_MAX_SIZE];
+        int32_t osds[PL_MAX_HOLDERS];
         int n = osd_recplan_pg_holders(R->map, dpool, dpg, R->work, osds);
         if (n <= 0) {
             failed = 1;
@@ -485,7 +485,7 @@ static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t
 
 static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
 {
-    int32_t osds[PL_MAX_SIZE];
+    int32_t osds[PL_MAX_HOLDERS];
     int n = osd_recplan_pg_holders(R->map, pool, pg, R->work, osds);
     if (n <= 0 || osds[0] != R->gc->o.self)
         return;

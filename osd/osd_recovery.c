@@ -33,7 +33,7 @@
 #define ENUM_LIMIT     2000u
 #define CLIENT_TIMEOUT 5000u
 #define PING_TIMEOUT   1000u
-#define MAX_PEERS      PL_MAX_SIZE
+#define MAX_PEERS      PL_MAX_HOLDERS
 #define META_SETTLE_MS 30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
 
 typedef enum { PG_CLEAN = 0, PG_DEGRADED, PG_INCONSISTENT, PG_ERROR } pg_state_t;
@@ -52,6 +52,14 @@ struct st_osd_rec_t {
     uint32_t meta_pool;
     osd_recplan_pg_t *held; /* PGs held under map */
     size_t nheld;
+    /* PGs this OSD gave away: a move it was an old holder of completed (the map dropped the
+     * PG's moving entry and this OSD is not in its set): their local copies are deleted */
+    struct drop_s {
+        uint32_t pool, pg;
+        uint64_t due_ms; /* not before */
+        int left;        /* attempts left */
+    } * drops;
+    size_t ndrops;
     /* the pass in progress */
     osd_recplan_pg_t *tasks;
     size_t ntasks, next, done;
@@ -925,10 +933,20 @@ static void *worker_main(void *arg)
         osd_recplan_pg_t pg = rec->tasks[rec->next++];
         int deep = rec->deep;
         client_sync_map(rec, w->cl, &w->map_gen);
+        /* the map may have changed since the pass started: repair the PG with its holders
+         * under the current map, and not at all if this OSD no longer holds it (never ship
+         * rows to, or pull from, an OSD that gave the PG away) */
+        const osd_recplan_pg_t *now_held = NULL;
+        for (size_t i = 0; i < rec->nheld && now_held == NULL; i++)
+            if (rec->held[i].pool == pg.pool && rec->held[i].pg == pg.pg)
+                now_held = &rec->held[i];
+        int skip = now_held == NULL;
+        if (now_held != NULL)
+            pg = *now_held;
         pthread_mutex_unlock(&rec->lock);
 
         pg_res_t res = {0};
-        pg_state_t st = repair_pg(w, &pg, deep, &res);
+        pg_state_t st = skip ? PG_CLEAN : repair_pg(w, &pg, deep, &res);
         if (res.errors)
             atomic_fetch_add(&rec->errors, (uint64_t)res.errors);
         if (res.rows_pulled || res.rows_pushed || res.blobs_pulled)
@@ -950,6 +968,213 @@ static void *worker_main(void *arg)
     osd_idx_reader_close(w->rd);
     free(w);
     return NULL;
+}
+
+/* After a PING answered by peer: the side behind gets the newer map (rule 3's propagation
+ * between OSDs, so a daemon that missed a map change, being down or new, catches up within a
+ * ping period): a newer peer's map is fetched and adopted (PROPAGATE: only a higher epoch is
+ * taken; the same epoch with another hash is refused loudly by osd_ms_offer), an older peer is
+ * offered ours. Scheduler thread. */
+static void exchange_map(osd_rec_t *rec, tn_osdc_sync_t *cl, int32_t peer)
+{
+    uint16_t st;
+    uint64_t theirs = 0, hlc;
+    tn_osdc_sync_last(cl, &st, &theirs, &hlc);
+    uint64_t mine = osd_ms_epoch(rec->ms);
+    if (theirs == mine || theirs == 0)
+        return;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint64_t ep = 0, h = 0;
+    int adopted = 0, rc;
+    if (theirs > mine) {
+        rc = tn_osdc_sync_map_get(cl, peer, 0, &buf, &len);
+        if (rc == 0)
+            rc = osd_ms_offer(rec->ms, TN_PROTO_MAP_PROPAGATE, 0, buf, len, &ep, &h, &adopted);
+        if (rc != 0)
+            tn_log_warn("msg=\"cannot take the newer map of a peer\" osd=%d epoch=%" PRIu64
+                        " err=\"%s\"",
+                        peer, theirs, tn_strerror(rc));
+        else if (adopted)
+            tn_log_info("msg=\"map taken from a peer\" osd=%d epoch=%" PRIu64, peer, ep);
+    } else {
+        rc = osd_ms_get(rec->ms, 0, &buf, &len);
+        if (rc == 0) {
+            tn_map_offer_req_t req = {.mode = TN_PROTO_MAP_PROPAGATE,
+                                      .base_epoch = theirs,
+                                      .map = {(const char *)buf, len}};
+            tn_map_offer_rep_t rep;
+            rc = tn_osdc_sync_map_offer(cl, peer, &req, &rep);
+            if (rc == 0)
+                tn_log_info("msg=\"map offered to a peer\" osd=%d epoch=%" PRIu64
+                            " their_epoch=%" PRIu64,
+                            peer, mine, theirs);
+        }
+    }
+    free(buf);
+}
+
+/* ---- dropping the copies of PGs given away (rebalance, rule 3) ---- */
+
+#define DROP_PAGE     1000u
+#define DROP_TRIES    3      /* a given-away PG is dropped at once, and again twice, */
+#define DROP_AGAIN_MS 20000u /* this far apart */
+
+typedef struct {
+    osd_idx_req_t *reqs;
+    uint8_t *keys; /* DROP_PAGE * TN_ROW_MAX_KEY */
+    unsigned n;
+} drop_page_t;
+
+static int drop_row_cb(void *arg, const tn_row_t *row)
+{
+    drop_page_t *d = arg;
+    if (d->n >= DROP_PAGE || row->key_len > TN_ROW_MAX_KEY)
+        return 1;
+    osd_idx_req_t *r = &d->reqs[d->n];
+    memset(r, 0, sizeof(*r));
+    r->op = OSD_IDX_PURGE;
+    r->row = *row;
+    uint8_t *k = d->keys + (size_t)d->n * TN_ROW_MAX_KEY;
+    memcpy(k, row->key, row->key_len);
+    r->row.key = k;
+    r->row.value = NULL;
+    r->row.value_len = 0;
+    r->row.inl = NULL;
+    r->row.inl_len = 0;
+    d->n++;
+    return 0;
+}
+
+typedef struct {
+    osd_blob_id_t *ids;
+    size_t n, cap;
+} drop_blobs_t;
+
+static int drop_blob_cb(void *arg, const osd_blob_id_t *id)
+{
+    drop_blobs_t *b = arg;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        osd_blob_id_t *g = realloc(b->ids, cap * sizeof(*g));
+        if (g == NULL)
+            return -ENOMEM;
+        b->ids = g;
+        b->cap = cap;
+    }
+    b->ids[b->n++] = *id;
+    return 0;
+}
+
+/*
+ * Deletes the local copy of a PG this OSD no longer holds: every row by purge-if-unchanged (a
+ * row that changed meanwhile stays), then every blob file. Only for PGs whose move completed:
+ * `ternctl rebalance` removed the moving entry after every OSD had the epoch of the move and
+ * every holder's digest was equal (rule 3), so the new set has all of it; OSDs refuse
+ * operations of older epochs, so nothing reaches this copy any more. Scheduler thread.
+ */
+static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t *rows,
+                   uint64_t *blobs)
+{
+    drop_page_t d = {.reqs = calloc(DROP_PAGE, sizeof(osd_idx_req_t)),
+                     .keys = malloc((size_t)DROP_PAGE * TN_ROW_MAX_KEY)};
+    int rc = d.reqs == NULL || d.keys == NULL ? -ENOMEM : 0;
+    osd_idx_cursor_t cur = {0};
+    int more = 1;
+    while (rc == 0 && more && !stopping(rec)) {
+        d.n = 0;
+        rc = osd_idx_enumerate(rd, pool, pg, &cur, DROP_PAGE, drop_row_cb, &d, &more);
+        if (rc != 0 || d.n == 0)
+            break;
+        waiter_t w = {.pending = 0};
+        pthread_mutex_init(&w.lock, NULL);
+        pthread_cond_init(&w.cond, NULL);
+        pthread_mutex_lock(&w.lock);
+        for (unsigned i = 0; i < d.n; i++) {
+            d.reqs[i].cb = merge_cb;
+            d.reqs[i].data = &w;
+            w.pending++;
+            if (osd_idx_submit(rec->idx, &d.reqs[i]) != 0) {
+                w.pending--;
+                d.reqs[i].status = -EIO;
+            }
+        }
+        while (w.pending > 0)
+            pthread_cond_wait(&w.cond, &w.lock);
+        pthread_mutex_unlock(&w.lock);
+        pthread_cond_destroy(&w.cond);
+        pthread_mutex_destroy(&w.lock);
+        for (unsigned i = 0; i < d.n; i++) {
+            if (d.reqs[i].status != 0 && rc == 0)
+                rc = d.reqs[i].status;
+            *rows += d.reqs[i].status == 0 && d.reqs[i].result == OSD_IDX_PURGED;
+        }
+    }
+    free(d.reqs);
+    free(d.keys);
+    if (rc != 0 || stopping(rec))
+        return rc;
+    drop_blobs_t b = {0};
+    rc = osd_bs_list_pg(rec->bs, pool, pg, drop_blob_cb, &b);
+    for (size_t i = 0; rc == 0 && i < b.n && !stopping(rec); i++) {
+        int d2 = osd_bs_delete(rec->bs, pool, pg, &b.ids[i]);
+        if (d2 == 0)
+            (*blobs)++;
+        else if (d2 != TN_ERR_NOT_FOUND)
+            rc = d2;
+    }
+    free(b.ids);
+    return rc;
+}
+
+static int held_in(const osd_recplan_pg_t *held, size_t n, uint32_t pool, uint32_t pg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (held[i].pool == pool && held[i].pg == pg)
+            return 1;
+    return 0;
+}
+
+/* Drops the next PG of rec->drops if this OSD still does not hold it (scheduler thread). */
+static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
+{
+    pthread_mutex_lock(&rec->lock);
+    uint64_t now = mono_ms();
+    size_t k = 0;
+    while (k < rec->ndrops && rec->drops[k].due_ms > now)
+        k++;
+    if (k == rec->ndrops || rec->running) {
+        pthread_mutex_unlock(&rec->lock);
+        return;
+    }
+    struct drop_s pg = rec->drops[k];
+    rec->drops[k] = rec->drops[--rec->ndrops];
+    int still_held = held_in(rec->held, rec->nheld, pg.pool, pg.pg);
+    if (!still_held && pg.left > 1) {
+        /* again later: a peer's repair that started before the move completed may still ship
+         * a row or blob here (DROP_AGAIN_MS is far beyond its request timeouts) */
+        struct drop_s again = pg;
+        again.left--;
+        again.due_ms = now + DROP_AGAIN_MS;
+        rec->drops[rec->ndrops++] = again; /* room: the entry just taken */
+    }
+    pthread_mutex_unlock(&rec->lock);
+    if (still_held)
+        return;
+    if (*rd == NULL && osd_idx_reader_open(rec->idx, rd) != 0) {
+        *rd = NULL;
+        return;
+    }
+    uint64_t rows = 0, blobs = 0;
+    int rc = drop_pg(rec, *rd, pg.pool, pg.pg, &rows, &blobs);
+    if (rc != 0)
+        tn_log_warn("msg=\"rebalance: dropping a PG given away failed; its copy stays\" pool=%u "
+                    "pg=%u err=\"%s\"",
+                    pg.pool, pg.pg, tn_strerror(rc));
+    else if (rows + blobs > 0)
+        tn_log_info("msg=\"rebalance: PG given away, local copy dropped\" pool=%u pg=%u "
+                    "rows=%" PRIu64 " blobs=%" PRIu64,
+                    pg.pool, pg.pg, rows, blobs);
 }
 
 /* Loads the map store's current map if its epoch changed (scheduler thread). */
@@ -986,6 +1211,19 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
     if (n > 0)
         osd_recplan_held_pgs(m, rec->o.self, *work, held, (size_t)n);
     pthread_mutex_lock(&rec->lock);
+    /* PGs held under the previous map while they moved whose move completed in this one */
+    for (size_t i = 0; rec->map != NULL && i < rec->nheld; i++) {
+        const osd_recplan_pg_t *h = &rec->held[i];
+        if (pl_map_moving(rec->map, h->pool, h->pg) == NULL ||
+            pl_map_moving(m, h->pool, h->pg) != NULL ||
+            held_in(held, (size_t)(n > 0 ? n : 0), h->pool, h->pg))
+            continue;
+        struct drop_s *g = realloc(rec->drops, (rec->ndrops + 1) * sizeof(*g));
+        if (g == NULL)
+            break;
+        rec->drops = g;
+        rec->drops[rec->ndrops++] = (struct drop_s){h->pool, h->pg, 0, DROP_TRIES};
+    }
     pl_map_destroy(rec->map);
     rec->map = m;
     rec->map_gen++;
@@ -1012,8 +1250,11 @@ static void *sched_main(void *arg)
     int8_t known_up[256];
     unsigned nknown = 0;
     uint64_t next_ping = 0;
+    osd_idx_reader_t *drop_rd = NULL;
     while (!stopping(rec)) {
         refresh_map(rec, &work, &work_size);
+        for (int k = 0; k < 32 && !stopping(rec); k++)
+            drop_next(rec, &drop_rd);
         uint64_t now = mono_ms();
         if (cl != NULL && now >= next_ping) {
             next_ping = now + PING_EVERY_MS;
@@ -1040,6 +1281,8 @@ static void *sched_main(void *arg)
                 if (k < nknown)
                     known_up[k] = rc == 0 ? 1 : -1;
                 nup += rc == 0;
+                if (rc == 0)
+                    exchange_map(rec, cl, ids[i]);
                 if (rc == 0 && was == -1) {
                     tn_log_info("msg=\"repair: peer is back\" osd=%d", ids[i]);
                     pthread_mutex_lock(&rec->lock);
@@ -1098,6 +1341,7 @@ static void *sched_main(void *arg)
         pthread_mutex_unlock(&rec->lock);
     }
     tn_osdc_sync_destroy(cl);
+    osd_idx_reader_close(drop_rd);
     free(work);
     return NULL;
 }
@@ -1181,6 +1425,7 @@ void osd_rec_stop(osd_rec_t *rec)
         pthread_join(rec->workers[i], NULL);
     free(rec->workers);
     free(rec->tasks);
+    free(rec->drops);
     free(rec->held);
     pl_map_destroy(rec->map);
     pthread_cond_destroy(&rec->cond);

@@ -21,6 +21,13 @@
  * checksums; a bad copy is replaced from a replica that has a good one (rule 7: a damaged copy
  * is an error, never treated as absent).
  *
+ * Rebalance (docs/ARCHITECTURE.md "Rebalance"): the held PGs include those this OSD is an old
+ * holder of while they move (osd_recplan_held_pgs), so new holders backfill from old ones with
+ * the same machinery; once the map says a move completed, the scheduler deletes the local copy
+ * of each PG given away (rows by purge-if-unchanged, then blob files). After each ping the
+ * scheduler also fetches a peer's newer map (or offers ours to a peer behind), so an OSD that
+ * missed a map change catches up within a second.
+ *
  * Repair traffic (rows and blobs moved, pages enumerated) goes through one token bucket of
  * recovery_max_bytes_per_sec per OSD; deep-scrub reads through another of
  * scrub_max_bytes_per_sec.

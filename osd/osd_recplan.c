@@ -7,9 +7,9 @@
 #include "osd_recplan.h"
 
 int osd_recplan_pg_holders(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, void *work,
-                           int32_t out[PL_MAX_SIZE])
+                           int32_t out[PL_MAX_HOLDERS])
 {
-    return pl_pg_osds(m, pool, pg, out, PL_MAX_SIZE, work);
+    return pl_pg_holders(m, pool, pg, out, PL_MAX_HOLDERS, NULL, work);
 }
 
 long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recplan_pg_t *out,
@@ -21,10 +21,20 @@ long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recpla
     for (uint32_t p = 0; p < m->n_pools; p++) {
         const pl_pool_t *pool = &m->pools[p];
         for (uint32_t pg = 0; pg < pool->pg_num; pg++) {
-            int32_t osds[PL_MAX_SIZE];
-            int k = osd_recplan_pg_holders(m, pool, pg, work, osds);
+            int32_t osds[PL_MAX_HOLDERS];
+            int k = pl_pg_osds(m, pool, pg, osds, PL_MAX_SIZE, work);
             if (k < 0)
                 return k;
+            int n_cur = k;
+            /* a moving PG's old holders keep (and repair) it until the move completes */
+            const pl_moving_t *mv = pl_map_moving(m, pool->id, pg);
+            for (int i = 0; mv != NULL && i < mv->n; i++) {
+                int dup = 0;
+                for (int j = 0; j < k; j++)
+                    dup |= osds[j] == mv->old[i];
+                if (!dup)
+                    osds[k++] = mv->old[i];
+            }
             int self = -1;
             for (int i = 0; i < k; i++)
                 if (osds[i] == osd)
@@ -36,8 +46,9 @@ long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recpla
                 o->pool = pool->id;
                 o->pg = pg;
                 o->n = (uint8_t)k;
+                o->n_cur = (uint8_t)n_cur;
                 o->self = (uint8_t)self;
-                for (int i = 0; i < PL_MAX_SIZE; i++)
+                for (int i = 0; i < PL_MAX_HOLDERS; i++)
                     o->osds[i] = i < k ? osds[i] : PL_ITEM_NONE;
             }
             n++;

@@ -24,19 +24,23 @@
 typedef struct {
     uint32_t pool; /* pool id */
     uint32_t pg;
-    uint8_t n;                 /* OSDs placed (<= PL_MAX_SIZE) */
-    uint8_t self;              /* index of the holder in osds[] */
-    int32_t osds[PL_MAX_SIZE]; /* replica order, out[0] primary */
+    uint8_t n;     /* entries in osds[] (<= PL_MAX_HOLDERS) */
+    uint8_t n_cur; /* the first n_cur are the current set (pl_pg_osds, PL_ITEM_NONE kept) */
+    uint8_t self;  /* index of the holder in osds[] */
+    /* current set in replica order (osds[0] primary), then, while the PG moves (pl_moving_t),
+     * the old set's OSDs not in it: they keep and repair the PG until the move completes */
+    int32_t osds[PL_MAX_HOLDERS];
 } osd_recplan_pg_t;
 
-/* THE answer to "which OSDs hold PG pg of pool under map m" for repair and the garbage
- * collector: out[0..PL_MAX_SIZE), replica order (out[0] primary), returns how many, or a
- * pl_pg_osds error. Today the replica set of the map's epoch; rebalance extends it here
- * (previous holders that still keep a copy must be asked and cleaned too). */
+/* THE answer to "which OSDs hold PG pg of pool under map m" for the garbage collector:
+ * pl_pg_holders — the current set in replica order (out[0] primary, empty slots dropped), then,
+ * while the PG moves, the old set's members that still keep a copy (they must be asked and
+ * cleaned too). Returns how many (<= PL_MAX_HOLDERS), or a pl_pg_holders error. */
 int osd_recplan_pg_holders(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, void *work,
-                           int32_t out[PL_MAX_SIZE]);
+                           int32_t out[PL_MAX_HOLDERS]);
 
-/* Fills out[0..cap) with every PG of every pool of m whose replica set contains osd, pools in
+/* Fills out[0..cap) with every PG of every pool of m whose holders (current set, and the old
+ * set while the PG moves: pl_pg_holders) contain osd, pools in
  * map order, PGs ascending; returns how many PGs osd holds (which may exceed cap: then only
  * cap were written), or -EINVAL. work: pl_work_size(m) bytes, aligned for uint64_t. */
 long osd_recplan_held_pgs(const pl_map_t *m, int32_t osd, void *work, osd_recplan_pg_t *out,

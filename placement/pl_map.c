@@ -23,6 +23,7 @@ void pl_map_destroy(pl_map_t *m)
     free(m->hosts);
     free(m->osds);
     free(m->pools);
+    free(m->moving);
     free(m);
 }
 
@@ -57,6 +58,14 @@ pl_map_t *pl_map_clone(const pl_map_t *m)
         c->cap_osds = 1;
     if (c->cap_pools == 0)
         c->cap_pools = 1;
+    if (m->n_moving > 0) {
+        c->moving = dup_array(m->moving, m->n_moving, sizeof(pl_moving_t));
+        if (c->moving == NULL) {
+            pl_map_destroy(c);
+            return NULL;
+        }
+        c->n_moving = c->cap_moving = m->n_moving;
+    }
     return c;
 }
 
@@ -317,6 +326,28 @@ int pl_map_validate(const pl_map_t *m, char *why, size_t whylen)
                 return invalid(why, whylen, "pool %s: duplicate id %u", p->name, p->id);
             if (strcmp(m->pools[j].name, p->name) == 0)
                 return invalid(why, whylen, "pool %s: duplicate name", p->name);
+        }
+    }
+    if (m->n_moving > PL_MAX_MOVING)
+        return invalid(why, whylen, "too many moving PGs");
+    for (uint32_t i = 0; i < m->n_moving; i++) {
+        const pl_moving_t *e = &m->moving[i];
+        const pl_pool_t *p = pl_map_find_pool(m, e->pool);
+        if (p == NULL || e->pg >= p->pg_num)
+            return invalid(why, whylen, "moving entry %u: no pool %u or pg %u", i, e->pool, e->pg);
+        if (i > 0 && (m->moving[i - 1].pool > e->pool ||
+                      (m->moving[i - 1].pool == e->pool && m->moving[i - 1].pg >= e->pg)))
+            return invalid(why, whylen, "moving entries not strictly ascending at %u", i);
+        if (e->n < 1 || e->n > PL_MAX_SIZE)
+            return invalid(why, whylen, "moving %u.%u: %u OSDs", e->pool, e->pg, e->n);
+        for (int k = 0; k < e->n; k++) {
+            if (pl_map_find_osd(m, e->old[k]) == NULL)
+                return invalid(why, whylen, "moving %u.%u: unknown osd.%d", e->pool, e->pg,
+                               e->old[k]);
+            for (int j = 0; j < k; j++)
+                if (e->old[j] == e->old[k])
+                    return invalid(why, whylen, "moving %u.%u: osd.%d twice", e->pool, e->pg,
+                                   e->old[k]);
         }
     }
     return TN_OK;

@@ -10,7 +10,7 @@
  *   OFFSET SIZE  DESCRIPTION
  *   0      4     magic "TPLM"
  *   4      2     format version = 2 (decoders refuse other versions: TN_ERR_UNSUPPORTED)
- *   6      2     flags = 0 (reserved; nonzero is refused)
+ *   6      2     flags: bit 0 = a moving section follows the pools; other bits 0 (refused)
  *   8      8     epoch
  *   16     4     n_hosts  (<= PL_MAX_HOSTS)
  *   20     4     n_osds   (<= PL_MAX_OSDS)
@@ -44,6 +44,14 @@
  *                  1   write quorum (1..size)
  *                  1   read quorum (1..size)
  *                  1   failure domain (pl_fd_t)
+ *          ...   only if flags bit 0 (set iff n_moving > 0, so a map without moving PGs
+ *                encodes exactly as before the section existed):
+ *                  4   n_moving (1..PL_MAX_MOVING)
+ *                  n_moving entries, strictly ascending by (pool id, pg):
+ *                    4   pool id
+ *                    4   pg
+ *                    1   n (1..PL_MAX_SIZE)
+ *                    4n  old OSD ids (distinct OSDs of the map)
  *   len-4  4     CRC32C of every preceding byte
  *
  * The encoding is canonical: a valid map has exactly one encoding, and decoding then
@@ -137,7 +145,7 @@ static void encode_all(const pl_map_t *m, sink_t *s)
 {
     put(s, MAGIC, 4);
     put_u16(s, FORMAT_VERSION);
-    put_u16(s, 0);
+    put_u16(s, m->n_moving > 0 ? 1 : 0);
     put_u64(s, m->epoch);
     put_u32(s, m->n_hosts);
     put_u32(s, m->n_osds);
@@ -180,6 +188,17 @@ static void encode_all(const pl_map_t *m, sink_t *s)
         put_u8(s, p->write_quorum);
         put_u8(s, p->read_quorum);
         put_u8(s, p->fd);
+    }
+    if (m->n_moving > 0) {
+        put_u32(s, m->n_moving);
+        for (uint32_t i = 0; i < m->n_moving; i++) {
+            const pl_moving_t *e = &m->moving[i];
+            put_u32(s, e->pool);
+            put_u32(s, e->pg);
+            put_u8(s, e->n);
+            for (int k = 0; k < e->n; k++)
+                put_u32(s, (uint32_t)e->old[k]);
+        }
     }
     put_u32(s, s->crc ^ 0xFFFFFFFFu);
 }
@@ -339,6 +358,33 @@ static int decode_entries(reader_t *r, pl_map_t *m)
     return r->bad ? TN_ERR_CORRUPT : TN_OK;
 }
 
+/* The moving section (flags bit 0). */
+static int decode_moving(reader_t *r, pl_map_t *m)
+{
+    uint32_t n = get_u32(r);
+    if (r->bad || n == 0 || n > PL_MAX_MOVING || (uint64_t)n * 13 > r->left)
+        return TN_ERR_CORRUPT;
+    m->moving = malloc(n * sizeof(pl_moving_t));
+    if (m->moving == NULL)
+        return -ENOMEM;
+    m->cap_moving = n;
+    for (uint32_t i = 0; i < n; i++) {
+        pl_moving_t *e = &m->moving[i];
+        memset(e, 0, sizeof(*e));
+        e->pool = get_u32(r);
+        e->pg = get_u32(r);
+        e->n = get_u8(r);
+        if (r->bad || e->n < 1 || e->n > PL_MAX_SIZE)
+            return TN_ERR_CORRUPT;
+        for (int k = 0; k < e->n; k++)
+            e->old[k] = (int32_t)get_u32(r);
+        if (r->bad)
+            return TN_ERR_CORRUPT;
+        m->n_moving = i + 1;
+    }
+    return TN_OK;
+}
+
 int pl_map_decode(const uint8_t *buf, size_t len, pl_map_t **out)
 {
     *out = NULL;
@@ -355,7 +401,7 @@ int pl_map_decode(const uint8_t *buf, size_t len, pl_map_t **out)
     uint16_t version = get_u16(&r), flags = get_u16(&r);
     if (version != FORMAT_VERSION)
         return TN_ERR_UNSUPPORTED;
-    if (flags != 0)
+    if ((flags & ~1u) != 0)
         return TN_ERR_CORRUPT;
     uint64_t epoch = get_u64(&r);
     uint32_t nh = get_u32(&r), no = get_u32(&r), np = get_u32(&r);
@@ -384,6 +430,8 @@ int pl_map_decode(const uint8_t *buf, size_t len, pl_map_t **out)
     m->n_osds = no;
     m->n_pools = np;
     int rc = decode_entries(&r, m);
+    if (rc == TN_OK && (flags & 1u))
+        rc = decode_moving(&r, m);
     if (rc == TN_OK && r.left != 0)
         rc = TN_ERR_CORRUPT; /* trailing bytes */
     if (rc == TN_OK)

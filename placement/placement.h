@@ -227,6 +227,21 @@ typedef struct {
  * (which keep it valid) or fill it directly and check with pl_map_validate(). Owned by whoever
  * called pl_map_create/clone/decode; free with pl_map_destroy.
  */
+/*
+ * A PG whose replica set changed and whose new set is not yet known complete (rebalance,
+ * DESIGN rule 3; like Ceph's pg_temp): old[] is the last set known to hold all its data. While
+ * an entry exists, writes need their quorum in the old set AND in the current one, reads use
+ * the old set, and every OSD of both sets keeps (and repairs) the PG. `ternctl rebalance`
+ * removes the entry in a new epoch once every OSD of both sets agrees on the PG's digest.
+ * Placement (pl_pg_osds) ignores these entries: they never change the current set.
+ */
+typedef struct {
+    uint32_t pool;            /* pool id */
+    uint32_t pg;              /* < the pool's pg_num */
+    uint8_t n;                /* OSDs in old[], 1..PL_MAX_SIZE */
+    int32_t old[PL_MAX_SIZE]; /* distinct ids of the map's OSDs, replica order */
+} pl_moving_t;
+
 typedef struct {
     uint64_t epoch;
     uint32_t n_hosts, n_osds, n_pools;
@@ -234,6 +249,9 @@ typedef struct {
     pl_osd_t *osds;
     pl_pool_t *pools;
     uint32_t cap_hosts, cap_osds, cap_pools; /* allocated lengths of the arrays */
+    /* PGs moving (above), strictly ascending by (pool, pg); n_moving may be 0. */
+    uint32_t n_moving, cap_moving;
+    pl_moving_t *moving;
 } pl_map_t;
 
 /* ---- builder (may allocate; not for the mapping path) ---- */
@@ -335,6 +353,37 @@ int pl_pg_osds(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *o
 size_t pl__work_size_two_level(const pl_map_t *m);
 int pl__pg_osds_two_level(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out,
                           int out_max, void *work);
+
+/* ---- moving PGs (pl_moving.c; rebalance, DESIGN rule 3) ---- */
+
+#define PL_MAX_MOVING  (PL_MAX_POOLS * 64u) /* codec bound; also bounded by the pools' PGs */
+#define PL_MAX_HOLDERS (2 * PL_MAX_SIZE)
+
+/* The moving entry of (pool id, pg), or NULL if the PG is not moving. Binary search. */
+const pl_moving_t *pl_map_moving(const pl_map_t *m, uint32_t pool_id, uint32_t pg);
+
+/*
+ * THE SET OF OSDS THAT MAY HOLD PG pg of pool (current and previous holders): the current set
+ * (pl_pg_osds, PL_ITEM_NONE slots dropped) followed by the members of the PG's moving entry's old
+ * set that are not in it. Anything that must find every copy of a PG's data (repair,
+ * garbage collection, status) uses this. Fills out[0..min(n, out_max)) and returns n (<=
+ * PL_MAX_HOLDERS), or -EINVAL; *n_cur (may be NULL) = how many of them are the current set.
+ * work as for pl_pg_osds.
+ */
+int pl_pg_holders(const pl_map_t *m, const pl_pool_t *pool, uint32_t pg, int32_t *out, int out_max,
+                  int *n_cur, void *work);
+
+/*
+ * Records in `after` (its moving entries are replaced) which PGs move between the map `before`
+ * and `after` (same pools; a pool absent from before or with another pg_num/size records
+ * nothing): for every PG, old = before's moving entry's old set if it has one (that set is
+ * still the complete one), else before's current set; an entry is kept when the current set of
+ * `after` differs from old as a set, and dropped when they are equal. TN_OK, -EINVAL, -ENOMEM.
+ */
+int pl_map_plan_moves(const pl_map_t *before, pl_map_t *after);
+
+/* Removes the moving entry of (pool, pg) if present: TN_OK or TN_ERR_NOT_FOUND. */
+int pl_map_clear_moving(pl_map_t *m, uint32_t pool_id, uint32_t pg);
 
 /* ---- statistics for `ternctl map test` (pl_stats.c; allocates) ---- */
 

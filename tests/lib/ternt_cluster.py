@@ -105,6 +105,7 @@ class Cluster:
         self.frozen = set()
         self._logs = []
         self._yaml = (name, hosts, osds_per_host, gateway_yaml, top_yaml)
+        self.osd_hosts = [i // osds_per_host for i in range(self.n_osds)]  # host index per OSD
         self.config = self._write_config(0)
         for g in range(1, gateways):
             self._write_config(g)
@@ -130,7 +131,7 @@ class Cluster:
             f.write("hosts: [%s]\nosds:\n" % ", ".join(
                 "{name: %s}" % HOSTS[h] for h in range(hosts)))
             for i in range(self.n_osds):
-                f.write(f"  - {{id: {i}, host: {HOSTS[i // per_host]}, "
+                f.write(f"  - {{id: {i}, host: {HOSTS[self.osd_hosts[i]]}, "
                         f"addr: {self.osd_host(i)}:{self.osd_ports[i]}, data: {self.tmp}/osd.{i}, "
                         f"admin_listen: {self.osd_host(i)}:{self.osd_admin_ports[i]}}}\n")
             f.write(f"gateway:\n  listen: [\"127.0.0.1:{self.gw_ports[g]}\"]\n"
@@ -146,7 +147,21 @@ class Cluster:
 
     def osd_host(self, i):
         """The address osd.i listens on: 127.0.0.1, or its host's namespace address."""
-        return "127.0.0.1" if self.netns is None else self.netns.addr(i // self.per_host)
+        return "127.0.0.1" if self.netns is None else self.netns.addr(self.osd_hosts[i])
+
+    def add_osd(self, host):
+        """Adds osd.N (N = the next id) on host index `host` to every config file (as an
+        operator adds a disk's entry) without starting it; returns N. The running daemons keep
+        their map: `ternctl osd add` puts the OSD into it."""
+        i = self.n_osds
+        port, admin = free_ports(2)
+        self.osd_ports.append(port)
+        self.osd_admin_ports.append(admin)
+        self.osd_hosts.append(host)
+        self.n_osds += 1
+        for g in range(len(self.gw_ports)):
+            self._write_config(g)
+        return i
 
     # ---- lifecycle ----
     def _spawn(self, name, argv):
@@ -171,7 +186,7 @@ class Cluster:
             return p
         argv = [self.osd_bin, "--config", self.config, "--id", str(i)]
         if self.netns is not None:
-            argv = ["ip", "netns", "exec", self.netns.ns(i // self.per_host)] + argv
+            argv = ["ip", "netns", "exec", self.netns.ns(self.osd_hosts[i])] + argv
         p = self._spawn(f"osd.{i}", argv)
         if not wait_port(self.osd_ports[i], p, host=self.osd_host(i)):
             raise RuntimeError(f"osd.{i} did not start; see {self.tmp}/osd.{i}.log")
@@ -219,7 +234,7 @@ class Cluster:
         self.kill(f"osd.{i}", sig)
 
     def host_osds(self, h):
-        return list(range(h * self.per_host, (h + 1) * self.per_host))
+        return [i for i in range(self.n_osds) if self.osd_hosts[i] == h]
 
     def kill_host(self, h):
         for i in self.host_osds(h):

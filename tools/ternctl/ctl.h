@@ -31,6 +31,13 @@ void ctl_err(const char *fmt, ...) TN_PRINTF(1, 2);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void ctl_json_str(FILE *f, const char *s);
 
+/* Replaces *map with the newest map any OSD answering (those of conf and of *map) holds,
+ * points cl at every OSD of it and sets cl's epoch; *n_up = OSDs that answered a PING.
+ * 0, -EHOSTUNREACH (none answered) or the MAP_GET / decode error. (ctl_osd_map.c) */
+struct st_tn_osdc_sync_t;
+int ctl_fetch_map(struct st_tn_osdc_sync_t *cl, const conf_t *conf, pl_map_t **map, size_t *n_up);
+
+int ctl_cmd_rebalance(int argc, char **argv);
 int ctl_cmd_map(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_cluster(int argc, char **argv);
@@ -41,5 +48,6 @@ int ctl_cmd_bucket(int argc, char **argv);
 int ctl_cmd_osd(int argc, char **argv);
 int ctl_cmd_osd_ls(int argc, char **argv);
 int ctl_cmd_osd_maint(int argc, char **argv); /* osd scrub, osd gc (argv[0] "osd") */
+int ctl_cmd_osd_map(int argc, char **argv);   /* osd add, out, in, reweight (argv[0] "osd") */
 
 #endif

@@ -11,7 +11,10 @@
  *   inconsistent  answering replicas' digests differ (repair has work to do; a PG being
  *                 written at this instant can look so for a moment, so differing PGs are asked
  *                 a second time before being reported);
- *   unavailable   no replica answered.
+ *   unavailable   no replica answered;
+ *   backfilling   the PG moves (a map change gave it new OSDs): the map lists its old set,
+ *                 which keeps it until `ternctl rebalance` sees the new set complete; its
+ *                 misplaced objects are the rows + blobs the new OSDs still lack.
  * With --json --pgs the JSON also lists every PG: pool, pg, replica OSDs, replicas missing,
  * and whether the answering replicas differ.
  * Exit status: 0 when the cluster answered (whatever its health), 1 when no OSD could be
@@ -47,12 +50,13 @@ typedef struct {
 typedef struct {
     uint32_t pool, pg;
     const char *pool_name;
-    int n, size, missing, differ;
-    int32_t osds[PL_MAX_SIZE];
+    int n, n_cur, size, missing, differ, moving;
+    uint64_t misplaced; /* rows + blobs the new OSDs of a moving PG still lack (estimate) */
+    int32_t osds[PL_MAX_HOLDERS]; /* holders: the current set, then a moving PG's old set */
 } pg_view_t;
 
 typedef struct {
-    uint64_t total, clean, degraded, inconsistent, unavailable;
+    uint64_t total, clean, degraded, inconsistent, unavailable, backfilling, misplaced;
     uint64_t missing[PL_MAX_SIZE + 1]; /* PGs by number of replicas missing */
 } pg_counts_t;
 
@@ -153,24 +157,35 @@ static const osd_view_t *find_view(const osd_view_t *v, size_t n, int32_t id)
     return NULL;
 }
 
-/* Asks every replica of (pool, pg) that is up; *missing = replicas that did not answer;
- * returns 1 if the answers differ. */
-static int check_pg(tn_osdc_sync_t *cl, const osd_view_t *views, size_t nv, uint32_t pool,
-                    uint32_t pg, const int32_t *osds, int n, int *missing)
+/* Asks every holder of the PG q that is up; q->missing = replicas of the current set that did
+ * not answer (or are unplaced); returns 1 if the answers differ. For a moving PG, q->misplaced
+ * = the old primary's rows + blobs times the new OSDs whose digest differs from it. */
+static int check_pg(tn_osdc_sync_t *cl, const osd_view_t *views, size_t nv, pg_view_t *q)
 {
-    tn_pg_digest_rep_t first, d;
-    int have = 0, differ = 0;
-    *missing = 0;
-    for (int i = 0; i < n; i++) {
-        const osd_view_t *v = osds[i] == PL_ITEM_NONE ? NULL : find_view(views, nv, osds[i]);
+    tn_pg_digest_rep_t d[PL_MAX_HOLDERS];
+    int ok[PL_MAX_HOLDERS] = {0};
+    int first = -1, differ = 0;
+    q->missing = q->size - q->n_cur;
+    for (int i = 0; i < q->n; i++) {
+        const osd_view_t *v = find_view(views, nv, q->osds[i]);
         if (v == NULL || !v->up ||
-            tn_osdc_sync_pg_digest(cl, osds[i], pool, pg, have ? &d : &first) != 0) {
-            (*missing)++;
+            tn_osdc_sync_pg_digest(cl, q->osds[i], q->pool, q->pg, &d[i]) != 0) {
+            q->missing += i < q->n_cur;
             continue;
         }
-        if (have && !digest_eq(&first, &d))
+        ok[i] = 1;
+        if (first >= 0 && !digest_eq(&d[first], &d[i]))
             differ = 1;
-        have = 1;
+        if (first < 0)
+            first = i;
+    }
+    q->misplaced = 0;
+    if (q->moving && q->n > q->n_cur && ok[q->n_cur]) {
+        /* the first old-only holder stands for the old set's content */
+        const tn_pg_digest_rep_t *o = &d[q->n_cur];
+        for (int i = 0; i < q->n_cur; i++)
+            if (!ok[i] || !digest_eq(o, &d[i]))
+                q->misplaced += o->all.count + o->blob_count;
     }
     return differ;
 }
@@ -277,6 +292,23 @@ int ctl_cmd_status(int argc, char **argv)
         free(buf);
     }
     tn_osdc_set_epoch(tn_osdc_sync_client(cl), map->epoch);
+    /* OSDs the map has and the config file does not (added with `ternctl osd add`) */
+    for (uint32_t i = 0; i < map->n_osds; i++) {
+        if (find_view(views, nv, map->osds[i].id) != NULL)
+            continue;
+        osd_view_t *nvw = realloc(views, (nv + 1) * sizeof(*views));
+        if (nvw == NULL)
+            break;
+        views = nvw;
+        osd_view_t *v = &views[nv++];
+        memset(v, 0, sizeof(*v));
+        v->id = map->osds[i].id;
+        v->host = map->hosts[map->osds[i].host].name;
+        snprintf(v->addr, sizeof(v->addr), "%s", map->osds[i].addr);
+        tn_osdc_set_osd(tn_osdc_sync_client(cl), v->id, v->addr);
+        query_osd(cl, v);
+        n_up += v->up;
+    }
     size_t wsz = (pl_work_size(map) + 7) / 8 * 8;
     work = aligned_alloc(8, wsz);
     if (work == NULL) {
@@ -298,7 +330,7 @@ int ctl_cmd_status(int argc, char **argv)
         const pl_pool_t *pool = &map->pools[p];
         for (uint32_t pg = 0; pg < pool->pg_num && ipg < npgs; pg++) {
             pg_view_t *q = &pgv[ipg];
-            int n = pl_pg_osds(map, pool, pg, q->osds, PL_MAX_SIZE, work);
+            int n = pl_pg_holders(map, pool, pg, q->osds, PL_MAX_HOLDERS, &q->n_cur, work);
             if (n < 0)
                 continue;
             ipg++;
@@ -307,7 +339,8 @@ int ctl_cmd_status(int argc, char **argv)
             q->size = pool->size;
             q->pg = pg;
             q->n = n;
-            q->differ = check_pg(cl, views, nv, pool->id, pg, q->osds, pool->size, &q->missing);
+            q->moving = pl_map_moving(map, pool->id, pg) != NULL;
+            q->differ = check_pg(cl, views, nv, q);
             n_differ += q->differ;
         }
     }
@@ -317,12 +350,15 @@ int ctl_cmd_status(int argc, char **argv)
         nanosleep(&ts, NULL);
         for (size_t i = 0; i < ipg; i++)
             if (pgv[i].differ)
-                pgv[i].differ = check_pg(cl, views, nv, pgv[i].pool, pgv[i].pg, pgv[i].osds,
-                                         pgv[i].size, &pgv[i].missing);
+                pgv[i].differ = check_pg(cl, views, nv, &pgv[i]);
     }
     for (size_t i = 0; i < ipg; i++) {
         const pg_view_t *q = &pgv[i];
         pc.total++;
+        if (q->moving) {
+            pc.backfilling++;
+            pc.misplaced += q->misplaced;
+        }
         if (q->missing >= q->size) {
             pc.unavailable++;
             continue;
@@ -332,7 +368,7 @@ int ctl_cmd_status(int argc, char **argv)
             pc.degraded++;
         if (q->differ)
             pc.inconsistent++;
-        if (q->missing == 0 && !q->differ)
+        if (q->missing == 0 && !q->differ && !q->moving)
             pc.clean++;
     }
     /* counters after the PG states, so they are at least as recent */
@@ -373,7 +409,7 @@ int ctl_cmd_status(int argc, char **argv)
     const char *health = "HEALTH_OK";
     if (pc.unavailable > 0 || t.scrub_found > t.scrub_repaired)
         health = "HEALTH_ERR";
-    else if (n_up < nv || pc.degraded > 0 || pc.inconsistent > 0)
+    else if (n_up < nv || pc.degraded > 0 || pc.inconsistent > 0 || pc.backfilling > 0)
         health = "HEALTH_WARN";
     if (json) {
         printf("{\"cluster\":");
@@ -401,8 +437,10 @@ int ctl_cmd_status(int argc, char **argv)
             printf("}");
         }
         printf("],\"pgs\":{\"total\":%" PRIu64 ",\"clean\":%" PRIu64 ",\"degraded\":%" PRIu64
-               ",\"inconsistent\":%" PRIu64 ",\"unavailable\":%" PRIu64 ",\"missing_replicas\":{",
-               pc.total, pc.clean, pc.degraded, pc.inconsistent, pc.unavailable);
+               ",\"inconsistent\":%" PRIu64 ",\"unavailable\":%" PRIu64 ",\"backfilling\":%" PRIu64
+               ",\"misplaced_objects\":%" PRIu64 ",\"missing_replicas\":{",
+               pc.total, pc.clean, pc.degraded, pc.inconsistent, pc.unavailable, pc.backfilling,
+               pc.misplaced);
         int first = 1;
         for (int k = 1; k <= PL_MAX_SIZE; k++)
             if (pc.missing[k]) {
@@ -433,8 +471,9 @@ int ctl_cmd_status(int argc, char **argv)
                 printf(",\"pg\":%u,\"osds\":[", q->pg);
                 for (int k = 0; k < q->n; k++)
                     printf("%s%d", k ? "," : "", q->osds[k]);
-                printf("],\"missing\":%d,\"inconsistent\":%s}", q->missing,
-                       q->differ ? "true" : "false");
+                printf("],\"current\":%d,\"missing\":%d,\"inconsistent\":%s,\"backfilling\":%s}",
+                       q->n_cur, q->missing, q->differ ? "true" : "false",
+                       q->moving ? "true" : "false");
             }
             printf("]");
         }
@@ -452,6 +491,10 @@ int ctl_cmd_status(int argc, char **argv)
                    pc.inconsistent);
         if (pc.unavailable)
             printf("          %" PRIu64 " PGs unavailable (no replica answers)\n", pc.unavailable);
+        if (pc.backfilling)
+            printf("          %" PRIu64 " PGs backfilling, %" PRIu64 " misplaced objects "
+                   "(`ternctl rebalance` completes them)\n",
+                   pc.backfilling, pc.misplaced);
         if (t.scrub_found > t.scrub_repaired)
             printf("          %" PRIu64 " scrub errors not repaired\n",
                    t.scrub_found - t.scrub_repaired);
@@ -469,6 +512,8 @@ int ctl_cmd_status(int argc, char **argv)
             printf(", %" PRIu64 " inconsistent", pc.inconsistent);
         if (pc.unavailable)
             printf(", %" PRIu64 " unavailable", pc.unavailable);
+        if (pc.backfilling)
+            printf(", %" PRIu64 " backfilling", pc.backfilling);
         printf("\n");
         human_bytes(t.rec_bytes, a, sizeof(a));
         printf("  repair: %" PRIu64 " OSDs in a pass; so far %" PRIu64 " rows pulled, %" PRIu64

@@ -69,6 +69,38 @@ static void test_held(void)
     pl_map_destroy(m);
 }
 
+/* While a PG moves, its old holders hold it too (after the current set), until the move
+ * completes. */
+static void test_held_moving(void)
+{
+    pl_map_t *a = six_osd_map(), *b = pl_map_clone(a);
+    b->epoch = 2;
+    pl_map_set_osd_in(b, 3, 0);
+    pl_map_rebalance(b);
+    ok(pl_map_plan_moves(a, b) == TN_OK && b->n_moving > 0, "osd.3 out: PGs move");
+    void *work = aligned_alloc(8, (pl_work_size(b) + 7) / 8 * 8);
+    osd_recplan_pg_t pgs[160];
+    long n = osd_recplan_held_pgs(b, 3, work, pgs, 160);
+    is_int(n, b->n_moving, "the out OSD holds exactly the moving PGs it held");
+    int good = 1;
+    for (long i = 0; i < n && i < 160; i++) {
+        good &= pl_map_moving(b, pgs[i].pool, pgs[i].pg) != NULL;
+        good &= pgs[i].n == pgs[i].n_cur + 1 && pgs[i].self == pgs[i].n_cur &&
+                pgs[i].osds[pgs[i].self] == 3;
+    }
+    ok(good, "old-only holder after the current set");
+    long total = 0;
+    for (int32_t osd = 0; osd < 6; osd++)
+        total += osd_recplan_held_pgs(b, osd, work, NULL, 0);
+    is_int(total, (64 + 16) * 3 + (long)b->n_moving, "every holder counted once");
+    while (b->n_moving > 0)
+        pl_map_clear_moving(b, b->moving[0].pool, b->moving[0].pg);
+    is_int(osd_recplan_held_pgs(b, 3, work, pgs, 160), 0, "move complete: holds nothing");
+    free(work);
+    pl_map_destroy(a);
+    pl_map_destroy(b);
+}
+
 static void test_driver(void)
 {
     osd_recplan_pg_t pg = {.pool = 1, .pg = 2, .n = 3, .self = 1, .osds = {4, 0, 2}};
@@ -319,6 +351,7 @@ static void test_next_due(void)
 int main(void)
 {
     subtest("held", test_held);
+    subtest("held while moving", test_held_moving);
     subtest("driver", test_driver);
     subtest("digests", test_digests);
     subtest("mask", test_mask);
