@@ -28,6 +28,13 @@ int ctl_load(const char *path, conf_t **conf, pl_map_t **map);
 /* Prints "ternctl: " + message to stderr. */
 void ctl_err(const char *fmt, ...) TN_PRINTF(1, 2);
 
+/* Parses the value of --timeout-ms (1..600000 ms) into *out: CTL_EXIT_OK, or prints what is
+ * wrong and returns CTL_EXIT_USAGE. */
+int ctl_parse_timeout_ms(const char *s, long *out);
+
+/* An OSD's address from the config as HOST:PORT ([HOST]:PORT for IPv6) into out[len]. */
+void ctl_osd_addr(const conf_osd_t *o, char *out, size_t len);
+
 /* Writes s as a JSON string literal (with quotes) to f. */
 void ctl_json_str(FILE *f, const char *s);
 
@@ -38,6 +45,11 @@ struct st_tn_osdc_sync_t;
 int ctl_fetch_map(struct st_tn_osdc_sync_t *cl, const conf_t *conf, pl_map_t **map, size_t *n_up);
 
 int ctl_cmd_rebalance(int argc, char **argv);
+
+/* A blocking OSD client for one command: requests bounded by timeout_ms, connects by
+ * min(timeout_ms, 500 ms), stamped with map epoch `epoch`; no OSD addresses yet. NULL when out
+ * of memory. (ternctl.c) */
+struct st_tn_osdc_sync_t *ctl_client(uint64_t epoch, long timeout_ms);
 int ctl_cmd_map(int argc, char **argv);
 int ctl_cmd_config(int argc, char **argv);
 int ctl_cmd_cluster(int argc, char **argv);

@@ -223,12 +223,8 @@ int ctl_cmd_osd_ls(int argc, char **argv)
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
-            char *end;
-            timeout_ms = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || timeout_ms < 1 || timeout_ms > 600000) {
-                ctl_err("--timeout-ms %s: expected 1..600000", argv[i]);
+            if (ctl_parse_timeout_ms(argv[++i], &timeout_ms) != CTL_EXIT_OK)
                 return CTL_EXIT_USAGE;
-            }
         } else {
             usage_osd_ls(stderr);
             return CTL_EXIT_USAGE;
@@ -244,11 +240,7 @@ int ctl_cmd_osd_ls(int argc, char **argv)
     if (rc != CTL_EXIT_OK)
         return rc;
     int exit_code = CTL_EXIT_FAIL;
-    tn_osdc_opts_t co = {0};
-    co.connect_timeout_ms = (uint32_t)(timeout_ms < 500 ? timeout_ms : 500);
-    co.request_timeout_ms = (uint32_t)timeout_ms;
-    co.epoch = map->epoch;
-    tn_osdc_sync_t *cl = tn_osdc_sync_create(&co);
+    tn_osdc_sync_t *cl = ctl_client(map->epoch, timeout_ms);
     size_t n = conf->n_osds, n_up = 0;
     osd_row_t *rows = calloc(n ? n : 1, sizeof(*rows));
     if (cl == NULL || rows == NULL) {
@@ -259,8 +251,7 @@ int ctl_cmd_osd_ls(int argc, char **argv)
         const conf_osd_t *o = &conf->osds[i];
         rows[i].id = o->id;
         rows[i].host = o->host;
-        snprintf(rows[i].addr, sizeof(rows[i].addr), "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "",
-                 o->addr.host, o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+        ctl_osd_addr(o, rows[i].addr, sizeof(rows[i].addr));
         tn_osdc_set_osd(tn_osdc_sync_client(cl), o->id, rows[i].addr);
     }
     for (size_t i = 0; i < n; i++) {

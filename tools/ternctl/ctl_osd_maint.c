@@ -83,8 +83,7 @@ int ctl_cmd_osd_maint(int argc, char **argv)
         goto out;
     }
     char addr[PL_ADDR_MAX + 8];
-    snprintf(addr, sizeof(addr), "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "", o->addr.host,
-             o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+    ctl_osd_addr(o, addr, sizeof(addr));
     tn_osdc_set_osd(tn_osdc_sync_client(cl), o->id, addr);
     uint8_t body = strcmp(what, "gc") == 0 ? TN_PROTO_KICK_GC
                    : deep                  ? TN_PROTO_KICK_DEEP

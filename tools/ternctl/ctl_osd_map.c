@@ -56,18 +56,13 @@ static long g_timeout_ms = 2000;
 
 static tn_osdc_sync_t *client_for(const pl_map_t *m, const conf_t *conf)
 {
-    tn_osdc_opts_t co = {0};
-    co.connect_timeout_ms = (uint32_t)(g_timeout_ms < 500 ? g_timeout_ms : 500);
-    co.request_timeout_ms = (uint32_t)g_timeout_ms;
-    co.epoch = m != NULL ? m->epoch : 1;
-    tn_osdc_sync_t *cl = tn_osdc_sync_create(&co);
+    tn_osdc_sync_t *cl = ctl_client(m != NULL ? m->epoch : 1, g_timeout_ms);
     if (cl == NULL)
         return NULL;
     for (size_t i = 0; conf != NULL && i < conf->n_osds; i++) {
         const conf_osd_t *o = &conf->osds[i];
         char addr[PL_ADDR_MAX];
-        snprintf(addr, sizeof(addr), "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "", o->addr.host,
-                 o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+        ctl_osd_addr(o, addr, sizeof(addr));
         tn_osdc_set_osd(tn_osdc_sync_client(cl), o->id, addr);
     }
     for (uint32_t i = 0; m != NULL && i < m->n_osds; i++)
@@ -387,12 +382,8 @@ static int run(int argc, char **argv, int is_osd)
                 return CTL_EXIT_USAGE;
             }
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
-            char *end;
-            g_timeout_ms = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || g_timeout_ms < 1 || g_timeout_ms > 600000) {
-                ctl_err("--timeout-ms %s: expected 1..600000", argv[i]);
+            if (ctl_parse_timeout_ms(argv[++i], &g_timeout_ms) != CTL_EXIT_OK)
                 return CTL_EXIT_USAGE;
-            }
         } else if (argv[i][0] != '-' && npos < 2) {
             pos[npos++] = argv[i];
         } else {
@@ -460,8 +451,7 @@ static int run(int argc, char **argv, int is_osd)
         const conf_osd_t *co = conf_find_osd(conf, id);
         char caddr[PL_ADDR_MAX];
         if (co != NULL) {
-            snprintf(caddr, sizeof(caddr), "%s%s%s:%u", co->addr.is_ipv6 ? "[" : "", co->addr.host,
-                     co->addr.is_ipv6 ? "]" : "", (unsigned)co->addr.port);
+            ctl_osd_addr(co, caddr, sizeof(caddr));
             if (host == NULL)
                 host = co->host;
             if (addr == NULL)

@@ -218,12 +218,8 @@ int ctl_cmd_status(int argc, char **argv)
         } else if (strcmp(argv[i], "--pgs") == 0) {
             list_pgs = 1;
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
-            char *end;
-            timeout_ms = strtol(argv[++i], &end, 10);
-            if (*end != '\0' || timeout_ms < 1 || timeout_ms > 600000) {
-                ctl_err("--timeout-ms %s: expected 1..600000", argv[i]);
+            if (ctl_parse_timeout_ms(argv[++i], &timeout_ms) != CTL_EXIT_OK)
                 return CTL_EXIT_USAGE;
-            }
         } else {
             usage_status(stderr);
             return CTL_EXIT_USAGE;
@@ -240,11 +236,7 @@ int ctl_cmd_status(int argc, char **argv)
         return rc;
     int exit_code = CTL_EXIT_FAIL;
     pg_view_t *pgv = NULL;
-    tn_osdc_opts_t co = {0};
-    co.connect_timeout_ms = (uint32_t)(timeout_ms < 500 ? timeout_ms : 500);
-    co.request_timeout_ms = (uint32_t)timeout_ms;
-    co.epoch = map->epoch;
-    tn_osdc_sync_t *cl = tn_osdc_sync_create(&co);
+    tn_osdc_sync_t *cl = ctl_client(map->epoch, timeout_ms);
     osd_view_t *views = calloc(conf->n_osds, sizeof(*views));
     void *work = NULL;
     if (cl == NULL || views == NULL) {
@@ -257,8 +249,7 @@ int ctl_cmd_status(int argc, char **argv)
         const conf_osd_t *o = &conf->osds[i];
         views[i].id = o->id;
         views[i].host = o->host;
-        snprintf(views[i].addr, sizeof(views[i].addr), "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "",
-                 o->addr.host, o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+        ctl_osd_addr(o, views[i].addr, sizeof(views[i].addr));
         tn_osdc_set_osd(tn_osdc_sync_client(cl), o->id, views[i].addr);
     }
     for (size_t i = 0; i < nv; i++) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "conf_map.h"
 #include "ctl.h"
+#include "tn_osdc_sync.h"
 
 static const ctl_command_t commands[] = {
     {"bucket", ctl_cmd_bucket, "buckets: ls, quota (max size, max objects), usage per bucket/user"},
@@ -33,6 +34,33 @@ void ctl_err(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int ctl_parse_timeout_ms(const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 600000) {
+        ctl_err("--timeout-ms %s: expected 1..600000", s);
+        return CTL_EXIT_USAGE;
+    }
+    *out = v;
+    return CTL_EXIT_OK;
+}
+
+void ctl_osd_addr(const conf_osd_t *o, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "", o->addr.host,
+             o->addr.is_ipv6 ? "]" : "", (unsigned)o->addr.port);
+}
+
+tn_osdc_sync_t *ctl_client(uint64_t epoch, long timeout_ms)
+{
+    tn_osdc_opts_t co = {0};
+    co.connect_timeout_ms = (uint32_t)(timeout_ms < 500 ? timeout_ms : 500);
+    co.request_timeout_ms = (uint32_t)timeout_ms;
+    co.epoch = epoch;
+    return tn_osdc_sync_create(&co);
 }
 
 void ctl_json_str(FILE *f, const char *s)
