@@ -1,6 +1,7 @@
 /* gw_bucket.c — bucket records, lookup cache and all-replica conditional writes (gw_bucket.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,11 +129,16 @@ typedef struct {
     char name[64];
     size_t len;
     uint64_t expires_ms;
+    uint64_t gen; /* cache_gen when the record was read */
     gw_bucket_rec_t rec;
 } cache_ent_t;
 /* On the heap (records carry policy and CORS: ~25 KiB each), allocated on a thread's first
  * use and kept for its life (loop threads live as long as the process). */
 static _Thread_local cache_ent_t *cache;
+/* Bumped by gw_bucket_cache_drop (DeleteBucket, ACL/policy/CORS changes: rare), so that every
+ * loop thread's entries read before the change stop counting at once: a client whose next
+ * request lands on another thread of this gateway never sees the old record. */
+static _Atomic uint64_t cache_gen;
 
 static cache_ent_t *cache_slot(const char *name, size_t len)
 {
@@ -144,8 +150,10 @@ static cache_ent_t *cache_slot(const char *name, size_t len)
     return &cache[h % CACHE_SLOTS];
 }
 
-static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
+static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec, uint64_t gen)
 {
+    if (gen != atomic_load_explicit(&cache_gen, memory_order_acquire))
+        return; /* a change landed while this record was being read */
     if (len >= sizeof cache[0].name)
         return;
     cache_ent_t *e = cache_slot(name, len);
@@ -155,10 +163,12 @@ static void cache_put(const char *name, size_t len, const gw_bucket_rec_t *rec)
     e->len = len;
     rec_copy(&e->rec, rec);
     e->expires_ms = gw_now_ms() + GW_BUCKET_CACHE_MS;
+    e->gen = gen;
 }
 
 void gw_bucket_cache_drop(const char *name, size_t len)
 {
+    atomic_fetch_add_explicit(&cache_gen, 1, memory_order_acq_rel);
     cache_ent_t *e = cache_slot(name, len);
     if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0)
         e->len = 0;
@@ -170,6 +180,7 @@ typedef struct {
     gw_bucket_cb cb;
     void *arg;
     uint8_t *degraded; /* gw_bucket_lookup_degraded */
+    uint64_t gen;      /* cache_gen when the read started */
     size_t len;
     char name[64];
 } lookup_t;
@@ -185,7 +196,7 @@ static void on_lookup(void *arg, int err, const tn_row_t *row)
         err = TN_ERR_CORRUPT;
     }
     if (err == 0) {
-        cache_put(l->name, l->len, &rec);
+        cache_put(l->name, l->len, &rec, l->gen);
         l->cb(l->arg, 0, &rec, &row->ver);
     } else {
         l->cb(l->arg, err, NULL, NULL);
@@ -211,7 +222,8 @@ static int lookup(gw_thread_t *t, const char *name, size_t len, int use_cache, g
     if (use_cache) {
         cache_ent_t *e = cache_slot(name, len);
         if (e != NULL && e->len == len && memcmp(e->name, name, len) == 0 &&
-            e->expires_ms > gw_now_ms()) {
+            e->expires_ms > gw_now_ms() &&
+            e->gen == atomic_load_explicit(&cache_gen, memory_order_acquire)) {
             rec_copy(hit, &e->rec);
             return 1;
         }
@@ -228,6 +240,7 @@ static int lookup(gw_thread_t *t, const char *name, size_t len, int use_cache, g
     l->len = len;
     memcpy(l->name, name, len);
     l->degraded = degraded;
+    l->gen = atomic_load_explicit(&cache_gen, memory_order_acquire);
     rc = degraded != NULL ? gw_cl_row_get_degraded(t->osd, pool, pg, GW_BUCKET_NS, name, len,
                                                    on_lookup_degraded, l)
                           : gw_cl_row_get(t->osd, pool, pg, GW_BUCKET_NS, name, len, on_lookup, l);

@@ -31,11 +31,12 @@
  *   Object head rows of a bucket: pool "index", ns = bucket id, one shard:
  *     pg = pl_object_pg(index pool, le64(bucket id) || le32(0)) (gw_bucket_index_pg).
  *
- * CACHE: name -> record, per loop thread, GW_BUCKET_CACHE_MS. Staleness: a bucket deleted
- *   through another thread or gateway may still accept writes to its old id here for up to
- *   that long; those rows are orphans (their namespace is never listed again) for the GC of a
- *   later issue. A bucket re-created under the same name gets a new id: stale cache entries
- *   write to the old id for the same window.
+ * CACHE: name -> record, per loop thread, GW_BUCKET_CACHE_MS. A change made through this
+ *   gateway (DeleteBucket, ACL/policy/CORS: gw_bucket_cache_drop) invalidates every thread's
+ *   entries at once (a process-wide generation). Staleness: a bucket deleted through ANOTHER
+ *   gateway may still accept writes to its old id here for up to GW_BUCKET_CACHE_MS; those rows are
+ * orphans (their namespace is never listed again) for the GC of a later issue. A bucket re-created
+ * under the same name gets a new id: stale cache entries write to the old id for the same window.
  */
 #ifndef GW_BUCKET_H
 #define GW_BUCKET_H
