@@ -18,6 +18,20 @@ def test_create_head_list_delete(s3):
     assert err(lambda: s3.head_bucket(Bucket=b)) == ("404", 404)
 
 
+def test_deleted_bucket_gone_on_every_gateway_thread(cluster, s3):
+    """A bucket deleted through a gateway is gone for the next request on ANY connection to it:
+    each loop thread caches bucket records, and the delete must invalidate them all (aws-cli,
+    which opens a new connection per command, saw `s3 ls` succeed right after `s3 rb`)."""
+    b = unique()
+    s3.create_bucket(Bucket=b)
+    clients = [cluster.s3(signature_version="s3v4") for _ in range(8)]  # 8 connections
+    for c in clients:  # every thread those connections landed on now caches the record
+        assert c.list_objects_v2(Bucket=b)["KeyCount"] == 0
+    s3.delete_bucket(Bucket=b)
+    for c in clients:
+        assert err(lambda: c.list_objects_v2(Bucket=b)) == ("NoSuchBucket", 404)
+
+
 def test_get_bucket_location(s3, bucket):
     r = s3.get_bucket_location(Bucket=bucket)
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 200
