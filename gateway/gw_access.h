@@ -37,7 +37,9 @@
  * that does not exist answers NoSuchBucket here for user and scoped keys (the handler would
  * say the same).
  *
- * Staleness: the decision may use a bucket record cached up to GW_BUCKET_CACHE_MS (3 s). A
+ * Staleness: the decision may use a bucket record cached up to GW_BUCKET_CACHE_MS (3 s) when
+ * the record was changed through another gateway (this gateway's changes invalidate every
+ * thread's cache at once: gw_bucket.h). A
  * bucket's owner never changes while it exists (ids are immutable); only a bucket deleted
  * and re-created by another user within those 3 s can be judged by its former record, and
  * then the handler, using the same cache, also writes to the former (dead) bucket id.
