@@ -893,8 +893,10 @@ static void on_copy_src_row(void *arg, int err, const tn_row_t *row)
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         goto out;
     }
-    memcpy(m->src_val, row->value, row->value_len);
-    memcpy(m->src_inl, row->inl, row->inl_len);
+    if (row->value_len > 0)
+        memcpy(m->src_val, row->value, row->value_len);
+    if (row->inl_len > 0) /* a chunked source has no inline bytes (row->inl may be NULL) */
+        memcpy(m->src_inl, row->inl, row->inl_len);
     m->src_inl_len = row->inl_len;
     if (gw_objmeta_decode(m->src_val, row->value_len, &m->src) != TN_OK ||
         (m->src.is_multipart && gw_objparts_check(&m->src, m->src_inl, m->src_inl_len) != TN_OK) ||
