@@ -172,6 +172,22 @@ static void list_prefix(const mg_job_t *j, char *out, size_t cap)
     snprintf(out, cap, "%s%s", j->prefix, j->prefix[0] ? "/" : "");
 }
 
+/* GETs one listing page (path?q) into resp: 0 with the whole answer in resp->body, or -1 with
+ * the reason in err (the answer's error, or a 200 too large to hold). */
+static int get_page(mg_job_t *j, mg_conn_t *c, const char *path, const char *q, mg_resp_t *resp,
+                    char *err, size_t ecap)
+{
+    mg_req_t rq = {.method = "GET", .path = path, .query = q, .fd = -1};
+    int rc = call(j, c, &rq, resp);
+    if (rc == 0 && resp->status == 200 && resp->body != NULL && resp->body_total == resp->body_len)
+        return 0;
+    if (rc == 0 && resp->status == 200)
+        snprintf(err, ecap, "listing page too large");
+    else
+        answer_text(resp, rc, err, ecap);
+    return -1;
+}
+
 /* ListObjectsV2 of the job's prefix into j->remote, all pages. 0, or -1 (then the copy
  * falls back to a HEAD per file: e.g. a key allowed to PUT but not to list). */
 static int list_objects(mg_job_t *j, mg_conn_t *c, mg_resp_t *resp, char *err, size_t ecap)
@@ -198,16 +214,8 @@ static int list_objects(mg_job_t *j, mg_conn_t *c, mg_resp_t *resp, char *err, s
             }
             snprintf(q + n, sizeof q - (size_t)n, "&continuation-token=%s", etok);
         }
-        mg_req_t rq = {.method = "GET", .path = path, .query = q, .fd = -1};
-        int rc = call(j, c, &rq, resp);
-        if (rc != 0 || resp->status != 200 || resp->body == NULL ||
-            resp->body_total != resp->body_len) {
-            if (rc == 0 && resp->status == 200)
-                snprintf(err, ecap, "listing page too large");
-            else
-                answer_text(resp, rc, err, ecap);
+        if (get_page(j, c, path, q, resp, err, ecap) != 0)
             return -1;
-        }
         int truncated;
         if (mg_objs_add_page(&j->remote, resp->body, resp->body_len, &truncated, token,
                              sizeof token) != 0) {
@@ -246,16 +254,8 @@ static int list_uploads(mg_job_t *j, mg_conn_t *c, mg_resp_t *resp, char *err, s
             if (nid[0] != '\0' && s3c_uri_encode(nid, enid, sizeof enid) != 0)
                 snprintf(q + n, sizeof q - (size_t)n, "&upload-id-marker=%s", enid);
         }
-        mg_req_t rq = {.method = "GET", .path = path, .query = q, .fd = -1};
-        int rc = call(j, c, &rq, resp);
-        if (rc != 0 || resp->status != 200 || resp->body == NULL ||
-            resp->body_total != resp->body_len) {
-            if (rc == 0 && resp->status == 200)
-                snprintf(err, ecap, "listing page too large");
-            else
-                answer_text(resp, rc, err, ecap);
+        if (get_page(j, c, path, q, resp, err, ecap) != 0)
             return -1;
-        }
         int truncated;
         if (mg_uploads_add_page(&j->uploads, resp->body, resp->body_len, &truncated, nk, sizeof nk,
                                 nid, sizeof nid) != 0) {
