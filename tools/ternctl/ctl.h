@@ -32,6 +32,21 @@ void ctl_err(const char *fmt, ...) TN_PRINTF(1, 2);
  * wrong and returns CTL_EXIT_USAGE. */
 int ctl_parse_timeout_ms(const char *s, long *out);
 
+/* When argv[1] is missing, --help or -h: prints usage (to stderr when missing, then returns
+ * CTL_EXIT_USAGE; else to stdout, CTL_EXIT_OK). -1 otherwise: the command goes on. */
+int ctl_help(int argc, char **argv, void (*usage)(FILE *f));
+/* One option of a command: "--name VALUE" into *value, or (value NULL) a flag setting *flag. */
+typedef struct {
+    const char *name;
+    const char **value;
+    int *flag;
+} ctl_opt_t;
+/* Parses argv[first..argc) against opts (ended by a NULL name) and at most one positional
+ * argument into *pos (none allowed when pos is NULL; *pos starts NULL). Prints
+ * "CMD: --x needs a value" or "CMD: unexpected argument ..." and returns CTL_EXIT_USAGE, or
+ * CTL_EXIT_OK. */
+int ctl_parse_opts(int argc, char **argv, int first, const char *cmd, const ctl_opt_t *opts,
+                   const char **pos);
 /* An OSD's address from the config as HOST:PORT ([HOST]:PORT for IPv6) into out[len]. */
 void ctl_osd_addr(const conf_osd_t *o, char *out, size_t len);
 

@@ -44,33 +44,11 @@ static void usage_bucket(FILE *f)
 static int parse(int argc, char **argv, bopts_t *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--config") == 0)
-            slot = &o->config;
-        else if (strcmp(a, "--user") == 0)
-            slot = &o->user;
-        else if (strcmp(a, "--max-size") == 0)
-            slot = &o->max_size;
-        else if (strcmp(a, "--max-objects") == 0)
-            slot = &o->max_objects;
-        if (slot != NULL) {
-            if (i + 1 >= argc) {
-                ctl_err("bucket: %s needs a value", a);
-                return -1;
-            }
-            *slot = argv[++i];
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (a[0] != '-' && o->pos == NULL) {
-            o->pos = a;
-        } else {
-            ctl_err("bucket: unexpected argument '%s'; see 'ternctl bucket --help'", a);
-            return -1;
-        }
-    }
-    return 0;
+    const ctl_opt_t opts[] = {
+        {"--config", &o->config, NULL},     {"--user", &o->user, NULL},
+        {"--max-size", &o->max_size, NULL}, {"--max-objects", &o->max_objects, NULL},
+        {"--json", NULL, &o->json},         {NULL, NULL, NULL}};
+    return ctl_parse_opts(argc, argv, 2, "bucket", opts, &o->pos);
 }
 
 /* "5G" -> 5 GiB; "none" or "0" -> 0. */
@@ -346,10 +324,9 @@ static int bucket_quota(ctl_cluster_t *c, const bopts_t *o)
 
 int ctl_cmd_bucket(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage_bucket(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
-    }
+    int help = ctl_help(argc, argv, usage_bucket);
+    if (help >= 0)
+        return help;
     const char *sub = argv[1];
     bopts_t o;
     if (parse(argc, argv, &o) != 0)

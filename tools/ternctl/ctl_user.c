@@ -30,36 +30,13 @@ typedef struct {
     const char *pos; /* one positional argument */
 } uopts_t;
 
-static int parse(int argc, char **argv, int first, uopts_t *o, const char *cmd)
+static int parse(int argc, char **argv, uopts_t *o, const char *cmd)
 {
     memset(o, 0, sizeof *o);
-    for (int i = first; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--config") == 0)
-            slot = &o->config;
-        else if (strcmp(a, "--user") == 0)
-            slot = &o->user;
-        else if (strcmp(a, "--bucket") == 0)
-            slot = &o->bucket;
-        else if (strcmp(a, "--allow") == 0)
-            slot = &o->allow;
-        if (slot != NULL) {
-            if (i + 1 >= argc) {
-                ctl_err("%s: %s needs a value", cmd, a);
-                return -1;
-            }
-            *slot = argv[++i];
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (a[0] != '-' && o->pos == NULL) {
-            o->pos = a;
-        } else {
-            ctl_err("%s: unexpected argument '%s'; see 'ternctl %s --help'", cmd, a, cmd);
-            return -1;
-        }
-    }
-    return 0;
+    const ctl_opt_t opts[] = {{"--config", &o->config, NULL}, {"--user", &o->user, NULL},
+                              {"--bucket", &o->bucket, NULL}, {"--allow", &o->allow, NULL},
+                              {"--json", NULL, &o->json},     {NULL, NULL, NULL}};
+    return ctl_parse_opts(argc, argv, 2, cmd, opts, &o->pos);
 }
 
 static void usage_user(FILE *f)
@@ -276,13 +253,12 @@ static int user_rm(ctl_cluster_t *c, const char *name)
 
 int ctl_cmd_user(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage_user(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
-    }
+    int help = ctl_help(argc, argv, usage_user);
+    if (help >= 0)
+        return help;
     const char *sub = argv[1];
     uopts_t o;
-    if (parse(argc, argv, 2, &o, "user") != 0)
+    if (parse(argc, argv, &o, "user") != 0)
         return CTL_EXIT_USAGE;
     int is_ls = strcmp(sub, "ls") == 0;
     if (!is_ls && strcmp(sub, "create") != 0 && strcmp(sub, "rm") != 0) {
@@ -500,13 +476,12 @@ static int key_rm(ctl_cluster_t *c, const char *akid)
 
 int ctl_cmd_key(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage_key(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
-    }
+    int help = ctl_help(argc, argv, usage_key);
+    if (help >= 0)
+        return help;
     const char *sub = argv[1];
     uopts_t o;
-    if (parse(argc, argv, 2, &o, "key") != 0)
+    if (parse(argc, argv, &o, "key") != 0)
         return CTL_EXIT_USAGE;
     if (strcmp(sub, "create") != 0 && strcmp(sub, "ls") != 0 && strcmp(sub, "rm") != 0) {
         ctl_err("unknown 'key' subcommand '%s': use create, ls or rm", sub);

@@ -48,6 +48,40 @@ int ctl_parse_timeout_ms(const char *s, long *out)
     return CTL_EXIT_OK;
 }
 
+int ctl_help(int argc, char **argv, void (*usage)(FILE *f))
+{
+    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0)
+        return -1;
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+}
+
+int ctl_parse_opts(int argc, char **argv, int first, const char *cmd, const ctl_opt_t *opts,
+                   const char **pos)
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        const ctl_opt_t *o = opts;
+        while (o->name != NULL && strcmp(o->name, a) != 0)
+            o++;
+        if (o->name != NULL && o->value != NULL) {
+            if (i + 1 >= argc) {
+                ctl_err("%s: %s needs a value", cmd, a);
+                return CTL_EXIT_USAGE;
+            }
+            *o->value = argv[++i];
+        } else if (o->name != NULL) {
+            *o->flag = 1;
+        } else if (a[0] != '-' && pos != NULL && *pos == NULL) {
+            *pos = a;
+        } else {
+            ctl_err("%s: unexpected argument '%s'; see 'ternctl %s --help'", cmd, a, cmd);
+            return CTL_EXIT_USAGE;
+        }
+    }
+    return CTL_EXIT_OK;
+}
+
 void ctl_osd_addr(const conf_osd_t *o, char *out, size_t len)
 {
     snprintf(out, len, "%s%s%s:%u", o->addr.is_ipv6 ? "[" : "", o->addr.host,
