@@ -524,21 +524,39 @@ static void on_alarm(int sig)
     _exit(1);
 }
 
-static int free_port(void)
+int tc_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {0};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof(sin);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
+    /* As tests/lib/ternt.py free_ports: random ports BELOW the kernel's ephemeral range
+     * (32768-60999), where bind(0) would pick from the pool that other test clusters'
+     * outgoing connections take local ports from (one could take it before the daemon binds);
+     * never the same port twice in one process. */
+    static uint16_t handed[256];
+    static int n_handed;
+    static unsigned seed;
+    if (seed == 0)
+        seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (unsigned)clock();
+    for (int tries = 0; tries < 2000 && n_handed < (int)(sizeof handed / sizeof handed[0]);
+         tries++) {
+        int port = 20000 + rand_r(&seed) % 12000, used = 0;
+        for (int i = 0; i < n_handed; i++)
+            used |= handed[i] == port;
+        if (used)
+            continue;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return -1;
+        struct sockaddr_in sin = {0};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin.sin_port = htons((uint16_t)port);
+        int rc = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+        close(fd);
+        if (rc == 0) {
+            handed[n_handed++] = (uint16_t)port;
+            return port;
+        }
     }
-    close(fd);
-    return ntohs(sin.sin_port);
+    return -1;
 }
 
 int tc_cluster_init(tc_cluster_t *cl, const char *bin, int n, const char *base)
@@ -568,7 +586,7 @@ int tc_cluster_init(tc_cluster_t *cl, const char *bin, int n, const char *base)
         fprintf(f, "  - name: h%d\n", i);
     fprintf(f, "osds:\n");
     for (int i = 0; i < n; i++) {
-        int p = free_port();
+        int p = tc_free_port();
         if (p <= 0) {
             fclose(f);
             return -1;

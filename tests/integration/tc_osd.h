@@ -36,6 +36,10 @@ typedef struct {
     pid_t pid[TC_MAX_OSDS];
 } tc_cluster_t;
 
+/* A loopback TCP port that was free a moment ago, at random in 20000-31999 (below the
+ * ephemeral range, as tests/lib/ternt.py picks them), never the same twice in one process;
+ * -1 if none was found. */
+int tc_free_port(void);
 /* Makes a directory under base (NULL = $TMPDIR or /tmp), n OSDs on distinct hosts with free
  * loopback ports, pools of size 1, and writes the config. Registers cleanup at exit (kill -9
  * every child by PID, remove the directory) and a watchdog alarm. 0 or -1. */

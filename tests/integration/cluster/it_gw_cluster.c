@@ -97,22 +97,6 @@ static void on_alarm(int sig)
     _exit(1);
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {0};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof(sin);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
-        port = ntohs(sin.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 static int write_config(void)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -128,7 +112,7 @@ static int write_config(void)
         fprintf(f, "  - name: h%d\n", h);
     fprintf(f, "osds:\n");
     for (int i = 0; i < N_OSDS; i++) {
-        int p = free_port();
+        int p = tc_free_port();
         if (p <= 0) {
             fclose(f);
             return -1;
