@@ -172,25 +172,33 @@ class Cluster:
         return p
 
     def start(self):
+        """Starts every OSD not running (all at once, then waits for each port), then the
+        gateways; raises if one does not come up."""
         if self.netns is not None and not self.netns.made:
             self.netns.setup()
-        for i in range(self.n_osds):
-            self.start_osd(i)
+        spawned = [(i, self._spawn_osd(i)) for i in range(self.n_osds)]
+        for i, p in spawned:
+            self._wait_osd(i, p)
         for g in range(len(self.gw_ports)):
             self.start_gateway(g)
 
-    def start_osd(self, i):
-        """Starts osd.i (if not running) and waits for its port; raises if it does not come up."""
+    def _spawn_osd(self, i):
         p = self.procs.get(f"osd.{i}")
         if p is not None and p.poll() is None:
             return p
         argv = [self.osd_bin, "--config", self.config, "--id", str(i)]
         if self.netns is not None:
             argv = ["ip", "netns", "exec", self.netns.ns(self.osd_hosts[i])] + argv
-        p = self._spawn(f"osd.{i}", argv)
+        return self._spawn(f"osd.{i}", argv)
+
+    def _wait_osd(self, i, p):
         if not wait_port(self.osd_ports[i], p, host=self.osd_host(i)):
             raise RuntimeError(f"osd.{i} did not start; see {self.tmp}/osd.{i}.log")
         return p
+
+    def start_osd(self, i):
+        """Starts osd.i (if not running) and waits for its port; raises if it does not come up."""
+        return self._wait_osd(i, self._spawn_osd(i))
 
     def start_gateway(self, g=0):
         """Starts gateway g with its own config file (its own listen port)."""
