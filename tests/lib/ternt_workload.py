@@ -69,6 +69,28 @@ def err_of(e):
     return (type(e).__name__ + ": " + str(e)[:120], 0)
 
 
+def verify_keys(s3, bucket, ok):
+    """GETs every key of ok (key -> set of acceptable states: SHA-256 hex or ABSENT) from
+    bucket and compares. Returns ([(key, problem, ...)], number of keys with one state)."""
+    bad, strict = [], 0
+    for key, states in sorted(ok.items()):
+        strict += len(states) == 1
+        try:
+            got = sha(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except botocore.exceptions.ClientError as ex:
+            if ex.response.get("Error", {}).get("Code") != "NoSuchKey":
+                bad.append((key, err_of(ex)))
+                continue
+            got = ABSENT
+        except Exception as ex:  # noqa: BLE001
+            bad.append((key, err_of(ex)))
+            continue
+        if got not in states:
+            bad.append((key, "absent" if got is ABSENT else "wrong content",
+                        "expected absent" if states == {ABSENT} else f"{len(states)} states"))
+    return bad, strict
+
+
 def pct(sorted_list, p):
     """The p-quantile (0..1) of a sorted list (nearest rank), 0.0 if empty."""
     if not sorted_list:
@@ -341,23 +363,8 @@ class Workload:
     def verify(self, s3, list_check=True):
         """GETs every key ever written and compares it with its acceptable states, then LISTs
         the workload's prefix once. Returns a list of (key, problem); prints a summary."""
-        bad, strict = [], 0
         ok = self.ok
-        for key, states in sorted(ok.items()):
-            strict += len(states) == 1
-            try:
-                got = sha(s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-            except botocore.exceptions.ClientError as ex:
-                if ex.response.get("Error", {}).get("Code") != "NoSuchKey":
-                    bad.append((key, err_of(ex)))
-                    continue
-                got = ABSENT
-            except Exception as ex:  # noqa: BLE001
-                bad.append((key, err_of(ex)))
-                continue
-            if got not in states:
-                bad.append((key, "absent" if got is ABSENT else "wrong content",
-                            "expected absent" if states == {ABSENT} else f"{len(states)} states"))
+        bad, strict = verify_keys(s3, self.bucket, ok)
         if list_check:
             listed, token = set(), None
             for _ in range(1000):
