@@ -25,6 +25,7 @@ from botocore.credentials import Credentials
 
 from ternt import check, done
 from ternt_cluster import AK, SK, Cluster
+from ternt_listing import model
 
 OSD, GW = sys.argv[1], sys.argv[2]
 B = "tern-list"
@@ -54,22 +55,6 @@ def build_keys():
 
 DELETED = [f"gone/{i:03d}" for i in range(60)] + [f"site0/images/file-{i:04d}.bin"
                                                  for i in range(0, 100, 10)] + ["a/b0"]
-
-
-def model(keys, prefix="", delim=""):
-    """(contents keys, common prefixes) of a complete listing, in order."""
-    contents, prefixes = [], []
-    for k in sorted(keys):
-        if not k.startswith(prefix):
-            continue
-        rest = k[len(prefix):]
-        if delim and delim in rest:
-            cp = prefix + rest[:rest.index(delim) + len(delim)]
-            if not prefixes or prefixes[-1] != cp:
-                prefixes.append(cp)
-        else:
-            contents.append(k)
-    return contents, prefixes
 
 
 def merged(keys, prefix, delim):
