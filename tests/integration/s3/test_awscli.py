@@ -8,9 +8,12 @@ get-object, head-object, list-objects-v2 with --prefix, --delimiter and CLI pagi
 put/get-object-tagging), odd key names included. Outputs are
 compared byte for byte with what aws-cli prints for the data written (computed here).
 
-Usage: test_awscli.py TERN_OSD TERN_GATEWAY AWS_COMMAND...
+Usage: test_awscli.py TERN_OSD TERN_GATEWAY AWS_COMMAND... [--and AWS_COMMAND...]...
   AWS_COMMAND is how to run the CLI: `/usr/bin/aws` (Debian's aws-cli 2) or
-  `/path/python3 -m awscli` (pip aws-cli 1). Its version is printed first.
+  `/path/python3 -m awscli` (pip aws-cli 1). Its version is printed first. Several CLIs
+  (separated by --and) share one cluster and run every check each, one after the other,
+  except that the 2,500+ keys of the listing checks are written once (with boto3) for all of
+  them and removed with the last CLI's `s3 rm --recursive`.
 Prints "N passed, N failed".
 """
 import concurrent.futures
@@ -25,8 +28,15 @@ import time
 
 from ternt import check, done
 from ternt_cluster import Cluster
+from ternt_listing import model
 
-OSD, GW, AWS = sys.argv[1], sys.argv[2], sys.argv[3:]
+OSD, GW = sys.argv[1], sys.argv[2]
+AWS_CLIS = [[]]  # the AWS_COMMANDs of the command line
+for _a in sys.argv[3:]:
+    if _a == "--and":
+        AWS_CLIS.append([])
+    else:
+        AWS_CLIS[-1].append(_a)
 B = "tern-cli"
 BL = "tern-cli-list"
 ODD = ["sp ace.txt", "plus+sign.txt", "pct%41.txt", "uni-\u00e9t\u00e9-\u00fc.txt",
@@ -35,7 +45,8 @@ ODD = ["sp ace.txt", "plus+sign.txt", "pct%41.txt", "uni-\u00e9t\u00e9-\u00fc.tx
 
 
 class Cli:
-    def __init__(self, c, tmp):
+    def __init__(self, c, tmp, aws):
+        self.aws = aws
         self.endpoint = c.endpoint
         cfg = os.path.join(tmp, "aws-cli-config")
         # aws-cli's defaults: multipart uploads and ranged downloads above 8 MiB (the 20 MiB
@@ -51,9 +62,9 @@ class Cli:
     def run(self, *args, ok=True):
         """(returncode, stdout text, stderr text) of `aws --endpoint-url E args...`."""
         t0 = time.time()
-        p = subprocess.run(AWS + ["--endpoint-url", self.endpoint] + list(args), env=self.env,
-                           cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=300)
+        p = subprocess.run(self.aws + ["--endpoint-url", self.endpoint] + list(args),
+                           env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=300)
         out, err = p.stdout.decode("utf-8"), p.stderr.decode("utf-8", "replace")
         if time.time() - t0 > 5:
             print(f"slow: aws {' '.join(args)[:80]}: {time.time() - t0:.1f} s", file=sys.stderr)
@@ -79,26 +90,11 @@ def ls_line(o, name):
     return f"{ls_time(o['LastModified'])} {str(o['Size']).rjust(10)} {name}\n"
 
 
-def model(keys, prefix="", delim=""):
-    contents, prefixes = [], []
-    for k in sorted(keys):
-        if not k.startswith(prefix):
-            continue
-        rest = k[len(prefix):]
-        if delim and delim in rest:
-            cp = prefix + rest[:rest.index(delim) + len(delim)]
-            if not prefixes or prefixes[-1] != cp:
-                prefixes.append(cp)
-        else:
-            contents.append(k)
-    return contents, prefixes
-
-
-def run(c, tmp):
-    cli = Cli(c, tmp)
+def run(c, cli, tmp):
     s3 = c.s3(max_pool_connections=32)
     rc, out, err = cli.run("--version")
     print("client:", (out + err).strip())
+    print("== client:", (out + err).strip(), file=sys.stderr)  # names the CLI of what fails
     check(rc == 0, "aws --version")
 
     # ---- s3 mb / cp / ls / rm / rb ----
@@ -188,9 +184,17 @@ def run(c, tmp):
     rc, out, err = cli.run("s3", "ls", f"s3://{B}", ok=False)
     check(rc != 0 and "NoSuchBucket" in err, "ls of a removed bucket: NoSuchBucket", repr(err))
 
-    # ---- s3api put-object / head-object / get-object ----
-    rc, out, err = cli.run("s3", "mb", f"s3://{BL}")
-    check(rc == 0, "s3 mb (list bucket)", err)
+
+def run_list(c, cli, tmp, first, last):
+    """s3api put/head/get-object, then list-objects-v2 and `s3 ls` over 2,500+ keys in bucket
+    BL: the first CLI makes BL and the keys, the last one removes them with `s3 rm`."""
+    s3 = c.s3(max_pool_connections=32)
+    with open(os.path.join(tmp, "small.bin"), "rb") as f:
+        small = f.read()  # what run() wrote for this CLI
+    print("== client:", " ".join(cli.aws), file=sys.stderr)
+    if first:
+        rc, out, err = cli.run("s3", "mb", f"s3://{BL}")
+        check(rc == 0, "s3 mb (list bucket)", err)
     etag_small = '"%s"' % hashlib.md5(small).hexdigest()
     for key in ("api/one.bin", "api/sp ace+\u00fc%.bin"):
         r = cli.json("s3api", "put-object", "--bucket", BL, "--key", key, "--body", "small.bin",
@@ -217,8 +221,9 @@ def run(c, tmp):
     def put(k):
         s3.put_object(Bucket=BL, Key=k, Body=k.encode())
 
-    with concurrent.futures.ThreadPoolExecutor(16) as ex:
-        list(ex.map(put, many))
+    if first:
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            list(ex.map(put, many))
     allk = sorted(many + ["api/one.bin", "api/sp ace+\u00fc%.bin"])
     check(len(allk) >= 2500, "2,500+ keys for the CLI listings", str(len(allk)))
 
@@ -269,6 +274,8 @@ def run(c, tmp):
     rc, out, err = cli.run("s3", "ls", "--recursive", f"s3://{BL}/p4/")
     check(rc == 0 and len(out.splitlines()) == 500 and
           out.splitlines()[0].endswith(" p4/x/k0000"), "s3 ls --recursive of a prefix", out[:100])
+    if not last:
+        return
     rc, out, err = cli.run("s3", "rm", "--recursive", "--quiet", f"s3://{BL}")
     check(rc == 0, "s3 rm --recursive --quiet (2,500+ keys)", err[-300:])
     rc, out, err = cli.run("s3", "rb", f"s3://{BL}")
@@ -316,10 +323,10 @@ def transfer_lines(out, verb):
     return [l for l in out.splitlines() if l.startswith(verb + ":")]
 
 
-def run_more(c, tmp):
+def run_more(c, cli, tmp):
     import shutil
-    cli = Cli(c, tmp)
     s3 = c.s3()
+    print("== client:", " ".join(cli.aws), file=sys.stderr)
     S = "tern-cli-sync"
     rc, out, err = cli.run("s3", "mb", f"s3://{S}")
     check(rc == 0, "s3 mb (sync bucket)", err)
@@ -487,8 +494,17 @@ def main():
     try:
         with Cluster(OSD, GW) as c:
             try:
-                run(c, tmp)
-                run_more(c, tmp)
+                dirs = [os.path.join(tmp, f"cli{i}") for i in range(len(AWS_CLIS))]
+                clis = []
+                for aws, d in zip(AWS_CLIS, dirs):
+                    os.mkdir(d)
+                    clis.append(Cli(c, d, aws))
+                for cli, d in zip(clis, dirs):
+                    run(c, cli, d)
+                for i, (cli, d) in enumerate(zip(clis, dirs)):
+                    run_list(c, cli, d, i == 0, i == len(clis) - 1)
+                for cli, d in zip(clis, dirs):
+                    run_more(c, cli, d)
             except Exception as e:  # a crash is a failure with its reason
                 import traceback
                 traceback.print_exc()
