@@ -34,6 +34,7 @@ Knobs (constructor keywords): threads=4, seed=1, max_ops=5000, max_seconds=600,
 max_size=None (largest single-PUT body), multipart=True (5 MiB + tail uploads, ~4 % of
 writes), pause=0.0 (seconds between one thread's operations), prefix="".
 """
+import concurrent.futures
 import hashlib
 import os
 import random
@@ -69,26 +70,29 @@ def err_of(e):
     return (type(e).__name__ + ": " + str(e)[:120], 0)
 
 
-def verify_keys(s3, bucket, ok):
+def verify_keys(s3, bucket, ok, threads=4):
     """GETs every key of ok (key -> set of acceptable states: SHA-256 hex or ABSENT) from
-    bucket and compares. Returns ([(key, problem, ...)], number of keys with one state)."""
-    bad, strict = [], 0
-    for key, states in sorted(ok.items()):
-        strict += len(states) == 1
+    bucket (`threads` GETs in flight on the thread-safe client s3) and compares. Returns
+    ([(key, problem, ...)] in key order, number of keys with one state)."""
+    def one(item):
+        key, states = item
         try:
             got = sha(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         except botocore.exceptions.ClientError as ex:
             if ex.response.get("Error", {}).get("Code") != "NoSuchKey":
-                bad.append((key, err_of(ex)))
-                continue
+                return (key, err_of(ex))
             got = ABSENT
         except Exception as ex:  # noqa: BLE001
-            bad.append((key, err_of(ex)))
-            continue
+            return (key, err_of(ex))
         if got not in states:
-            bad.append((key, "absent" if got is ABSENT else "wrong content",
-                        "expected absent" if states == {ABSENT} else f"{len(states)} states"))
-    return bad, strict
+            return (key, "absent" if got is ABSENT else "wrong content",
+                    "expected absent" if states == {ABSENT} else f"{len(states)} states")
+        return None
+
+    items = sorted(ok.items())
+    with concurrent.futures.ThreadPoolExecutor(max(1, threads)) as ex:
+        bad = [r for r in ex.map(one, items) if r is not None]
+    return bad, sum(len(states) == 1 for _, states in items)
 
 
 def pct(sorted_list, p):
