@@ -446,8 +446,15 @@ static void process_input(osd_conn_t *c)
             break;
         }
         size_t total = TN_FRAME_HDR_SIZE + (size_t)hdr.payload_len;
-        if (in->size < total)
+        if (in->size < total) {
+            /* Room for the whole frame now (the header bounds it): growing by doubling as
+             * bytes arrive took ~8 fresh allocations, copies and unmaps per 1 MiB blob
+             * piece (docs/BENCHMARKS.md, "One large PUT and GET"). */
+            if (h2o_buffer_reserve(&c->sock->input, total - in->size).base == NULL) {
+                conn_close(c, "out of memory");
+            }
             break;
+        }
         c->srv->c.bytes_in += total;
         dispatch(c, &hdr, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
         if (c->closed)
