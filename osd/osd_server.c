@@ -21,6 +21,8 @@
 #include "tn_log.h"
 
 #define WRITE_BATCH 64
+/* largest emptied input buffer a connection with open blob streams keeps (1 MiB frames) */
+#define KEEP_INPUT_MAX ((size_t)4 << 20)
 
 struct st_osd_conn_t {
     osd_srv_t *srv;
@@ -193,13 +195,41 @@ void osd_conn_unref(osd_conn_t *c)
 
 /* ---- requests ---- */
 
+/* Payloads of blob pieces (a 1 MiB DATA frame and its prefix) get buffers of PIECE_BUF bytes,
+ * and up to PIECE_KEEP freed ones are kept for the next frames (loop thread only, as
+ * req_new and osd_req_free): a fresh 1 MiB allocation per frame is an mmap whose pages fault
+ * and are zeroed on the copy below, then unmapped (docs/BENCHMARKS.md, "One large PUT and
+ * GET"). At most PIECE_KEEP MiB stay allocated when idle. */
+#define PIECE_MIN  ((size_t)64 << 10)
+#define PIECE_BUF  (((size_t)1 << 20) + 4096)
+#define PIECE_KEEP 4
+static void *g_piece_bufs[PIECE_KEEP];
+static unsigned g_n_piece_bufs;
+
+static void *payload_alloc(size_t len)
+{
+    if (len < PIECE_MIN || len > PIECE_BUF)
+        return malloc(len);
+    if (g_n_piece_bufs > 0)
+        return g_piece_bufs[--g_n_piece_bufs];
+    return malloc(PIECE_BUF);
+}
+
+static void payload_free(void *p, size_t len)
+{
+    if (p != NULL && len >= PIECE_MIN && len <= PIECE_BUF && g_n_piece_bufs < PIECE_KEEP)
+        g_piece_bufs[g_n_piece_bufs++] = p;
+    else
+        free(p);
+}
+
 static osd_req_t *req_new(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *payload)
 {
     osd_req_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     if (hdr->payload_len != 0) {
-        r->payload = malloc(hdr->payload_len);
+        r->payload = payload_alloc(hdr->payload_len);
         if (r->payload == NULL) {
             free(r);
             return NULL;
@@ -226,7 +256,7 @@ void osd_req_free(osd_req_t *req)
         free(o);
         o = next;
     }
-    free(req->payload);
+    payload_free(req->payload, req->hdr.payload_len);
     osd_conn_t *c = req->conn;
     c->inflight--;
     req->srv->inflight--;
@@ -459,7 +489,18 @@ static void process_input(osd_conn_t *c)
         dispatch(c, &hdr, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
         if (c->closed)
             break;
-        h2o_buffer_consume(&c->sock->input, total);
+        in = c->sock->input;
+        if (in->size == total && c->streams != NULL && in->_fd == -1 &&
+            in->capacity <= KEEP_INPUT_MAX) {
+            /* A blob stream is open, so more 1 MiB DATA frames follow: keep the emptied
+             * buffer instead of freeing it, so the next frame lands in memory already mapped
+             * (no page faults, copies and unmaps per frame). Released by the first frame
+             * consumed with no stream open. */
+            in->size = 0;
+            in->bytes = in->_buf;
+        } else {
+            h2o_buffer_consume(&c->sock->input, total);
+        }
         if (conn_over_limits(c)) {
             c->paused = 1;
             h2o_socket_read_stop(c->sock);
