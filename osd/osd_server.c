@@ -5,6 +5,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -60,19 +61,57 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Blob pieces (1 MiB and a prefix) are the large buffers of the data path: request payloads
+ * and reply frames of that size come in PIECE_BUF buffers, and up to PIECE_KEEP freed ones of
+ * each kind are kept for the next frames. A fresh 1 MiB allocation per frame is an mmap
+ * (glibc's fixed 128 KiB threshold, osd_main.c) whose pages fault and are zeroed on first
+ * touch, then unmapped (docs/BENCHMARKS.md, "One large PUT and GET"). At most 2 x PIECE_KEEP
+ * such buffers stay allocated when idle. */
+#define PIECE_MIN  ((size_t)64 << 10)
+#define PIECE_BUF  (((size_t)1 << 20) + 4096)
+#define PIECE_KEEP 4
+
 /* ---- outgoing frames ---- */
+
+/* reply frames are built on workers and freed on the loop: the cache has a lock */
+static pthread_mutex_t g_out_lock = PTHREAD_MUTEX_INITIALIZER;
+static osd_out_t *g_out_bufs[PIECE_KEEP];
+static unsigned g_n_out_bufs;
 
 osd_out_t *osd_out_new(size_t body_cap)
 {
-    osd_out_t *o = malloc(sizeof(*o) + TN_FRAME_HDR_SIZE + body_cap);
+    int pooled = body_cap >= PIECE_MIN && body_cap <= PIECE_BUF;
+    osd_out_t *o = NULL;
+    if (pooled) {
+        pthread_mutex_lock(&g_out_lock);
+        if (g_n_out_bufs > 0)
+            o = g_out_bufs[--g_n_out_bufs];
+        pthread_mutex_unlock(&g_out_lock);
+    }
+    if (o == NULL)
+        o = malloc(sizeof(*o) + TN_FRAME_HDR_SIZE + (pooled ? PIECE_BUF : body_cap));
     if (o == NULL)
         return NULL;
+    o->pooled = pooled;
     o->next = NULL;
     o->on_sent = NULL;
     o->arg = NULL;
     o->body_len = 0;
     o->body_crc = 0;
     return o;
+}
+
+void osd_out_free(osd_out_t *o)
+{
+    if (o != NULL && o->pooled) {
+        pthread_mutex_lock(&g_out_lock);
+        if (g_n_out_bufs < PIECE_KEEP) {
+            g_out_bufs[g_n_out_bufs++] = o;
+            o = NULL;
+        }
+        pthread_mutex_unlock(&g_out_lock);
+    }
+    free(o);
 }
 
 void osd_out_finish(osd_out_t *o, size_t body_len)
@@ -85,7 +124,7 @@ static void out_drop(osd_out_t *o, int ok)
 {
     if (o->on_sent != NULL)
         o->on_sent(o->arg, ok);
-    free(o);
+    osd_out_free(o);
 }
 
 static void conn_close(osd_conn_t *c, const char *why);
@@ -195,14 +234,8 @@ void osd_conn_unref(osd_conn_t *c)
 
 /* ---- requests ---- */
 
-/* Payloads of blob pieces (a 1 MiB DATA frame and its prefix) get buffers of PIECE_BUF bytes,
- * and up to PIECE_KEEP freed ones are kept for the next frames (loop thread only, as
- * req_new and osd_req_free): a fresh 1 MiB allocation per frame is an mmap whose pages fault
- * and are zeroed on the copy below, then unmapped (docs/BENCHMARKS.md, "One large PUT and
- * GET"). At most PIECE_KEEP MiB stay allocated when idle. */
-#define PIECE_MIN  ((size_t)64 << 10)
-#define PIECE_BUF  (((size_t)1 << 20) + 4096)
-#define PIECE_KEEP 4
+/* Payloads of blob pieces (a 1 MiB DATA frame and its prefix): see PIECE_BUF above. Loop
+ * thread only, as req_new and osd_req_free. */
 static void *g_piece_bufs[PIECE_KEEP];
 static unsigned g_n_piece_bufs;
 
@@ -253,7 +286,7 @@ void osd_req_free(osd_req_t *req)
     osd_out_t *o = req->outs;
     while (o != NULL) {
         osd_out_t *next = o->next;
-        free(o);
+        osd_out_free(o);
         o = next;
     }
     payload_free(req->payload, req->hdr.payload_len);
