@@ -42,6 +42,8 @@
 #define BATCH_MAX   32
 #define FLUSH_BYTES (1u << 20)
 #define FREE_KEEP   256
+/* largest emptied input buffer a busy connection keeps (a GET piece's: 1 MiB + framing) */
+#define KEEP_INPUT_MAX ((size_t)4 << 20)
 
 /* Input buffers of OSD connections never spill to an mmap'd temp file: replies are bounded by
  * max_payload (a GET piece is 1 MiB), while the process-wide threshold
@@ -587,12 +589,29 @@ static void on_read(h2o_socket_t *sock, const char *errstr)
             break;
         }
         size_t flen = TN_FRAME_HDR_SIZE + (size_t)h.payload_len;
-        if (in->size < flen)
+        if (in->size < flen) {
+            /* Room for the whole reply now (max_payload bounds it): growing by doubling as
+             * bytes arrive took ~8 fresh allocations, copies and unmaps per 1 MiB GET piece
+             * (docs/BENCHMARKS.md, "One large PUT and GET"). Out of memory: the reads below
+             * grow it as before. */
+            (void)h2o_buffer_reserve(&in, flen - in->size);
             break;
+        }
         handle_frame(cn, &h, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
         if (cn->sock != sock) /* a callback closed or replaced the connection */
             break;
-        h2o_buffer_consume(&in, flen);
+        if (in->size == flen && cn->inflight > 0 && in->capacity <= KEEP_INPUT_MAX) {
+            /* More replies are expected (a GET asks for its pieces back to back): keep the
+             * emptied buffer, so the next reply lands in memory already mapped. Freeing it
+             * made every 1 MiB piece a fresh allocation that page-faulted, copied while it
+             * doubled and was unmapped again: over half of the gateway's CPU of a large GET
+             * (docs/BENCHMARKS.md, "One large PUT and GET"). Released by the first reply
+             * consumed with nothing else outstanding. */
+            in->size = 0;
+            in->bytes = in->_buf;
+        } else {
+            h2o_buffer_consume(&in, flen);
+        }
     }
     if (cn->sock == sock) {
         h2o_buffer_dispose(&sock->input); /* the empty one we left: nothing was read meanwhile */

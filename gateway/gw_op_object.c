@@ -12,9 +12,13 @@
  * OSDs' garbage collector reclaims; a PUT whose intent expired fails (503) instead of writing
  * its head row.
  * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
- * piece (GET_PIECE bytes per blob read) into an h2o generator: the next piece is read only when h2o
- * calls proceed (back-pressure; at most one piece buffered). A failure after the response started
- * can only abort it (H2O_SEND_STATE_ERROR: the client sees a short body).
+ * piece (GET_PIECE bytes per blob read) into an h2o generator through a ring of GET_AHEAD piece
+ * buffers: the next piece is read from the OSDs while the previous one is written to the client
+ * (one read in flight; a read starts only into a free buffer, so at most GET_AHEAD pieces are
+ * held: back-pressure from the client's socket). Strictly alternating read and write made a
+ * 32 MiB GET 32 serial round trips (docs/BENCHMARKS.md, "One large PUT and GET"). A failure
+ * after the response started can only abort it (H2O_SEND_STATE_ERROR, sent once h2o gave back
+ * the buffer it was writing: the client sees a short body).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +44,7 @@
 #define PUT_INFLIGHT 4
 #define PUT_SLICE    (1u << 20) /* body bytes copied per loop turn */
 #define GET_PIECE    (1u << 20)
+#define GET_AHEAD    2 /* piece buffers per GET: one being written, one being read */
 /* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
 
@@ -443,9 +448,14 @@ typedef struct {
     uint8_t *val;      /* copy of the row's value: m's slices point here */
     uint8_t *tbl;      /* copy of a multipart object's part table (the row's inline field) */
     uint32_t part;     /* ?partNumber= (0: none) */
-    uint64_t pos, end; /* next byte to send, one past the last */
-    uint8_t *buf;
-    size_t buf_len;
+    uint64_t pos, end; /* next byte handed to h2o, one past the last */
+    uint64_t read_pos; /* next byte to read from the OSDs */
+    /* ring of piece buffers: n_full from head on hold data (the head one is with h2o while
+     * sending); the one after them is being read while reading */
+    uint8_t *bufs[GET_AHEAD];
+    size_t lens[GET_AHEAD];
+    uint32_t head, n_full;
+    int reading, sending, failed, error_sent;
     int stopped;
     int acl_decides;  /* anonymous: the object's ACL decides (gw_access.h) */
     gw_acl_who_t who; /* the caller, for that decision */
@@ -458,19 +468,26 @@ static void get_cleanup(void *self)
     get_t *g = self;
     free(g->val);
     free(g->tbl);
-    free(g->buf);
+    for (int i = 0; i < GET_AHEAD; i++)
+        free(g->bufs[i]);
 }
 
-static void get_next(get_t *g);
+static void get_pump(get_t *g);
+
+static uint32_t read_slot(const get_t *g)
+{
+    return (g->head + g->n_full) % GET_AHEAD;
+}
 
 static void on_piece(void *arg, uint64_t blob_len, uint64_t off, const void *data, size_t len)
 {
     (void)blob_len;
     (void)off;
     get_t *g = arg;
-    if (g->buf_len + len <= GET_PIECE) {
-        memcpy(g->buf + g->buf_len, data, len);
-        g->buf_len += len;
+    uint32_t s = read_slot(g);
+    if (g->lens[s] + len <= GET_PIECE) {
+        memcpy(g->bufs[s] + g->lens[s], data, len);
+        g->lens[s] += len;
     }
 }
 
@@ -478,49 +495,89 @@ static void on_piece_done(void *arg, int err, uint64_t delivered)
 {
     (void)delivered;
     get_t *g = arg;
-    gw_req_t *r = g->o.r;
-    if (r == NULL || g->stopped) {
+    g->reading = 0;
+    if (g->o.r == NULL || g->stopped) {
         gw_opref_done(g);
         return;
     }
+    if (err == 0 && g->lens[read_slot(g)] == 0)
+        err = TN_ERR_CORRUPT; /* the blob ended before the head row says it does */
     if (err != 0) {
         tn_log_warn("msg=\"GetObject: chunk read failed mid-stream; aborting the response\" "
                     "err=%d",
                     err);
-        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
-        gw_opref_done(g);
-        return;
+        g->failed = 1;
+    } else {
+        g->read_pos += g->lens[read_slot(g)];
+        g->n_full++;
     }
-    g->pos += g->buf_len;
-    h2o_iovec_t v = h2o_iovec_init(g->buf, g->buf_len);
-    h2o_send(r->req, &v, 1, g->pos >= g->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+    get_pump(g);
     gw_opref_done(g);
 }
 
-static void get_next(get_t *g)
+/* Starts reading the next piece into the free buffer after the full ones, if any. */
+static void get_read_next(get_t *g)
 {
+    if (g->reading || g->failed || g->read_pos >= g->end || g->n_full >= GET_AHEAD)
+        return;
     gw_req_t *r = g->o.r;
+    uint32_t s = read_slot(g);
+    if (g->bufs[s] == NULL && (g->bufs[s] = malloc(GET_PIECE)) == NULL) {
+        g->failed = 1;
+        return;
+    }
     gw_objloc_t loc;
-    gw_objmeta_locate(&g->m, g->tbl, g->pos, &loc);
-    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(loc.avail, g->end - g->pos));
+    gw_objmeta_locate(&g->m, g->tbl, g->read_pos, &loc);
+    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(loc.avail, g->end - g->read_pos));
     tn_blobref_t ref;
     int rc = data_ref(&ref, loc.vid, loc.chunk, r->thread->server);
-    g->buf_len = 0;
+    g->lens[s] = 0;
+    g->reading = 1;
     g->o.refs++;
     if (rc == TN_OK)
         rc = gw_cl_blob_get(r->thread->osd, &ref, loc.coff, len, on_piece, on_piece_done, g);
     if (rc != 0) {
         g->o.refs--;
-        h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
+        g->reading = 0;
+        g->failed = 1;
     }
 }
 
+/* Keeps one read in flight and hands the oldest full buffer to h2o when it is not writing.
+ * A failure aborts the response once h2o holds no buffer of ours. */
+static void get_pump(get_t *g)
+{
+    gw_req_t *r = g->o.r;
+    if (r == NULL || g->stopped)
+        return;
+    get_read_next(g);
+    if (g->failed) {
+        if (!g->sending && !g->error_sent) {
+            g->error_sent = 1;
+            h2o_send(r->req, NULL, 0, H2O_SEND_STATE_ERROR);
+        }
+        return;
+    }
+    if (g->sending || g->n_full == 0)
+        return;
+    uint32_t s = g->head;
+    g->sending = 1;
+    g->pos += g->lens[s];
+    h2o_iovec_t v = h2o_iovec_init(g->bufs[s], g->lens[s]);
+    h2o_send(r->req, &v, 1, g->pos >= g->end ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+/* h2o wrote the head buffer: free it, send the next, read into it. */
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
     (void)req;
     get_t *g = H2O_STRUCT_FROM_MEMBER(get_t, gen, gen);
-    if (g->o.r != NULL && !g->stopped && g->pos < g->end)
-        get_next(g);
+    if (!g->sending)
+        return;
+    g->sending = 0;
+    g->head = (g->head + 1) % GET_AHEAD;
+    g->n_full--;
+    get_pump(g);
 }
 
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -684,14 +741,14 @@ static void get_answer(get_t *g, const tn_row_t *row)
         gw_req_send(r, status, ct, len > 0 ? (const void *)(row->inl + start) : "", (size_t)len);
         return;
     }
-    if ((g->buf = malloc(GET_PIECE)) == NULL) {
+    if ((g->bufs[0] = malloc(GET_PIECE)) == NULL) {
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         return;
     }
     h2o_add_header(&r->req->pool, &r->req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ct,
                    strlen(ct));
     r->req->res.content_length = (size_t)len;
-    g->pos = start;
+    g->pos = g->read_pos = start;
     g->end = start + len;
     g->gen.proceed = on_proceed;
     g->gen.stop = on_stop;
@@ -700,7 +757,7 @@ static void get_answer(get_t *g, const tn_row_t *row)
         h2o_send(r->req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }
-    get_next(g);
+    get_pump(g);
 }
 
 static void on_get_row(void *arg, int err, const tn_row_t *row)

@@ -385,7 +385,7 @@ static void get_run(osd_req_t *req, osd_wctx_t *ctx)
     if (rc == 0 && got != n)
         rc = TN_ERR_CORRUPT; /* the blob shrank under us */
     if (rc != 0) {
-        free(o);
+        osd_out_free(o);
         req->status = rc;
         return;
     }

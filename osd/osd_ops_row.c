@@ -194,7 +194,7 @@ static void row_get_run(osd_req_t *req, osd_wctx_t *ctx)
     rc = tn_row_encode(row, osd_out_body(o) + 4, sz, &len);
     free(row);
     if (rc != 0) {
-        free(o);
+        osd_out_free(o);
         req->status = rc;
         return;
     }

@@ -5,6 +5,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -21,6 +22,8 @@
 #include "tn_log.h"
 
 #define WRITE_BATCH 64
+/* largest emptied input buffer a connection with open blob streams keeps (1 MiB frames) */
+#define KEEP_INPUT_MAX ((size_t)4 << 20)
 
 struct st_osd_conn_t {
     osd_srv_t *srv;
@@ -58,19 +61,57 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Blob pieces (1 MiB and a prefix) are the large buffers of the data path: request payloads
+ * and reply frames of that size come in PIECE_BUF buffers, and up to PIECE_KEEP freed ones of
+ * each kind are kept for the next frames. A fresh 1 MiB allocation per frame is an mmap
+ * (glibc's fixed 128 KiB threshold, osd_main.c) whose pages fault and are zeroed on first
+ * touch, then unmapped (docs/BENCHMARKS.md, "One large PUT and GET"). At most 2 x PIECE_KEEP
+ * such buffers stay allocated when idle. */
+#define PIECE_MIN  ((size_t)64 << 10)
+#define PIECE_BUF  (((size_t)1 << 20) + 4096)
+#define PIECE_KEEP 4
+
 /* ---- outgoing frames ---- */
+
+/* reply frames are built on workers and freed on the loop: the cache has a lock */
+static pthread_mutex_t g_out_lock = PTHREAD_MUTEX_INITIALIZER;
+static osd_out_t *g_out_bufs[PIECE_KEEP];
+static unsigned g_n_out_bufs;
 
 osd_out_t *osd_out_new(size_t body_cap)
 {
-    osd_out_t *o = malloc(sizeof(*o) + TN_FRAME_HDR_SIZE + body_cap);
+    int pooled = body_cap >= PIECE_MIN && body_cap <= PIECE_BUF;
+    osd_out_t *o = NULL;
+    if (pooled) {
+        pthread_mutex_lock(&g_out_lock);
+        if (g_n_out_bufs > 0)
+            o = g_out_bufs[--g_n_out_bufs];
+        pthread_mutex_unlock(&g_out_lock);
+    }
+    if (o == NULL)
+        o = malloc(sizeof(*o) + TN_FRAME_HDR_SIZE + (pooled ? PIECE_BUF : body_cap));
     if (o == NULL)
         return NULL;
+    o->pooled = pooled;
     o->next = NULL;
     o->on_sent = NULL;
     o->arg = NULL;
     o->body_len = 0;
     o->body_crc = 0;
     return o;
+}
+
+void osd_out_free(osd_out_t *o)
+{
+    if (o != NULL && o->pooled) {
+        pthread_mutex_lock(&g_out_lock);
+        if (g_n_out_bufs < PIECE_KEEP) {
+            g_out_bufs[g_n_out_bufs++] = o;
+            o = NULL;
+        }
+        pthread_mutex_unlock(&g_out_lock);
+    }
+    free(o);
 }
 
 void osd_out_finish(osd_out_t *o, size_t body_len)
@@ -83,7 +124,7 @@ static void out_drop(osd_out_t *o, int ok)
 {
     if (o->on_sent != NULL)
         o->on_sent(o->arg, ok);
-    free(o);
+    osd_out_free(o);
 }
 
 static void conn_close(osd_conn_t *c, const char *why);
@@ -193,13 +234,35 @@ void osd_conn_unref(osd_conn_t *c)
 
 /* ---- requests ---- */
 
+/* Payloads of blob pieces (a 1 MiB DATA frame and its prefix): see PIECE_BUF above. Loop
+ * thread only, as req_new and osd_req_free. */
+static void *g_piece_bufs[PIECE_KEEP];
+static unsigned g_n_piece_bufs;
+
+static void *payload_alloc(size_t len)
+{
+    if (len < PIECE_MIN || len > PIECE_BUF)
+        return malloc(len);
+    if (g_n_piece_bufs > 0)
+        return g_piece_bufs[--g_n_piece_bufs];
+    return malloc(PIECE_BUF);
+}
+
+static void payload_free(void *p, size_t len)
+{
+    if (p != NULL && len >= PIECE_MIN && len <= PIECE_BUF && g_n_piece_bufs < PIECE_KEEP)
+        g_piece_bufs[g_n_piece_bufs++] = p;
+    else
+        free(p);
+}
+
 static osd_req_t *req_new(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *payload)
 {
     osd_req_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     if (hdr->payload_len != 0) {
-        r->payload = malloc(hdr->payload_len);
+        r->payload = payload_alloc(hdr->payload_len);
         if (r->payload == NULL) {
             free(r);
             return NULL;
@@ -223,10 +286,10 @@ void osd_req_free(osd_req_t *req)
     osd_out_t *o = req->outs;
     while (o != NULL) {
         osd_out_t *next = o->next;
-        free(o);
+        osd_out_free(o);
         o = next;
     }
-    free(req->payload);
+    payload_free(req->payload, req->hdr.payload_len);
     osd_conn_t *c = req->conn;
     c->inflight--;
     req->srv->inflight--;
@@ -446,13 +509,31 @@ static void process_input(osd_conn_t *c)
             break;
         }
         size_t total = TN_FRAME_HDR_SIZE + (size_t)hdr.payload_len;
-        if (in->size < total)
+        if (in->size < total) {
+            /* Room for the whole frame now (the header bounds it): growing by doubling as
+             * bytes arrive took ~8 fresh allocations, copies and unmaps per 1 MiB blob
+             * piece (docs/BENCHMARKS.md, "One large PUT and GET"). */
+            if (h2o_buffer_reserve(&c->sock->input, total - in->size).base == NULL) {
+                conn_close(c, "out of memory");
+            }
             break;
+        }
         c->srv->c.bytes_in += total;
         dispatch(c, &hdr, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
         if (c->closed)
             break;
-        h2o_buffer_consume(&c->sock->input, total);
+        in = c->sock->input;
+        if (in->size == total && c->streams != NULL && in->_fd == -1 &&
+            in->capacity <= KEEP_INPUT_MAX) {
+            /* A blob stream is open, so more 1 MiB DATA frames follow: keep the emptied
+             * buffer instead of freeing it, so the next frame lands in memory already mapped
+             * (no page faults, copies and unmaps per frame). Released by the first frame
+             * consumed with no stream open. */
+            in->size = 0;
+            in->bytes = in->_buf;
+        } else {
+            h2o_buffer_consume(&c->sock->input, total);
+        }
         if (conn_over_limits(c)) {
             c->paused = 1;
             h2o_socket_read_stop(c->sock);

@@ -31,6 +31,7 @@ typedef struct st_osd_out_t {
     void *arg;
     size_t body_len;
     uint32_t body_crc;
+    int pooled;      /* a blob-piece-sized buffer: osd_out_free may keep it for reuse */
     uint8_t bytes[]; /* TN_FRAME_HDR_SIZE + body capacity */
 } osd_out_t;
 
@@ -90,6 +91,8 @@ struct st_osd_req_t {
 uint64_t osd_wall_ms(void);
 /* A new outgoing frame with room for body_cap body bytes; NULL on ENOMEM. Any thread. */
 osd_out_t *osd_out_new(size_t body_cap);
+/* Frees o (any thread); up to a few blob-piece-sized ones are kept for the next replies. */
+void osd_out_free(osd_out_t *o);
 static inline uint8_t *osd_out_body(osd_out_t *o)
 {
     return o->bytes + TN_FRAME_HDR_SIZE;
