@@ -1077,9 +1077,10 @@ static int drop_blob_cb(void *arg, const osd_blob_id_t *id)
 /*
  * Deletes the local copy of a PG this OSD no longer holds: every row by purge-if-unchanged (a
  * row that changed meanwhile stays), then every blob file. Only for PGs whose move completed:
- * `ternctl rebalance` removed the moving entry after every OSD had the epoch of the move and
- * every holder's digest was equal (rule 3), so the new set has all of it; OSDs refuse
- * operations of older epochs, so nothing reaches this copy any more. Scheduler thread.
+ * the proposer OSD (or `ternctl rebalance`) removed the moving entry after every OSD had the
+ * epoch of the move and every holder's digest was equal (rule 3), so the new set has all of
+ * it; OSDs refuse operations of older epochs, so nothing reaches this copy any more.
+ * Scheduler thread.
  */
 static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t *rows,
                    uint64_t *blobs)

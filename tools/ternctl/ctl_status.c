@@ -47,7 +47,7 @@ typedef struct {
     /* from the map and the PGs: in (takes data), the PGs that list it (current or old set),
      * those it is filling (in a moving PG's current set but not its old set: it counts toward
      * no quorum there), and whether the map records another data directory for it (rule 4) */
-    int in, not_admitted;
+    int in, not_admitted, recorded;
     uint64_t pgs_listed, pgs_filling;
     /* selected STATS values */
     uint64_t disk_total, disk_avail, rec_passes, rec_running, rec_pass_pgs, rec_pass_done;
@@ -356,11 +356,13 @@ int ctl_cmd_status(int argc, char **argv)
                 pgv[i].differ = check_pg(cl, views, nv, &pgv[i]);
     }
     /* per OSD: in/out, admission (rule 4), PGs that list it, PGs it is filling */
-    size_t n_down_listed = 0, n_not_admitted = 0;
+    size_t n_down_listed = 0, n_not_admitted = 0, n_unrecorded = 0;
     for (size_t i = 0; i < nv; i++) {
         osd_view_t *v = &views[i];
         const pl_osd_t *o = pl_map_find_osd(map, v->id);
         v->in = o != NULL && o->in;
+        v->recorded = o != NULL && o->incarnation != 0;
+        n_unrecorded += o != NULL && o->incarnation == 0;
         v->not_admitted = o != NULL && v->up && o->incarnation != 0 &&
                           v->incarnation != o->incarnation;
         n_not_admitted += v->not_admitted;
@@ -456,9 +458,10 @@ int ctl_cmd_status(int argc, char **argv)
             printf(",\"addr\":");
             ctl_json_str(stdout, v->addr);
             printf(",\"up\":%s,\"in\":%s,\"pgs\":%" PRIu64 ",\"filling_pgs\":%" PRIu64
-                   ",\"not_admitted\":%s",
+                   ",\"not_admitted\":%s,\"incarnation_recorded\":%s",
                    v->up ? "true" : "false", v->in ? "true" : "false", v->pgs_listed,
-                   v->pgs_filling, v->not_admitted ? "true" : "false");
+                   v->pgs_filling, v->not_admitted ? "true" : "false",
+                   v->recorded ? "true" : "false");
             if (v->up)
                 printf(",\"epoch\":%" PRIu64 ",\"disk_total_bytes\":%" PRIu64
                        ",\"disk_avail_bytes\":%" PRIu64 ",\"recovery_running\":%" PRIu64
@@ -540,6 +543,11 @@ int ctl_cmd_status(int argc, char **argv)
                    t.scrub_found - t.scrub_repaired);
         human_bytes(t.disk_total - t.disk_avail, a, sizeof(a));
         human_bytes(t.disk_total, b, sizeof(b));
+        if (n_unrecorded > 0)
+            printf("          note: the map does not record the data directory of %zu OSD%s "
+                   "yet; `ternctl rebalance` (or any map change) records them, so that a "
+                   "replaced disk is refused until admitted\n",
+                   n_unrecorded, n_unrecorded == 1 ? "" : "s");
         printf("\n  map:    epoch %" PRIu64 ", %u hosts, %zu OSDs: %zu up, %zu down\n", map->epoch,
                map->n_hosts, nv, n_up, nv - n_up);
         printf("  usage:  %s used of %s (summed over the up OSDs' file systems)\n", a, b);
