@@ -13,8 +13,8 @@ static int cmp_i32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int tn_map_install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base,
-                   tn_mapchg_result_t *res, tn_mapchg_note_cb note, void *note_arg)
+int tn_map_install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base, tn_mapchg_result_t *res,
+                   tn_mapchg_note_cb note, void *note_arg)
 {
     memset(res, 0, sizeof(*res));
     res->lost_osd = PL_ITEM_NONE;

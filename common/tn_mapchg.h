@@ -44,8 +44,8 @@ typedef void (*tn_mapchg_note_cb)(void *arg, int32_t osd, int rc, uint64_t epoch
  * if decided, TN_ERR_STALE_EPOCH if another change won (res->lost_*), -EHOSTUNREACH if no
  * OSD answered, TN_ERR_CORRUPT / -ENOMEM if next cannot be encoded.
  */
-int tn_map_install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base,
-                   tn_mapchg_result_t *res, tn_mapchg_note_cb note, void *note_arg);
+int tn_map_install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base, tn_mapchg_result_t *res,
+                   tn_mapchg_note_cb note, void *note_arg);
 
 /*
  * Asks the cluster (PING of every OSD of m, PG_DIGEST of every holder of every moving PG) and
@@ -65,9 +65,9 @@ unsigned tn_map_record_incarnations(tn_osdc_sync_t *cl, pl_map_t *next);
 
 /*
  * One completion step: tn_map_finish_moves, then tn_map_install of the result if some move is
- * complete (with tn_map_record_incarnations). Returns the number of moves completed (>= 0; 0 also when the OSDs are not all at
- * m's epoch yet, see *behind), or the error of either step. *installed (may be NULL) receives
- * the installed map (caller frees) when > 0 was returned.
+ * complete (with tn_map_record_incarnations). Returns the number of moves completed (>= 0; 0 also
+ * when the OSDs are not all at m's epoch yet, see *behind), or the error of either step. *installed
+ * (may be NULL) receives the installed map (caller frees) when > 0 was returned.
  */
 int tn_map_complete_moves(tn_osdc_sync_t *cl, const pl_map_t *m, pl_map_t **installed,
                           int32_t *behind, uint64_t *behind_epoch, tn_mapchg_result_t *res,

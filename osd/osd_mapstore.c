@@ -59,7 +59,7 @@ static void set_admission(osd_mapstore_t *ms, const pl_map_t *m)
     const pl_osd_t *o = pl_map_find_osd(m, ms->self_id);
     int a = o == NULL || o->incarnation == 0 ? OSD_MS_UNCLAIMED
             : o->incarnation == ms->self_inc ? OSD_MS_ADMITTED
-                                              : OSD_MS_NOT_ADMITTED;
+                                             : OSD_MS_NOT_ADMITTED;
     int was = atomic_exchange(&ms->admission, a);
     if (a == OSD_MS_NOT_ADMITTED && was != a)
         tn_log_error("msg=\"NOT ADMITTED: this data directory (incarnation %016" PRIx64

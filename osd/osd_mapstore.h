@@ -61,9 +61,9 @@ int osd_ms_offer(osd_mapstore_t *ms, uint8_t mode, uint64_t base_epoch, const ui
  *                        (error) once per transition.
  * osd_ms_admission is a lock-free read (0 = UNCLAIMED before osd_ms_set_self).
  */
-#define OSD_MS_UNCLAIMED     0
-#define OSD_MS_ADMITTED      1
-#define OSD_MS_NOT_ADMITTED  2
+#define OSD_MS_UNCLAIMED    0
+#define OSD_MS_ADMITTED     1
+#define OSD_MS_NOT_ADMITTED 2
 void osd_ms_set_self(osd_mapstore_t *ms, int32_t id, uint64_t incarnation);
 int osd_ms_admission(osd_mapstore_t *ms);
 

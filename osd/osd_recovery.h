@@ -69,7 +69,7 @@ typedef struct {
     uint64_t rows, blobs; /* held (index rows incl. tombstones, blobs), last finished pass */
     uint64_t scrub_blobs, scrub_rows, scrub_bytes, scrub_errors, scrub_repaired;
     uint64_t peers_up;
-    uint64_t moves_completed; /* moving PGs this OSD completed (as the proposer, rule 3) */
+    uint64_t moves_completed;        /* moving PGs this OSD completed (as the proposer, rule 3) */
     uint64_t disk_total, disk_avail; /* bytes, of the data directory's file system */
 } osd_rec_stats_t;
 

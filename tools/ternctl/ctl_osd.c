@@ -21,15 +21,15 @@ int ctl_cmd_osd(int argc, char **argv)
                       is(argv[1], "replace", NULL)))
         return ctl_cmd_osd_map(argc, argv);
     int help = argc >= 2 && is(argv[1], "--help", "-h");
-    fputs(
-        "usage: ternctl osd ls --config FILE [--json] [--timeout-ms N]\n"
-        "       ternctl osd add --config FILE --id N [--host H --addr HOST:PORT] [--weight W]\n"
-        "       ternctl osd out|in --config FILE ID\n"
-        "       ternctl osd reweight --config FILE ID WEIGHT\n"
-        "       ternctl osd replace --config FILE ID\n"
-        "       ternctl osd scrub ID [--deep] --config FILE\n"
-        "       ternctl osd gc ID --config FILE\n"
-        "map changes (add, out, in, reweight, replace) also take --wait SECONDS; `ternctl osd add --help`\n",
-        help ? stdout : stderr);
+    fputs("usage: ternctl osd ls --config FILE [--json] [--timeout-ms N]\n"
+          "       ternctl osd add --config FILE --id N [--host H --addr HOST:PORT] [--weight W]\n"
+          "       ternctl osd out|in --config FILE ID\n"
+          "       ternctl osd reweight --config FILE ID WEIGHT\n"
+          "       ternctl osd replace --config FILE ID\n"
+          "       ternctl osd scrub ID [--deep] --config FILE\n"
+          "       ternctl osd gc ID --config FILE\n"
+          "map changes (add, out, in, reweight, replace) also take --wait SECONDS; `ternctl osd "
+          "add --help`\n",
+          help ? stdout : stderr);
     return help ? CTL_EXIT_OK : CTL_EXIT_USAGE;
 }

@@ -451,13 +451,12 @@ static int run(int argc, char **argv, int is_osd)
             return CTL_EXIT_USAGE;
         }
     }
-    int want_pos = !is_osd                                               ? 0
-                   : strcmp(sub, "add") == 0                             ? 0
-                   : strcmp(sub, "reweight") == 0                        ? 2
-                   : (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0 ||
-                      strcmp(sub, "replace") == 0)
-                       ? 1
-                       : -1;
+    int want_pos =
+        !is_osd                                                                              ? 0
+        : strcmp(sub, "add") == 0                                                            ? 0
+        : strcmp(sub, "reweight") == 0                                                       ? 2
+        : (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0 || strcmp(sub, "replace") == 0) ? 1
+                                                                                             : -1;
     if (config == NULL || want_pos < 0 || npos != want_pos ||
         (is_osd && strcmp(sub, "add") == 0 && add_id < 0)) {
         usage_osd(stderr);
@@ -498,8 +497,7 @@ static int run(int argc, char **argv, int is_osd)
         goto out;
     }
     for (int attempt = 0;; attempt++) {
-        int brc = build_change(cl, conf, config, map, sub, id, host, addr, weight, weight_s,
-                               &next);
+        int brc = build_change(cl, conf, config, map, sub, id, host, addr, weight, weight_s, &next);
         if (brc == CHANGE_NOTHING) {
             rc = wait_s > 0 ? run_rebalance(cl, conf, &map, wait_s) : CTL_EXIT_OK;
             goto out;

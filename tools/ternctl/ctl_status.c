@@ -363,8 +363,8 @@ int ctl_cmd_status(int argc, char **argv)
         v->in = o != NULL && o->in;
         v->recorded = o != NULL && o->incarnation != 0;
         n_unrecorded += o != NULL && o->incarnation == 0;
-        v->not_admitted = o != NULL && v->up && o->incarnation != 0 &&
-                          v->incarnation != o->incarnation;
+        v->not_admitted =
+            o != NULL && v->up && o->incarnation != 0 && v->incarnation != o->incarnation;
         n_not_admitted += v->not_admitted;
         for (size_t k = 0; k < ipg; k++) {
             const pg_view_t *q = &pgv[k];

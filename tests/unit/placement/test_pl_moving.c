@@ -183,9 +183,9 @@ static void test_codec(void)
 
 /* A fake cluster for pl_map_finish_moves: epochs per OSD id and a "content" per (osd, pg). */
 typedef struct {
-    uint64_t epoch[8];      /* 0 = does not answer */
-    uint32_t lacking[8];    /* osd lacks data of PGs with pg % 7 == lacking - 1 (0: none) */
-    int down_digest[8];     /* PG_DIGEST fails */
+    uint64_t epoch[8];   /* 0 = does not answer */
+    uint32_t lacking[8]; /* osd lacks data of PGs with pg % 7 == lacking - 1 (0: none) */
+    int down_digest[8];  /* PG_DIGEST fails */
     unsigned epoch_asks, digest_asks;
 } fake_t;
 
@@ -246,8 +246,8 @@ static void test_finish(void)
     for (uint32_t i = 0; i < b->n_moving; i++) {
         int32_t hold[PL_MAX_HOLDERS];
         const pl_moving_t *e = &b->moving[i];
-        int nh = pl_pg_holders(b, pl_map_find_pool(b, e->pool), e->pg, hold, PL_MAX_HOLDERS,
-                               NULL, work);
+        int nh =
+            pl_pg_holders(b, pl_map_find_pool(b, e->pool), e->pg, hold, PL_MAX_HOLDERS, NULL, work);
         with4 += in_set(hold, nh, 4);
     }
     is_int(n, (long long)b->n_moving - with4, "PGs held by a silent OSD stay moving");
