@@ -9,7 +9,8 @@ Usage: test_heal_replace.py TERN_OSD TERN_GATEWAY TERNCTL MODE
               disk is replaced): B now lives on H alone. V restarts with the same id and a new,
               empty directory: it refuses service (its log and `ternctl status` name `ternctl
               osd replace`) and health is not OK. L restarts; its repair is rate-limited, so it
-              still lacks B for a while. `ternctl osd replace V` admits V: status shows V
+              still lacks B for a while (until the gateway's read repair or its throttled page
+              gives it each key). `ternctl osd replace V` admits V: status shows V
               filling its PGs. While L lags, every key is read at R=2 (repeatedly): an empty V
               that voted would make a read of {V, L} answer NoSuchKey for new keys and the old
               content for overwritten ones; with rule 4 reads use {L, H} and never do. Then the
@@ -83,9 +84,9 @@ def index_pg(c, st):
 
 
 def run_replace():
-    # repair slow enough that a restarted OSD lags for a while (a page of rows, ~2 MB here,
-    # waits for its tokens before it is merged: ~30 s), fast enough that the replaced disk
-    # fills in about a minute. Objects of 12 KB are inline (in the index PG's rows).
+    # repair slow enough that a restarted OSD lags for a while (a page of rows, ~2.3 MB here,
+    # waits for its tokens before it is merged: ~35 s), fast enough that the replaced disk
+    # fills in about a minute. Objects of 15 KB are inline (in the index PG's rows).
     top = "osd: {recovery_interval: 3600, recovery_max_bytes_per_sec: 64K}"
     with Cluster(OSD, GW, top_yaml=top, name="tern-replace") as c:
         s3 = c.s3(retries=1, read_timeout=30)
@@ -94,8 +95,8 @@ def run_replace():
         check(rc == 0 and "identity of 6 OSD(s)" in out,
               "ternctl rebalance records every disk's incarnation", out)
         want = {}
-        for i in range(60):
-            data = os.urandom(12000 + i)
+        for i in range(90):
+            data = os.urandom(15000 + i)
             s3.put_object(Bucket=BUCKET, Key=f"a-{i:03d}", Body=data)
             want[f"a-{i:03d}"] = sha(data)
         st = status(CTL, c, pgs=True)
@@ -105,11 +106,11 @@ def run_replace():
 
         c.kill_osd(L)
         for i in range(60):
-            data = os.urandom(12100 + i)
+            data = os.urandom(15100 + i)
             s3.put_object(Bucket=BUCKET, Key=f"b-{i:03d}", Body=data)
             want[f"b-{i:03d}"] = sha(data)
         for i in range(0, 60, 3):  # overwrites L never saw
-            data = os.urandom(11900 + i)
+            data = os.urandom(14900 + i)
             s3.put_object(Bucket=BUCKET, Key=f"a-{i:03d}", Body=data)
             want[f"a-{i:03d}"] = sha(data)
         c.kill_osd(V)
@@ -136,6 +137,17 @@ def run_replace():
             "SELECT COUNT(*) FROM rows").fetchone()[0]
         check(rows_v == 0, "the refusing OSD took no rows", str(rows_v))
 
+        # the refusing OSD is a failed replica to the gateway: with L down too, a GET is served
+        # by H alone (a degraded read)
+        try:
+            r = s3.get_object(Bucket=BUCKET, Key="b-000")
+            got = sha(r["Body"].read())
+            degraded = r["ResponseMetadata"]["HTTPHeaders"].get("x-tern-degraded-read")
+        except botocore.exceptions.ClientError as e:
+            got, degraded = e.response["Error"]["Code"], None
+        check(got == want["b-000"] and degraded == "1",
+              "a GET while the new disk refuses and L is down: a degraded read from H",
+              f"{got} {degraded}")
         c.start_osd(L)  # it lags: its repair is rate-limited
         rc, out = ctl(c, "osd", "replace", str(V))
         check(rc == 0 and "backfill onto it" in out, f"ternctl osd replace {V}", out)
@@ -149,10 +161,22 @@ def run_replace():
                            timeout=120)
         check("not voting there" in r.stdout, "ternctl status shows it filling", r.stdout)
 
-        # reads at R=2 while V is empty and L lags: never NoSuchKey, never stale
+        # reads at R=2 while V is empty and L lags: never NoSuchKey, never stale. The keys L
+        # lacks (new ones, overwrites) first, while it surely lags.
+        def new_keys(o):
+            db = sqlite3.connect(f"file:{c.tmp}/osd.{o}/index.db?mode=ro", uri=True, timeout=10)
+            try:
+                return db.execute("SELECT COUNT(*) FROM rows WHERE pool=? AND pg=? AND "
+                                  "CAST(key AS TEXT) LIKE 'b-%'", (pool, pg)).fetchone()[0]
+            finally:
+                db.close()
+        lag_before = new_keys(L)
+        risky = [k for k in want if k.startswith("b-") or int(k[2:]) % 3 == 0]
+        order = risky + [k for k in sorted(want) if k not in risky]
         bad, reads = [], 0
         for rnd in range(2):
-            for key, h in sorted(want.items()):
+            for key in order:
+                h = want[key]
                 reads += 1
                 try:
                     got = sha(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
@@ -165,21 +189,30 @@ def run_replace():
                 listed.update(o["Key"] for o in page.get("Contents", []))
             if listed != set(want):
                 bad.append((rnd, "LIST", f"{len(set(want) - listed)} keys missing"))
-        def new_keys(o):
-            db = sqlite3.connect(f"file:{c.tmp}/osd.{o}/index.db?mode=ro", uri=True, timeout=10)
-            try:
-                return db.execute("SELECT COUNT(*) FROM rows WHERE pool=? AND pg=? AND "
-                                  "CAST(key AS TEXT) LIKE 'b-%'", (pool, pg)).fetchone()[0]
-            finally:
-                db.close()
-        lagging = new_keys(L)
+            if rnd == 0:
+                lag_after = new_keys(L)
         check(new_keys(H) == 60, f"osd.{H} holds the 60 new keys", str(new_keys(H)))
-        print(f"{reads} reads while osd.{V} filled; osd.{L} held {lagging} of 60 new keys at the "
-              f"end of them; {len(bad)} bad: {bad[:5]}")
-        check(lagging < 60, f"osd.{L} still lagged during the reads (the reads tested rule 4)",
-              str(lagging))
+        print(f"{reads} reads while osd.{V} filled; osd.{L} held {lag_before} of 60 new keys "
+              f"before them, {lag_after} after the first round; {len(bad)} bad: {bad[:5]}")
+        # (the gateway's read repair fills L with each key it reads from {L, H}: so L lacks a
+        # key exactly until its first read, which is what matters)
+        check(lag_before < 60, f"osd.{L} lagged when the reads began (so they tested rule 4)",
+              f"{lag_before} {lag_after}")
         check(not bad, "no read answered NoSuchKey or stale content because of the empty disk",
               str(bad[:10]))
+
+        data = os.urandom(12345)
+        put_ok = None
+        for _ in range(20):  # until the gateway sees L back (its client backs off from a dead OSD)
+            try:
+                s3.put_object(Bucket=BUCKET, Key="c-000", Body=data)
+                put_ok = True
+                break
+            except botocore.exceptions.ClientError as e:
+                put_ok = e.response["Error"]["Code"]
+                time.sleep(0.5)
+        want["c-000"] = sha(data)  # the same bytes every attempt
+        check(put_ok is True, "a PUT while the new disk fills succeeds", put_ok)
 
         # backfill completes by itself; V votes again
         def settled():
