@@ -164,6 +164,13 @@ int main(int argc, char **argv)
     }
     tn_log_info("msg=\"map\" epoch=%" PRIu64 " hash=%016" PRIx64, osd_ms_epoch(ms),
                 osd_ms_hash(ms));
+    osd_ms_set_self(ms, (int32_t)id, ident.incarnation);
+    if (osd_ms_admission(ms) == OSD_MS_NOT_ADMITTED)
+        fprintf(stderr,
+                "tern-osd: osd.%ld: this data directory is not the one the map records (a "
+                "replaced or wiped disk); it refuses data requests until you run `ternctl osd "
+                "replace %ld` (DESIGN rule 4; docs/OPERATIONS.md section 8)\n",
+                id, id);
     rc = osd_bs_open(me->data, 0, &bs);
     if (rc != 0) {
         fprintf(stderr, "tern-osd: cannot open the blob store in %s: %s\n", me->data,

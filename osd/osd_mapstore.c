@@ -27,6 +27,11 @@ struct st_osd_mapstore_t {
     _Atomic uint64_t epoch;
     uint64_t hash;
     enc_map_t keep[OSD_MS_KEEP]; /* keep[0] is the current map */
+    /* rule 4: this daemon's OSD id and data-directory incarnation (osd_ms_set_self) */
+    int has_self;
+    int32_t self_id;
+    uint64_t self_inc;
+    _Atomic int admission; /* OSD_MS_* below */
 };
 
 static int encode(const pl_map_t *m, uint8_t **buf, size_t *len)
@@ -46,9 +51,32 @@ static int encode(const pl_map_t *m, uint8_t **buf, size_t *len)
     return rc;
 }
 
+/* Recomputes the admission state from map m (under lock or before publication). */
+static void set_admission(osd_mapstore_t *ms, const pl_map_t *m)
+{
+    if (!ms->has_self)
+        return;
+    const pl_osd_t *o = pl_map_find_osd(m, ms->self_id);
+    int a = o == NULL || o->incarnation == 0 ? OSD_MS_UNCLAIMED
+            : o->incarnation == ms->self_inc ? OSD_MS_ADMITTED
+                                             : OSD_MS_NOT_ADMITTED;
+    int was = atomic_exchange(&ms->admission, a);
+    if (a == OSD_MS_NOT_ADMITTED && was != a)
+        tn_log_error("msg=\"NOT ADMITTED: this data directory (incarnation %016" PRIx64
+                     ") is not the one the map knows for osd.%d (incarnation %016" PRIx64
+                     "): a replaced or wiped disk must not vote (DESIGN rule 4); refusing data "
+                     "requests until an operator runs `ternctl osd replace %d`\" epoch=%" PRIu64,
+                     ms->self_inc, ms->self_id, o->incarnation, ms->self_id, m->epoch);
+    else if (a == OSD_MS_ADMITTED && was == OSD_MS_NOT_ADMITTED)
+        tn_log_info("msg=\"admitted: the map now records this data directory\" osd=%d "
+                    "incarnation=%016" PRIx64 " epoch=%" PRIu64,
+                    ms->self_id, ms->self_inc, m->epoch);
+}
+
 /* Makes (buf, len) of map m the current one (takes buf). */
 static void set_current(osd_mapstore_t *ms, const pl_map_t *m, uint8_t *buf, size_t len)
 {
+    set_admission(ms, m);
     free(ms->keep[OSD_MS_KEEP - 1].buf);
     memmove(&ms->keep[1], &ms->keep[0], sizeof(enc_map_t) * (OSD_MS_KEEP - 1));
     ms->keep[0] = (enc_map_t){m->epoch, buf, len};
@@ -145,6 +173,24 @@ void osd_ms_close(osd_mapstore_t *ms)
     pthread_mutex_destroy(&ms->lock);
     free(ms->dir);
     free(ms);
+}
+
+void osd_ms_set_self(osd_mapstore_t *ms, int32_t id, uint64_t incarnation)
+{
+    pthread_mutex_lock(&ms->lock);
+    ms->has_self = 1;
+    ms->self_id = id;
+    ms->self_inc = incarnation;
+    pl_map_t *m = NULL;
+    if (ms->keep[0].buf != NULL && pl_map_decode(ms->keep[0].buf, ms->keep[0].len, &m) == 0)
+        set_admission(ms, m);
+    pl_map_destroy(m);
+    pthread_mutex_unlock(&ms->lock);
+}
+
+int osd_ms_admission(osd_mapstore_t *ms)
+{
+    return atomic_load(&ms->admission);
 }
 
 uint64_t osd_ms_epoch(osd_mapstore_t *ms)

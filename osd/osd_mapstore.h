@@ -48,4 +48,23 @@ int osd_ms_get(osd_mapstore_t *ms, uint64_t epoch, uint8_t **buf, size_t *len);
 int osd_ms_offer(osd_mapstore_t *ms, uint8_t mode, uint64_t base_epoch, const uint8_t *map,
                  size_t len, uint64_t *epoch, uint64_t *hash, int *adopted);
 
+/*
+ * ADMISSION (DESIGN rule 4, "an empty disk does not vote"): the map records each OSD's data
+ * directory incarnation (osd_ident.h). osd_ms_set_self tells the store this daemon's id and
+ * incarnation; from then on every current map sets the state:
+ *   OSD_MS_UNCLAIMED     the map records no incarnation for this OSD (0: a new cluster or a
+ *                        new OSD, before the cluster records it) or does not list the OSD;
+ *   OSD_MS_ADMITTED      the map records this directory's incarnation;
+ *   OSD_MS_NOT_ADMITTED  the map records another one: this is a replaced or wiped disk. The
+ *                        server refuses data requests (TN_ERR_CONFIG) and repair stays idle
+ *                        until `ternctl osd replace ID` records the new incarnation. Logged
+ *                        (error) once per transition.
+ * osd_ms_admission is a lock-free read (0 = UNCLAIMED before osd_ms_set_self).
+ */
+#define OSD_MS_UNCLAIMED    0
+#define OSD_MS_ADMITTED     1
+#define OSD_MS_NOT_ADMITTED 2
+void osd_ms_set_self(osd_mapstore_t *ms, int32_t id, uint64_t incarnation);
+int osd_ms_admission(osd_mapstore_t *ms);
+
 #endif

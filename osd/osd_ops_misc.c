@@ -117,6 +117,8 @@ void osd_op_stats(osd_req_t *req)
     ADD("srv.payload_crc_errors", c->payload_crc_errors);
     ADD("srv.clock_refused", c->clock_refused);
     ADD("srv.stale_epoch", c->stale_epoch);
+    ADD("srv.not_admitted", c->not_admitted);
+    ADD("map.admission", osd_ms_admission(srv->ms));
     ADD("srv.unsupported", c->unsupported);
     ADD("srv.bytes_in", c->bytes_in);
     ADD("srv.bytes_out", c->bytes_out);
@@ -140,6 +142,7 @@ void osd_op_stats(osd_req_t *req)
         ADD("recovery.bytes", r.bytes);
         ADD("recovery.errors", r.errors);
         ADD("recovery.peers_up", r.peers_up);
+        ADD("recovery.moves_completed", r.moves_completed);
         ADD("scrub.deep_passes", r.deep_passes);
         ADD("scrub.blobs_checked", r.scrub_blobs);
         ADD("scrub.rows_checked", r.scrub_rows);

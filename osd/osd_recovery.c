@@ -20,6 +20,7 @@
 #include "osd_recovery.h"
 #include "osd_recplan.h"
 #include "tn_log.h"
+#include "tn_mapchg.h"
 #include "tn_osdc_sync.h"
 #include "tn_row.h"
 #include "tn_wire.h"
@@ -35,6 +36,8 @@
 #define PING_TIMEOUT   1000u
 #define MAX_PEERS      PL_MAX_HOLDERS
 #define META_SETTLE_MS 30000u /* rows of pool meta younger than this wait (osd_recplan.h) */
+#define MOVER_EVERY_MS 2000u  /* the proposer looks for complete moves this often, */
+#define MOVER_JITTER   1000u  /* plus up to this much */
 
 typedef enum { PG_CLEAN = 0, PG_DEGRADED, PG_INCONSISTENT, PG_ERROR } pg_state_t;
 
@@ -75,6 +78,10 @@ struct st_osd_rec_t {
     pthread_t *workers;
     unsigned nworkers, started;
     int sched_started;
+    /* completing moves (rule 3): this OSD is the lowest-id admitted OSD answering its pings */
+    int proposer;
+    pthread_t mover;
+    int mover_started;
     uint32_t rnd;
     /* counters */
     _Atomic uint64_t passes, deep_passes, pgs_checked, rows_pulled, rows_pushed, blobs_pulled;
@@ -82,6 +89,7 @@ struct st_osd_rec_t {
     _Atomic uint64_t g_clean, g_degraded, g_inconsistent, peers_up, disk_total, disk_avail;
     _Atomic uint64_t g_rows, g_blobs;
     _Atomic uint64_t scrub_blobs, scrub_rows, scrub_bytes, scrub_errors, scrub_repaired;
+    _Atomic uint64_t moves_completed;
 };
 
 /* A repair thread's own resources. */
@@ -1069,9 +1077,10 @@ static int drop_blob_cb(void *arg, const osd_blob_id_t *id)
 /*
  * Deletes the local copy of a PG this OSD no longer holds: every row by purge-if-unchanged (a
  * row that changed meanwhile stays), then every blob file. Only for PGs whose move completed:
- * `ternctl rebalance` removed the moving entry after every OSD had the epoch of the move and
- * every holder's digest was equal (rule 3), so the new set has all of it; OSDs refuse
- * operations of older epochs, so nothing reaches this copy any more. Scheduler thread.
+ * the proposer OSD (or `ternctl rebalance`) removed the moving entry after every OSD had the
+ * epoch of the move and every holder's digest was equal (rule 3), so the new set has all of
+ * it; OSDs refuse operations of older epochs, so nothing reaches this copy any more.
+ * Scheduler thread.
  */
 static int drop_pg(osd_rec_t *rec, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t *rows,
                    uint64_t *blobs)
@@ -1261,15 +1270,23 @@ static void *sched_main(void *arg)
             pthread_mutex_lock(&rec->lock);
             client_sync_map(rec, cl, &gen);
             int32_t ids[256];
+            uint64_t incs[256];
             unsigned nids = 0;
             for (uint32_t i = 0; rec->map != NULL && i < rec->map->n_osds && nids < 256; i++)
-                if (rec->map->osds[i].id != rec->o.self)
+                if (rec->map->osds[i].id != rec->o.self) {
+                    incs[nids] = rec->map->osds[i].incarnation;
                     ids[nids++] = rec->map->osds[i].id;
+                }
             pthread_mutex_unlock(&rec->lock);
             uint64_t nup = 0;
+            /* the proposer of move completions: the lowest-id admitted OSD that answers */
+            int32_t lowest =
+                osd_ms_admission(rec->ms) == OSD_MS_NOT_ADMITTED ? INT32_MAX : rec->o.self;
             for (unsigned i = 0; i < nids && !stopping(rec); i++) {
                 tn_ping_rep_t pr;
                 int rc = tn_osdc_sync_ping(cl, ids[i], &pr);
+                if (rc == 0 && ids[i] < lowest && (incs[i] == 0 || pr.incarnation == incs[i]))
+                    lowest = ids[i];
                 unsigned k = 0;
                 while (k < nknown && known_id[k] != ids[i])
                     k++;
@@ -1294,6 +1311,9 @@ static void *sched_main(void *arg)
                 }
             }
             atomic_store(&rec->peers_up, nup);
+            pthread_mutex_lock(&rec->lock);
+            rec->proposer = !stopping(rec) && lowest == rec->o.self;
+            pthread_mutex_unlock(&rec->lock);
             struct statvfs sv;
             if (rec->o.data_dir != NULL && statvfs(rec->o.data_dir, &sv) == 0) {
                 atomic_store(&rec->disk_total, (uint64_t)sv.f_blocks * sv.f_frsize);
@@ -1303,7 +1323,9 @@ static void *sched_main(void *arg)
         pthread_mutex_lock(&rec->lock);
         now = mono_ms();
         int deep_due = rec->kick_deep || (rec->o.deep_interval_s != 0 && now >= rec->next_deep_ms);
+        /* a replaced disk not yet admitted (rule 4) repairs nothing: it may not even be ours */
         if (!rec->running && rec->held != NULL &&
+            osd_ms_admission(rec->ms) != OSD_MS_NOT_ADMITTED &&
             (rec->kick || now >= rec->next_light_ms || deep_due)) {
             free(rec->tasks);
             rec->tasks = malloc(rec->nheld * sizeof(*rec->tasks));
@@ -1343,6 +1365,65 @@ static void *sched_main(void *arg)
     tn_osdc_sync_destroy(cl);
     osd_idx_reader_close(drop_rd);
     free(work);
+    return NULL;
+}
+
+/*
+ * The mover (DESIGN rule 3: moves complete without an operator). On the proposer only (the
+ * lowest-id admitted OSD answering this OSD's pings; two OSDs that both believe it race
+ * harmlessly: the CAS lets one win), every MOVER_EVERY_MS plus jitter: if the map has moving
+ * PGs, tn_map_complete_moves asks every OSD's epoch and every holder's digest, and installs
+ * the next epoch without the moves that are complete: exactly `ternctl rebalance`'s step
+ * (placement's pl_map_finish_moves decides for both). Its own thread, so the digests it asks
+ * for never delay pings and map exchange.
+ */
+static void *mover_main(void *arg)
+{
+    osd_rec_t *rec = arg;
+    tn_osdc_sync_t *cl = client_new(rec, CLIENT_TIMEOUT);
+    uint64_t gen = 0;
+    while (cl != NULL && !stopping(rec)) {
+        pthread_mutex_lock(&rec->lock);
+        uint64_t wait_ms = MOVER_EVERY_MS + next_rnd(rec) % MOVER_JITTER;
+        pthread_mutex_unlock(&rec->lock);
+        nap(rec, wait_ms * 1000000u);
+        pthread_mutex_lock(&rec->lock);
+        pl_map_t *m = NULL;
+        if (rec->proposer && rec->map != NULL && rec->map->n_moving > 0 &&
+            rec->map->epoch == osd_ms_epoch(rec->ms)) {
+            m = pl_map_clone(rec->map);
+            client_sync_map(rec, cl, &gen);
+        }
+        pthread_mutex_unlock(&rec->lock);
+        if (m == NULL)
+            continue;
+        tn_osdc_set_epoch(tn_osdc_sync_client(cl), m->epoch);
+        pl_map_t *inst = NULL;
+        int32_t behind = PL_ITEM_NONE;
+        uint64_t behind_ep = 0;
+        tn_mapchg_result_t res;
+        int n = tn_map_complete_moves(cl, m, &inst, &behind, &behind_ep, &res, NULL, NULL);
+        if (n > 0) {
+            atomic_fetch_add(&rec->moves_completed, (uint64_t)n);
+            tn_log_info("msg=\"rebalance: moves complete, new map installed\" pgs=%d "
+                        "epoch=%" PRIu64 " still_moving=%u osds=%u unreached=%u",
+                        n, inst->epoch, inst->n_moving, res.n_ok, res.n_unreach);
+        } else if (n == TN_ERR_STALE_EPOCH) {
+            tn_log_info("msg=\"rebalance: a concurrent map change won; looking again\" "
+                        "epoch=%" PRIu64 " osd=%d their_epoch=%" PRIu64,
+                        m->epoch + 1, res.lost_osd, res.lost_epoch);
+        } else if (n < 0) {
+            tn_log_warn("msg=\"rebalance: cannot complete moves\" epoch=%" PRIu64 " err=\"%s\"",
+                        m->epoch, tn_strerror(n));
+        } else if (behind != PL_ITEM_NONE) {
+            tn_log_debug("msg=\"rebalance: waiting for an OSD's epoch\" osd=%d epoch=%" PRIu64
+                         " want=%" PRIu64,
+                         behind, behind_ep, m->epoch);
+        }
+        pl_map_destroy(inst);
+        pl_map_destroy(m);
+    }
+    tn_osdc_sync_destroy(cl);
     return NULL;
 }
 
@@ -1403,6 +1484,10 @@ int osd_rec_start(const osd_rec_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_
         rc = -pthread_create(&rec->sched, NULL, sched_main, rec);
         rec->sched_started = rc == 0;
     }
+    if (rc == 0) {
+        rc = -pthread_create(&rec->mover, NULL, mover_main, rec);
+        rec->mover_started = rc == 0;
+    }
     if (rc != 0) {
         osd_rec_stop(rec);
         return rc;
@@ -1421,6 +1506,8 @@ void osd_rec_stop(osd_rec_t *rec)
     pthread_mutex_unlock(&rec->lock);
     if (rec->sched_started)
         pthread_join(rec->sched, NULL);
+    if (rec->mover_started)
+        pthread_join(rec->mover, NULL);
     for (unsigned i = 0; i < rec->started; i++)
         pthread_join(rec->workers[i], NULL);
     free(rec->workers);
@@ -1460,6 +1547,7 @@ void osd_rec_stats(osd_rec_t *rec, osd_rec_stats_t *o)
     o->scrub_bytes = atomic_load(&rec->scrub_bytes);
     o->scrub_errors = atomic_load(&rec->scrub_errors);
     o->scrub_repaired = atomic_load(&rec->scrub_repaired);
+    o->moves_completed = atomic_load(&rec->moves_completed);
     o->peers_up = atomic_load(&rec->peers_up);
     o->disk_total = atomic_load(&rec->disk_total);
     o->disk_avail = atomic_load(&rec->disk_avail);

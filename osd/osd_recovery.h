@@ -26,7 +26,11 @@
  * the same machinery; once the map says a move completed, the scheduler deletes the local copy
  * of each PG given away (rows by purge-if-unchanged, then blob files). After each ping the
  * scheduler also fetches a peer's newer map (or offers ours to a peer behind), so an OSD that
- * missed a map change catches up within a second.
+ * missed a map change catches up within a second. Moves complete without an operator: the
+ * lowest-id admitted OSD answering this one's pings is the proposer, and a mover thread there
+ * runs tn_map_complete_moves (the same step as `ternctl rebalance`) every 2-3 s while the map
+ * has moving PGs. An OSD that is not admitted (a replaced disk, rule 4: osd_mapstore.h) runs
+ * no pass and never proposes.
  *
  * Repair traffic (rows and blobs moved, pages enumerated) goes through one token bucket of
  * recovery_max_bytes_per_sec per OSD; deep-scrub reads through another of
@@ -65,6 +69,7 @@ typedef struct {
     uint64_t rows, blobs; /* held (index rows incl. tombstones, blobs), last finished pass */
     uint64_t scrub_blobs, scrub_rows, scrub_bytes, scrub_errors, scrub_repaired;
     uint64_t peers_up;
+    uint64_t moves_completed;        /* moving PGs this OSD completed (as the proposer, rule 3) */
     uint64_t disk_total, disk_avail; /* bytes, of the data directory's file system */
 } osd_rec_stats_t;
 

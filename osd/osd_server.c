@@ -426,6 +426,13 @@ static int is_epoch_op(uint16_t op)
     return op == TN_OP_ROW_PUT || op == TN_OP_ROW_GET || op == TN_OP_ROW_LIST;
 }
 
+/* Everything but the control ops (PING, STATS, KICK, MAP_GET, MAP_OFFER). */
+static int is_data_op(uint16_t op)
+{
+    return op != TN_OP_PING && op != TN_OP_STATS && op != TN_OP_KICK && op != TN_OP_MAP_GET &&
+           op != TN_OP_MAP_OFFER;
+}
+
 static void dispatch(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *payload)
 {
     osd_srv_t *srv = c->srv;
@@ -450,6 +457,10 @@ static void dispatch(osd_conn_t *c, const tn_frame_hdr_t *hdr, const uint8_t *pa
         early = TN_ERR_CLOCK;
     } else if (srv->stopping) {
         early = -ESHUTDOWN;
+    } else if (is_data_op(hdr->op) && osd_ms_admission(srv->ms) == OSD_MS_NOT_ADMITTED) {
+        /* rule 4: a replaced or wiped disk serves nothing until `ternctl osd replace` */
+        srv->c.not_admitted++;
+        early = TN_ERR_CONFIG;
     }
     switch (hdr->op) {
     case TN_OP_BLOB_PUT_BEGIN:

@@ -40,6 +40,7 @@ typedef struct st_osd_out_t {
 typedef struct {
     uint64_t conns_total, conns_open, conns_bad_frame, conns_closed_busy;
     uint64_t requests, replies, errors, payload_crc_errors, clock_refused, stale_epoch;
+    uint64_t not_admitted; /* data requests refused: incarnation not admitted (rule 4) */
     uint64_t unsupported, bytes_in, bytes_out, blob_streams_aborted;
     uint64_t by_op[OSD_NOPS];
 } osd_srv_counters_t;

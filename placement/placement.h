@@ -231,8 +231,10 @@ typedef struct {
  * A PG whose replica set changed and whose new set is not yet known complete (rebalance,
  * DESIGN rule 3; like Ceph's pg_temp): old[] is the last set known to hold all its data. While
  * an entry exists, writes need their quorum in the old set AND in the current one, reads use
- * the old set, and every OSD of both sets keeps (and repairs) the PG. `ternctl rebalance`
- * removes the entry in a new epoch once every OSD of both sets agrees on the PG's digest.
+ * the old set, and every OSD of both sets keeps (and repairs) the PG. The OSDs themselves (or
+ * `ternctl rebalance`) remove the entry in a new epoch once every OSD of both sets agrees on
+ * the PG's digest (pl_map_finish_moves). The old set may be a subset of the current one: a
+ * replaced disk (pl_map_replace_osd) is in the current set but not in the old one.
  * Placement (pl_pg_osds) ignores these entries: they never change the current set.
  */
 typedef struct {
@@ -384,6 +386,49 @@ int pl_map_plan_moves(const pl_map_t *before, pl_map_t *after);
 
 /* Removes the moving entry of (pool, pg) if present: TN_OK or TN_ERR_NOT_FOUND. */
 int pl_map_clear_moving(pl_map_t *m, uint32_t pool_id, uint32_t pg);
+
+/*
+ * COMPLETING MOVES (DESIGN rule 3). One decision, used by `ternctl rebalance` and by the OSDs
+ * themselves (tn_mapchg.h does the I/O): a moving entry may be removed once
+ *   (a) every OSD of the map that answers is at m's epoch (a writer with an older map is
+ *       refused by every OSD, so no write can reach only the old set any more), and
+ *   (b) every holder of the PG (pl_pg_holders: new set and old set) answers a digest of its
+ *       rows and blob lists, and all those digests are equal (the last sync finds nothing
+ *       missing: the new set holds everything the old one held).
+ * The probe callbacks do the asking; this function decides and builds the next map.
+ */
+typedef struct {
+    uint64_t v[5]; /* opaque: equal digests = same rows and same blob lists */
+} pl_pg_digest_t;
+
+typedef struct {
+    /* The epoch osd answers with, or 0 if it does not answer. */
+    uint64_t (*osd_epoch)(void *arg, int32_t osd);
+    /* 0 with osd's digest of (pool, pg) in *out, or < 0 if it does not answer. */
+    int (*pg_digest)(void *arg, int32_t osd, uint32_t pool, uint32_t pg, pl_pg_digest_t *out);
+    void *arg;
+} pl_finish_probe_t;
+
+/*
+ * Decides which of m's moves are complete. Returns the number of entries that can be removed
+ * (>= 0; then, if > 0 and next != NULL, *next is a new map owned by the caller: m without
+ * them, epoch m->epoch + 1), or -EINVAL / -ENOMEM. When condition (a) fails it returns 0
+ * with *behind (may be NULL) = the first OSD at another epoch and *behind_epoch its epoch;
+ * otherwise *behind = PL_ITEM_NONE. With no moving entry, nothing is asked.
+ */
+int pl_map_finish_moves(const pl_map_t *m, const pl_finish_probe_t *probe, pl_map_t **next,
+                        int32_t *behind, uint64_t *behind_epoch);
+
+/*
+ * REPLACING A DISK (DESIGN rule 4: an empty disk does not vote). Records incarnation for OSD
+ * id and makes every PG the OSD holds (current set, or old set of a move) a move whose old
+ * set is the PG's complete set without the OSD: reads then never ask it and writes need
+ * their quorum without it too, until pl_map_finish_moves sees its digests equal to the
+ * others' (it is backfilled). A PG whose old set would be empty (a pool of size 1) is left
+ * alone. Does not bump the epoch. TN_OK, TN_ERR_NOT_FOUND (no such OSD), -EINVAL, -ENOMEM;
+ * *n_moves (may be NULL) = how many PGs now exclude the OSD.
+ */
+int pl_map_replace_osd(pl_map_t *m, int32_t id, uint64_t incarnation, uint32_t *n_moves);
 
 /* ---- statistics for `ternctl map test` (pl_stats.c; allocates) ---- */
 

@@ -75,6 +75,7 @@ int ctl_cmd_bucket(int argc, char **argv);
 int ctl_cmd_osd(int argc, char **argv);
 int ctl_cmd_osd_ls(int argc, char **argv);
 int ctl_cmd_osd_maint(int argc, char **argv); /* osd scrub, osd gc (argv[0] "osd") */
-int ctl_cmd_osd_map(int argc, char **argv);   /* osd add, out, in, reweight (argv[0] "osd") */
+int ctl_cmd_osd_map(int argc,
+                    char **argv); /* osd add, out, in, reweight, replace (argv[0] "osd") */
 
 #endif

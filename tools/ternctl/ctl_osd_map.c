@@ -5,23 +5,25 @@
  *   ternctl osd add       --config F --id N [--host H --addr A:P] [--weight W] [--wait S]
  *   ternctl osd out|in    --config F ID [--wait S]
  *   ternctl osd reweight  --config F ID W [--wait S]
+ *   ternctl osd replace   --config F ID [--wait S]
  *   ternctl rebalance     --config F [--wait S]
  *
  * A change reads the newest map any OSD holds, applies the change, recomputes the draw factors
- * (pl_map_rebalance), records which PGs move (pl_map_plan_moves: their old, complete sets) and
- * installs epoch + 1 with MAP_OFFER compare-and-set on every OSD of the new map, in ascending
- * id order. The first OSD that answers decides: if its CAS fails, another change won and
- * nothing was changed anywhere (run the command again). After that first acceptance every
- * other OSD gets a CAS too; one still at an older epoch (it missed a change while down) gets
- * the map by PROPAGATE; one that cannot be reached picks the epoch up from its peers (OSDs
- * exchange newer maps every second) when it returns.
+ * (pl_map_rebalance), records which PGs move (pl_map_plan_moves: their old, complete sets),
+ * records the data-directory incarnation of OSDs the map has none for, and installs epoch + 1
+ * (tn_map_install, common/tn_mapchg.h: MAP_OFFER compare-and-set on every OSD, ascending id
+ * order, the first answering OSD decides). A change that loses the CAS (usually to an OSD
+ * completing moves by itself) is rebuilt on the newest map and tried again, up to 5 times.
  *
- * `rebalance` completes moves: a moving PG's entry is removed (in one new epoch for all such
- * PGs) once every OSD that answers is at the current epoch and every OSD of the PG's old and
- * new sets answers PG_DIGEST with equal digests (rows and blob lists): the new set then holds
- * everything the old set held, and writes since went to a quorum of both. Only then do the old
- * holders stop holding the PG. With --wait S, change commands then run this until no PG moves
- * or S seconds passed (exit 1 on timeout).
+ * `osd replace ID` (DESIGN rule 4) records the new incarnation the OSD answers PING with and
+ * makes each of its PGs a move whose old set excludes it (pl_map_replace_osd), so it counts
+ * toward no quorum until backfilled; the move completes like any other.
+ *
+ * Moves complete by themselves: the OSDs do it (osd_recovery.c). `rebalance` does the same
+ * step now (tn_map_finish_moves -> placement's pl_map_finish_moves, the one decision both use:
+ * every answering OSD at the current epoch, every holder's PG_DIGEST equal) and also records
+ * missing incarnations; with --wait S, change commands then run it until no PG moves or S
+ * seconds passed (exit 1 on timeout). Losing its CAS to an OSD is harmless: it looks again.
  *
  * The map, not the config file, is the source of truth for membership after `cluster init`:
  * the config gives each daemon its own settings (data directory, listen address) and gives
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 #include "ctl.h"
+#include "tn_mapchg.h"
 #include "tn_osdc_sync.h"
 
 static void usage_osd(FILE *f)
@@ -42,12 +45,15 @@ static void usage_osd(FILE *f)
     fputs("usage: ternctl osd add --config FILE --id N [--host H --addr HOST:PORT] [--weight W]\n"
           "       ternctl osd out|in --config FILE ID\n"
           "       ternctl osd reweight --config FILE ID WEIGHT\n"
+          "       ternctl osd replace --config FILE ID\n"
           "       ternctl rebalance --config FILE\n"
           "options: --wait SECONDS (wait until no PG moves), --timeout-ms N (per request)\n"
           "\n"
           "Changes the cluster map (epoch + 1, compare-and-set on every OSD). PGs whose replica\n"
           "set changes are backfilled by their new OSDs from the old ones; the old ones keep\n"
-          "their copies until `ternctl rebalance` (or --wait) sees the new set complete.\n"
+          "their copies until the OSDs (or `ternctl rebalance`) see the new set complete.\n"
+          "`osd replace` admits a new (empty) data directory of an existing OSD: it refuses\n"
+          "service until then, and counts toward no quorum until its PGs are backfilled.\n"
           "`osd add` takes host, address and weight from the OSD's entry in FILE if it has one.\n",
           f);
 }
@@ -121,95 +127,47 @@ int ctl_fetch_map(tn_osdc_sync_t *cl, const conf_t *conf, pl_map_t **map, size_t
     return 0;
 }
 
-static int cmp_i32(const void *a, const void *b)
+/* tn_map_install's per-OSD notes, as the operator reads them. */
+static void install_note(void *arg, int32_t osd, int rc, uint64_t epoch, uint64_t hash)
 {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Installs next (epoch base + 1) on every OSD of next: see the top of the file. */
-static int install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base)
-{
-    size_t need = 0;
-    pl_map_encode(next, NULL, 0, &need);
-    uint8_t *buf = malloc(need ? need : 1);
-    int32_t *ids = malloc((next->n_osds ? next->n_osds : 1) * sizeof(int32_t));
-    if (buf == NULL || ids == NULL || pl_map_encode(next, buf, need, &need) != 0) {
-        free(buf);
-        free(ids);
-        ctl_err("cannot encode the new map");
-        return CTL_EXIT_FAIL;
-    }
-    for (uint32_t i = 0; i < next->n_osds; i++)
-        ids[i] = next->osds[i].id;
-    qsort(ids, next->n_osds, sizeof(int32_t), cmp_i32);
-    uint64_t hash = pl_map_hash(next);
-    int decided = 0, failed = 0;
-    int32_t behind[64];
-    unsigned nbehind = 0;
-    unsigned n_ok = 0, n_unreach = 0;
-    for (uint32_t i = 0; i < next->n_osds; i++) {
-        tn_map_offer_req_t req = {
-            .mode = TN_PROTO_MAP_CAS, .base_epoch = base, .map = {(const char *)buf, need}};
-        tn_map_offer_rep_t rep = {0};
-        tn_osdc_set_epoch(tn_osdc_sync_client(cl), base);
-        int rc = tn_osdc_sync_map_offer(cl, ids[i], &req, &rep);
-        if (rc == TN_ERR_STALE_EPOCH && rep.epoch < base) {
-            if (!decided && nbehind < 64) {
-                behind[nbehind++] = ids[i]; /* it missed a change: not the one to decide */
-                continue;
-            }
-            req.mode = TN_PROTO_MAP_PROPAGATE;
-            rc = tn_osdc_sync_map_offer(cl, ids[i], &req, &rep);
-        }
-        if (rc == 0 || (rc == TN_ERR_STALE_EPOCH && rep.epoch == next->epoch && rep.hash == hash)) {
-            decided = 1;
-            n_ok++;
-            continue;
-        }
-        if (rc == TN_ERR_STALE_EPOCH || rc == TN_ERR_CORRUPT) {
-            if (!decided) {
-                ctl_err("another map change won: osd.%d holds epoch %" PRIu64
-                        " (we changed epoch %" PRIu64 "); nothing was changed, run the command "
-                        "again",
-                        ids[i], rep.epoch, base);
-                free(buf);
-                free(ids);
-                return CTL_EXIT_FAIL;
-            }
-            ctl_err("osd.%d refused epoch %" PRIu64 ": it holds epoch %" PRIu64 " hash %016" PRIx64
-                    " (a concurrent change?); run `ternctl status`",
-                    ids[i], next->epoch, rep.epoch, rep.hash);
-            failed++;
-            continue;
-        }
-        n_unreach++;
+    const pl_map_t *next = arg;
+    if (rc == TN_ERR_STALE_EPOCH || rc == TN_ERR_CORRUPT)
+        ctl_err("osd.%d refused epoch %" PRIu64 ": it holds epoch %" PRIu64 " hash %016" PRIx64
+                " (a concurrent change?); run `ternctl status`",
+                osd, next->epoch, epoch, hash);
+    else
         fprintf(stderr,
                 "ternctl: osd.%d not reached (%s): it gets epoch %" PRIu64
                 " from its peers when it is back\n",
-                ids[i], tn_strerror(rc), next->epoch);
+                osd, tn_strerror(rc), next->epoch);
+}
+
+/* Prints what an installation (tn_map_install) did; the exit status. */
+static int install_report(int rc, const tn_mapchg_result_t *res, const pl_map_t *next,
+                          uint64_t base)
+{
+    if (rc == TN_ERR_STALE_EPOCH) {
+        ctl_err("another map change won: osd.%d holds epoch %" PRIu64 " (we changed epoch %" PRIu64
+                "); nothing was changed, run the command again",
+                res->lost_osd, res->lost_epoch, base);
+        return CTL_EXIT_FAIL;
     }
-    for (unsigned k = 0; decided && k < nbehind; k++) {
-        tn_map_offer_req_t req = {
-            .mode = TN_PROTO_MAP_PROPAGATE, .base_epoch = base, .map = {(const char *)buf, need}};
-        tn_map_offer_rep_t rep = {0};
-        if (tn_osdc_sync_map_offer(cl, behind[k], &req, &rep) == 0)
-            n_ok++;
-    }
-    free(buf);
-    free(ids);
-    tn_osdc_set_epoch(tn_osdc_sync_client(cl), next->epoch);
-    if (!decided) {
+    if (rc == -EHOSTUNREACH) {
         ctl_err("no OSD accepted the new map (none reachable?); nothing was changed");
         return CTL_EXIT_FAIL;
     }
-    printf("map epoch %" PRIu64 " installed on %u OSD(s)%s; %u PG(s) moving\n", next->epoch, n_ok,
-           n_unreach ? " (others will follow)" : "", next->n_moving);
-    return failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+    if (rc != 0) {
+        ctl_err("cannot install the new map: %s", tn_strerror(rc));
+        return CTL_EXIT_FAIL;
+    }
+    printf("map epoch %" PRIu64 " installed on %u OSD(s)%s; %u PG(s) moving\n", next->epoch,
+           res->n_ok, res->n_unreach ? " (others will follow)" : "", next->n_moving);
+    return res->n_failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
-/* One pass of `rebalance`: clears the moving entries whose PG is complete. *left = entries
- * still moving. */
+/* One pass of `rebalance`: clears the moving entries whose PG is complete (the decision is
+ * placement's pl_map_finish_moves, the same one the OSDs apply). *left = entries still
+ * moving. */
 static int finish_pass(tn_osdc_sync_t *cl, const conf_t *conf, pl_map_t **mapp, uint32_t *left,
                        int quiet)
 {
@@ -221,59 +179,49 @@ static int finish_pass(tn_osdc_sync_t *cl, const conf_t *conf, pl_map_t **mapp, 
     }
     pl_map_t *m = *mapp;
     *left = m->n_moving;
-    if (m->n_moving == 0)
-        return CTL_EXIT_OK;
-    /* every OSD that answers must be at this epoch (writers of an older one are refused) */
-    for (uint32_t i = 0; i < m->n_osds; i++) {
-        tn_ping_rep_t pr;
-        if (tn_osdc_sync_ping(cl, m->osds[i].id, &pr) != 0)
-            continue;
-        uint16_t st;
-        uint64_t ep, hlc;
-        tn_osdc_sync_last(cl, &st, &ep, &hlc);
-        if (ep != m->epoch) {
-            if (!quiet)
-                printf("osd.%d is at epoch %" PRIu64 ", not %" PRIu64 " yet\n", m->osds[i].id, ep,
-                       m->epoch);
-            return CTL_EXIT_OK;
-        }
-    }
-    pl_map_t *next = pl_map_clone(m);
-    void *work = aligned_alloc(8, (pl_work_size(m) + 7) / 8 * 8);
-    if (next == NULL || work == NULL) {
-        pl_map_destroy(next);
-        free(work);
-        ctl_err("out of memory");
+    pl_map_t *next = NULL;
+    int32_t behind = PL_ITEM_NONE;
+    uint64_t behind_ep = 0;
+    int n = tn_map_finish_moves(cl, m, &next, &behind, &behind_ep);
+    if (n < 0) {
+        ctl_err("cannot decide which moves are complete: %s", tn_strerror(n));
         return CTL_EXIT_FAIL;
     }
-    uint32_t cleared = 0;
-    for (uint32_t i = 0; i < m->n_moving; i++) {
-        const pl_moving_t *e = &m->moving[i];
-        const pl_pool_t *pool = pl_map_find_pool(m, e->pool);
-        int32_t hold[PL_MAX_HOLDERS];
-        int n = pl_pg_holders(m, pool, e->pg, hold, PL_MAX_HOLDERS, NULL, work);
-        tn_pg_digest_rep_t first, d;
-        int ok = n > 0;
-        for (int k = 0; k < n && ok; k++) {
-            if (tn_osdc_sync_pg_digest(cl, hold[k], e->pool, e->pg, k ? &d : &first) != 0)
-                ok = 0;
-            else if (k > 0)
-                ok = d.all.count == first.all.count && d.all.h1 == first.all.h1 &&
-                     d.all.h2 == first.all.h2 && d.blob_count == first.blob_count &&
-                     d.blob_hash == first.blob_hash;
+    if (behind != PL_ITEM_NONE && !quiet)
+        printf("osd.%d is at epoch %" PRIu64 ", not %" PRIu64 " yet\n", behind, behind_ep,
+               m->epoch);
+    if (n == 0 && behind == PL_ITEM_NONE) {
+        /* nothing completes: still record disks whose identity the map lacks (rule 4) */
+        next = pl_map_clone(m);
+        if (next == NULL) {
+            ctl_err("out of memory");
+            return CTL_EXIT_FAIL;
         }
-        if (ok && pl_map_clear_moving(next, e->pool, e->pg) == TN_OK)
-            cleared++;
+        next->epoch = m->epoch + 1;
     }
-    free(work);
-    if (cleared == 0) {
+    if (next == NULL)
+        return CTL_EXIT_OK;
+    unsigned rec = tn_map_record_incarnations(cl, next);
+    if (n == 0 && rec == 0) {
         pl_map_destroy(next);
         return CTL_EXIT_OK;
     }
-    next->epoch = m->epoch + 1;
-    if (!quiet)
-        printf("%u PG(s) complete on their new OSDs\n", cleared);
-    rc = install(cl, next, m->epoch);
+    if (!quiet && n > 0)
+        printf("%d PG(s) complete on their new OSDs\n", n);
+    if (!quiet && rec > 0)
+        printf("recording the data-directory identity of %u OSD(s)\n", rec);
+    tn_mapchg_result_t res;
+    int irc = tn_map_install(cl, next, m->epoch, &res, install_note, next);
+    if (irc == TN_ERR_STALE_EPOCH) {
+        /* an OSD completing moves itself (or another ternctl) won: harmless, look again */
+        if (!quiet)
+            printf("epoch %" PRIu64 " was taken by a concurrent change (osd.%d holds %" PRIu64
+                   "); looking again\n",
+                   next->epoch, res.lost_osd, res.lost_epoch);
+        pl_map_destroy(next);
+        return CTL_EXIT_OK;
+    }
+    rc = install_report(irc, &res, next, m->epoch);
     if (rc == CTL_EXIT_OK) {
         *left = next->n_moving;
         pl_map_destroy(*mapp);
@@ -335,6 +283,118 @@ static int parse_id(const char *s, int32_t *out)
     return 0;
 }
 
+#define CHANGE_NOTHING 100 /* build_change: the map already is as asked */
+
+/* Builds in *next (epoch map->epoch + 1) the change `sub` asks for; CTL_EXIT_OK, CHANGE_NOTHING
+ * or an exit status (message printed). */
+static int build_change(tn_osdc_sync_t *cl, const conf_t *conf, const char *config,
+                        const pl_map_t *map, const char *sub, int32_t id, const char *host,
+                        const char *addr, uint32_t weight, const char *weight_s, pl_map_t **nextp)
+{
+    pl_map_t *next = pl_map_clone(map);
+    if (next == NULL) {
+        ctl_err("out of memory");
+        return CTL_EXIT_FAIL;
+    }
+    int crc = 0, replace = 0;
+    const pl_osd_t *o = pl_map_find_osd(map, id);
+    if (strcmp(sub, "add") == 0) {
+        if (o != NULL) {
+            ctl_err("osd.%d is already in the map (epoch %" PRIu64 "); use `ternctl osd in`", id,
+                    map->epoch);
+            pl_map_destroy(next);
+            return CTL_EXIT_USAGE;
+        }
+        const conf_osd_t *co = conf_find_osd(conf, id);
+        char caddr[PL_ADDR_MAX];
+        if (co != NULL) {
+            ctl_osd_addr(co, caddr, sizeof(caddr));
+            if (host == NULL)
+                host = co->host;
+            if (addr == NULL)
+                addr = caddr;
+            if (weight_s == NULL)
+                weight = co->weight_fixed;
+        }
+        if (host == NULL || addr == NULL) {
+            ctl_err("osd.%d is not in %s: give --host and --addr", id, config);
+            pl_map_destroy(next);
+            return CTL_EXIT_USAGE;
+        }
+        int hi = -1;
+        for (uint32_t h = 0; h < next->n_hosts; h++)
+            if (strcmp(next->hosts[h].name, host) == 0)
+                hi = (int)h;
+        if (hi < 0)
+            hi = pl_map_add_host(next, host);
+        crc = hi < 0 ? hi : pl_map_add_osd(next, id, hi, weight, addr);
+        if (crc >= 0) {
+            crc = 0;
+            tn_osdc_set_osd(tn_osdc_sync_client(cl), id, addr);
+        }
+    } else if (o == NULL) {
+        ctl_err("osd.%d is not in the map (epoch %" PRIu64 ")", id, map->epoch);
+        pl_map_destroy(next);
+        return CTL_EXIT_USAGE;
+    } else if (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0) {
+        int in = strcmp(sub, "in") == 0;
+        if (o->in == in) {
+            printf("osd.%d is already %s (epoch %" PRIu64 ")\n", id, sub, map->epoch);
+            pl_map_destroy(next);
+            return CHANGE_NOTHING;
+        }
+        crc = pl_map_set_osd_in(next, id, in);
+    } else if (strcmp(sub, "replace") == 0) {
+        /* rule 4: admit a new data directory; it votes once its PGs are backfilled */
+        replace = 1;
+        tn_ping_rep_t pr;
+        if (tn_osdc_sync_ping(cl, id, &pr) != 0 || pr.osd_id != (uint32_t)id ||
+            pr.incarnation == 0) {
+            ctl_err("osd.%d does not answer: start it with its new data directory first, then "
+                    "run `ternctl osd replace %d` again",
+                    id, id);
+            pl_map_destroy(next);
+            return CTL_EXIT_FAIL;
+        }
+        if (pr.incarnation == o->incarnation) {
+            printf("osd.%d is already admitted: the map records its data directory %016" PRIx64
+                   " (epoch %" PRIu64 ")\n",
+                   id, pr.incarnation, map->epoch);
+            pl_map_destroy(next);
+            return CHANGE_NOTHING;
+        }
+        uint32_t nmv = 0;
+        crc = pl_map_replace_osd(next, id, pr.incarnation, &nmv);
+        if (crc == 0)
+            printf("osd.%d: new data directory %016" PRIx64 " (the map had %016" PRIx64
+                   "): %u PG(s) backfill onto it; it counts toward no read or write quorum of "
+                   "those PGs until they are complete\n",
+                   id, pr.incarnation, o->incarnation, nmv);
+    } else {
+        crc = pl_map_set_osd_weight(next, id, weight);
+    }
+    if (crc == 0 && !replace)
+        crc = pl_map_rebalance(next);
+    if (crc == 0 && !replace)
+        crc = pl_map_plan_moves(map, next);
+    if (crc != 0) {
+        ctl_err("cannot change the map: %s", tn_strerror(crc));
+        pl_map_destroy(next);
+        return CTL_EXIT_FAIL;
+    }
+    next->epoch = map->epoch + 1;
+    /* placement's movement statistics: what this change moves next to the optimum */
+    for (uint32_t p = 0; p < next->n_pools && !replace; p++) {
+        uint64_t moved = 0, optimal = 0;
+        const pl_pool_t *pool = &next->pools[p];
+        if (pl_movement(map, next, pool->id, 0, &moved, &optimal) == TN_OK)
+            printf("pool %s: %" PRIu64 " of %" PRIu64 " PG replicas move (optimal %" PRIu64 ")\n",
+                   pool->name, moved, (uint64_t)pool->pg_num * pool->size, optimal);
+    }
+    *nextp = next;
+    return CTL_EXIT_OK;
+}
+
 /* argv[0] = "osd" or "rebalance". */
 static int run(int argc, char **argv, int is_osd)
 {
@@ -391,11 +451,12 @@ static int run(int argc, char **argv, int is_osd)
             return CTL_EXIT_USAGE;
         }
     }
-    int want_pos = !is_osd                                               ? 0
-                   : strcmp(sub, "add") == 0                             ? 0
-                   : strcmp(sub, "reweight") == 0                        ? 2
-                   : (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0) ? 1
-                                                                         : -1;
+    int want_pos =
+        !is_osd                                                                              ? 0
+        : strcmp(sub, "add") == 0                                                            ? 0
+        : strcmp(sub, "reweight") == 0                                                       ? 2
+        : (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0 || strcmp(sub, "replace") == 0) ? 1
+                                                                                             : -1;
     if (config == NULL || want_pos < 0 || npos != want_pos ||
         (is_osd && strcmp(sub, "add") == 0 && add_id < 0)) {
         usage_osd(stderr);
@@ -435,77 +496,36 @@ static int run(int argc, char **argv, int is_osd)
         rc = run_rebalance(cl, conf, &map, wait_s);
         goto out;
     }
-    next = pl_map_clone(map);
-    if (next == NULL) {
-        ctl_err("out of memory");
-        goto out;
-    }
-    int crc = 0;
-    if (strcmp(sub, "add") == 0) {
-        if (pl_map_find_osd(map, id) != NULL) {
-            ctl_err("osd.%d is already in the map (epoch %" PRIu64 "); use `ternctl osd in`", id,
-                    map->epoch);
-            rc = CTL_EXIT_USAGE;
-            goto out;
-        }
-        const conf_osd_t *co = conf_find_osd(conf, id);
-        char caddr[PL_ADDR_MAX];
-        if (co != NULL) {
-            ctl_osd_addr(co, caddr, sizeof(caddr));
-            if (host == NULL)
-                host = co->host;
-            if (addr == NULL)
-                addr = caddr;
-            if (weight_s == NULL)
-                weight = co->weight_fixed;
-        }
-        if (host == NULL || addr == NULL) {
-            ctl_err("osd.%d is not in %s: give --host and --addr", id, config);
-            rc = CTL_EXIT_USAGE;
-            goto out;
-        }
-        int hi = -1;
-        for (uint32_t h = 0; h < next->n_hosts; h++)
-            if (strcmp(next->hosts[h].name, host) == 0)
-                hi = (int)h;
-        if (hi < 0)
-            hi = pl_map_add_host(next, host);
-        crc = hi < 0 ? hi : pl_map_add_osd(next, id, hi, weight, addr);
-        if (crc >= 0)
-            crc = 0;
-    } else if (pl_map_find_osd(map, id) == NULL) {
-        ctl_err("osd.%d is not in the map (epoch %" PRIu64 ")", id, map->epoch);
-        rc = CTL_EXIT_USAGE;
-        goto out;
-    } else if (strcmp(sub, "out") == 0 || strcmp(sub, "in") == 0) {
-        int in = strcmp(sub, "in") == 0;
-        if (pl_map_find_osd(map, id)->in == in) {
-            printf("osd.%d is already %s (epoch %" PRIu64 ")\n", id, sub, map->epoch);
+    for (int attempt = 0;; attempt++) {
+        int brc = build_change(cl, conf, config, map, sub, id, host, addr, weight, weight_s, &next);
+        if (brc == CHANGE_NOTHING) {
             rc = wait_s > 0 ? run_rebalance(cl, conf, &map, wait_s) : CTL_EXIT_OK;
             goto out;
         }
-        crc = pl_map_set_osd_in(next, id, in);
-    } else {
-        crc = pl_map_set_osd_weight(next, id, weight);
+        if (brc != CTL_EXIT_OK) {
+            rc = brc;
+            goto out;
+        }
+        tn_map_record_incarnations(cl, next);
+        tn_mapchg_result_t res;
+        int irc = tn_map_install(cl, next, map->epoch, &res, install_note, next);
+        if (irc == TN_ERR_STALE_EPOCH && attempt < 4) {
+            /* most often an OSD completing moves by itself: apply the change to the new map */
+            printf("epoch %" PRIu64 " was taken by a concurrent change (osd.%d holds %" PRIu64
+                   "); applying the change to the newest map\n",
+                   next->epoch, res.lost_osd, res.lost_epoch);
+            pl_map_destroy(next);
+            next = NULL;
+            frc = ctl_fetch_map(cl, conf, &map, &n_up);
+            if (frc != 0) {
+                ctl_err("cannot read the cluster's map again: %s", tn_strerror(frc));
+                goto out;
+            }
+            continue;
+        }
+        rc = install_report(irc, &res, next, map->epoch);
+        break;
     }
-    if (crc == 0)
-        crc = pl_map_rebalance(next);
-    if (crc == 0)
-        crc = pl_map_plan_moves(map, next);
-    if (crc != 0) {
-        ctl_err("cannot change the map: %s", tn_strerror(crc));
-        goto out;
-    }
-    next->epoch = map->epoch + 1;
-    /* placement's movement statistics: what this change moves next to the optimum */
-    for (uint32_t p = 0; p < next->n_pools; p++) {
-        uint64_t moved = 0, optimal = 0;
-        const pl_pool_t *pool = &next->pools[p];
-        if (pl_movement(map, next, pool->id, 0, &moved, &optimal) == TN_OK)
-            printf("pool %s: %" PRIu64 " of %" PRIu64 " PG replicas move (optimal %" PRIu64 ")\n",
-                   pool->name, moved, (uint64_t)pool->pg_num * pool->size, optimal);
-    }
-    rc = install(cl, next, map->epoch);
     if (rc == CTL_EXIT_OK && wait_s > 0)
         rc = run_rebalance(cl, conf, &next, wait_s);
 out:

@@ -12,9 +12,14 @@
  *                 written at this instant can look so for a moment, so differing PGs are asked
  *                 a second time before being reported);
  *   unavailable   no replica answered;
- *   backfilling   the PG moves (a map change gave it new OSDs): the map lists its old set,
- *                 which keeps it until `ternctl rebalance` sees the new set complete; its
- *                 misplaced objects are the rows + blobs the new OSDs still lack.
+ *   backfilling   the PG moves (a map change gave it new OSDs, or `osd replace` a new disk):
+ *                 the map lists its old set, which keeps it until the OSDs (or `ternctl
+ *                 rebalance`) see the new set complete; its misplaced objects are the rows +
+ *                 blobs the new OSDs still lack.
+ * Health counts an OSD that is down only if it is in or some PG lists it (current or old
+ * set): an out OSD that holds nothing may stay stopped. An OSD whose data directory is not
+ * the one the map records (PING incarnation, DESIGN rule 4) refuses service: HEALTH_WARN, with
+ * the command that admits it.
  * With --json --pgs the JSON also lists every PG: pool, pg, replica OSDs, replicas missing,
  * and whether the answering replicas differ.
  * Exit status: 0 when the cluster answered (whatever its health), 1 when no OSD could be
@@ -37,7 +42,13 @@ typedef struct {
     int up;
     int err;
     uint64_t epoch;
+    uint64_t incarnation; /* its data directory's, from PING */
     int has_stats;
+    /* from the map and the PGs: in (takes data), the PGs that list it (current or old set),
+     * those it is filling (in a moving PG's current set but not its old set: it counts toward
+     * no quorum there), and whether the map records another data directory for it (rule 4) */
+    int in, not_admitted, recorded;
+    uint64_t pgs_listed, pgs_filling;
     /* selected STATS values */
     uint64_t disk_total, disk_avail, rec_passes, rec_running, rec_pass_pgs, rec_pass_done;
     uint64_t rows_pulled, rows_pushed, blobs_pulled, rec_bytes, rec_errors, last_pass_ms;
@@ -123,6 +134,7 @@ static void query_osd(tn_osdc_sync_t *cl, osd_view_t *v)
     uint16_t st;
     uint64_t hlc;
     tn_osdc_sync_last(cl, &st, &v->epoch, &hlc);
+    v->incarnation = pr.incarnation;
 }
 
 static void query_stats(tn_osdc_sync_t *cl, osd_view_t *v)
@@ -343,6 +355,36 @@ int ctl_cmd_status(int argc, char **argv)
             if (pgv[i].differ)
                 pgv[i].differ = check_pg(cl, views, nv, &pgv[i]);
     }
+    /* per OSD: in/out, admission (rule 4), PGs that list it, PGs it is filling */
+    size_t n_down_listed = 0, n_not_admitted = 0, n_unrecorded = 0;
+    for (size_t i = 0; i < nv; i++) {
+        osd_view_t *v = &views[i];
+        const pl_osd_t *o = pl_map_find_osd(map, v->id);
+        v->in = o != NULL && o->in;
+        v->recorded = o != NULL && o->incarnation != 0;
+        n_unrecorded += o != NULL && o->incarnation == 0;
+        v->not_admitted =
+            o != NULL && v->up && o->incarnation != 0 && v->incarnation != o->incarnation;
+        n_not_admitted += v->not_admitted;
+        for (size_t k = 0; k < ipg; k++) {
+            const pg_view_t *q = &pgv[k];
+            int at = -1;
+            for (int j = 0; j < q->n; j++)
+                if (q->osds[j] == v->id)
+                    at = j;
+            if (at < 0)
+                continue;
+            v->pgs_listed++;
+            const pl_moving_t *e = q->moving ? pl_map_moving(map, q->pool, q->pg) : NULL;
+            int in_old = 0;
+            for (int j = 0; e != NULL && j < e->n; j++)
+                in_old |= e->old[j] == v->id;
+            v->pgs_filling += e != NULL && at < q->n_cur && !in_old;
+        }
+        /* an OSD that is out and that no PG lists (current or old set) holds nothing anyone
+         * needs: down is its normal state, not a health problem */
+        n_down_listed += !v->up && (v->in || v->pgs_listed > 0);
+    }
     for (size_t i = 0; i < ipg; i++) {
         const pg_view_t *q = &pgv[i];
         pc.total++;
@@ -400,7 +442,8 @@ int ctl_cmd_status(int argc, char **argv)
     const char *health = "HEALTH_OK";
     if (pc.unavailable > 0 || t.scrub_found > t.scrub_repaired)
         health = "HEALTH_ERR";
-    else if (n_up < nv || pc.degraded > 0 || pc.inconsistent > 0 || pc.backfilling > 0)
+    else if (n_down_listed > 0 || n_not_admitted > 0 || pc.degraded > 0 || pc.inconsistent > 0 ||
+             pc.backfilling > 0)
         health = "HEALTH_WARN";
     if (json) {
         printf("{\"cluster\":");
@@ -414,7 +457,11 @@ int ctl_cmd_status(int argc, char **argv)
             ctl_json_str(stdout, v->host);
             printf(",\"addr\":");
             ctl_json_str(stdout, v->addr);
-            printf(",\"up\":%s", v->up ? "true" : "false");
+            printf(",\"up\":%s,\"in\":%s,\"pgs\":%" PRIu64 ",\"filling_pgs\":%" PRIu64
+                   ",\"not_admitted\":%s,\"incarnation_recorded\":%s",
+                   v->up ? "true" : "false", v->in ? "true" : "false", v->pgs_listed,
+                   v->pgs_filling, v->not_admitted ? "true" : "false",
+                   v->recorded ? "true" : "false");
             if (v->up)
                 printf(",\"epoch\":%" PRIu64 ",\"disk_total_bytes\":%" PRIu64
                        ",\"disk_avail_bytes\":%" PRIu64 ",\"recovery_running\":%" PRIu64
@@ -473,8 +520,13 @@ int ctl_cmd_status(int argc, char **argv)
         char a[32], b[32];
         printf("cluster: %s (%s)\n", conf->cluster.name, conf->cluster.id_hex);
         printf("  health: %s\n", health);
-        if (n_up < nv)
-            printf("          %zu OSD%s down\n", nv - n_up, nv - n_up == 1 ? "" : "s");
+        if (n_down_listed > 0)
+            printf("          %zu OSD%s down\n", n_down_listed, n_down_listed == 1 ? "" : "s");
+        for (size_t i = 0; i < nv; i++)
+            if (views[i].not_admitted)
+                printf("          osd.%d has a new data directory and refuses service: run "
+                       "`ternctl osd replace %d` to admit it\n",
+                       views[i].id, views[i].id);
         if (pc.degraded)
             printf("          %" PRIu64 " PGs degraded (some replicas missing)\n", pc.degraded);
         if (pc.inconsistent)
@@ -484,13 +536,18 @@ int ctl_cmd_status(int argc, char **argv)
             printf("          %" PRIu64 " PGs unavailable (no replica answers)\n", pc.unavailable);
         if (pc.backfilling)
             printf("          %" PRIu64 " PGs backfilling, %" PRIu64 " misplaced objects "
-                   "(`ternctl rebalance` completes them)\n",
+                   "(they complete by themselves once backfilled)\n",
                    pc.backfilling, pc.misplaced);
         if (t.scrub_found > t.scrub_repaired)
             printf("          %" PRIu64 " scrub errors not repaired\n",
                    t.scrub_found - t.scrub_repaired);
         human_bytes(t.disk_total - t.disk_avail, a, sizeof(a));
         human_bytes(t.disk_total, b, sizeof(b));
+        if (n_unrecorded > 0)
+            printf("          note: the map does not record the data directory of %zu OSD%s "
+                   "yet; `ternctl rebalance` (or any map change) records them, so that a "
+                   "replaced disk is refused until admitted\n",
+                   n_unrecorded, n_unrecorded == 1 ? "" : "s");
         printf("\n  map:    epoch %" PRIu64 ", %u hosts, %zu OSDs: %zu up, %zu down\n", map->epoch,
                map->n_hosts, nv, n_up, nv - n_up);
         printf("  usage:  %s used of %s (summed over the up OSDs' file systems)\n", a, b);
@@ -520,11 +577,11 @@ int ctl_cmd_status(int argc, char **argv)
                " blob files (%s) deleted; %" PRIu64 " versions in grace, %" PRIu64
                " waiting for a replica, %" PRIu64 " errors\n",
                t.gc_runs, t.gc_collected, t.gc_blobs, a, t.gc_pending, t.gc_waiting, t.gc_errors);
-        printf("\n  %-6s %-12s %-22s %-5s %10s %10s %s\n", "OSD", "HOST", "ADDRESS", "STATE",
+        printf("\n  %-6s %-12s %-22s %-8s %10s %10s %s\n", "OSD", "HOST", "ADDRESS", "STATE",
                "USED", "SIZE", "REPAIR");
         for (size_t i = 0; i < nv; i++) {
             const osd_view_t *v = &views[i];
-            char used[32] = "-", size[32] = "-", prog[64] = "-";
+            char used[32] = "-", size[32] = "-", prog[128] = "-";
             if (v->up && v->disk_total) {
                 human_bytes(v->disk_total - v->disk_avail, used, sizeof(used));
                 human_bytes(v->disk_total, size, sizeof(size));
@@ -534,8 +591,17 @@ int ctl_cmd_status(int argc, char **argv)
                          v->rec_pass_pgs);
             else if (v->up && v->rec_passes)
                 snprintf(prog, sizeof(prog), "idle (last pass %" PRIu64 " ms)", v->last_pass_ms);
-            printf("  osd.%-2d %-12s %-22s %-5s %10s %10s %s\n", v->id, v->host, v->addr,
-                   v->up ? "up" : "down", used, size, prog);
+            if (v->not_admitted)
+                snprintf(prog, sizeof(prog), "NOT ADMITTED: ternctl osd replace %d", v->id);
+            else if (v->pgs_filling > 0) {
+                size_t l = strcmp(prog, "-") == 0 ? 0 : strlen(prog);
+                snprintf(prog + l, sizeof(prog) - l, "%sfilling %" PRIu64 " PGs (not voting there)",
+                         l ? "; " : "", v->pgs_filling);
+            }
+            char state[16];
+            snprintf(state, sizeof(state), "%s%s", v->up ? "up" : "down", v->in ? "" : "/out");
+            printf("  osd.%-2d %-12s %-22s %-8s %10s %10s %s\n", v->id, v->host, v->addr, state,
+                   used, size, prog);
         }
     }
     exit_code = CTL_EXIT_OK;
