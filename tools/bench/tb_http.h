@@ -52,8 +52,8 @@ void tb_http_begin(tb_http_resp_t *r, int head_req);
 
 /* Feeds n bytes. Returns the bytes consumed (< n only once the response is complete: the
  * rest belongs to no response and the connection should not be reused), or -1 if the bytes
- * are not an HTTP/1.x response this reader accepts (state unchanged from then on).
- * r->state == TB_HTTP_DONE when the response is complete. */
+ * are not an HTTP/1.x response this reader accepts (then r->status is -1 and r->state
+ * TB_HTTP_DONE). r->state == TB_HTTP_DONE when the response is complete. */
 long tb_http_feed(tb_http_resp_t *r, const char *data, size_t n, tb_http_body_fn body,
                   tb_http_header_fn header, void *arg);
 
