@@ -133,7 +133,7 @@ int gw_objmeta_encode(const gw_objmeta_t *m, uint8_t *buf, size_t cap);
 /* Decodes buf into m (slices point into buf): TN_OK, TN_ERR_CORRUPT (malformed, unknown
  * version, more than GW_OBJMETA_MAX_META pairs or GW_OBJMETA_MAX_TAGS tags, inline with chunks,
  * chunked without, multipart without parts or with chunk fields, unknown layout, algorithm,
- * type or ACL). */
+ * type or ACL). Entries of meta[] and tags[] past n_meta and n_tags are left as they were. */
 int gw_objmeta_decode(const void *buf, size_t len, gw_objmeta_t *m);
 /* Total bytes of user metadata as S3 counts it (names + values). */
 size_t gw_objmeta_meta_bytes(const gw_objmeta_t *m);

@@ -1,9 +1,11 @@
 /*
- * tb_engine.h — tern-bench's load engine: C concurrent S3 requests on one libcurl multi
- * handle (one thread, one easy handle and one kept-alive connection per slot), each slot
- * issuing its next request as soon as the previous one completes, until the count or the
- * deadline is reached; requests in flight at the deadline are waited for (each bounded by
- * the per-request timeout). Latency is measured from issuing a request to its completion.
+ * tb_engine.h — tern-bench's load engine: C concurrent S3 requests on one thread (one slot and
+ * one kept-alive connection per concurrent request), each slot issuing its next request as
+ * soon as the previous one completes, until the count or the deadline is reached; requests in
+ * flight at the deadline are waited for (each bounded by the per-request timeout). Latency is
+ * measured from issuing a request to its completion. http:// endpoints use the engine's own
+ * epoll transport and tb_http.c (cheap: the client shares the CPUs with the server it
+ * measures), https:// ones libcurl multi.
  *
  * Bodies come from tb_pattern (PUT copies from the period, GET --verify compares with it),
  * so no per-object memory is held (a multipart PUT keeps its parts' ETags until it completes;

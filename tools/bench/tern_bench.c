@@ -1,6 +1,7 @@
 /*
  * tern_bench.c — tern-bench, an S3 load generator: options, credentials, the optional
- * prefill, the measured run and its report. The engine is tb_engine.c (libcurl multi),
+ * prefill, the measured run and its report. The engine is tb_engine.c (own epoll transport
+ * for http://, libcurl multi for https://),
  * requests are signed by s3c_sign.c over the gateway's SigV4 code, bodies come from
  * tb_pattern.c. Usage: tern-bench --help. Exit status: 0 if every request succeeded, 1 if
  * some failed (the report says which), 2 for bad usage or a setup failure.

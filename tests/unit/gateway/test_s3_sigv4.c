@@ -1,6 +1,7 @@
 /* Unit tests for gateway/s3_sigv4.c: AWS's generic SigV4 vectors (canonical request, string
  * to sign, signature), the S3 documentation's examples (header auth, presigned URL, chunk and
  * trailer signatures), and the checks: skew, expiry, scope, unsigned headers, tampering. */
+#include <pthread.h>
 #include <openssl/evp.h>
 #include "tn_hex.h"
 #include "tn_time.h"
@@ -734,6 +735,33 @@ static void test_uri_modes(void)
     }
 }
 
+/* The per-thread cache of a signing key's padded HMAC states follows the key: signatures
+ * under A, B, A again, and from a new thread, agree with each other as they must. */
+static void *sign_in_thread(void *arg)
+{
+    uint8_t *sig = arg, key[32], zero[32] = {0};
+    memset(key, 'A', sizeof key);
+    s3_sigv4_chunk_signature(key, "20130524T000000Z", (tn_slice_t){"s", 1}, zero, zero, sig);
+    return NULL;
+}
+
+static void test_key_cache(void)
+{
+    uint8_t a[32], b[32], zero[32] = {0}, s1[32], s2[32], s3[32], s4[32];
+    memset(a, 'A', sizeof a);
+    memset(b, 'B', sizeof b);
+    tn_slice_t scope = {"s", 1};
+    s3_sigv4_chunk_signature(a, "20130524T000000Z", scope, zero, zero, s1);
+    s3_sigv4_chunk_signature(b, "20130524T000000Z", scope, zero, zero, s2);
+    s3_sigv4_chunk_signature(a, "20130524T000000Z", scope, zero, zero, s3);
+    ok(memcmp(s1, s3, 32) == 0, "key A again: same signature");
+    ok(memcmp(s1, s2, 32) != 0, "key B: another signature");
+    pthread_t t;
+    ok(pthread_create(&t, NULL, sign_in_thread, s4) == 0 && pthread_join(t, NULL) == 0,
+       "thread ran");
+    ok(memcmp(s1, s4, 32) == 0, "another thread: same signature");
+}
+
 int main(void)
 {
     subtest("signing key", test_signing_key);
@@ -745,5 +773,6 @@ int main(void)
     subtest("checks", test_checks);
     subtest("payload", test_payload);
     subtest("uri modes", test_uri_modes);
+    subtest("key cache", test_key_cache);
     return tt_done();
 }
