@@ -6,6 +6,7 @@ and writes the credentials, that `up` again restarts exactly a killed OSD, that 
 the truth in its output and exit code, and that `down` stops everything. Prints
 "N passed, N failed"; cleans up every process it started by PID, also on failure.
 """
+import json
 import os
 import re
 import signal
@@ -70,6 +71,12 @@ def main():
             check(r.status == 200, "gateway answers")
         rc, out = dev(env, "status")
         check(rc == 0 and out.count("running") == 7, "status: all running", out)
+        st = subprocess.run([os.path.join(BUILD, "tools", "ternctl"), "status", "--json",
+                             "--config", cfg], capture_output=True, text=True, timeout=30)
+        osds = json.loads(st.stdout).get("osds", []) if st.returncode == 0 else []
+        check(len(osds) == 6 and all(o.get("incarnation_recorded") for o in osds),
+              "up recorded every OSD's data-directory identity in the map (rule 4)",
+              st.stdout[-2000:] + st.stderr)
 
         victim = started["osd.3"]
         os.kill(victim, signal.SIGKILL)
