@@ -157,6 +157,33 @@ static void pace_op_fired(bput_op_t *p)
     }
 }
 
+size_t gw_cl_shed_background(gw_cl_t *cl)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < cl->npace && !cl->destroying; i++) {
+        /* unlink first: finishing a request may re-enter (a release starting new puts) */
+        for (;;) {
+            gw_cl_pace_t *q = &cl->pace[i]; /* re-read: a callback may grow (move) the table */
+            gw_cl_rq_t *rq = q->head;
+            while (rq != NULL && !rq->background)
+                rq = rq->qnext;
+            if (rq == NULL)
+                break;
+            bput_op_t *p = (bput_op_t *)rq->op;
+            int idx = rq->idx;
+            pace_unlink(q, rq);
+            cl->st.put_lag_dropped++;
+            n++;
+            bput_failed(p, idx, -ECANCELED);
+            gw_cl__rq_done(rq);
+            gw_cl__maybe_free(&p->op);
+        }
+    }
+    if (n > 0)
+        tn_log_debug("msg=\"chunk memory is short: background blob writes dropped\" n=%zu", n);
+    return n;
+}
+
 /* A new attempt (epoch fix): the old attempt's waiting requests go. */
 static void pace_drop_waiting(bput_op_t *p)
 {

@@ -247,6 +247,12 @@ typedef void (*gw_cl_release_cb)(void *arg);
 int gw_cl_blob_put(gw_cl_t *cl, const tn_blobref_t *ref, const void *data, uint64_t len,
                    gw_cl_done_cb cb, gw_cl_release_cb all_done, void *arg);
 
+/* Drops every blob put replica request that waits in a pace queue as background work (its
+ * op already reached quorum: a lagging replica, repair's job), so its data can be released;
+ * returns how many (counted in put_lag_dropped). For memory pressure (gw_budget.h). May run
+ * release callbacks (all_done) before it returns. */
+size_t gw_cl_shed_background(gw_cl_t *cl);
+
 /* Blob get of [offset, offset + len) (len 0 = to the end). err TN_ERR_NOT_FOUND when at least
  * size - W + 1 replicas answered NOT_FOUND (no write acknowledged at quorum can exist);
  * TN_ERR_QUORUM when no replica could serve it otherwise. on_data runs per piece, in order,
