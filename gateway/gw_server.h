@@ -72,10 +72,10 @@
 #define GW_BODY_SPILL_BYTES  (2u << 20)
 /* Chunk copies in flight (gw_budget.h), per process, split evenly over the loop threads
  * (at least GW_CHUNK_BUDGET_MIN each): 64 concurrent 64 MiB uploads fit in 128 MiB of
- * RssAnon with h2o's own buffers (docs/BENCHMARKS.md, "Memory"). */
-#define GW_CHUNK_BUDGET      (32u << 20)
-#define GW_CHUNK_BUDGET_MIN  (8u << 20)
-#define GW_MAX_LISTEN_FDS    CONF_MAX_LISTEN
+ * RssAnon with h2o's own buffers (measured 37 MiB: docs/BENCHMARKS.md, "Memory pass"). */
+#define GW_CHUNK_BUDGET     (32u << 20)
+#define GW_CHUNK_BUDGET_MIN (8u << 20)
+#define GW_MAX_LISTEN_FDS   CONF_MAX_LISTEN
 
 typedef struct gw_server gw_server_t;
 

@@ -745,8 +745,7 @@ static void test_blob_pace(void)
     for (int i = 0; i < PACE_N; i++)
         run_until(&c[i].released, 30000);
     uint64_t t_control = now_ms() - tc0;
-    printf("# control, %d x 4 MiB, every OSD up: %llu ms\n", PACE_N,
-           (unsigned long long)t_control);
+    printf("# control, %d x 4 MiB, every OSD up: %llu ms\n", PACE_N, (unsigned long long)t_control);
     osd_kill(o[2], SIGSTOP);
     gw_cl_stats_t before, after;
     gw_cl_stats(g_cl, &before);
