@@ -1,12 +1,15 @@
 /*
  * gw_budget.h — a loop thread's budget of chunk-buffer bytes: the memory PutObject,
  * UploadPart and the copier (CopyObject, UploadPartCopy) hold in chunk copies between
- * filling a chunk and the moment no replica request references it any more.
+ * filling a chunk and the moment its write reached quorum. (After quorum a copy lives on only
+ * for lagging replicas, bounded by the replication layer: GW_CL_PUT_LAG_TOTAL per thread.
+ * Counting those here let a frozen OSD, whose requests hold their copies until they time
+ * out, hold the budget and stall every PUT of the thread.)
  *
  * Why: h2o 2.2.5 hands the handler the whole body (LIBS.md), and every chunk a PUT sends is
  * copied out of it first, so a replica write never reads memory of a client that went away.
  * Without a bound, N concurrent large PUTs held N x (chunks in flight) x 4 MiB (64 uploads of
- * 64 MiB: 870 MiB of RssAnon, docs/BENCHMARKS.md). With it, a request that finds the budget
+ * 64 MiB: 1 GiB of RssAnon, docs/BENCHMARKS.md). With it, a request that finds the budget
  * spent waits (FIFO) for bytes to come back: back-pressure, never an error. A request whose
  * chunk is larger than the whole budget still runs, alone (the budget is then exceeded by
  * that one chunk), so nothing can wait forever.
@@ -18,9 +21,8 @@
  * before gw_budget_take returned 0 when the pressure hook returned bytes), so it should only
  * record the grant and schedule the waiter's next step.
  *
- * Pressure hook: when a waiter queues, on_pressure(arg) runs once (the gateway sheds lagging
- * background replica writes there, gw_cl_shed_background: they hold chunk bytes for a
- * replica the quorum no longer needs, and repair heals that replica).
+ * Pressure hook (optional, unused by the gateway today): when a waiter queues,
+ * on_pressure(arg) runs once, e.g. to make holders give bytes back.
  */
 #ifndef GW_BUDGET_H
 #define GW_BUDGET_H

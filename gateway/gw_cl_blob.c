@@ -68,6 +68,7 @@ static void pace_unlink(gw_cl_pace_t *q, gw_cl_rq_t *rq)
     q->waiting--;
     if (rq->background) {
         q->bg_bytes -= p->len;
+        p->op.cl->bg_total -= p->len;
         rq->background = 0;
     }
     if (rq->idx >= 0 && p->waiting[rq->idx] == rq)
@@ -131,7 +132,8 @@ static int pace_submit(gw_cl_t *cl, gw_cl_rq_t *rq)
 }
 
 /* The op fired: waiting requests of a failed op are dropped (nothing will reference the
- * blob); those of a successful op become background, dropped past GW_CL_PUT_LAG per OSD. */
+ * blob); those of a successful op become background, dropped past GW_CL_PUT_LAG per OSD or
+ * GW_CL_PUT_LAG_TOTAL for the whole client (thread). */
 static void pace_op_fired(bput_op_t *p)
 {
     gw_cl_t *cl = p->op.cl;
@@ -140,9 +142,11 @@ static void pace_op_fired(bput_op_t *p)
         if (rq == NULL || cl->destroying)
             continue;
         gw_cl_pace_t *q = pace_of(cl, rq->osd);
-        if (p->op.err == 0 && q->bg_bytes + p->len <= GW_CL_PUT_LAG) {
+        if (p->op.err == 0 && q->bg_bytes + p->len <= GW_CL_PUT_LAG &&
+            cl->bg_total + p->len <= GW_CL_PUT_LAG_TOTAL) {
             rq->background = 1;
             q->bg_bytes += p->len;
+            cl->bg_total += p->len;
             continue;
         }
         pace_unlink(q, rq);
@@ -155,33 +159,6 @@ static void pace_op_fired(bput_op_t *p)
         bput_failed(p, i, -ECANCELED);
         gw_cl__rq_done(rq);
     }
-}
-
-size_t gw_cl_shed_background(gw_cl_t *cl)
-{
-    size_t n = 0;
-    for (uint32_t i = 0; i < cl->npace && !cl->destroying; i++) {
-        /* unlink first: finishing a request may re-enter (a release starting new puts) */
-        for (;;) {
-            gw_cl_pace_t *q = &cl->pace[i]; /* re-read: a callback may grow (move) the table */
-            gw_cl_rq_t *rq = q->head;
-            while (rq != NULL && !rq->background)
-                rq = rq->qnext;
-            if (rq == NULL)
-                break;
-            bput_op_t *p = (bput_op_t *)rq->op;
-            int idx = rq->idx;
-            pace_unlink(q, rq);
-            cl->st.put_lag_dropped++;
-            n++;
-            bput_failed(p, idx, -ECANCELED);
-            gw_cl__rq_done(rq);
-            gw_cl__maybe_free(&p->op);
-        }
-    }
-    if (n > 0)
-        tn_log_debug("msg=\"chunk memory is short: background blob writes dropped\" n=%zu", n);
-    return n;
 }
 
 /* A new attempt (epoch fix): the old attempt's waiting requests go. */

@@ -91,6 +91,9 @@
 #define GW_CL_REFRESH_OSDS    3 /* OSDs asked by gw_cl_map_refresh */
 #define GW_CL_PUT_ACTIVE      3 /* blob puts in flight per OSD and thread; more wait in order */
 #define GW_CL_PUT_LAG         (32u << 20) /* bytes of lagging background blob puts per OSD */
+/* ... and for every OSD together (per thread): the memory lagging replicas may hold beyond the
+ * chunk budget (gw_budget.h counts chunks until quorum only) */
+#define GW_CL_PUT_LAG_TOTAL (32u << 20)
 
 /* ---- the process-wide map holder ---- */
 
@@ -162,7 +165,8 @@ typedef struct {
     uint64_t map_adopted; /* newer epochs adopted by this client's fetches */
     uint64_t map_offered; /* MAP_OFFER sent to OSDs behind us */
     uint64_t put_waited;  /* blob puts that waited for one of their OSD's GW_CL_PUT_ACTIVE slots */
-    uint64_t put_lag_dropped; /* background blob puts dropped past GW_CL_PUT_LAG (repair's job) */
+    uint64_t put_lag_dropped; /* background blob puts dropped past GW_CL_PUT_LAG(_TOTAL) (repair's
+                                 job) */
 } gw_cl_stats_t;
 
 void gw_cl_opts_default(gw_cl_opts_t *o);
@@ -246,12 +250,6 @@ int gw_cl_row_list(gw_cl_t *cl, uint32_t pool_id, uint32_t pg, uint64_t ns, cons
 typedef void (*gw_cl_release_cb)(void *arg);
 int gw_cl_blob_put(gw_cl_t *cl, const tn_blobref_t *ref, const void *data, uint64_t len,
                    gw_cl_done_cb cb, gw_cl_release_cb all_done, void *arg);
-
-/* Drops every blob put replica request that waits in a pace queue as background work (its
- * op already reached quorum: a lagging replica, repair's job), so its data can be released;
- * returns how many (counted in put_lag_dropped). For memory pressure (gw_budget.h). May run
- * release callbacks (all_done) before it returns. */
-size_t gw_cl_shed_background(gw_cl_t *cl);
 
 /* Blob get of [offset, offset + len) (len 0 = to the end). err TN_ERR_NOT_FOUND when at least
  * size - W + 1 replicas answered NOT_FOUND (no write acknowledged at quorum can exist);

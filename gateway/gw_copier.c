@@ -52,7 +52,6 @@ static void on_chunk_released(void *arg)
     gw_copier_chunk_t *k = arg;
     void *op = k->c->op;
     free(k->buf);
-    gw_budget_give(k->c->budget, k->len);
     free(k);
     gw_opref_done(op);
 }
@@ -63,6 +62,7 @@ static void on_chunk_written(void *arg, int err)
     gw_copier_t *c = k->c;
     c->inflight--;
     c->ndone++;
+    gw_budget_give(c->budget, k->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0) {
         tn_log_warn("msg=\"copy: chunk write failed\" err=%d", err);
         copier_fail(c, err);

@@ -10,7 +10,7 @@
  * chunks are being written at once, and one chunk is being filled: the memory of one copy is
  * bounded by (GW_COPIER_INFLIGHT + 1) x GW_OBJMETA_CHUNK whatever the object's size, and every
  * chunk's bytes come from the loop thread's chunk budget (gw_budget.h) from before its malloc
- * until no replica request references it (a copy waits while the budget is spent).
+ * until its write reached quorum (a copy waits while the budget is spent).
  *
  * The copier lives inside an operation context (first member gw_opref_t, see gw_bucket.h): it
  * takes a reference on it for every call in flight. done runs exactly once (unless the

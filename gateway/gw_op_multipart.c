@@ -9,11 +9,10 @@
  * UploadPart / UploadPartCopy: a fresh part vid; the PENDING part row; the data as chunk blobs
  * (GW_OBJMETA_CHUNK bytes, at most PART_INFLIGHT in flight; UploadPart copies and hashes the
  * body PART_SLICE bytes per loop turn like PutObject, its chunk copies counted in the loop
- * thread's chunk budget (gw_budget.h: waits when it is spent); UploadPartCopy copies the
- * source range with gw_copier.h, as CopyObject does); then the DONE part row, and only then
- * the answer. Any
- * failure answers an error and leaves the PENDING row (and whatever blobs were written) for
- * the GC (docs/ARCHITECTURE.md, "Multipart uploads").
+ * thread's chunk budget until quorum (gw_budget.h: waits when it is spent); UploadPartCopy copies
+ * the source range with gw_copier.h, as CopyObject does); then the DONE part row, and only then the
+ * answer. Any failure answers an error and leaves the PENDING row (and whatever blobs were written)
+ * for the GC (docs/ARCHITECTURE.md, "Multipart uploads").
  *
  * CompleteMultipartUpload: parses the body, reads the upload row, lists the upload's part rows
  * (pages of LIST_PAGE), keeps the newest DONE attempt per number (gw_mpu_slot_offer), plans the
@@ -553,7 +552,6 @@ static void on_chunk_released(void *arg)
     mp_chunk_t *c = arg;
     mp_t *m = c->m;
     free(c->buf);
-    gw_budget_give(m->budget, c->len);
     free(c);
     gw_opref_done(m);
 }
@@ -564,6 +562,7 @@ static void on_chunk_written(void *arg, int err)
     mp_t *m = c->m;
     m->inflight--;
     m->done++;
+    gw_budget_give(m->budget, c->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0) {
         tn_log_warn("msg=\"UploadPart: chunk write failed\" err=%d", err);
         part_fail(m, S3_OK, err);

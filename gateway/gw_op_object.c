@@ -8,8 +8,9 @@
  * request still sends from) on the loop in PUT_SLICE (1 MiB) slices, one per loop turn (bounded
  * work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT at once; a chunk copy's
  * bytes come from the loop thread's chunk budget (gw_budget.h) from before its malloc until its
- * last replica request let go of it: with the budget spent the PUT waits (back-pressure),
- * so concurrent large PUTs share a bounded amount of memory; the head row is
+ * write reached quorum (lagging replicas' copies are bounded by GW_CL_PUT_LAG_TOTAL): with the
+ * budget spent the PUT waits (back-pressure), so concurrent large PUTs share a bounded amount
+ * of memory, and a frozen OSD (needed by no quorum) cannot hold the budget; the head row is
  * written (gw_cl_row_put PUT) only after every chunk reached quorum. Before the first chunk the
  * intent row (gw_intent.h) names the data vid, so a failure after it leaves only blobs the
  * OSDs' garbage collector reclaims; a PUT whose intent expired fails (503) instead of writing
@@ -115,7 +116,6 @@ static void on_chunk_released(void *arg)
     put_chunk_t *c = arg;
     put_t *p = c->p;
     free(c->buf);
-    gw_budget_give(p->budget, c->len);
     free(c);
     p->released++;
     gw_opref_done(p);
@@ -127,6 +127,7 @@ static void on_chunk_written(void *arg, int err)
     put_t *p = c->p;
     p->inflight--;
     p->done++;
+    gw_budget_give(p->budget, c->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0 && !p->failed) {
         p->failed = 1;
         if (p->o.r != NULL) {

@@ -288,14 +288,6 @@ static void setup_cluster(gw_server_t *s)
         tn_log_warn("msg=\"invalid cluster map: storage operations will fail\"");
 }
 
-/* Chunk memory is short (gw_budget.h): lagging background replica writes give theirs up. */
-static void on_chunk_pressure(void *arg)
-{
-    gw_thread_t *t = arg;
-    if (t->osd != NULL)
-        gw_cl_shed_background(t->osd);
-}
-
 static void *thread_main(void *arg_)
 {
     thread_arg_t *arg = arg_;
@@ -309,8 +301,6 @@ static void *thread_main(void *arg_)
     h2o_timeout_init(t->loop, &t->zero_timeout, 0);
     size_t budget = GW_CHUNK_BUDGET / (s->n_threads > 0 ? s->n_threads : 1);
     gw_budget_init(&t->chunk_budget, budget > GW_CHUNK_BUDGET_MIN ? budget : GW_CHUNK_BUDGET_MIN);
-    t->chunk_budget.on_pressure = on_chunk_pressure;
-    t->chunk_budget.pressure_arg = t;
     if (s->map != NULL) {
         gw_cl_opts_t o;
         gw_cl_opts_default(&o);

@@ -10,8 +10,10 @@ download is hashed as it streams, never stored, to spare disk). Prints idle and 
 
 The concurrent phase checks the chunk-memory budget (gateway/gw_budget.h): every PUT copies
 its chunks out of the body, 4 chunks of 4 MiB in flight per request, so CONC_N uploads held
-CONC_N x 16 MiB (256 MiB here) before the budget; with it, GW_CHUNK_BUDGET (32 MiB) plus
-h2o's buffers (<= 1 MiB per upload): the growth must stay under CONC_LIMIT_MIB.
+CONC_N x 16 MiB (256 MiB here, measured 271 MiB) before the budget; with it, GW_CHUNK_BUDGET
+(32 MiB until quorum) plus lagging replicas' copies (GW_CL_PUT_LAG_TOTAL, 32 MiB per thread)
+plus h2o's buffers (<= 1 MiB per upload), measured 60 MiB: the growth must stay under
+CONC_LIMIT_MIB.
 
 Usage: test_gw_memory.py TERN_OSD TERN_GATEWAY [SIZE_MIB [TERN_BENCH]]   (default 1024; the
 concurrent phase runs when TERN_BENCH is given)
@@ -32,7 +34,7 @@ from ternt_cluster import Cluster
 OSD, GW = sys.argv[1], sys.argv[2]
 SIZE_MIB = int(sys.argv[3]) if len(sys.argv) > 3 else 1024
 BENCH = sys.argv[4] if len(sys.argv) > 4 else None
-CONC_N, CONC_MIB, CONC_LIMIT_MIB = 16, 32, 96
+CONC_N, CONC_MIB, CONC_LIMIT_MIB = 16, 32, 128
 AWS = "/usr/bin/aws"
 MiB = 1024 * 1024
 FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
