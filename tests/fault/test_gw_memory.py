@@ -12,7 +12,7 @@ The concurrent phase checks the chunk-memory budget (gateway/gw_budget.h): every
 its chunks out of the body, 4 chunks of 4 MiB in flight per request, so CONC_N uploads held
 CONC_N x 16 MiB (256 MiB here, measured 271 MiB) before the budget; with it, GW_CHUNK_BUDGET
 (32 MiB until quorum) plus lagging replicas' copies (GW_CL_PUT_LAG_TOTAL, 32 MiB per thread)
-plus h2o's buffers (<= 1 MiB per upload), measured 60 MiB: the growth must stay under
+plus h2o's buffers (<= 1 MiB per upload), measured 60-80 MiB: the growth must stay under
 CONC_LIMIT_MIB.
 
 Usage: test_gw_memory.py TERN_OSD TERN_GATEWAY [SIZE_MIB [TERN_BENCH]]   (default 1024; the
