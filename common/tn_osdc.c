@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -824,6 +825,14 @@ static void on_connect(h2o_socket_t *sock, const char *errstr)
         connect_failed(cn, -ECONNREFUSED);
         return;
     }
+    /* h2o sets TCP_NODELAY on accepted sockets only. Without it, a request's frames (a small
+     * row request, a put's END after its last piece) wait for the ACK of the previous
+     * segment (Nagle + delayed ACK): tens of ms per round trip under light load. Failure is
+     * harmless (the connection works, slower). */
+    int one = 1;
+    int fd = h2o_socket_get_fd(sock);
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        tn_log_debug("msg=\"TCP_NODELAY not set on an OSD connection\" errno=%d", errno);
     cn->state = ST_UP;
     cn->backoff_ms = 0;
     cn->backoff_until = 0;

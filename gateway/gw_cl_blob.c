@@ -68,6 +68,7 @@ static void pace_unlink(gw_cl_pace_t *q, gw_cl_rq_t *rq)
     q->waiting--;
     if (rq->background) {
         q->bg_bytes -= p->len;
+        p->op.cl->bg_total -= p->len;
         rq->background = 0;
     }
     if (rq->idx >= 0 && p->waiting[rq->idx] == rq)
@@ -131,7 +132,8 @@ static int pace_submit(gw_cl_t *cl, gw_cl_rq_t *rq)
 }
 
 /* The op fired: waiting requests of a failed op are dropped (nothing will reference the
- * blob); those of a successful op become background, dropped past GW_CL_PUT_LAG per OSD. */
+ * blob); those of a successful op become background, dropped past GW_CL_PUT_LAG per OSD or
+ * GW_CL_PUT_LAG_TOTAL for the whole client (thread). */
 static void pace_op_fired(bput_op_t *p)
 {
     gw_cl_t *cl = p->op.cl;
@@ -140,9 +142,11 @@ static void pace_op_fired(bput_op_t *p)
         if (rq == NULL || cl->destroying)
             continue;
         gw_cl_pace_t *q = pace_of(cl, rq->osd);
-        if (p->op.err == 0 && q->bg_bytes + p->len <= GW_CL_PUT_LAG) {
+        if (p->op.err == 0 && q->bg_bytes + p->len <= GW_CL_PUT_LAG &&
+            cl->bg_total + p->len <= GW_CL_PUT_LAG_TOTAL) {
             rq->background = 1;
             q->bg_bytes += p->len;
+            cl->bg_total += p->len;
             continue;
         }
         pace_unlink(q, rq);

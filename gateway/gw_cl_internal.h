@@ -88,6 +88,7 @@ struct gw_cl {
     int destroying;
     gw_cl_stats_t st;
     gw_cl_pace_t *pace; /* by OSD id, grown on demand (gw_cl_blob.c) */
+    uint64_t bg_total;  /* bg_bytes summed over every OSD */
     uint32_t npace;
 };
 

@@ -91,6 +91,9 @@
 #define GW_CL_REFRESH_OSDS    3 /* OSDs asked by gw_cl_map_refresh */
 #define GW_CL_PUT_ACTIVE      3 /* blob puts in flight per OSD and thread; more wait in order */
 #define GW_CL_PUT_LAG         (32u << 20) /* bytes of lagging background blob puts per OSD */
+/* ... and for every OSD together (per thread): the memory lagging replicas may hold beyond the
+ * chunk budget (gw_budget.h counts chunks until quorum only) */
+#define GW_CL_PUT_LAG_TOTAL (32u << 20)
 
 /* ---- the process-wide map holder ---- */
 
@@ -162,7 +165,8 @@ typedef struct {
     uint64_t map_adopted; /* newer epochs adopted by this client's fetches */
     uint64_t map_offered; /* MAP_OFFER sent to OSDs behind us */
     uint64_t put_waited;  /* blob puts that waited for one of their OSD's GW_CL_PUT_ACTIVE slots */
-    uint64_t put_lag_dropped; /* background blob puts dropped past GW_CL_PUT_LAG (repair's job) */
+    uint64_t put_lag_dropped; /* background blob puts dropped past GW_CL_PUT_LAG(_TOTAL) (repair's
+                                 job) */
 } gw_cl_stats_t;
 
 void gw_cl_opts_default(gw_cl_opts_t *o);

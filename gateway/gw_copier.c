@@ -6,6 +6,7 @@
 #include "tn_endian.h"
 #include "tn_log.h"
 #include "gw_copier.h"
+#include "gw_server.h"
 
 struct gw_copier_chunk {
     gw_copier_t *c;
@@ -61,6 +62,7 @@ static void on_chunk_written(void *arg, int err)
     gw_copier_t *c = k->c;
     c->inflight--;
     c->ndone++;
+    gw_budget_give(c->budget, k->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0) {
         tn_log_warn("msg=\"copy: chunk write failed\" err=%d", err);
         copier_fail(c, err);
@@ -83,6 +85,7 @@ static void send_chunk(gw_copier_t *c)
     if (rc != 0) {
         c->inflight--;
         free(k->buf);
+        gw_budget_give(c->budget, k->len);
         free(k);
         ((gw_opref_t *)c->op)->refs--;
         copier_fail(c, rc);
@@ -152,9 +155,36 @@ static int fill(gw_copier_t *c)
     return 1;
 }
 
+static void on_budget_tick(h2o_timeout_entry_t *te)
+{
+    gw_copier_t *c = H2O_STRUCT_FROM_MEMBER(gw_copier_t, te, te);
+    void *op = c->op;
+    copier_pump(c);
+    gw_opref_done(op);
+}
+
+/* The budget granted the next chunk's bytes (maybe inside gw_budget_give, even inside this
+ * copier's own gw_budget_take): pump on the next loop turn. */
+static void on_copier_budget(gw_budget_wait_t *w)
+{
+    gw_copier_t *c = H2O_STRUCT_FROM_MEMBER(gw_copier_t, wait, w);
+    gw_req_t *r = op_req(c);
+    if (r == NULL || c->failed || c->finished) {
+        gw_budget_give(c->budget, w->want);
+    } else {
+        c->granted = w->want;
+        if (!h2o_timeout_is_linked(&c->te)) {
+            op_ref(c);
+            c->te.cb = on_budget_tick;
+            h2o_timeout_link(r->thread->loop, &r->thread->zero_timeout, &c->te);
+        }
+    }
+    gw_opref_done(c->op); /* the wait's reference */
+}
+
 static void copier_pump(gw_copier_t *c)
 {
-    if (c->failed || c->finished || c->reading)
+    if (c->failed || c->finished || c->reading || h2o_timeout_is_linked(&c->te))
         return;
     if (op_req(c) == NULL) {
         copier_fail(c, -ECANCELED);
@@ -176,6 +206,15 @@ static void copier_pump(gw_copier_t *c)
                 return; /* on_chunk_written pumps again */
             uint64_t remaining = c->end - c->pos;
             size_t len = (size_t)TN_MIN((uint64_t)GW_OBJMETA_CHUNK, remaining);
+            if (c->wait.queued)
+                return; /* on_copier_budget pumps again */
+            if (c->granted == 0) {
+                op_ref(c); /* the wait's, or dropped at once */
+                if (!gw_budget_take(c->budget, len, &c->wait))
+                    return; /* on_copier_budget pumps again */
+                c->granted = len;
+                ((gw_opref_t *)c->op)->refs--;
+            }
             gw_copier_chunk_t *k = calloc(1, sizeof *k);
             uint8_t *buf = malloc(len);
             if (k == NULL || buf == NULL) {
@@ -184,6 +223,7 @@ static void copier_pump(gw_copier_t *c)
                 copier_fail(c, -ENOMEM);
                 return;
             }
+            c->granted = 0; /* the chunk owns the bytes now */
             k->c = c;
             k->buf = buf;
             k->idx = c->next++;
@@ -219,6 +259,8 @@ int gw_copier_start(gw_copier_t *c, void *op, const gw_objmeta_t *src, const uin
     c->pos = pos;
     c->end = end;
     c->alg = alg;
+    c->budget = &((gw_opref_t *)op)->r->thread->chunk_budget;
+    c->wait.granted = on_copier_budget;
     memcpy(c->vid, vid, 16);
     c->nchunks = (uint32_t)((end - pos + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
     copier_pump(c);
@@ -232,7 +274,12 @@ void gw_copier_free(gw_copier_t *c)
     c->h_init = 0;
     if (c->cur != NULL) {
         free(c->cur->buf);
+        gw_budget_give(c->budget, c->cur->len);
         free(c->cur);
         c->cur = NULL;
+    }
+    if (c->granted > 0) {
+        gw_budget_give(c->budget, c->granted);
+        c->granted = 0;
     }
 }

@@ -8,7 +8,9 @@
  * (gw_op_copy.c) and UploadPartCopy (gw_op_multipart.c) both copy with it. Source blobs
  * are read GW_COPIER_PIECE bytes at a time with gw_cl_blob_get; at most GW_COPIER_INFLIGHT
  * chunks are being written at once, and one chunk is being filled: the memory of one copy is
- * bounded by (GW_COPIER_INFLIGHT + 1) x GW_OBJMETA_CHUNK whatever the object's size.
+ * bounded by (GW_COPIER_INFLIGHT + 1) x GW_OBJMETA_CHUNK whatever the object's size, and every
+ * chunk's bytes come from the loop thread's chunk budget (gw_budget.h) from before its malloc
+ * until its write reached quorum (a copy waits while the budget is spent).
  *
  * The copier lives inside an operation context (first member gw_opref_t, see gw_bucket.h): it
  * takes a reference on it for every call in flight. done runs exactly once (unless the
@@ -21,6 +23,7 @@
 #define GW_COPIER_H
 
 #include "gw_bucket.h"
+#include "gw_budget.h"
 #include "gw_objmeta.h"
 #include "s3_checksum.h"
 
@@ -44,6 +47,10 @@ typedef struct {
     s3_multihash_t h;
     int h_init;
     s3_cksum_alg_t alg;
+    gw_budget_t *budget;    /* the loop thread's chunk budget */
+    gw_budget_wait_t wait;  /* queued for budget (holds a reference on op) */
+    h2o_timeout_entry_t te; /* the pump after a grant (holds a reference on op) */
+    size_t granted;         /* bytes taken for the next chunk, not yet allocated */
     /* results (err 0) */
     uint8_t md5[16];
     uint8_t cksum[S3_CKSUM_MAX_RAW];

@@ -8,10 +8,11 @@
  *
  * UploadPart / UploadPartCopy: a fresh part vid; the PENDING part row; the data as chunk blobs
  * (GW_OBJMETA_CHUNK bytes, at most PART_INFLIGHT in flight; UploadPart copies and hashes the
- * body PART_SLICE bytes per loop turn like PutObject; UploadPartCopy copies the source range
- * with gw_copier.h, as CopyObject does); then the DONE part row, and only then the answer. Any
- * failure answers an error and leaves the PENDING row (and whatever blobs were written) for
- * the GC (docs/ARCHITECTURE.md, "Multipart uploads").
+ * body PART_SLICE bytes per loop turn like PutObject, its chunk copies counted in the loop
+ * thread's chunk budget until quorum (gw_budget.h: waits when it is spent); UploadPartCopy copies
+ * the source range with gw_copier.h, as CopyObject does); then the DONE part row, and only then the
+ * answer. Any failure answers an error and leaves the PENDING row (and whatever blobs were written)
+ * for the GC (docs/ARCHITECTURE.md, "Multipart uploads").
  *
  * CompleteMultipartUpload: parses the body, reads the upload row, lists the upload's part rows
  * (pages of LIST_PAGE), keeps the newest DONE attempt per number (gw_mpu_slot_offer), plans the
@@ -50,6 +51,7 @@
 #include "gw_objmeta.h"
 #include "gw_acl_check.h"
 #include "gw_ops.h"
+#include "gw_server.h"
 
 #define PART_INFLIGHT  4
 #define PART_SLICE     (1u << 20)
@@ -117,6 +119,9 @@ struct mp {
     int failed, finishing;
     mp_chunk_t *cur;
     h2o_timeout_entry_t te;
+    gw_budget_t *budget;   /* the loop thread's chunk budget */
+    gw_budget_wait_t wait; /* queued for budget (holds a reference) */
+    size_t granted;        /* bytes taken for the next chunk, not yet allocated */
     const char *src_body;
     /* UploadPartCopy source */
     gw_objmeta_t src;
@@ -149,8 +154,11 @@ static void mp_cleanup(void *self)
         s3_multihash_free(&m->h);
     if (m->cur != NULL) {
         free(m->cur->buf);
+        gw_budget_give(m->budget, m->cur->len);
         free(m->cur);
     }
+    if (m->granted > 0)
+        gw_budget_give(m->budget, m->granted);
     free(m->src_val);
     free(m->src_inl);
     gw_copier_free(&m->cp);
@@ -200,6 +208,7 @@ static mp_t *mp_new(gw_req_t *r)
         return NULL;
     }
     m->o.cleanup = mp_cleanup;
+    m->budget = &r->thread->chunk_budget;
     return m;
 }
 
@@ -553,6 +562,7 @@ static void on_chunk_written(void *arg, int err)
     mp_t *m = c->m;
     m->inflight--;
     m->done++;
+    gw_budget_give(m->budget, c->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0) {
         tn_log_warn("msg=\"UploadPart: chunk write failed\" err=%d", err);
         part_fail(m, S3_OK, err);
@@ -577,6 +587,19 @@ static void part_schedule(mp_t *m)
     h2o_timeout_link(m->o.r->thread->loop, &m->o.r->thread->zero_timeout, &m->te);
 }
 
+/* The budget granted the next chunk's bytes (maybe inside gw_budget_give): pump next turn. */
+static void on_part_budget(gw_budget_wait_t *w)
+{
+    mp_t *m = H2O_STRUCT_FROM_MEMBER(mp_t, wait, w);
+    if (m->o.r == NULL || m->failed) {
+        gw_budget_give(m->budget, w->want); /* nothing more will be sent */
+    } else {
+        m->granted = w->want;
+        part_schedule(m);
+    }
+    gw_opref_done(m); /* the wait's reference; cleanup gives the bytes back if unused */
+}
+
 /* The current chunk is full: send it. */
 static void part_send_chunk(mp_t *m)
 {
@@ -593,6 +616,7 @@ static void part_send_chunk(mp_t *m)
     if (rc != 0) {
         m->inflight--;
         free(c->buf);
+        gw_budget_give(m->budget, c->len);
         free(c);
         m->o.refs--;
         part_fail(m, S3_OK, rc);
@@ -619,6 +643,16 @@ static void part_pump(mp_t *m)
                 return; /* on_chunk_written pumps again */
             uint64_t off = (uint64_t)m->next * GW_OBJMETA_CHUNK;
             size_t len = (size_t)TN_MIN((uint64_t)GW_OBJMETA_CHUNK, m->part.size - off);
+            if (m->wait.queued)
+                return; /* on_part_budget pumps again */
+            if (m->granted == 0) {
+                m->o.refs++; /* the wait's, or dropped at once */
+                m->wait.granted = on_part_budget;
+                if (!gw_budget_take(m->budget, len, &m->wait))
+                    return; /* on_part_budget pumps again */
+                m->granted = len;
+                m->o.refs--;
+            }
             mp_chunk_t *c = calloc(1, sizeof *c);
             uint8_t *buf = malloc(len);
             if (c == NULL || buf == NULL) {
@@ -627,6 +661,7 @@ static void part_pump(mp_t *m)
                 part_fail(m, S3_ERR_INTERNAL_ERROR, 0);
                 return;
             }
+            m->granted = 0; /* the chunk owns the bytes now */
             c->m = m;
             c->buf = buf;
             c->idx = m->next++;

@@ -6,7 +6,11 @@
  * bytes go inline in the head row; larger ones are cut in GW_OBJMETA_CHUNK (4 MiB) chunks, each
  * copied out of the request body (so a client that goes away cannot free memory a replica
  * request still sends from) on the loop in PUT_SLICE (1 MiB) slices, one per loop turn (bounded
- * work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT at once; the head row is
+ * work per step), written with gw_cl_blob_put, at most PUT_INFLIGHT at once; a chunk copy's
+ * bytes come from the loop thread's chunk budget (gw_budget.h) from before its malloc until its
+ * write reached quorum (lagging replicas' copies are bounded by GW_CL_PUT_LAG_TOTAL): with the
+ * budget spent the PUT waits (back-pressure), so concurrent large PUTs share a bounded amount
+ * of memory, and a frozen OSD (needed by no quorum) cannot hold the budget; the head row is
  * written (gw_cl_row_put PUT) only after every chunk reached quorum. Before the first chunk the
  * intent row (gw_intent.h) names the data vid, so a failure after it leaves only blobs the
  * OSDs' garbage collector reclaims; a PUT whose intent expired fails (503) instead of writing
@@ -40,6 +44,7 @@
 #include "gw_acl_check.h"
 #include "gw_intent.h"
 #include "gw_ops.h"
+#include "gw_server.h"
 
 #define PUT_INFLIGHT 4
 #define PUT_SLICE    (1u << 20) /* body bytes copied per loop turn */
@@ -89,8 +94,11 @@ struct put {
     int failed;
     int head_started;
     uint64_t intent_deadline_ms; /* chunked: its intent's deadline (gw_intent.h) */
-    put_chunk_t *cur;            /* the chunk being copied and hashed, not yet sent */
+    put_chunk_t *cur;            /* the chunk being copied, not yet sent */
     h2o_timeout_entry_t te;
+    gw_budget_t *budget;   /* the loop thread's chunk budget */
+    gw_budget_wait_t wait; /* queued for budget (holds a reference) */
+    size_t granted;        /* bytes taken for the next chunk, not yet allocated */
 };
 
 static void put_cleanup(void *self)
@@ -98,8 +106,11 @@ static void put_cleanup(void *self)
     put_t *p = self;
     if (p->cur != NULL) {
         free(p->cur->buf);
+        gw_budget_give(p->budget, p->cur->len);
         free(p->cur);
     }
+    if (p->granted > 0)
+        gw_budget_give(p->budget, p->granted);
 }
 
 static void put_write_head(put_t *p);
@@ -121,6 +132,7 @@ static void on_chunk_written(void *arg, int err)
     put_t *p = c->p;
     p->inflight--;
     p->done++;
+    gw_budget_give(p->budget, c->len); /* lagging replicas: GW_CL_PUT_LAG_TOTAL bounds them */
     if (err != 0 && !p->failed) {
         p->failed = 1;
         if (p->o.r != NULL) {
@@ -137,6 +149,23 @@ static void on_pump_tick(h2o_timeout_entry_t *te)
     put_t *p = H2O_STRUCT_FROM_MEMBER(put_t, te, te);
     put_pump(p);
     gw_opref_done(p);
+}
+
+/* The budget granted the next chunk's bytes (maybe inside gw_budget_give): pump next turn. */
+static void on_put_budget(gw_budget_wait_t *w)
+{
+    put_t *p = H2O_STRUCT_FROM_MEMBER(put_t, wait, w);
+    if (p->o.r == NULL || p->failed) {
+        gw_budget_give(p->budget, w->want); /* nothing more will be sent */
+    } else {
+        p->granted = w->want;
+        if (!h2o_timeout_is_linked(&p->te)) {
+            p->o.refs++;
+            p->te.cb = on_pump_tick;
+            h2o_timeout_link(p->o.r->thread->loop, &p->o.r->thread->zero_timeout, &p->te);
+        }
+    }
+    gw_opref_done(p); /* the wait's reference; cleanup gives the bytes back if unused */
 }
 
 /* Starts chunks while fewer than PUT_INFLIGHT are in flight; one chunk's copy and MD5 per loop
@@ -166,6 +195,15 @@ static void put_pump(put_t *p)
         }
         uint64_t off = (uint64_t)p->next * p->m.chunk_size;
         size_t len = (size_t)TN_MIN((uint64_t)p->m.chunk_size, p->m.size - off);
+        if (p->wait.queued)
+            return; /* on_put_budget pumps again */
+        if (p->granted == 0) {
+            p->o.refs++; /* the wait's, or dropped at once */
+            if (!gw_budget_take(p->budget, len, &p->wait))
+                return; /* on_put_budget pumps again */
+            p->granted = len;
+            p->o.refs--;
+        }
         put_chunk_t *c = calloc(1, sizeof *c);
         uint8_t *buf = malloc(len);
         if (c == NULL || buf == NULL) {
@@ -175,6 +213,7 @@ static void put_pump(put_t *p)
             gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
             return;
         }
+        p->granted = 0; /* the chunk owns the bytes now */
         c->p = p;
         c->buf = buf;
         c->idx = p->next++;
@@ -199,6 +238,7 @@ static void put_pump(put_t *p)
         if (rc != 0) {
             p->inflight--;
             free(c->buf);
+            gw_budget_give(p->budget, c->len);
             free(c);
             p->o.refs--;
             p->failed = 1;
@@ -409,6 +449,8 @@ void gw_op_put_object(gw_req_t *r)
         return;
     }
     p->o.cleanup = put_cleanup;
+    p->budget = &r->thread->chunk_budget;
+    p->wait.granted = on_put_budget;
     memcpy(p->m.md5, r->body_md5, 16); /* the payload stage's MD5 (always set for PUT) */
     gw_bucket_rec_t hit;
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,

@@ -299,6 +299,8 @@ static void *thread_main(void *arg_)
     h2o_multithread_register_receiver(t->ctx.queue, &t->ctl_recv, on_ctl);
     gw_worker_receiver_init(t->ctx.queue, &t->job_recv);
     h2o_timeout_init(t->loop, &t->zero_timeout, 0);
+    size_t budget = GW_CHUNK_BUDGET / (s->n_threads > 0 ? s->n_threads : 1);
+    gw_budget_init(&t->chunk_budget, budget > GW_CHUNK_BUDGET_MIN ? budget : GW_CHUNK_BUDGET_MIN);
     if (s->map != NULL) {
         gw_cl_opts_t o;
         gw_cl_opts_default(&o);

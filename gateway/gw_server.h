@@ -63,13 +63,22 @@
 #include <h2o.h>
 #include "conf.h"
 #include "gw_auth.h"
+#include "gw_budget.h"
 #include "gw_worker.h"
 #include "gw_cluster.h"
 
 #define GW_SHUTDOWN_GRACE_MS 10000
 #define GW_REQ_TIMEOUT_MS    (30u * 60u * 1000u)
 #define GW_BODY_SPILL_BYTES  (2u << 20)
-#define GW_MAX_LISTEN_FDS    CONF_MAX_LISTEN
+/* Chunk copies being written (gw_budget.h: from their malloc until quorum), per process,
+ * split evenly over the loop threads (at least GW_CHUNK_BUDGET_MIN each). Copies that only
+ * lagging replicas still hold are bounded by GW_CL_PUT_LAG_TOTAL per thread instead (counting
+ * them here let a frozen OSD hold the budget: 4 MiB PUTs waited up to 2.4 s for its requests
+ * to time out, fault_s3_freeze_osd). 64 concurrent 64 MiB uploads stay inside 128 MiB of
+ * RssAnon with h2o's own buffers (docs/BENCHMARKS.md, "Memory pass"). */
+#define GW_CHUNK_BUDGET     (32u << 20)
+#define GW_CHUNK_BUDGET_MIN (8u << 20)
+#define GW_MAX_LISTEN_FDS   CONF_MAX_LISTEN
 
 typedef struct gw_server gw_server_t;
 
@@ -98,6 +107,7 @@ struct gw_thread {
     h2o_timeout_t shutdown_tick;
     h2o_timeout_entry_t shutdown_te;
     h2o_timeout_t zero_timeout; /* 0 ms: "next loop turn" (sliced work on the loop) */
+    gw_budget_t chunk_budget;   /* chunk copies of PUT / UploadPart / copies (gw_budget.h) */
 };
 
 struct gw_server {

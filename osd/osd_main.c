@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "conf.h"
 #include "conf_map.h"
 #include "osd_blob.h"
@@ -30,6 +31,15 @@
  * after 400k row writes; 16 MiB keeps it near 25 MiB (see the report of this change). */
 #ifndef OSD_INDEX_CACHE_KIB
 #define OSD_INDEX_CACHE_KIB 16384u
+#endif
+/* All of SQLite's memory together (sqlite3_soft_heap_limit64): the writer's cache above plus
+ * the readers' (one per worker, the GC and recovery: SQLite's default 2 MiB each, ~14 MiB if
+ * all warm). Past the limit every page cache recycles its own least recently used pages
+ * instead of growing, so the caches share OSD_SQLITE_SOFT_LIMIT_KIB instead of adding up.
+ * Measured with warm caches (docs/BENCHMARKS.md, "Memory"): 24-28 MiB of SQLite memory
+ * before, the largest part of an index OSD's 63 MiB RssAnon peak under 64 x 64 MiB PUTs. */
+#ifndef OSD_SQLITE_SOFT_LIMIT_KIB
+#define OSD_SQLITE_SOFT_LIMIT_KIB (OSD_INDEX_CACHE_KIB + 4096u)
 #endif
 
 static osd_srv_t *g_srv;
@@ -63,6 +73,7 @@ int main(int argc, char **argv)
      * A fixed threshold returns them to the kernel, so RSS follows the load back down. */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     mallopt(M_ARENA_MAX, 2);
+    sqlite3_soft_heap_limit64((sqlite3_int64)OSD_SQLITE_SOFT_LIMIT_KIB * 1024);
     const char *config = NULL, *level = NULL;
     long id = -1;
     unsigned workers = default_workers();

@@ -21,7 +21,10 @@
 #include "osd_recovery.h"
 #include "tern.h"
 
-#define OSD_SRV_MAX_QUEUED_DATA (4u << 20)
+/* 2 MiB: two 1 MiB put pieces per connection waiting for a worker keep the disk busy (a
+ * gateway thread has at most GW_CL_PUT_ACTIVE puts in flight per OSD); every connection's
+ * queue is a copy held in memory (4 MiB: up to 5 MiB per gateway thread at peak). */
+#define OSD_SRV_MAX_QUEUED_DATA (2u << 20)
 #define OSD_SRV_MAX_INFLIGHT    4096u
 #define OSD_SRV_CLOCK_AHEAD_MS  5000u
 #define OSD_SRV_DRAIN_MS        5000u

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Gateway memory during a 1 GiB single PUT and GET with aws-cli (Debian /usr/bin/aws): a real
+"""Gateway memory during concurrent large PUTs (tern-bench: CONC_N clients, CONC_MIB MiB each)
+and during a 1 GiB single PUT and GET with aws-cli (Debian /usr/bin/aws): a real
 cluster (tests/lib/ternt_cluster.py), the gateway's /proc/PID/status sampled every 50 ms
 (VmRSS, VmHWM, RssAnon, RssFile, RssShmem) and its spill files under gateway.tmp_dir (open,
 unlinked: found through /proc/PID/fd). Checks that anonymous memory stays bounded (growth well
@@ -7,11 +8,20 @@ under the object size: < 128 MiB) while the body streams through, and that the d
 byte-exact (length and SHA-256 of the stream against the source's; the
 download is hashed as it streams, never stored, to spare disk). Prints idle and after-load RSS of the gateway and every OSD.
 
-Usage: test_gw_memory.py TERN_OSD TERN_GATEWAY [SIZE_MIB]   (default 1024)
+The concurrent phase checks the chunk-memory budget (gateway/gw_budget.h): every PUT copies
+its chunks out of the body, 4 chunks of 4 MiB in flight per request, so CONC_N uploads held
+CONC_N x 16 MiB (256 MiB here, measured 271 MiB) before the budget; with it, GW_CHUNK_BUDGET
+(32 MiB until quorum) plus lagging replicas' copies (GW_CL_PUT_LAG_TOTAL, 32 MiB per thread)
+plus h2o's buffers (<= 1 MiB per upload), measured 60-80 MiB: the growth must stay under
+CONC_LIMIT_MIB.
+
+Usage: test_gw_memory.py TERN_OSD TERN_GATEWAY [SIZE_MIB [TERN_BENCH]]   (default 1024; the
+concurrent phase runs when TERN_BENCH is given)
 The PUT is single-part on purpose (multipart_threshold above the size in the aws config
 written here). Prints "N passed, N failed"; every process is killed by PID at the end.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +33,8 @@ from ternt_cluster import Cluster
 
 OSD, GW = sys.argv[1], sys.argv[2]
 SIZE_MIB = int(sys.argv[3]) if len(sys.argv) > 3 else 1024
+BENCH = sys.argv[4] if len(sys.argv) > 4 else None
+CONC_N, CONC_MIB, CONC_LIMIT_MIB = 16, 32, 128
 AWS = "/usr/bin/aws"
 MiB = 1024 * 1024
 FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")
@@ -113,11 +125,47 @@ def run_aws(env, endpoint, *args):
     return p, time.monotonic() - t0
 
 
+def concurrent_puts(c, gw, tmp_dir):
+    """CONC_N concurrent CONC_MIB MiB PutObjects (tern-bench): all succeed, and the gateway's
+    anonymous memory grows by less than CONC_LIMIT_MIB."""
+    from ternt_cluster import AK, SK
+    time.sleep(0.5)
+    base = status(gw).get("RssAnon", 0)
+    samp = Sampler(gw, tmp_dir)
+    samp.start()
+    t0 = time.monotonic()
+    p = subprocess.run([BENCH, "--endpoint", c.endpoint, "--access-key", AK, "--secret-key", SK,
+                        "--bucket", "memc", "--op", "put", "--size", f"{CONC_MIB}M",
+                        "--concurrency", str(CONC_N), "--count", str(CONC_N), "--keys",
+                        str(CONC_N), "--prefix", "c-", "--timeout", "600", "--json"],
+                       capture_output=True, text=True, timeout=900)
+    t = time.monotonic() - t0
+    samp.stop.set()
+    samp.join()
+    res = {}
+    try:
+        res = json.loads(p.stdout)
+    except ValueError:
+        pass
+    check(p.returncode == 0 and res.get("ops") == CONC_N and res.get("errors") == 0,
+          f"{CONC_N} concurrent {CONC_MIB} MiB PUTs all succeeded ({t:.1f} s)",
+          p.stdout[-2000:] + p.stderr[-2000:])
+    grow = (samp.max.get("RssAnon", 0) - base) / 1024
+    print(f"{CONC_N} x {CONC_MIB} MiB concurrent PUTs: {t:.1f} s; gateway max during: "
+          f"{fmt(samp.max)}; spill files max {samp.max_spill / MiB:.1f} MiB; {samp.n} samples")
+    check(samp.max.get("RssAnon", 0) > 0, "RssAnon was sampled (concurrent PUTs)")
+    check(grow < CONC_LIMIT_MIB, f"anonymous memory growth during {CONC_N} concurrent "
+          f"{CONC_MIB} MiB PUTs {grow:.1f} MiB < {CONC_LIMIT_MIB} MiB (without the chunk "
+          f"budget: up to {CONC_N * 16} MiB of chunk copies)")
+
+
 def main():
     size = SIZE_MIB * MiB
     with Cluster(OSD, GW, name="tern-memory") as c:
         gw = c.pid("gw")
         tmp_dir = os.path.join(c.tmp, "gwtmp")
+        if BENCH is not None:
+            concurrent_puts(c, gw, tmp_dir)
         env = c.aws_env()
         with open(env["AWS_CONFIG_FILE"], "w") as f:
             # one PutObject for the whole body: multipart only above 6 GB
