@@ -20,8 +20,10 @@
  *   collector purges it only after the version's blobs are gone from every replica.
  *
  * GONE ROW (pool "data", in the blob's PG): ns = TN_GCREF_NS_GONE, key = vid || le32(part),
- *   empty value. Written by the collector on every holder of the blob before it deletes the
- *   blob there; repair never stores a pulled blob that has a gone row (so a deleted blob
+ *   empty value, version (time of the first deleting pass, collector's OSD id, the vid).
+ *   Written (ROW_PUT CREATE) by the collector on every holder of the blob before it deletes
+ *   the blob there, purged once older than osd.gc_gone_age and every holder has it and none
+ *   lists the blob; repair never stores a pulled blob that has a gone row (so a deleted blob
  *   cannot be resurrected by anti-entropy racing with the delete), and rows travel by repair
  *   like any other.
  *

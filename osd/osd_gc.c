@@ -35,7 +35,7 @@ struct st_osd_gc_t {
     pthread_t thr;
     int started;
     _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
-        last_ms, aborted, tombs;
+        last_ms, aborted, tombs, gone;
 };
 
 /* One run's state. */
@@ -231,6 +231,10 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
         return -ENOENT;
     uint32_t chunks = tn_gcref_chunks(it);
     int failed = 0;
+    /* the GONE rows' version: this pass's time (their age is what gone_age_s measures), the
+     * same on every holder; a holder that has one keeps it (CREATE below) */
+    tn_row_ver_t gver = {.hlc = tn_hlc_now(gc->o.hlc, wall_ms()), .origin = (uint32_t)gc->o.self};
+    memcpy(gver.vid, in->vid, 16);
     for (uint32_t i = 0; i < chunks && !atomic_load(&gc->stopping); i++) {
         uint8_t name[20];
         memcpy(name, in->vid, 16);
@@ -242,7 +246,7 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
             failed = 1;
             continue;
         }
-        /* the GONE row: same version on every holder (a retry is UNCHANGED) */
+        /* the GONE row: same version on every holder (a retry of this pass is UNCHANGED) */
         uint8_t gkey[TN_GCREF_GONE_KEY_LEN];
         tn_gcref_gone_key(gkey, in->vid, i);
         tn_row_t g = {.pool = dpool->id,
@@ -250,16 +254,18 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
                       .ns = TN_GCREF_NS_GONE,
                       .key = gkey,
                       .key_len = sizeof gkey,
-                      .ver = in->ver};
+                      .ver = gver};
         uint8_t gbuf[TN_ROW_OVERHEAD + TN_GCREF_GONE_KEY_LEN];
         size_t glen = 0;
         if (tn_row_seal(&g) != 0 || tn_row_encode(&g, gbuf, sizeof gbuf, &glen) != 0)
             return -EINVAL;
         for (int k = 0; k < n; k++) {
             tn_row_put_rep_t rep;
-            int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_PUT, gbuf, glen, &rep);
-            if (rc == TN_ERR_STALE_TS)
-                rc = 0; /* a newer gone row is there */
+            /* CREATE: a GONE row already there (an earlier pass that failed elsewhere) keeps
+             * its version, so its age counts from the first deletion (gone_age_s) */
+            int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_CREATE, gbuf, glen, &rep);
+            if (rc == TN_ERR_STALE_TS || rc == -EEXIST)
+                rc = 0; /* a gone row is there */
             if (rc == 0) {
                 tn_blobref_t ref = {.pool = dpool->id, .pg = dpg, .part = i};
                 memcpy(ref.version, in->vid, 16);
@@ -483,6 +489,123 @@ static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t
     free(t.v);
 }
 
+/* GONE rows of a data PG (ns TN_GCREF_NS_GONE) old enough to be considered for a purge. */
+typedef struct {
+    uint8_t key[TN_GCREF_GONE_KEY_LEN];
+    tn_row_ver_t ver;
+} gone_t;
+
+typedef struct {
+    gone_t *v;
+    size_t n, cap;
+    uint64_t cutoff_ms;
+    uint8_t last[TN_GCREF_GONE_KEY_LEN];
+    int have_last;
+} gones_t;
+
+static int gone_cb(void *arg, const tn_row_t *row)
+{
+    gones_t *g = arg;
+    if (row->key_len != TN_GCREF_GONE_KEY_LEN)
+        return 0;
+    memcpy(g->last, row->key, TN_GCREF_GONE_KEY_LEN);
+    g->have_last = 1;
+    if ((row->flags & TN_ROW_TOMBSTONE) || tn_hlc_physical_ms(row->ver.hlc) > g->cutoff_ms)
+        return 0;
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? g->cap * 2 : 64;
+        gone_t *nv = realloc(g->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return -ENOMEM;
+        g->v = nv;
+        g->cap = nc;
+    }
+    gone_t *x = &g->v[g->n++];
+    memcpy(x->key, row->key, TN_GCREF_GONE_KEY_LEN);
+    x->ver = row->ver;
+    return 0;
+}
+
+/* 1 if holder osd holds exactly GONE row x and does not list its blob; 0 otherwise (a holder
+ * that does not answer, lacks the row, holds another version or still lists the blob). */
+static int gone_settled(run_t *R, int32_t osd, uint32_t pool, uint32_t pg, const gone_t *x)
+{
+    uint8_t *buf = NULL;
+    tn_row_t r;
+    int g = remote_get(R, osd, pool, pg, TN_GCREF_NS_GONE, x->key, sizeof x->key, &buf, &r);
+    int same = g == 1 && !(r.flags & TN_ROW_TOMBSTONE) && tn_row_ver_cmp(&r.ver, &x->ver) == 0;
+    free(buf);
+    if (!same)
+        return 0;
+    tn_blobref_t ref = {.pool = pool, .pg = pg, .part = tn_get_le32(x->key + 16)};
+    memcpy(ref.version, x->key, 16);
+    tn_blob_stat_rep_t st = {0};
+    return tn_osdc_sync_blob_stat(R->cl, osd, &ref, &st) == 0 && !st.exists;
+}
+
+/*
+ * Purges the GONE rows of a data PG older than gone_age_s that every holder holds in the same
+ * version while no holder lists the blob (docs/ARCHITECTURE.md, "Purging GONE rows"): then
+ * ROW_DELETE (purge-if-unchanged) on every holder. A purge that reached only some holders is
+ * undone by repair (the row travels back) and redone by a later run.
+ */
+static void purge_gone(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n)
+{
+    uint64_t age = (uint64_t)R->gc->o.gone_age_s * 1000u;
+    gones_t g = {.cutoff_ms = R->now_ms > age ? R->now_ms - age : 0};
+    int more = 1;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        g.n = 0;
+        int had = g.have_last;
+        uint8_t after[TN_GCREF_GONE_KEY_LEN];
+        memcpy(after, g.last, sizeof after);
+        int rc = osd_idx_list(R->rd, pool, pg, TN_GCREF_NS_GONE, NULL, 0, had ? after : NULL,
+                              had ? sizeof after : 0, PAGE, gone_cb, &g, &more);
+        if (rc != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        for (size_t i = 0; i < g.n && !atomic_load(&R->gc->stopping); i++) {
+            const gone_t *x = &g.v[i];
+            int settled = 1;
+            for (int k = 0; k < n && settled; k++)
+                settled = gone_settled(R, osds[k], pool, pg, x);
+            if (!settled)
+                continue;
+            tn_row_delete_req_t m = {.pool = pool,
+                                     .pg = pg,
+                                     .ns = TN_GCREF_NS_GONE,
+                                     .key = {(const char *)x->key, sizeof x->key},
+                                     .ver = {.hlc = x->ver.hlc, .origin = x->ver.origin}};
+            memcpy(m.ver.vid, x->ver.vid, 16);
+            int purged = 0;
+            for (int k = 0; k < n; k++) {
+                uint8_t res = 0;
+                if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
+                    purged++;
+                else
+                    atomic_fetch_add(&R->gc->errors, 1);
+            }
+            if (purged == n)
+                atomic_fetch_add(&R->gc->gone, 1);
+        }
+        if (!g.have_last || !more)
+            break;
+    }
+    free(g.v);
+}
+
+/* The GONE rows of every PG of pool this OSD is primary of. */
+static void gone_pool(run_t *R, const pl_pool_t *pool)
+{
+    for (uint32_t pg = 0; pg < pool->pg_num && !atomic_load(&R->gc->stopping); pg++) {
+        int32_t osds[PL_MAX_HOLDERS];
+        int n = osd_recplan_pg_holders(R->map, pool, pg, R->work, osds);
+        if (n > 0 && osds[0] == R->gc->o.self)
+            purge_gone(R, pool->id, pg, osds, n);
+    }
+}
+
 static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
 {
     int32_t osds[PL_MAX_HOLDERS];
@@ -536,6 +659,11 @@ static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
         uint64_t t0 = mono_ms();
         for (uint32_t pg = 0; pg < index->pg_num && !atomic_load(&gc->stopping); pg++)
             do_pg(&R, index, pg);
+        /* GONE rows live in the data pools: every pool but the index and the metadata */
+        const pl_pool_t *meta = pl_map_find_pool_by_name(m, "meta");
+        for (uint32_t p = 0; p < m->n_pools && !atomic_load(&gc->stopping); p++)
+            if (&m->pools[p] != index && &m->pools[p] != meta)
+                gone_pool(&R, &m->pools[p]);
         atomic_store(&gc->last_ms, mono_ms() - t0);
         atomic_store(&gc->seen, R.seen);
         atomic_store(&gc->live, R.live);
@@ -656,5 +784,6 @@ void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
     o->errors = atomic_load(&gc->errors);
     o->uploads_aborted = atomic_load(&gc->aborted);
     o->tombstones_purged = atomic_load(&gc->tombs);
+    o->gone_purged = atomic_load(&gc->gone);
     o->last_run_ms = atomic_load(&gc->last_ms);
 }

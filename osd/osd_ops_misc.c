@@ -165,6 +165,7 @@ void osd_op_stats(osd_req_t *req)
         ADD("gc.bytes_reclaimed", g.bytes_reclaimed);
         ADD("gc.uploads_aborted", g.uploads_aborted);
         ADD("gc.tombstones_purged", g.tombstones_purged);
+        ADD("gc.gone_purged", g.gone_purged);
         ADD("gc.errors", g.errors);
     }
     for (unsigned op = 0; op < OSD_NOPS && n < TN_ARRAY_SIZE(e); op++)
