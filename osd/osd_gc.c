@@ -17,11 +17,13 @@
 #include "tn_gcref.h"
 #include "tn_log.h"
 #include "tn_osdc_sync.h"
+#include "tn_tenant.h"
 #include "tn_row.h"
 #include "tn_wire.h"
 
 #define CLIENT_TIMEOUT 5000u
 #define PAGE           500u
+#define META_BUCKET_NS 1u /* == GW_BUCKET_NS: bucket records in pool meta */
 
 struct st_osd_gc_t {
     osd_gc_opts_t o;
@@ -35,7 +37,7 @@ struct st_osd_gc_t {
     pthread_t thr;
     int started;
     _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
-        last_ms, aborted, tombs, gone;
+        last_ms, aborted, tombs, gone, dead_rows, buckets;
 };
 
 /* One run's state. */
@@ -47,6 +49,14 @@ typedef struct {
     void *work;
     uint64_t now_ms;
     uint64_t seen, live, pending, waiting;
+    /* the dead buckets of the index PG in progress (dead_scan) */
+    struct dead_s {
+        uint64_t id;
+        uint64_t since_ms; /* the later of the dead-bucket row and the record's tombstone */
+        tn_row_ver_t marker;
+        uint64_t intents; /* intents of the bucket met in this PG by this run */
+    } * dead;
+    size_t ndead, capdead;
 } run_t;
 
 /* A copied intent row. */
@@ -157,9 +167,12 @@ typedef enum { EV_LIVE, EV_PENDING, EV_WAIT, EV_GARBAGE, EV_ABANDONED } verdict_
 
 /* The evidence of every replica of the index PG about one intent. */
 static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
-                       const intent_t *in, const tn_gcref_intent_t *it)
+                       const intent_t *in, const tn_gcref_intent_t *it,
+                       const struct dead_s *dead)
 {
     uint64_t newest_ms = it->expiry_ms;
+    if (dead != NULL && dead->since_ms > newest_ms)
+        newest_ms = dead->since_ms;
     uint8_t ukey[TN_ROW_MAX_KEY];
     size_t ulen = 0;
     if (it->kind == TN_GCREF_PART) {
@@ -180,6 +193,8 @@ static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
                          osds[i], rc);
             return EV_WAIT;
         }
+        if (dead != NULL)
+            continue; /* a deleted bucket: no row of its id is a referrer any more */
         rc = remote_get(R, osds[i], pool, pg, it->bucket_id, (const uint8_t *)it->key.base,
                         it->key.len, &buf, &r);
         if (rc < 0) {
@@ -347,6 +362,144 @@ static void purge_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *os
     }
 }
 
+static struct dead_s *dead_find(run_t *R, uint64_t id)
+{
+    for (size_t i = 0; i < R->ndead; i++)
+        if (R->dead[i].id == id)
+            return &R->dead[i];
+    return NULL;
+}
+
+/* Writes tombstone t (sealed here; t->ver set) on every osd. 0 when all took it (a newer row
+ * there, STALE_TS, counts), else -EAGAIN. */
+static int bury_everywhere(run_t *R, tn_row_t *t, const int32_t *osds, int n)
+{
+    uint8_t *buf = malloc(TN_ROW_OVERHEAD + TN_ROW_MAX_KEY);
+    size_t len = 0;
+    if (buf == NULL || tn_row_seal(t) != 0 ||
+        tn_row_encode(t, buf, TN_ROW_OVERHEAD + TN_ROW_MAX_KEY, &len) != 0) {
+        free(buf);
+        atomic_fetch_add(&R->gc->errors, 1);
+        return -EAGAIN;
+    }
+    int failed = 0;
+    for (int k = 0; k < n; k++) {
+        tn_row_put_rep_t rep;
+        int rc = tn_osdc_sync_row_put(R->cl, osds[k], TN_PROTO_ROW_PUT, buf, len, &rep);
+        if (rc != 0 && rc != TN_ERR_STALE_TS) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            failed = 1;
+        }
+    }
+    free(buf);
+    return failed ? -EAGAIN : 0;
+}
+
+/* A version for a tombstone over a row stored at stored: newer than it and than now. */
+static tn_row_ver_t bury_ver(run_t *R, const tn_row_ver_t *stored, const uint8_t vid[16])
+{
+    tn_row_ver_t v = {.hlc = tn_hlc_now(R->gc->o.hlc, wall_ms()), .origin = (uint32_t)R->gc->o.self};
+    if (stored != NULL && v.hlc <= stored->hlc)
+        v.hlc = stored->hlc + 1;
+    memcpy(v.vid, vid, 16);
+    return v;
+}
+
+/*
+ * The part rows of a collected part version (their data is gone): a tombstone over every
+ * attempt row of the upload that names the vid, on every holder of the part rows' PG
+ * (pl_object_pg(index, upload id)); rule 5 purges the tombstones later. 0 when every holder
+ * answered and took them, else -EAGAIN (the intent stays and a later run retries).
+ */
+static int bury_part_rows(run_t *R, uint32_t pool, const intent_t *in, const tn_gcref_intent_t *it)
+{
+    const pl_pool_t *ip = pl_map_find_pool(R->map, pool);
+    if (ip == NULL)
+        return -EAGAIN;
+    uint32_t ppg = pl_object_pg(ip, it->upload_id, 16);
+    int32_t osds[PL_MAX_HOLDERS];
+    int n = osd_recplan_pg_holders(R->map, ip, ppg, R->work, osds);
+    if (n <= 0)
+        return -EAGAIN;
+    uint64_t ns = it->bucket_id ^ TN_GCREF_PARTS_XOR;
+    /* the attempt rows naming the vid (at most a few per vid: one key per part number) */
+    struct {
+        uint8_t key[TN_GCREF_PART_KEY_LEN];
+        tn_row_ver_t ver;
+    } found[8];
+    int nf = 0, err = 0;
+    for (int k = 0; k < n && !err; k++) {
+        uint8_t after[TN_GCREF_PART_KEY_LEN];
+        size_t after_len = 0;
+        uint8_t more = 1;
+        while (more && !err) {
+            tn_row_list_req_t m = {.pool = pool,
+                                   .pg = ppg,
+                                   .ns = ns,
+                                   .prefix = {(const char *)it->upload_id, 16},
+                                   .start_after = {(const char *)after, after_len},
+                                   .limit = PAGE};
+            uint8_t *body = NULL;
+            size_t blen = 0;
+            tn_proto_iter_t iter;
+            uint32_t cnt = 0;
+            if (tn_osdc_sync_row_list(R->cl, osds[k], &m, &body, &blen) != 0 ||
+                tn_proto_dec_row_list_rep(body, blen, &iter, &more, &cnt) != 0) {
+                free(body);
+                err = 1;
+                break;
+            }
+            tn_row_entry_t e;
+            uint32_t got = 0;
+            while (got < cnt && tn_proto_next_row_entry(&iter, &e) == 1) {
+                got++;
+                const uint8_t *key = (const uint8_t *)e.key.base;
+                if (e.key.len <= sizeof after) {
+                    memcpy(after, key, e.key.len);
+                    after_len = e.key.len;
+                }
+                if ((e.flags & TN_ROW_TOMBSTONE) ||
+                    !tn_gcref_part_key_is(key, e.key.len, it->upload_id, in->vid))
+                    continue;
+                tn_row_ver_t v = {.hlc = e.ver.hlc, .origin = e.ver.origin};
+                memcpy(v.vid, e.ver.vid, 16);
+                int j = 0;
+                while (j < nf && memcmp(found[j].key, key, TN_GCREF_PART_KEY_LEN) != 0)
+                    j++;
+                if (j == nf) {
+                    if (nf == (int)(sizeof found / sizeof found[0])) {
+                        err = 1;
+                        break;
+                    }
+                    memcpy(found[nf].key, key, TN_GCREF_PART_KEY_LEN);
+                    found[nf++].ver = v;
+                } else if (tn_row_ver_cmp(&v, &found[j].ver) > 0) {
+                    found[j].ver = v;
+                }
+            }
+            free(body);
+            if (got != cnt || cnt == 0)
+                break;
+        }
+    }
+    if (err) {
+        atomic_fetch_add(&R->gc->errors, 1);
+        return -EAGAIN;
+    }
+    int failed = 0;
+    for (int j = 0; j < nf; j++) {
+        tn_row_t t = {.pool = pool,
+                      .pg = ppg,
+                      .ns = ns,
+                      .key = found[j].key,
+                      .key_len = TN_GCREF_PART_KEY_LEN,
+                      .flags = TN_ROW_TOMBSTONE,
+                      .ver = bury_ver(R, &found[j].ver, in->vid)};
+        failed |= bury_everywhere(R, &t, osds, n) != 0;
+    }
+    return failed ? -EAGAIN : 0;
+}
+
 static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
                       const intent_t *in)
 {
@@ -359,6 +512,9 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
         R->waiting++;
         return;
     }
+    struct dead_s *dead = dead_find(R, it.bucket_id);
+    if (dead != NULL)
+        dead->intents++;
     uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
     if (R->now_ms < it.expiry_ms + grace) {
         R->pending++;
@@ -366,7 +522,9 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
     }
     /* cheap local evidence first: a local head row naming the vid keeps it */
     tn_row_t *row = NULL;
-    int rc = osd_idx_get(R->rd, pool, pg, it.bucket_id, it.key.base, it.key.len, &row);
+    int rc = dead != NULL ? TN_ERR_NOT_FOUND
+                          : osd_idx_get(R->rd, pool, pg, it.bucket_id, it.key.base, it.key.len,
+                                        &row);
     if (rc == 0) {
         int names = tn_gcref_head_names(row, in->vid);
         free(row);
@@ -375,7 +533,7 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
             return;
         }
     }
-    switch (judge(R, pool, pg, osds, n, in, &it)) {
+    switch (judge(R, pool, pg, osds, n, in, &it, dead)) {
     case EV_LIVE: R->live++; return;
     case EV_PENDING: R->pending++; return;
     case EV_WAIT: R->waiting++; return;
@@ -385,7 +543,8 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
         return;
     case EV_GARBAGE: break;
     }
-    if (delete_blobs(R, in, &it) != 0) {
+    if (delete_blobs(R, in, &it) != 0 ||
+        (it.kind == TN_GCREF_PART && bury_part_rows(R, pool, in, &it) != 0)) {
         R->waiting++;
         return;
     }
@@ -487,6 +646,243 @@ static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t
         }
     }
     free(t.v);
+}
+
+/* ---- deleted buckets (docs/ARCHITECTURE.md, "Deleted buckets") ---- */
+
+/* A local row copied out of a listing: key and version. */
+typedef struct {
+    size_t key_len;
+    uint8_t key[TN_ROW_MAX_KEY];
+    tn_row_ver_t ver;
+    uint32_t flags;
+    size_t value_len;
+    uint8_t value[8 + TN_GCREF_BUCKET_NAME_MAX];
+} lrow_t;
+
+typedef struct {
+    lrow_t *v;
+    size_t n, cap;
+    int live_only;
+} lrows_t;
+
+static int lrow_cb(void *arg, const tn_row_t *row)
+{
+    lrows_t *l = arg;
+    if (l->live_only && (row->flags & TN_ROW_TOMBSTONE))
+        return 0;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        lrow_t *nv = realloc(l->v, nc * sizeof(*nv));
+        if (nv == NULL)
+            return -ENOMEM;
+        l->v = nv;
+        l->cap = nc;
+    }
+    lrow_t *x = &l->v[l->n++];
+    x->key_len = row->key_len;
+    memcpy(x->key, row->key, row->key_len);
+    x->ver = row->ver;
+    x->flags = row->flags;
+    x->value_len = row->value_len <= sizeof x->value ? row->value_len : 0;
+    memcpy(x->value, row->value, x->value_len);
+    return 0;
+}
+
+/* Every (live, if live_only) local row of (pool, pg, ns) after the last one of l; *more. */
+static int lrows_page(run_t *R, uint32_t pool, uint32_t pg, uint64_t ns, lrows_t *l, int *more)
+{
+    uint8_t after[TN_ROW_MAX_KEY];
+    size_t after_len = 0;
+    if (l->n > 0) {
+        after_len = l->v[l->n - 1].key_len;
+        memcpy(after, l->v[l->n - 1].key, after_len);
+    }
+    l->n = 0;
+    /* live_only filters in the callback: the marker for the next page must be the last key
+     * listed, so list everything and drop tombstones here */
+    int live_only = l->live_only;
+    l->live_only = 0;
+    int rc = osd_idx_list(R->rd, pool, pg, ns, NULL, 0, after_len ? after : NULL, after_len, PAGE,
+                          lrow_cb, l, more);
+    l->live_only = live_only;
+    return rc;
+}
+
+/*
+ * What the replicas of the bucket record of name say about bucket id: 1 dead (every replica
+ * answered, none holds a live record of this id, at least one holds a tombstone or a record of
+ * another id), 0 not (alive, or cannot tell). *tomb_ms: the newest tombstone's time.
+ */
+static int bucket_dead(run_t *R, uint64_t id, const tn_slice_t *name, uint64_t *tomb_ms)
+{
+    const pl_pool_t *meta = pl_map_find_pool_by_name(R->map, "meta");
+    if (meta == NULL)
+        return 0;
+    uint32_t mpg = pl_object_pg(meta, name->base, name->len);
+    int32_t osds[PL_MAX_HOLDERS];
+    int n = osd_recplan_pg_holders(R->map, meta, mpg, R->work, osds);
+    tn_bucket_rec_t *rec = malloc(sizeof *rec);
+    if (n <= 0 || rec == NULL) {
+        free(rec);
+        return 0;
+    }
+    int gone = 0, alive = 0, unknown = 0;
+    *tomb_ms = 0;
+    for (int k = 0; k < n && !alive && !unknown; k++) {
+        uint8_t *buf = NULL;
+        tn_row_t r;
+        int g = remote_get(R, osds[k], meta->id, mpg, META_BUCKET_NS, (const uint8_t *)name->base,
+                           name->len, &buf, &r);
+        if (g < 0) {
+            unknown = 1;
+            break;
+        }
+        uint64_t rec_id = 0;
+        if (g == 1 && !(r.flags & TN_ROW_TOMBSTONE)) {
+            if (tn_bucket_rec_decode(r.value, r.value_len, rec) != TN_OK)
+                unknown = 1;
+            rec_id = rec->id;
+        }
+        int says = tn_gcref_bucket_says(g == 1 ? &r : NULL, rec_id, id);
+        if (g == 1 && (r.flags & TN_ROW_TOMBSTONE) &&
+            tn_hlc_physical_ms(r.ver.hlc) > *tomb_ms)
+            *tomb_ms = tn_hlc_physical_ms(r.ver.hlc);
+        free(buf);
+        alive |= says == 0;
+        gone += says == 1;
+    }
+    free(rec);
+    return !alive && !unknown && gone > 0;
+}
+
+/* Reads the dead-bucket rows of index PG (pool, pg) and keeps the buckets proven deleted. */
+static void dead_scan(run_t *R, uint32_t pool, uint32_t pg)
+{
+    R->ndead = 0;
+    lrows_t l = {.live_only = 1};
+    int more = 1;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        if (lrows_page(R, pool, pg, TN_GCREF_NS_DEADBKT, &l, &more) != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            const lrow_t *x = &l.v[i];
+            tn_slice_t name;
+            uint64_t tomb_ms = 0;
+            if (x->key_len != 8 || (x->flags & TN_ROW_TOMBSTONE) ||
+                tn_gcref_deadbkt_decode(x->value, x->value_len, &name) != TN_OK)
+                continue;
+            uint64_t id = tn_get_le64(x->key);
+            if (!bucket_dead(R, id, &name, &tomb_ms))
+                continue;
+            if (R->ndead == R->capdead) {
+                size_t nc = R->capdead ? R->capdead * 2 : 8;
+                struct dead_s *nv = realloc(R->dead, nc * sizeof(*nv));
+                if (nv == NULL)
+                    break;
+                R->dead = nv;
+                R->capdead = nc;
+            }
+            struct dead_s *d = &R->dead[R->ndead++];
+            uint64_t mark_ms = tn_hlc_physical_ms(x->ver.hlc);
+            d->id = id;
+            d->since_ms = mark_ms > tomb_ms ? mark_ms : tomb_ms;
+            d->marker = x->ver;
+            d->intents = 0;
+        }
+        if (l.n == 0)
+            break;
+    }
+    free(l.v);
+}
+
+/* Tombstones over every live row of namespace ns of a dead bucket in (pool, pg): head rows
+ * written through a stale cache after the delete, uploads never completed or aborted,
+ * completed uploads' records. Rule 5 purges them later. */
+static void dead_bury_ns(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                         uint64_t ns, const uint8_t vid[16])
+{
+    lrows_t l = {.live_only = 0};
+    int more = 1;
+    while (more && !atomic_load(&R->gc->stopping)) {
+        if (lrows_page(R, pool, pg, ns, &l, &more) != 0) {
+            atomic_fetch_add(&R->gc->errors, 1);
+            break;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            const lrow_t *x = &l.v[i];
+            if (x->flags & TN_ROW_TOMBSTONE)
+                continue;
+            tn_row_t t = {.pool = pool,
+                          .pg = pg,
+                          .ns = ns,
+                          .key = x->key,
+                          .key_len = x->key_len,
+                          .flags = TN_ROW_TOMBSTONE,
+                          .ver = bury_ver(R, &x->ver, vid)};
+            if (bury_everywhere(R, &t, osds, n) == 0)
+                atomic_fetch_add(&R->gc->dead_rows, 1);
+        }
+        if (l.n == 0)
+            break;
+    }
+    free(l.v);
+}
+
+/* 1 if osd answers that namespace ns of (pool, pg) holds no row at all (tombstones count). */
+static int remote_ns_empty(run_t *R, int32_t osd, uint32_t pool, uint32_t pg, uint64_t ns)
+{
+    tn_row_list_req_t m = {.pool = pool, .pg = pg, .ns = ns, .limit = 1};
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    tn_proto_iter_t iter;
+    uint8_t more = 0;
+    uint32_t cnt = 0;
+    int ok = tn_osdc_sync_row_list(R->cl, osd, &m, &body, &blen) == 0 &&
+             tn_proto_dec_row_list_rep(body, blen, &iter, &more, &cnt) == 0 && cnt == 0;
+    free(body);
+    return ok;
+}
+
+/*
+ * After the intents of index PG (pool, pg): for every proven-dead bucket past the grace, bury
+ * its live head and upload rows; once no replica holds any row of its head and upload
+ * namespaces and this run met none of its intents here, bury the dead-bucket row itself.
+ */
+static void dead_finish(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n)
+{
+    uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
+    for (size_t i = 0; i < R->ndead && !atomic_load(&R->gc->stopping); i++) {
+        const struct dead_s *d = &R->dead[i];
+        if (R->now_ms < d->since_ms + grace)
+            continue;
+        uint64_t nss[2] = {d->id, d->id ^ TN_GCREF_UPLOADS_XOR};
+        for (int j = 0; j < 2; j++)
+            dead_bury_ns(R, pool, pg, osds, n, nss[j], d->marker.vid);
+        if (d->intents != 0)
+            continue;
+        int empty = 1;
+        for (int k = 0; k < n && empty; k++)
+            for (int j = 0; j < 2 && empty; j++)
+                empty = remote_ns_empty(R, osds[k], pool, pg, nss[j]);
+        if (!empty)
+            continue;
+        uint8_t key[8];
+        tn_put_le64(key, d->id);
+        tn_row_t t = {.pool = pool,
+                      .pg = pg,
+                      .ns = TN_GCREF_NS_DEADBKT,
+                      .key = key,
+                      .key_len = sizeof key,
+                      .flags = TN_ROW_TOMBSTONE,
+                      .ver = bury_ver(R, &d->marker, d->marker.vid)};
+        if (bury_everywhere(R, &t, osds, n) == 0) {
+            atomic_fetch_add(&R->gc->buckets, 1);
+            tn_log_info("msg=\"gc: deleted bucket collected\" bucket=%" PRIx64, d->id);
+        }
+    }
 }
 
 /* GONE rows of a data PG (ns TN_GCREF_NS_GONE) old enough to be considered for a purge. */
@@ -612,6 +1008,7 @@ static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
     int n = osd_recplan_pg_holders(R->map, pool, pg, R->work, osds);
     if (n <= 0 || osds[0] != R->gc->o.self)
         return;
+    dead_scan(R, pool->id, pg);
     page_t page = {0};
     int more = 1, have_last = 0;
     while (more && !atomic_load(&R->gc->stopping)) {
@@ -631,6 +1028,7 @@ static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
     }
     page_clear(&page);
     free(page.v);
+    dead_finish(R, pool->id, pg, osds, n);
     purge_tombstones(R, pool->id, pg, osds, n);
 }
 
@@ -673,6 +1071,7 @@ static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
         atomic_store(&gc->running, 0);
     }
     free(R.work);
+    free(R.dead);
     pl_map_destroy(m);
 }
 
@@ -785,5 +1184,7 @@ void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
     o->uploads_aborted = atomic_load(&gc->aborted);
     o->tombstones_purged = atomic_load(&gc->tombs);
     o->gone_purged = atomic_load(&gc->gone);
+    o->dead_rows_buried = atomic_load(&gc->dead_rows);
+    o->buckets_collected = atomic_load(&gc->buckets);
     o->last_run_ms = atomic_load(&gc->last_ms);
 }

@@ -70,6 +70,8 @@ typedef struct {
     uint64_t uploads_aborted;   /* total abandoned uploads aborted (osd.gc_upload_expiry) */
     uint64_t tombstones_purged; /* total tombstones purged from every index replica */
     uint64_t gone_purged;       /* total GONE rows purged from every holder */
+    uint64_t dead_rows_buried;  /* total live rows of deleted buckets tombstoned */
+    uint64_t buckets_collected; /* total deleted buckets whose last row went */
     uint64_t errors;            /* total failed steps (retried later) */
     uint64_t last_run_ms;       /* duration of the last run */
 } osd_gc_stats_t;

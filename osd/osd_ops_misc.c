@@ -166,6 +166,8 @@ void osd_op_stats(osd_req_t *req)
         ADD("gc.uploads_aborted", g.uploads_aborted);
         ADD("gc.tombstones_purged", g.tombstones_purged);
         ADD("gc.gone_purged", g.gone_purged);
+        ADD("gc.dead_rows_buried", g.dead_rows_buried);
+        ADD("gc.buckets_collected", g.buckets_collected);
         ADD("gc.errors", g.errors);
     }
     for (unsigned op = 0; op < OSD_NOPS && n < TN_ARRAY_SIZE(e); op++)
