@@ -52,16 +52,16 @@
 #include "tern.h"
 #include "tn_row.h"
 
-#define TN_GCREF_NS_INTENTS     0x494e54454e545321ull /* "INTENTS!" */
-#define TN_GCREF_NS_GONE        0x474f4e45424c4f42ull /* "GONEBLOB" */
-#define TN_GCREF_NS_DEADBKT     0x4445414442554b54ull /* "DEADBUKT" */
-#define TN_GCREF_UPLOADS_XOR    0x55504c4f41445321ull /* == GW_MPU_NS_UPLOADS_XOR */
-#define TN_GCREF_PARTS_XOR      0x5041525453212121ull /* == GW_MPU_NS_PARTS_XOR */
-#define TN_GCREF_PART_KEY_LEN   36u
+#define TN_GCREF_NS_INTENTS      0x494e54454e545321ull /* "INTENTS!" */
+#define TN_GCREF_NS_GONE         0x474f4e45424c4f42ull /* "GONEBLOB" */
+#define TN_GCREF_NS_DEADBKT      0x4445414442554b54ull /* "DEADBUKT" */
+#define TN_GCREF_UPLOADS_XOR     0x55504c4f41445321ull /* == GW_MPU_NS_UPLOADS_XOR */
+#define TN_GCREF_PARTS_XOR       0x5041525453212121ull /* == GW_MPU_NS_PARTS_XOR */
+#define TN_GCREF_PART_KEY_LEN    36u
 #define TN_GCREF_BUCKET_NAME_MAX 255u
-#define TN_GCREF_INTENT_VERSION 1u
-#define TN_GCREF_INTENT_FIXED   56u /* value bytes before the object key */
-#define TN_GCREF_GONE_KEY_LEN   20u
+#define TN_GCREF_INTENT_VERSION  1u
+#define TN_GCREF_INTENT_FIXED    56u /* value bytes before the object key */
+#define TN_GCREF_GONE_KEY_LEN    20u
 
 enum { TN_GCREF_OBJECT = 1, TN_GCREF_PART = 2 };
 

@@ -86,8 +86,8 @@ int gw_intent_valid(uint64_t deadline_ms)
     return gw_now_ms() < deadline_ms;
 }
 
-int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name,
-                              size_t len, gw_intent_cb cb, void *arg)
+int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name, size_t len,
+                              gw_intent_cb cb, void *arg)
 {
     if (t->osd == NULL)
         return -ESHUTDOWN;

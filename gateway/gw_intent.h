@@ -42,7 +42,7 @@ int gw_intent_valid(uint64_t deadline_ms);
  * a delete that fails afterwards leaves it harmless; it is what lets the collector find the
  * rows and blobs of a deleted bucket's id (docs/ARCHITECTURE.md, "Deleted buckets").
  * 0: cb runs later exactly once; <0: nothing started. */
-int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name,
-                              size_t len, gw_intent_cb cb, void *arg);
+int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name, size_t len,
+                              gw_intent_cb cb, void *arg);
 
 #endif

@@ -98,9 +98,9 @@ static void test_holders(void)
     tn_wire_w_init(&w, frame, TN_PROTO_PUT_DATA_PREFIX);
     tn_proto_enc_blob_put_data_prefix(&w, 0, (uint32_t)sizeof data);
     memcpy(frame + TN_PROTO_PUT_DATA_PREFIX, data, sizeof data);
-    is_int(tc_raw_send(&raw, TN_OP_BLOB_PUT_DATA, 9, frame, TN_PROTO_PUT_DATA_PREFIX + sizeof data,
-                       0),
-           0, "DATA");
+    is_int(
+        tc_raw_send(&raw, TN_OP_BLOB_PUT_DATA, 9, frame, TN_PROTO_PUT_DATA_PREFIX + sizeof data, 0),
+        0, "DATA");
     free(frame);
     nap_ms(300); /* BEGIN and DATA are taken (the check of BEGIN passed at epoch 1) */
 
