@@ -10,9 +10,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "osd_gc.h"
 #include "osd_recplan.h"
+#include "osd_thread.h"
 #include "tn_endian.h"
 #include "tn_gcref.h"
 #include "tn_log.h"
@@ -30,10 +30,8 @@ struct st_osd_gc_t {
     osd_bs_t *bs;
     osd_idx_t *idx;
     osd_mapstore_t *ms;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
+    osd_thread_sync_t sync; /* kick below is under sync.lock */
     int kick;
-    _Atomic int stopping;
     pthread_t thr;
     int started;
     _Atomic uint64_t runs, running, seen, live, pending, waiting, collected, blobs, bytes, errors,
@@ -74,20 +72,6 @@ typedef struct {
     uint8_t last[16];
     int err;
 } page_t;
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int osd_gc_blob_gone(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, const uint8_t vid[16],
                      uint32_t part)
@@ -167,8 +151,7 @@ typedef enum { EV_LIVE, EV_PENDING, EV_WAIT, EV_GARBAGE, EV_ABANDONED } verdict_
 
 /* The evidence of every replica of the index PG about one intent. */
 static verdict_t judge(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
-                       const intent_t *in, const tn_gcref_intent_t *it,
-                       const struct dead_s *dead)
+                       const intent_t *in, const tn_gcref_intent_t *it, const struct dead_s *dead)
 {
     uint64_t newest_ms = it->expiry_ms;
     if (dead != NULL && dead->since_ms > newest_ms)
@@ -248,9 +231,10 @@ static int delete_blobs(run_t *R, const intent_t *in, const tn_gcref_intent_t *i
     int failed = 0;
     /* the GONE rows' version: this pass's time (their age is what gone_age_s measures), the
      * same on every holder; a holder that has one keeps it (CREATE below) */
-    tn_row_ver_t gver = {.hlc = tn_hlc_now(gc->o.hlc, wall_ms()), .origin = (uint32_t)gc->o.self};
+    tn_row_ver_t gver = {.hlc = tn_hlc_now(gc->o.hlc, osd_clock_wall_ms()),
+                         .origin = (uint32_t)gc->o.self};
     memcpy(gver.vid, in->vid, 16);
-    for (uint32_t i = 0; i < chunks && !atomic_load(&gc->stopping); i++) {
+    for (uint32_t i = 0; i < chunks && !osd_thread_stopping(&gc->sync); i++) {
         uint8_t name[20];
         memcpy(name, in->vid, 16);
         tn_put_le32(name + 16, i);
@@ -317,7 +301,7 @@ static void abort_upload(run_t *R, uint32_t pool, uint32_t pg, const int32_t *os
                   .key = ukey,
                   .key_len = ulen,
                   .flags = TN_ROW_TOMBSTONE};
-    t.ver.hlc = tn_hlc_now(R->gc->o.hlc, wall_ms());
+    t.ver.hlc = tn_hlc_now(R->gc->o.hlc, osd_clock_wall_ms());
     t.ver.origin = (uint32_t)R->gc->o.self;
     memcpy(t.ver.vid, in->vid, 16);
     size_t len = 0;
@@ -398,7 +382,8 @@ static int bury_everywhere(run_t *R, tn_row_t *t, const int32_t *osds, int n)
 /* A version for a tombstone over a row stored at stored: newer than it and than now. */
 static tn_row_ver_t bury_ver(run_t *R, const tn_row_ver_t *stored, const uint8_t vid[16])
 {
-    tn_row_ver_t v = {.hlc = tn_hlc_now(R->gc->o.hlc, wall_ms()), .origin = (uint32_t)R->gc->o.self};
+    tn_row_ver_t v = {.hlc = tn_hlc_now(R->gc->o.hlc, osd_clock_wall_ms()),
+                      .origin = (uint32_t)R->gc->o.self};
     if (stored != NULL && v.hlc <= stored->hlc)
         v.hlc = stored->hlc + 1;
     memcpy(v.vid, vid, 16);
@@ -522,9 +507,9 @@ static void do_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds,
     }
     /* cheap local evidence first: a local head row naming the vid keeps it */
     tn_row_t *row = NULL;
-    int rc = dead != NULL ? TN_ERR_NOT_FOUND
-                          : osd_idx_get(R->rd, pool, pg, it.bucket_id, it.key.base, it.key.len,
-                                        &row);
+    int rc = dead != NULL
+                 ? TN_ERR_NOT_FOUND
+                 : osd_idx_get(R->rd, pool, pg, it.bucket_id, it.key.base, it.key.len, &row);
     if (rc == 0) {
         int names = tn_gcref_head_names(row, in->vid);
         free(row);
@@ -607,14 +592,14 @@ static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t
     osd_idx_cursor_t cur;
     memset(&cur, 0, sizeof cur);
     int more = 1;
-    while (more && !atomic_load(&R->gc->stopping)) {
+    while (more && !osd_thread_stopping(&R->gc->sync)) {
         t.n = 0;
         int rc = osd_idx_enumerate(R->rd, pool, pg, &cur, PAGE, tomb_cb, &t, &more);
         if (rc != 0) {
             atomic_fetch_add(&R->gc->errors, 1);
             break;
         }
-        for (size_t i = 0; i < t.n && !atomic_load(&R->gc->stopping); i++) {
+        for (size_t i = 0; i < t.n && !osd_thread_stopping(&R->gc->sync); i++) {
             const tomb_t *x = &t.v[i];
             int everywhere = 1;
             for (int k = 0; k < n && everywhere; k++) {
@@ -745,8 +730,7 @@ static int bucket_dead(run_t *R, uint64_t id, const tn_slice_t *name, uint64_t *
             rec_id = rec->id;
         }
         int says = tn_gcref_bucket_says(g == 1 ? &r : NULL, rec_id, id);
-        if (g == 1 && (r.flags & TN_ROW_TOMBSTONE) &&
-            tn_hlc_physical_ms(r.ver.hlc) > *tomb_ms)
+        if (g == 1 && (r.flags & TN_ROW_TOMBSTONE) && tn_hlc_physical_ms(r.ver.hlc) > *tomb_ms)
             *tomb_ms = tn_hlc_physical_ms(r.ver.hlc);
         free(buf);
         alive |= says == 0;
@@ -762,7 +746,7 @@ static void dead_scan(run_t *R, uint32_t pool, uint32_t pg)
     R->ndead = 0;
     lrows_t l = {.live_only = 1};
     int more = 1;
-    while (more && !atomic_load(&R->gc->stopping)) {
+    while (more && !osd_thread_stopping(&R->gc->sync)) {
         if (lrows_page(R, pool, pg, TN_GCREF_NS_DEADBKT, &l, &more) != 0) {
             atomic_fetch_add(&R->gc->errors, 1);
             break;
@@ -806,7 +790,7 @@ static void dead_bury_ns(run_t *R, uint32_t pool, uint32_t pg, const int32_t *os
 {
     lrows_t l = {.live_only = 0};
     int more = 1;
-    while (more && !atomic_load(&R->gc->stopping)) {
+    while (more && !osd_thread_stopping(&R->gc->sync)) {
         if (lrows_page(R, pool, pg, ns, &l, &more) != 0) {
             atomic_fetch_add(&R->gc->errors, 1);
             break;
@@ -854,7 +838,7 @@ static int remote_ns_empty(run_t *R, int32_t osd, uint32_t pool, uint32_t pg, ui
 static void dead_finish(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n)
 {
     uint64_t grace = (uint64_t)R->gc->o.grace_s * 1000u;
-    for (size_t i = 0; i < R->ndead && !atomic_load(&R->gc->stopping); i++) {
+    for (size_t i = 0; i < R->ndead && !osd_thread_stopping(&R->gc->sync); i++) {
         const struct dead_s *d = &R->dead[i];
         if (R->now_ms < d->since_ms + grace)
             continue;
@@ -950,7 +934,7 @@ static void purge_gone(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
     uint64_t age = (uint64_t)R->gc->o.gone_age_s * 1000u;
     gones_t g = {.cutoff_ms = R->now_ms > age ? R->now_ms - age : 0};
     int more = 1;
-    while (more && !atomic_load(&R->gc->stopping)) {
+    while (more && !osd_thread_stopping(&R->gc->sync)) {
         g.n = 0;
         int had = g.have_last;
         uint8_t after[TN_GCREF_GONE_KEY_LEN];
@@ -961,7 +945,7 @@ static void purge_gone(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
             atomic_fetch_add(&R->gc->errors, 1);
             break;
         }
-        for (size_t i = 0; i < g.n && !atomic_load(&R->gc->stopping); i++) {
+        for (size_t i = 0; i < g.n && !osd_thread_stopping(&R->gc->sync); i++) {
             const gone_t *x = &g.v[i];
             int settled = 1;
             for (int k = 0; k < n && settled; k++)
@@ -994,7 +978,7 @@ static void purge_gone(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
 /* The GONE rows of every PG of pool this OSD is primary of. */
 static void gone_pool(run_t *R, const pl_pool_t *pool)
 {
-    for (uint32_t pg = 0; pg < pool->pg_num && !atomic_load(&R->gc->stopping); pg++) {
+    for (uint32_t pg = 0; pg < pool->pg_num && !osd_thread_stopping(&R->gc->sync); pg++) {
         int32_t osds[PL_MAX_HOLDERS];
         int n = osd_recplan_pg_holders(R->map, pool, pg, R->work, osds);
         if (n > 0 && osds[0] == R->gc->o.self)
@@ -1011,7 +995,7 @@ static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
     dead_scan(R, pool->id, pg);
     page_t page = {0};
     int more = 1, have_last = 0;
-    while (more && !atomic_load(&R->gc->stopping)) {
+    while (more && !osd_thread_stopping(&R->gc->sync)) {
         page_clear(&page);
         int rc = osd_idx_list(R->rd, pool->id, pg, TN_GCREF_NS_INTENTS, NULL, 0,
                               have_last ? page.last : NULL, have_last ? 16 : 0, PAGE, page_cb,
@@ -1021,7 +1005,7 @@ static void do_pg(run_t *R, const pl_pool_t *pool, uint32_t pg)
             break;
         }
         have_last = page.n > 0;
-        for (size_t i = 0; i < page.n && !atomic_load(&R->gc->stopping); i++)
+        for (size_t i = 0; i < page.n && !osd_thread_stopping(&R->gc->sync); i++)
             do_intent(R, pool->id, pg, osds, n, &page.v[i]);
         if (page.n == 0)
             break;
@@ -1043,7 +1027,7 @@ static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
         return;
     }
     free(buf);
-    run_t R = {.gc = gc, .cl = cl, .rd = rd, .map = m, .now_ms = wall_ms()};
+    run_t R = {.gc = gc, .cl = cl, .rd = rd, .map = m, .now_ms = osd_clock_wall_ms()};
     size_t ws = (pl_work_size(m) + 7) / 8 * 8;
     R.work = aligned_alloc(8, ws ? ws : 8);
     const pl_pool_t *index = pl_map_find_pool_by_name(m, "index");
@@ -1054,15 +1038,15 @@ static void run_once(osd_gc_t *gc, tn_osdc_sync_t *cl, osd_idx_reader_t *rd)
                 tn_osdc_set_osd(c, m->osds[i].id, m->osds[i].addr);
         tn_osdc_set_epoch(c, m->epoch);
         atomic_store(&gc->running, 1);
-        uint64_t t0 = mono_ms();
-        for (uint32_t pg = 0; pg < index->pg_num && !atomic_load(&gc->stopping); pg++)
+        uint64_t t0 = osd_clock_mono_ms();
+        for (uint32_t pg = 0; pg < index->pg_num && !osd_thread_stopping(&gc->sync); pg++)
             do_pg(&R, index, pg);
         /* GONE rows live in the data pools: every pool but the index and the metadata */
         const pl_pool_t *meta = pl_map_find_pool_by_name(m, "meta");
-        for (uint32_t p = 0; p < m->n_pools && !atomic_load(&gc->stopping); p++)
+        for (uint32_t p = 0; p < m->n_pools && !osd_thread_stopping(&gc->sync); p++)
             if (&m->pools[p] != index && &m->pools[p] != meta)
                 gone_pool(&R, &m->pools[p]);
-        atomic_store(&gc->last_ms, mono_ms() - t0);
+        atomic_store(&gc->last_ms, osd_clock_mono_ms() - t0);
         atomic_store(&gc->seen, R.seen);
         atomic_store(&gc->live, R.live);
         atomic_store(&gc->pending, R.pending);
@@ -1091,26 +1075,19 @@ static void *gc_main(void *arg)
         tn_osdc_sync_destroy(cl);
         return NULL;
     }
-    uint64_t next = mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
-    while (!atomic_load(&gc->stopping)) {
-        pthread_mutex_lock(&gc->lock);
-        int due = gc->kick || (gc->o.interval_s != 0 && mono_ms() >= next);
+    uint64_t next = osd_clock_mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
+    while (!osd_thread_stopping(&gc->sync)) {
+        pthread_mutex_lock(&gc->sync.lock);
+        int due = gc->kick || (gc->o.interval_s != 0 && osd_clock_mono_ms() >= next);
         if (!due) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 250 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&gc->cond, &gc->lock, &ts);
-            pthread_mutex_unlock(&gc->lock);
+            osd_thread_wait_ms(&gc->sync, 250);
+            pthread_mutex_unlock(&gc->sync.lock);
             continue;
         }
         gc->kick = 0;
-        pthread_mutex_unlock(&gc->lock);
+        pthread_mutex_unlock(&gc->sync.lock);
         run_once(gc, cl, rd);
-        next = mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
+        next = osd_clock_mono_ms() + (uint64_t)gc->o.interval_s * 1000u;
     }
     osd_idx_reader_close(rd);
     tn_osdc_sync_destroy(cl);
@@ -1127,12 +1104,10 @@ int osd_gc_start(const osd_gc_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_ma
     gc->bs = bs;
     gc->idx = idx;
     gc->ms = ms;
-    pthread_mutex_init(&gc->lock, NULL);
-    pthread_cond_init(&gc->cond, NULL);
+    osd_thread_sync_init(&gc->sync);
     int rc = -pthread_create(&gc->thr, NULL, gc_main, gc);
     if (rc != 0) {
-        pthread_cond_destroy(&gc->cond);
-        pthread_mutex_destroy(&gc->lock);
+        osd_thread_sync_destroy(&gc->sync);
         free(gc);
         return rc;
     }
@@ -1145,14 +1120,10 @@ void osd_gc_stop(osd_gc_t *gc)
 {
     if (gc == NULL)
         return;
-    pthread_mutex_lock(&gc->lock);
-    atomic_store(&gc->stopping, 1);
-    pthread_cond_broadcast(&gc->cond);
-    pthread_mutex_unlock(&gc->lock);
+    osd_thread_stop(&gc->sync);
     if (gc->started)
         pthread_join(gc->thr, NULL);
-    pthread_cond_destroy(&gc->cond);
-    pthread_mutex_destroy(&gc->lock);
+    osd_thread_sync_destroy(&gc->sync);
     free(gc);
 }
 
@@ -1160,10 +1131,10 @@ void osd_gc_kick(osd_gc_t *gc)
 {
     if (gc == NULL)
         return;
-    pthread_mutex_lock(&gc->lock);
+    pthread_mutex_lock(&gc->sync.lock);
     gc->kick = 1;
-    pthread_cond_broadcast(&gc->cond);
-    pthread_mutex_unlock(&gc->lock);
+    osd_thread_wake(&gc->sync);
+    pthread_mutex_unlock(&gc->sync.lock);
 }
 
 void osd_gc_stats(osd_gc_t *gc, osd_gc_stats_t *o)
