@@ -109,9 +109,10 @@ int osd_holds_pg(osd_holds_t *h, uint32_t pool, uint32_t pg)
     if (h->epoch == 0 || h->epoch != osd_ms_epoch(h->ms))
         rc = reload(h);
     int held = 0;
-    if (rc == 0 && bsearch(&pool, h->pools, h->npools, sizeof(*h->pools), cmp_u32) == NULL) {
-        held = 1; /* not a pool of this map: see osd_holds.h */
-    } else if (rc == 0) {
+    if (rc == 0 && (h->npools == 0 ||
+                    bsearch(&pool, h->pools, h->npools, sizeof(*h->pools), cmp_u32) == NULL)) {
+        held = 1;                     /* not a pool of this map: see osd_holds.h */
+    } else if (rc == 0 && h->n > 0) { /* an OSD that is out holds nothing (h->pgs NULL) */
         uint64_t want = (uint64_t)pool << 32 | pg;
         held = bsearch(&want, h->pgs, h->n, sizeof(*h->pgs), cmp_u64) != NULL;
     }
