@@ -648,14 +648,11 @@ typedef struct {
 typedef struct {
     lrow_t *v;
     size_t n, cap;
-    int live_only;
 } lrows_t;
 
 static int lrow_cb(void *arg, const tn_row_t *row)
 {
     lrows_t *l = arg;
-    if (l->live_only && (row->flags & TN_ROW_TOMBSTONE))
-        return 0;
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 16;
         lrow_t *nv = realloc(l->v, nc * sizeof(*nv));
@@ -674,7 +671,8 @@ static int lrow_cb(void *arg, const tn_row_t *row)
     return 0;
 }
 
-/* Every (live, if live_only) local row of (pool, pg, ns) after the last one of l; *more. */
+/* The next page of local rows of (pool, pg, ns), tombstones included (callers skip them),
+ * after the last row of the previous page in l; *more. */
 static int lrows_page(run_t *R, uint32_t pool, uint32_t pg, uint64_t ns, lrows_t *l, int *more)
 {
     uint8_t after[TN_ROW_MAX_KEY];
@@ -684,14 +682,8 @@ static int lrows_page(run_t *R, uint32_t pool, uint32_t pg, uint64_t ns, lrows_t
         memcpy(after, l->v[l->n - 1].key, after_len);
     }
     l->n = 0;
-    /* live_only filters in the callback: the marker for the next page must be the last key
-     * listed, so list everything and drop tombstones here */
-    int live_only = l->live_only;
-    l->live_only = 0;
-    int rc = osd_idx_list(R->rd, pool, pg, ns, NULL, 0, after_len ? after : NULL, after_len, PAGE,
-                          lrow_cb, l, more);
-    l->live_only = live_only;
-    return rc;
+    return osd_idx_list(R->rd, pool, pg, ns, NULL, 0, after_len ? after : NULL, after_len, PAGE,
+                        lrow_cb, l, more);
 }
 
 /*
@@ -744,7 +736,7 @@ static int bucket_dead(run_t *R, uint64_t id, const tn_slice_t *name, uint64_t *
 static void dead_scan(run_t *R, uint32_t pool, uint32_t pg)
 {
     R->ndead = 0;
-    lrows_t l = {.live_only = 1};
+    lrows_t l = {0};
     int more = 1;
     while (more && !osd_thread_stopping(&R->gc->sync)) {
         if (lrows_page(R, pool, pg, TN_GCREF_NS_DEADBKT, &l, &more) != 0) {
@@ -788,7 +780,7 @@ static void dead_scan(run_t *R, uint32_t pool, uint32_t pg)
 static void dead_bury_ns(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
                          uint64_t ns, const uint8_t vid[16])
 {
-    lrows_t l = {.live_only = 0};
+    lrows_t l = {0};
     int more = 1;
     while (more && !osd_thread_stopping(&R->gc->sync)) {
         if (lrows_page(R, pool, pg, ns, &l, &more) != 0) {
