@@ -667,7 +667,8 @@ static int lrow_cb(void *arg, const tn_row_t *row)
     x->ver = row->ver;
     x->flags = row->flags;
     x->value_len = row->value_len <= sizeof x->value ? row->value_len : 0;
-    memcpy(x->value, row->value, x->value_len);
+    if (x->value_len > 0) /* a tombstone's value is empty (and may be NULL) */
+        memcpy(x->value, row->value, x->value_len);
     return 0;
 }
 
