@@ -188,3 +188,44 @@ void tn_gcref_gone_key(uint8_t out[TN_GCREF_GONE_KEY_LEN], const uint8_t vid[16]
     memcpy(out, vid, 16);
     tn_put_le32(out + 16, part);
 }
+
+int tn_gcref_deadbkt_encode(const void *name, size_t len, uint8_t *buf, size_t cap)
+{
+    if (name == NULL || len == 0 || len > TN_GCREF_BUCKET_NAME_MAX)
+        return -EINVAL;
+    if (cap < 6 + len)
+        return TN_ERR_TOO_BIG;
+    tn_put_le32(buf, 1);
+    tn_put_le16(buf + 4, (uint16_t)len);
+    memcpy(buf + 6, name, len);
+    return (int)(6 + len);
+}
+
+int tn_gcref_deadbkt_decode(const void *buf, size_t len, tn_slice_t *name)
+{
+    const uint8_t *p = buf;
+    if (buf == NULL || len < 7 || tn_get_le32(p) != 1)
+        return TN_ERR_CORRUPT;
+    size_t n = tn_get_le16(p + 4);
+    if (n == 0 || n > TN_GCREF_BUCKET_NAME_MAX || len != 6 + n)
+        return TN_ERR_CORRUPT;
+    name->base = (const char *)p + 6;
+    name->len = n;
+    return TN_OK;
+}
+
+int tn_gcref_part_key_is(const uint8_t *key, size_t len, const uint8_t upload_id[16],
+                         const uint8_t vid[16])
+{
+    return len == TN_GCREF_PART_KEY_LEN && memcmp(key, upload_id, 16) == 0 &&
+           memcmp(key + 20, vid, 16) == 0;
+}
+
+int tn_gcref_bucket_says(const tn_row_t *r, uint64_t rec_id, uint64_t id)
+{
+    if (r == NULL)
+        return 2;
+    if (r->flags & TN_ROW_TOMBSTONE)
+        return 1;
+    return rec_id == id ? 0 : 1;
+}

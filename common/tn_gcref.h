@@ -20,10 +20,25 @@
  *   collector purges it only after the version's blobs are gone from every replica.
  *
  * GONE ROW (pool "data", in the blob's PG): ns = TN_GCREF_NS_GONE, key = vid || le32(part),
- *   empty value. Written by the collector on every holder of the blob before it deletes the
- *   blob there; repair never stores a pulled blob that has a gone row (so a deleted blob
+ *   empty value, version (time of the first deleting pass, collector's OSD id, the vid).
+ *   Written (ROW_PUT CREATE) by the collector on every holder of the blob before it deletes
+ *   the blob there, purged once older than osd.gc_gone_age and every holder has it and none
+ *   lists the blob; repair never stores a pulled blob that has a gone row (so a deleted blob
  *   cannot be resurrected by anti-entropy racing with the delete), and rows travel by repair
  *   like any other.
+ *
+ * DEAD-BUCKET ROW (pool "index", in the bucket's index PG: the PG of its head rows, upload rows
+ *   and intents): ns = TN_GCREF_NS_DEADBKT, key = le64(bucket id), value: u32 version (1),
+ *   u16 name length N (1..TN_GCREF_BUCKET_NAME_MAX), N bytes of the bucket name. Written by
+ *   DeleteBucket at quorum BEFORE the bucket record's tombstone: it is a claim, not evidence.
+ *   The collector believes it only when every replica of the name's record in pool "meta"
+ *   answers, none holds a live record with this id, and at least one holds a tombstone or a
+ *   record with another id (tn_gcref_bucket_dead): a DeleteBucket that failed after the row
+ *   leaves a live record, and a bucket created again under the name has a new id (rule 11).
+ *   Then every row of the id is garbage: docs/ARCHITECTURE.md, "Deleted buckets".
+ *
+ * PART ROW (gw_mpu.h): pg = pl_object_pg(index pool, upload id), ns = bucket id ^
+ *   TN_GCREF_PARTS_XOR, key = upload id || be32(part number) || part vid.
  *
  * HEAD ROW (gw_objmeta.h, formats 1 and 2): names a vid when it is live and its layout is
  * CHUNKED with that data vid, or MULTIPART with the vid in its part table (the inline field).
@@ -37,12 +52,16 @@
 #include "tern.h"
 #include "tn_row.h"
 
-#define TN_GCREF_NS_INTENTS     0x494e54454e545321ull /* "INTENTS!" */
-#define TN_GCREF_NS_GONE        0x474f4e45424c4f42ull /* "GONEBLOB" */
-#define TN_GCREF_UPLOADS_XOR    0x55504c4f41445321ull /* == GW_MPU_NS_UPLOADS_XOR */
-#define TN_GCREF_INTENT_VERSION 1u
-#define TN_GCREF_INTENT_FIXED   56u /* value bytes before the object key */
-#define TN_GCREF_GONE_KEY_LEN   20u
+#define TN_GCREF_NS_INTENTS      0x494e54454e545321ull /* "INTENTS!" */
+#define TN_GCREF_NS_GONE         0x474f4e45424c4f42ull /* "GONEBLOB" */
+#define TN_GCREF_NS_DEADBKT      0x4445414442554b54ull /* "DEADBUKT" */
+#define TN_GCREF_UPLOADS_XOR     0x55504c4f41445321ull /* == GW_MPU_NS_UPLOADS_XOR */
+#define TN_GCREF_PARTS_XOR       0x5041525453212121ull /* == GW_MPU_NS_PARTS_XOR */
+#define TN_GCREF_PART_KEY_LEN    36u
+#define TN_GCREF_BUCKET_NAME_MAX 255u
+#define TN_GCREF_INTENT_VERSION  1u
+#define TN_GCREF_INTENT_FIXED    56u /* value bytes before the object key */
+#define TN_GCREF_GONE_KEY_LEN    20u
 
 enum { TN_GCREF_OBJECT = 1, TN_GCREF_PART = 2 };
 
@@ -82,6 +101,20 @@ int tn_gcref_upload_initiated(const tn_row_t *r, uint64_t *ms);
  * 0 if it does not fit TN_ROW_MAX_KEY. */
 size_t tn_gcref_upload_key(uint8_t *out, size_t cap, const void *key, size_t key_len,
                            const uint8_t upload_id[16]);
+/* The dead-bucket row's value for name (1..TN_GCREF_BUCKET_NAME_MAX bytes) into buf: its
+ * length, TN_ERR_TOO_BIG, or -EINVAL for a bad name length. */
+int tn_gcref_deadbkt_encode(const void *name, size_t len, uint8_t *buf, size_t cap);
+/* Decodes exactly: TN_OK (name points into buf) or TN_ERR_CORRUPT. */
+int tn_gcref_deadbkt_decode(const void *buf, size_t len, tn_slice_t *name);
+/* Is part row key (key, len) an attempt of upload_id with data vid? 1 or 0. */
+int tn_gcref_part_key_is(const uint8_t *key, size_t len, const uint8_t upload_id[16],
+                         const uint8_t vid[16]);
+/* What a bucket record row r (pool meta, ns 1, key = the name; NULL = the replica holds none)
+ * says about bucket id, given the id its live record decodes to (rec_id, ignored for a
+ * tombstone or NULL): 1 "gone" (a tombstone, or a record of another id: positive evidence),
+ * 0 "alive" (a live record of this id), 2 "no row" (absence: never evidence by itself). */
+int tn_gcref_bucket_says(const tn_row_t *r, uint64_t rec_id, uint64_t id);
+
 /* Key of the gone row of blob (vid, part). */
 void tn_gcref_gone_key(uint8_t out[TN_GCREF_GONE_KEY_LEN], const uint8_t vid[16], uint32_t part);
 

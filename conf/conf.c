@@ -1235,6 +1235,7 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
                                        "gc_grace",
                                        "gc_intent_ttl",
                                        "gc_upload_expiry",
+                                       "gc_gone_age",
                                        NULL};
     conf_osd_common_t *o = &x->c->osd;
     o->inline_max = 16 << 10;
@@ -1248,6 +1249,7 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
     o->gc_grace = 3600;
     o->gc_intent_ttl = 3600;
     o->gc_upload_expiry = 7 * 86400;
+    o->gc_gone_age = 86400;
     const conf_node_t *m = value_of(x, root, "", "osd", NULL);
     if (m == NULL || !expect_map(x, m, "osd"))
         return;
@@ -1274,6 +1276,8 @@ static void parse_osd_common(ctx_t *x, const conf_node_t *root)
         o->gc_intent_ttl = (uint32_t)u;
     if (get_uint(x, m, "osd", "gc_upload_expiry", 0, 366 * 86400, NULL, &u) == 1)
         o->gc_upload_expiry = (uint32_t)u;
+    if (get_uint(x, m, "osd", "gc_gone_age", 0, 366 * 86400, NULL, &u) == 1)
+        o->gc_gone_age = (uint32_t)u;
 }
 
 static void parse_logging(ctx_t *x, const conf_node_t *root)

@@ -101,6 +101,10 @@
  *                                completed nor aborted) is aborted by the collector, as S3
  *                                lifecycle's AbortIncompleteMultipartUpload; default 7 days;
  *                                0 (never)..31622400
+ *     gc_gone_age: 86400         seconds a GONE row (the collector's record of a deleted blob)
+ *                                is kept at least; it is purged later only once every holder
+ *                                of its PG has it and none holds the blob; default 1 day;
+ *                                0..31622400 (below an hour only for tests)
  *   logging:                     optional mapping
  *     level: info                debug | info | warn | error; default info
  *
@@ -244,6 +248,7 @@ typedef struct {
     uint32_t gc_grace;                   /* seconds garbage waits before deletion; 3600 */
     uint32_t gc_intent_ttl;              /* seconds a write may take to reference its blobs; 3600 */
     uint32_t gc_upload_expiry;           /* seconds before an ACTIVE upload is aborted; 7 days */
+    uint32_t gc_gone_age;                /* seconds a GONE row is kept at least; 1 day */
 } conf_osd_common_t;
 
 struct conf_arena;

@@ -23,7 +23,8 @@
  *   them to answer APPLIED/UNCHANGED; a replica answering EXIST with another version means the
  *   name is taken; the replicas this creator did win are rolled back (ROW_DELETE,
  *   purge-if-unchanged, our version), as are they when a replica is down (503).
- *   DeleteBucket writes the tombstone with IF_VERSION (expected = the version read) to every
+ *   DeleteBucket first writes the dead-bucket row (gw_intent_bucket_deleting) at quorum, then
+ *   the tombstone with IF_VERSION (expected = the version read) to every
  *   replica; PRECONDITION anywhere = the bucket changed meanwhile (409 OperationAborted). A
  *   delete that fails part-way (a replica down) cannot be rolled back: the tombstone stays on
  *   the replicas that took it and a quorum read may see the bucket as deleted or not until
@@ -35,7 +36,8 @@
  *   gateway (DeleteBucket, ACL/policy/CORS: gw_bucket_cache_drop) invalidates every thread's
  *   entries at once (a process-wide generation). Staleness: a bucket deleted through ANOTHER
  *   gateway may still accept writes to its old id here for up to GW_BUCKET_CACHE_MS; those rows are
- * orphans (their namespace is never listed again) for the GC of a later issue. A bucket re-created
+ * orphans (their namespace is never listed again) that the collector takes with the rest of the
+ * deleted id (DeleteBucket's dead-bucket row, gw_intent.h). A bucket re-created
  * under the same name gets a new id: stale cache entries write to the old id for the same window.
  */
 #ifndef GW_BUCKET_H

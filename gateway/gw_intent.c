@@ -85,3 +85,37 @@ int gw_intent_valid(uint64_t deadline_ms)
 {
     return gw_now_ms() < deadline_ms;
 }
+
+int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name, size_t len,
+                              gw_intent_cb cb, void *arg)
+{
+    if (t->osd == NULL)
+        return -ESHUTDOWN;
+    uint32_t pool, pg;
+    int rc = gw_bucket_index_pg(t->server, bucket_id, &pool, &pg);
+    if (rc != TN_OK)
+        return rc;
+    uint8_t val[8 + TN_GCREF_BUCKET_NAME_MAX];
+    int n = tn_gcref_deadbkt_encode(name, len, val, sizeof val);
+    if (n < 0)
+        return n;
+    uint8_t key[8];
+    tn_put_le64(key, bucket_id);
+    pending_t *p = malloc(sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    p->cb = cb;
+    p->arg = arg;
+    tn_row_t row = {.pool = pool,
+                    .pg = pg,
+                    .ns = TN_GCREF_NS_DEADBKT,
+                    .key = key,
+                    .key_len = sizeof key,
+                    .value = val,
+                    .value_len = (size_t)n};
+    gw_random(row.ver.vid, sizeof row.ver.vid);
+    rc = gw_cl_row_put(t->osd, pool, pg, &row, TN_PROTO_ROW_PUT, on_written, p);
+    if (rc != 0)
+        free(p);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #ifndef GW_INTENT_H
 #define GW_INTENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "gw_server.h"
 #include "tern.h"
@@ -34,5 +35,14 @@ int gw_intent_write(struct gw_thread *t, const gw_intent_t *in, uint64_t *deadli
                     gw_intent_cb cb, void *arg);
 /* 1 before deadline_ms (from gw_intent_write), else 0. */
 int gw_intent_valid(uint64_t deadline_ms);
+
+/* DeleteBucket, before the bucket record's tombstone: the DEAD-BUCKET row (tn_gcref.h) of
+ * bucket_id with its name (1..TN_GCREF_BUCKET_NAME_MAX bytes) in the bucket's index PG, at
+ * quorum. A claim the collector verifies against the bucket record on every meta replica, so
+ * a delete that fails afterwards leaves it harmless; it is what lets the collector find the
+ * rows and blobs of a deleted bucket's id (docs/ARCHITECTURE.md, "Deleted buckets").
+ * 0: cb runs later exactly once; <0: nothing started. */
+int gw_intent_bucket_deleting(struct gw_thread *t, uint64_t bucket_id, const void *name, size_t len,
+                              gw_intent_cb cb, void *arg);
 
 #endif

@@ -9,6 +9,7 @@
 #include "s3_xml.h"
 #include "gw_acl_check.h"
 #include "gw_bucket.h"
+#include "gw_intent.h"
 #include "gw_ops.h"
 
 static int has_cluster(gw_req_t *r)
@@ -396,6 +397,34 @@ static void delb_write(delb_t *d)
 
 static void delb_list(delb_t *d);
 
+static void on_delb_marked(void *arg, int err)
+{
+    delb_t *d = arg;
+    if (d->o.r == NULL) {
+        gw_opref_done(d);
+        return;
+    }
+    if (err != 0) {
+        gw_send_cluster_error(d->o.r, err);
+        gw_opref_done(d);
+        return;
+    }
+    delb_write(d);
+}
+
+/* The dead-bucket row first (gw_intent.h: what lets the collector find the id's leftovers),
+ * then the record's tombstone. */
+static void delb_mark(delb_t *d)
+{
+    gw_req_t *r = d->o.r;
+    int rc = gw_intent_bucket_deleting(r->thread, d->rec.id, r->route.bucket.base,
+                                       r->route.bucket.len, on_delb_marked, d);
+    if (rc != 0) {
+        gw_send_cluster_error(r, rc);
+        gw_opref_done(d);
+    }
+}
+
 static void on_delb_list(void *arg, int err, const gw_cl_entry_t *e, size_t n, int more)
 {
     delb_t *d = arg;
@@ -420,7 +449,7 @@ static void on_delb_list(void *arg, int err, const gw_cl_entry_t *e, size_t n, i
         delb_list(d);
         return;
     }
-    delb_write(d);
+    delb_mark(d);
 }
 
 static void delb_list(delb_t *d)

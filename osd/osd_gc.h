@@ -30,6 +30,11 @@
  * objects, aborted uploads) that EVERY replica holds in the same version (rule 5): ROW_DELETE
  * (purge-if-unchanged) on every replica.
  *
+ * Last, as primary of each PG of the other pools (the data pools), it purges the GONE rows
+ * older than gone_age_s that EVERY holder of the PG holds in the same version while NO holder
+ * lists the blob (BLOB_STAT): ROW_DELETE (purge-if-unchanged) on every holder. Why that cannot
+ * let repair resurrect the blob: docs/ARCHITECTURE.md, "Purging GONE rows".
+ *
  * Threads: start/stop from the main thread; kick and stats from any thread.
  */
 #ifndef OSD_GC_H
@@ -48,6 +53,7 @@ typedef struct {
     uint32_t interval_s;      /* between runs; 0 = never (only when kicked) */
     uint32_t grace_s;         /* after expiry and after the superseding write */
     uint32_t upload_expiry_s; /* ACTIVE uploads older than this are aborted; 0 = never */
+    uint32_t gone_age_s;      /* GONE rows younger than this are never purged */
     tn_hlc_t *hlc;            /* the daemon's clock (frames are stamped with it) */
 } osd_gc_opts_t;
 
@@ -63,6 +69,9 @@ typedef struct {
     uint64_t bytes_reclaimed;   /* total data bytes of those files */
     uint64_t uploads_aborted;   /* total abandoned uploads aborted (osd.gc_upload_expiry) */
     uint64_t tombstones_purged; /* total tombstones purged from every index replica */
+    uint64_t gone_purged;       /* total GONE rows purged from every holder */
+    uint64_t dead_rows_buried;  /* total live rows of deleted buckets tombstoned */
+    uint64_t buckets_collected; /* total deleted buckets whose last row went */
     uint64_t errors;            /* total failed steps (retried later) */
     uint64_t last_run_ms;       /* duration of the last run */
 } osd_gc_stats_t;

@@ -248,6 +248,7 @@ int main(int argc, char **argv)
                            .interval_s = conf->osd.gc_interval,
                            .grace_s = conf->osd.gc_grace,
                            .upload_expiry_s = conf->osd.gc_upload_expiry,
+                           .gone_age_s = conf->osd.gc_gone_age,
                            .hlc = osd_srv_hlc(g_srv)};
     osd_gc_t *gc = NULL;
     rc = osd_gc_start(&gopts, bs, idx, ms, &gc);

@@ -32,6 +32,7 @@ struct st_osd_stream_t {
     int busy;
     int failed;   /* answered (error or success): ignore further frames */
     int end_seen; /* END arrived (or will never matter) */
+    int not_held; /* END refused: the PG is no longer held (counted on the loop) */
     osd_job_t abort_job;
 };
 
@@ -131,6 +132,12 @@ static void stream_run(osd_req_t *req, osd_wctx_t *ctx)
         } else if (e.crc32c != s->crc) {
             osd_bs_put_abort(s->w);
             rc = TN_ERR_CHECKSUM;
+        } else if (osd_holds_pg(srv->holds, s->ref.pool, s->ref.pg) != 1) {
+            /* the map changed while the blob streamed and this OSD gave the PG away (or
+             * cannot tell): the file must not appear after the PG's copy was dropped */
+            osd_bs_put_abort(s->w);
+            s->not_held = 1;
+            rc = TN_ERR_STALE_EPOCH;
         } else {
             rc = osd_bs_put_end(s->w);
         }
@@ -147,8 +154,12 @@ static void stream_done(osd_req_t *req)
     osd_stream_t *s = req->op;
     s->busy = 0;
     int rc = req->status;
-    if (rc != 0 && rc != TN_ERR_CHECKSUM)
+    if (rc != 0 && rc != TN_ERR_CHECKSUM && rc != TN_ERR_STALE_EPOCH)
         osd_srv_note_write(s->srv, rc);
+    if (s->not_held) {
+        s->not_held = 0;
+        s->srv->c.blob_not_holder++;
+    }
     if (rc != 0) {
         if (rc == -ENOSPC || rc == -EIO)
             tn_log_error("msg=\"blob write failed\" pool=%u pg=%u err=\"%s\"", s->ref.pool,
@@ -266,6 +277,15 @@ void osd_op_blob_stream_frame(osd_req_t *req, int early)
         if (req->hdr.epoch != osd_ms_epoch(srv->ms)) {
             srv->c.stale_epoch++;
             stream_fail(s, req, TN_ERR_STALE_EPOCH);
+            return;
+        }
+        /* rule 3: a blob only on a holder of its PG under this OSD's map. The sender's epoch
+         * may be ours while its placement is not (a put placed under the previous epoch and
+         * sent after its gateway adopted this one): "update your map" and place again. */
+        int held = osd_holds_pg(srv->holds, b.ref.pool, b.ref.pg);
+        if (held != 1) {
+            srv->c.blob_not_holder++;
+            stream_fail(s, req, held < 0 ? held : TN_ERR_STALE_EPOCH);
             return;
         }
         if (b.total_len > OSD_BS_MAX_LEN) {

@@ -123,6 +123,7 @@ void osd_op_stats(osd_req_t *req)
     ADD("srv.bytes_in", c->bytes_in);
     ADD("srv.bytes_out", c->bytes_out);
     ADD("srv.blob_streams_aborted", c->blob_streams_aborted);
+    ADD("srv.blob_not_holder", c->blob_not_holder);
     ADD("srv.inflight", srv->inflight);
     if (srv->rec != NULL) {
         osd_rec_stats_t r;
@@ -167,6 +168,9 @@ void osd_op_stats(osd_req_t *req)
         ADD("gc.bytes_reclaimed", g.bytes_reclaimed);
         ADD("gc.uploads_aborted", g.uploads_aborted);
         ADD("gc.tombstones_purged", g.tombstones_purged);
+        ADD("gc.gone_purged", g.gone_purged);
+        ADD("gc.dead_rows_buried", g.dead_rows_buried);
+        ADD("gc.buckets_collected", g.buckets_collected);
         ADD("gc.errors", g.errors);
     }
     for (unsigned op = 0; op < OSD_NOPS && n < TN_ARRAY_SIZE(e); op++)

@@ -19,6 +19,7 @@
 #include "osd_ratelim.h"
 #include "osd_recovery.h"
 #include "osd_recplan.h"
+#include "osd_thread.h"
 #include "tn_log.h"
 #include "tn_mapchg.h"
 #include "tn_osdc_sync.h"
@@ -46,10 +47,8 @@ struct st_osd_rec_t {
     osd_bs_t *bs;
     osd_idx_t *idx;
     osd_mapstore_t *ms;
-    pthread_mutex_t lock; /* everything below that is not atomic */
-    pthread_cond_t cond;
-    _Atomic int stopping;
-    pl_map_t *map; /* current map (replaced by the scheduler under lock) */
+    osd_thread_sync_t sync; /* its lock guards everything below that is not atomic */
+    pl_map_t *map;          /* current map (replaced by the scheduler under lock) */
     uint64_t map_gen;
     int has_meta; /* the map has a pool "meta" (rule 11 rows: repaired once settled) */
     uint32_t meta_pool;
@@ -100,21 +99,9 @@ typedef struct {
     uint64_t map_gen;
 } worker_t;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ms(void)
-{
-    return mono_ns() / 1000000u;
-}
-
 static int stopping(osd_rec_t *rec)
 {
-    return atomic_load(&rec->stopping);
+    return osd_thread_stopping(&rec->sync);
 }
 
 /* Sleeps ns, waking early on stop. */
@@ -130,15 +117,15 @@ static void nap(osd_rec_t *rec, uint64_t ns)
 
 static void throttle(osd_rec_t *rec, osd_ratelim_t *rl, uint64_t n)
 {
-    pthread_mutex_lock(&rec->lock);
-    uint64_t wait = osd_ratelim_take(rl, n, mono_ns());
-    pthread_mutex_unlock(&rec->lock);
+    pthread_mutex_lock(&rec->sync.lock);
+    uint64_t wait = osd_ratelim_take(rl, n, osd_clock_mono_ns());
+    pthread_mutex_unlock(&rec->sync.lock);
     nap(rec, wait);
 }
 
 static uint32_t next_rnd(osd_rec_t *rec)
 {
-    /* xorshift32 under rec->lock; only jitter depends on it */
+    /* xorshift32 under rec->sync.lock; only jitter depends on it */
     uint32_t x = rec->rnd;
     x ^= x << 13;
     x ^= x >> 17;
@@ -158,7 +145,7 @@ static tn_osdc_sync_t *client_new(osd_rec_t *rec, uint32_t timeout_ms)
     return tn_osdc_sync_create(&co);
 }
 
-/* Points the client at every OSD of the current map (under rec->lock). */
+/* Points the client at every OSD of the current map (under rec->sync.lock). */
 static void client_sync_map(osd_rec_t *rec, tn_osdc_sync_t *cl, uint64_t *gen)
 {
     if (*gen == rec->map_gen || rec->map == NULL)
@@ -424,13 +411,6 @@ typedef struct {
     int errors;
 } pg_res_t;
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int flush_pull(worker_t *w, batch_t *b, pg_res_t *res)
 {
     if (b->n == 0)
@@ -470,10 +450,10 @@ static int flush_push(worker_t *w, int32_t peer, batch_t *b, pg_res_t *res)
 static int sync_rows(worker_t *w, const osd_recplan_pg_t *pg, int32_t peer, unsigned mask, int push,
                      int local_broken, pg_res_t *res)
 {
-    pthread_mutex_lock(&w->rec->lock);
+    pthread_mutex_lock(&w->rec->sync.lock);
     uint64_t settle = w->rec->has_meta && pg->pool == w->rec->meta_pool ? META_SETTLE_MS : 0;
-    pthread_mutex_unlock(&w->rec->lock);
-    uint64_t now = wall_ms();
+    pthread_mutex_unlock(&w->rec->sync.lock);
+    uint64_t now = osd_clock_wall_ms();
     rstream_t *mine = calloc(1, sizeof(*mine)), *theirs = calloc(1, sizeof(*theirs));
     batch_t pull = {0}, out = {0};
     int rc = 0;
@@ -902,10 +882,10 @@ static pg_state_t repair_pg(worker_t *w, const osd_recplan_pg_t *pg, int deep, p
 
 /* ---- threads ---- */
 
-/* Called under rec->lock by the thread that finished the last PG of a pass. */
+/* Called under rec->sync.lock by the thread that finished the last PG of a pass. */
 static void finish_pass(osd_rec_t *rec)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = osd_clock_mono_ms();
     rec->running = 0;
     atomic_store(&rec->last_pass_ms, now - rec->pass_start_ms);
     atomic_store(&rec->g_clean, rec->p_state[PG_CLEAN]);
@@ -923,7 +903,7 @@ static void finish_pass(osd_rec_t *rec)
                 " inconsistent=%" PRIu64 " errors=%" PRIu64 " ms=%" PRIu64,
                 rec->deep, rec->ntasks, rec->p_state[PG_CLEAN], rec->p_state[PG_DEGRADED],
                 rec->p_state[PG_INCONSISTENT], rec->p_state[PG_ERROR], now - rec->pass_start_ms);
-    pthread_cond_broadcast(&rec->cond);
+    osd_thread_wake(&rec->sync);
 }
 
 static void *worker_main(void *arg)
@@ -931,11 +911,11 @@ static void *worker_main(void *arg)
     worker_t *w = arg;
     osd_rec_t *rec = w->rec;
     for (;;) {
-        pthread_mutex_lock(&rec->lock);
+        pthread_mutex_lock(&rec->sync.lock);
         while (!stopping(rec) && !(rec->running && rec->next < rec->ntasks))
-            pthread_cond_wait(&rec->cond, &rec->lock);
+            pthread_cond_wait(&rec->sync.cond, &rec->sync.lock);
         if (stopping(rec)) {
-            pthread_mutex_unlock(&rec->lock);
+            pthread_mutex_unlock(&rec->sync.lock);
             break;
         }
         osd_recplan_pg_t pg = rec->tasks[rec->next++];
@@ -951,7 +931,7 @@ static void *worker_main(void *arg)
         int skip = now_held == NULL;
         if (now_held != NULL)
             pg = *now_held;
-        pthread_mutex_unlock(&rec->lock);
+        pthread_mutex_unlock(&rec->sync.lock);
 
         pg_res_t res = {0};
         pg_state_t st = skip ? PG_CLEAN : repair_pg(w, &pg, deep, &res);
@@ -962,7 +942,7 @@ static void *worker_main(void *arg)
                         " rows_pushed=%" PRIu64 " blobs_pulled=%" PRIu64,
                         pg.pool, pg.pg, res.rows_pulled, res.rows_pushed, res.blobs_pulled);
 
-        pthread_mutex_lock(&rec->lock);
+        pthread_mutex_lock(&rec->sync.lock);
         rec->p_state[st]++;
         rec->p_rows += res.rows;
         rec->p_blobs += res.blobs;
@@ -970,7 +950,7 @@ static void *worker_main(void *arg)
         atomic_store(&rec->pass_done, rec->done);
         if (rec->running && rec->done == rec->ntasks)
             finish_pass(rec);
-        pthread_mutex_unlock(&rec->lock);
+        pthread_mutex_unlock(&rec->sync.lock);
     }
     tn_osdc_sync_destroy(w->cl);
     osd_idx_reader_close(w->rd);
@@ -1147,13 +1127,13 @@ static int held_in(const osd_recplan_pg_t *held, size_t n, uint32_t pool, uint32
 /* Drops the next PG of rec->drops if this OSD still does not hold it (scheduler thread). */
 static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
 {
-    pthread_mutex_lock(&rec->lock);
-    uint64_t now = mono_ms();
+    pthread_mutex_lock(&rec->sync.lock);
+    uint64_t now = osd_clock_mono_ms();
     size_t k = 0;
     while (k < rec->ndrops && rec->drops[k].due_ms > now)
         k++;
     if (k == rec->ndrops || rec->running) {
-        pthread_mutex_unlock(&rec->lock);
+        pthread_mutex_unlock(&rec->sync.lock);
         return;
     }
     struct drop_s pg = rec->drops[k];
@@ -1167,7 +1147,7 @@ static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
         again.due_ms = now + DROP_AGAIN_MS;
         rec->drops[rec->ndrops++] = again; /* room: the entry just taken */
     }
-    pthread_mutex_unlock(&rec->lock);
+    pthread_mutex_unlock(&rec->sync.lock);
     if (still_held)
         return;
     if (*rd == NULL && osd_idx_reader_open(rec->idx, rd) != 0) {
@@ -1190,9 +1170,9 @@ static void drop_next(osd_rec_t *rec, osd_idx_reader_t **rd)
 static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
 {
     uint64_t ep = osd_ms_epoch(rec->ms);
-    pthread_mutex_lock(&rec->lock);
+    pthread_mutex_lock(&rec->sync.lock);
     int same = rec->map != NULL && rec->map->epoch == ep;
-    pthread_mutex_unlock(&rec->lock);
+    pthread_mutex_unlock(&rec->sync.lock);
     if (same)
         return;
     uint8_t *buf = NULL;
@@ -1219,7 +1199,7 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
     }
     if (n > 0)
         osd_recplan_held_pgs(m, rec->o.self, *work, held, (size_t)n);
-    pthread_mutex_lock(&rec->lock);
+    pthread_mutex_lock(&rec->sync.lock);
     /* PGs held under the previous map while they moved whose move completed in this one */
     for (size_t i = 0; rec->map != NULL && i < rec->nheld; i++) {
         const osd_recplan_pg_t *h = &rec->held[i];
@@ -1243,7 +1223,7 @@ static void refresh_map(osd_rec_t *rec, void **work, size_t *work_size)
     rec->held = held;
     rec->nheld = (size_t)n;
     rec->kick = 1; /* a new map: check everything held under it */
-    pthread_mutex_unlock(&rec->lock);
+    pthread_mutex_unlock(&rec->sync.lock);
     tn_log_info("msg=\"repair: map\" epoch=%" PRIu64 " pgs_held=%ld", m->epoch, n);
 }
 
@@ -1264,10 +1244,10 @@ static void *sched_main(void *arg)
         refresh_map(rec, &work, &work_size);
         for (int k = 0; k < 32 && !stopping(rec); k++)
             drop_next(rec, &drop_rd);
-        uint64_t now = mono_ms();
+        uint64_t now = osd_clock_mono_ms();
         if (cl != NULL && now >= next_ping) {
             next_ping = now + PING_EVERY_MS;
-            pthread_mutex_lock(&rec->lock);
+            pthread_mutex_lock(&rec->sync.lock);
             client_sync_map(rec, cl, &gen);
             int32_t ids[256];
             uint64_t incs[256];
@@ -1277,7 +1257,7 @@ static void *sched_main(void *arg)
                     incs[nids] = rec->map->osds[i].incarnation;
                     ids[nids++] = rec->map->osds[i].id;
                 }
-            pthread_mutex_unlock(&rec->lock);
+            pthread_mutex_unlock(&rec->sync.lock);
             uint64_t nup = 0;
             /* the proposer of move completions: the lowest-id admitted OSD that answers */
             int32_t lowest =
@@ -1302,26 +1282,26 @@ static void *sched_main(void *arg)
                     exchange_map(rec, cl, ids[i]);
                 if (rc == 0 && was == -1) {
                     tn_log_info("msg=\"repair: peer is back\" osd=%d", ids[i]);
-                    pthread_mutex_lock(&rec->lock);
+                    pthread_mutex_lock(&rec->sync.lock);
                     rec->kick = 1;
-                    pthread_mutex_unlock(&rec->lock);
+                    pthread_mutex_unlock(&rec->sync.lock);
                 } else if (rc != 0 && was == 1) {
                     tn_log_info("msg=\"repair: peer is down\" osd=%d err=\"%s\"", ids[i],
                                 tn_strerror(rc));
                 }
             }
             atomic_store(&rec->peers_up, nup);
-            pthread_mutex_lock(&rec->lock);
+            pthread_mutex_lock(&rec->sync.lock);
             rec->proposer = !stopping(rec) && lowest == rec->o.self;
-            pthread_mutex_unlock(&rec->lock);
+            pthread_mutex_unlock(&rec->sync.lock);
             struct statvfs sv;
             if (rec->o.data_dir != NULL && statvfs(rec->o.data_dir, &sv) == 0) {
                 atomic_store(&rec->disk_total, (uint64_t)sv.f_blocks * sv.f_frsize);
                 atomic_store(&rec->disk_avail, (uint64_t)sv.f_bavail * sv.f_frsize);
             }
         }
-        pthread_mutex_lock(&rec->lock);
-        now = mono_ms();
+        pthread_mutex_lock(&rec->sync.lock);
+        now = osd_clock_mono_ms();
         int deep_due = rec->kick_deep || (rec->o.deep_interval_s != 0 && now >= rec->next_deep_ms);
         /* a replaced disk not yet admitted (rule 4) repairs nothing: it may not even be ours */
         if (!rec->running && rec->held != NULL &&
@@ -1348,19 +1328,11 @@ static void *sched_main(void *arg)
                 atomic_store(&rec->pass_pgs, rec->ntasks);
                 atomic_store(&rec->pass_done, 0);
                 tn_log_info("msg=\"repair pass start\" deep=%d pgs=%zu", rec->deep, rec->ntasks);
-                pthread_cond_broadcast(&rec->cond);
+                osd_thread_wake(&rec->sync);
             }
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (!stopping(rec))
-            pthread_cond_timedwait(&rec->cond, &rec->lock, &ts);
-        pthread_mutex_unlock(&rec->lock);
+        osd_thread_wait_ms(&rec->sync, 250);
+        pthread_mutex_unlock(&rec->sync.lock);
     }
     tn_osdc_sync_destroy(cl);
     osd_idx_reader_close(drop_rd);
@@ -1383,18 +1355,18 @@ static void *mover_main(void *arg)
     tn_osdc_sync_t *cl = client_new(rec, CLIENT_TIMEOUT);
     uint64_t gen = 0;
     while (cl != NULL && !stopping(rec)) {
-        pthread_mutex_lock(&rec->lock);
+        pthread_mutex_lock(&rec->sync.lock);
         uint64_t wait_ms = MOVER_EVERY_MS + next_rnd(rec) % MOVER_JITTER;
-        pthread_mutex_unlock(&rec->lock);
+        pthread_mutex_unlock(&rec->sync.lock);
         nap(rec, wait_ms * 1000000u);
-        pthread_mutex_lock(&rec->lock);
+        pthread_mutex_lock(&rec->sync.lock);
         pl_map_t *m = NULL;
         if (rec->proposer && rec->map != NULL && rec->map->n_moving > 0 &&
             rec->map->epoch == osd_ms_epoch(rec->ms)) {
             m = pl_map_clone(rec->map);
             client_sync_map(rec, cl, &gen);
         }
-        pthread_mutex_unlock(&rec->lock);
+        pthread_mutex_unlock(&rec->sync.lock);
         if (m == NULL)
             continue;
         tn_osdc_set_epoch(tn_osdc_sync_client(cl), m->epoch);
@@ -1441,20 +1413,16 @@ int osd_rec_start(const osd_rec_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd_
     rec->bs = bs;
     rec->idx = idx;
     rec->ms = ms;
-    rec->rnd = (uint32_t)(mono_ns() ^ ((uint64_t)opts->self * 2654435761u)) | 1u;
-    pthread_mutex_init(&rec->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_cond_init(&rec->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    uint64_t now = mono_ms();
+    rec->rnd = (uint32_t)(osd_clock_mono_ns() ^ ((uint64_t)opts->self * 2654435761u)) | 1u;
+    osd_thread_sync_init(&rec->sync);
+    uint64_t now = osd_clock_mono_ms();
     rec->next_light_ms = now; /* the first pass starts as soon as the map is loaded */
     rec->next_deep_ms =
         rec->o.deep_interval_s
             ? osd_recplan_next_due(now, (uint64_t)rec->o.deep_interval_s * 1000, next_rnd(rec))
             : UINT64_MAX;
-    osd_ratelim_init(&rec->rl_rec, rec->o.max_bytes_per_sec, 0, mono_ns());
-    osd_ratelim_init(&rec->rl_scrub, rec->o.scrub_bytes_per_sec, 0, mono_ns());
+    osd_ratelim_init(&rec->rl_rec, rec->o.max_bytes_per_sec, 0, osd_clock_mono_ns());
+    osd_ratelim_init(&rec->rl_scrub, rec->o.scrub_bytes_per_sec, 0, osd_clock_mono_ns());
     rec->workers = calloc(rec->o.max_active, sizeof(*rec->workers));
     if (rec->workers == NULL) {
         osd_rec_stop(rec);
@@ -1500,10 +1468,7 @@ void osd_rec_stop(osd_rec_t *rec)
 {
     if (rec == NULL)
         return;
-    pthread_mutex_lock(&rec->lock);
-    atomic_store(&rec->stopping, 1);
-    pthread_cond_broadcast(&rec->cond);
-    pthread_mutex_unlock(&rec->lock);
+    osd_thread_stop(&rec->sync);
     if (rec->sched_started)
         pthread_join(rec->sched, NULL);
     if (rec->mover_started)
@@ -1515,8 +1480,7 @@ void osd_rec_stop(osd_rec_t *rec)
     free(rec->drops);
     free(rec->held);
     pl_map_destroy(rec->map);
-    pthread_cond_destroy(&rec->cond);
-    pthread_mutex_destroy(&rec->lock);
+    osd_thread_sync_destroy(&rec->sync);
     free(rec);
 }
 
@@ -1557,10 +1521,10 @@ void osd_rec_kick(osd_rec_t *rec, int deep)
 {
     if (rec == NULL)
         return;
-    pthread_mutex_lock(&rec->lock);
+    pthread_mutex_lock(&rec->sync.lock);
     rec->kick = 1;
     if (deep)
         rec->kick_deep = 1;
-    pthread_cond_broadcast(&rec->cond);
-    pthread_mutex_unlock(&rec->lock);
+    osd_thread_wake(&rec->sync);
+    pthread_mutex_unlock(&rec->sync.lock);
 }

@@ -719,15 +719,22 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
     srv->ms = ms;
     srv->sigpipe[0] = srv->sigpipe[1] = -1;
     tn_hlc_init(&srv->hlc, 0);
+    srv->holds = osd_holds_create((int32_t)opts->osd_id, ms);
+    if (srv->holds == NULL) {
+        free(srv);
+        return -ENOMEM;
+    }
     int fd = -1;
     int rc = listen_on(opts->host, opts->port, &fd);
     if (rc != 0) {
+        osd_holds_destroy(srv->holds);
         free(srv);
         return rc;
     }
     if (pipe(srv->sigpipe) != 0) {
         rc = -errno;
         close(fd);
+        osd_holds_destroy(srv->holds);
         free(srv);
         return rc;
     }
@@ -842,6 +849,7 @@ void osd_srv_destroy(osd_srv_t *srv)
         close(srv->sigpipe[0]);
     if (srv->sigpipe[1] >= 0)
         close(srv->sigpipe[1]);
+    osd_holds_destroy(srv->holds);
     free(srv);
 }
 

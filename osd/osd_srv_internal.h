@@ -15,6 +15,7 @@
 #include <h2o/socket.h>
 #include <h2o/socket/evloop.h>
 #include <h2o/timeout.h>
+#include "osd_holds.h"
 #include "osd_server.h"
 #include "osd_work.h"
 #include "tn_frame.h"
@@ -42,6 +43,7 @@ typedef struct {
     uint64_t requests, replies, errors, payload_crc_errors, clock_refused, stale_epoch;
     uint64_t not_admitted; /* data requests refused: incarnation not admitted (rule 4) */
     uint64_t unsupported, bytes_in, bytes_out, blob_streams_aborted;
+    uint64_t blob_not_holder; /* blob puts refused: PG not held under the current map */
     uint64_t by_op[OSD_NOPS];
 } osd_srv_counters_t;
 
@@ -64,6 +66,7 @@ struct st_osd_srv_t {
     uint64_t nospc_until_ms; /* a write failed with ENOSPC recently: not WRITABLE until then */
     osd_rec_t *rec;          /* repair, for STATS (may be NULL) */
     osd_gc_t *gc;            /* garbage collector, for STATS and KICK (may be NULL) */
+    osd_holds_t *holds;      /* PGs held under the current map (blob puts, osd_holds.h) */
     h2o_timeout_t t_zero;    /* next loop turn: resumed connections process their input */
     osd_srv_counters_t c;
     struct tn_admin *admin; /* the admin HTTP port (NULL: none) */

@@ -2,7 +2,7 @@
  * gateway's own encoders: intent rows round-trip and refuse damage; head rows of every layout
  * (gw_objmeta_encode, formats as written) name exactly their data vids; upload rows (gw_mpu)
  * are ACTIVE only while live and not COMPLETED; the namespace and key shapes agree with
- * gw_mpu.h. */
+ * gw_mpu.h; dead-bucket rows round-trip and what a bucket record says about an id. */
 #include <errno.h>
 #include <string.h>
 #include "test.h"
@@ -159,8 +159,43 @@ static void test_upload(void)
     ok(memcmp(g, id, 16) == 0 && g[16] == 4 && g[19] == 1, "gone key = vid || le32(part)");
 }
 
+static void test_bucket(void)
+{
+    is_int(TN_GCREF_PARTS_XOR == GW_MPU_NS_PARTS_XOR, 1, "part namespace agrees");
+    is_int(TN_GCREF_PART_KEY_LEN == GW_MPU_PART_KEY_LEN, 1, "part key length agrees");
+    uint8_t id[16], vid[16], other[16], key[GW_MPU_PART_KEY_LEN];
+    memset(id, 0x5a, 16);
+    memset(vid, 0x11, 16);
+    memset(other, 0x22, 16);
+    gw_mpu_part_key(key, id, 7, vid);
+    is_int(tn_gcref_part_key_is(key, sizeof key, id, vid), 1, "an attempt of the upload with vid");
+    is_int(tn_gcref_part_key_is(key, sizeof key, id, other), 0, "not another vid's");
+    is_int(tn_gcref_part_key_is(key, sizeof key, other, vid), 0, "not another upload's");
+    is_int(tn_gcref_part_key_is(key, sizeof key - 1, id, vid), 0, "not a short key");
+
+    uint8_t buf[8 + TN_GCREF_BUCKET_NAME_MAX];
+    int n = tn_gcref_deadbkt_encode("site-1", 6, buf, sizeof buf);
+    is_int(n, 12, "dead-bucket value length");
+    tn_slice_t name;
+    is_int(tn_gcref_deadbkt_decode(buf, (size_t)n, &name), TN_OK, "decodes");
+    ok(name.len == 6 && memcmp(name.base, "site-1", 6) == 0, "names the bucket");
+    is_int(tn_gcref_deadbkt_decode(buf, (size_t)n - 1, &name), TN_ERR_CORRUPT, "short value");
+    buf[0] = 2;
+    is_int(tn_gcref_deadbkt_decode(buf, (size_t)n, &name), TN_ERR_CORRUPT, "unknown version");
+    is_int(tn_gcref_deadbkt_encode("", 0, buf, sizeof buf), -EINVAL, "empty name");
+    is_int(tn_gcref_deadbkt_encode("site-1", 6, buf, 8), TN_ERR_TOO_BIG, "small buffer");
+
+    tn_row_t r = {.flags = 0};
+    is_int(tn_gcref_bucket_says(NULL, 0, 9), 2, "no record: absence, not evidence");
+    is_int(tn_gcref_bucket_says(&r, 9, 9), 0, "a live record of the id: alive");
+    is_int(tn_gcref_bucket_says(&r, 10, 9), 1, "a record of another id (created again): gone");
+    r.flags = TN_ROW_TOMBSTONE;
+    is_int(tn_gcref_bucket_says(&r, 0, 9), 1, "a tombstone: gone");
+}
+
 int main(void)
 {
+    subtest("dead buckets and part rows", test_bucket);
     subtest("intent", test_intent);
     subtest("head rows", test_head);
     subtest("upload rows", test_upload);
