@@ -329,21 +329,33 @@ static void abort_upload(run_t *R, uint32_t pool, uint32_t pg, const int32_t *os
     }
 }
 
-static void purge_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
-                         const intent_t *in)
+/* Deletes row (ns, key) at exactly version ver on every OSD of osds (delete-if-unchanged: a
+ * replica holding a newer version keeps it). Returns 1 if every one acknowledged; a failure
+ * counts as an error and the next run tries again (repair may bring the row back meanwhile). */
+static int delete_everywhere(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                             uint64_t ns, const void *key, size_t key_len, const tn_row_ver_t *ver)
 {
     tn_row_delete_req_t m = {.pool = pool,
                              .pg = pg,
-                             .ns = TN_GCREF_NS_INTENTS,
-                             .key = {(const char *)in->vid, 16},
-                             .ver = {.hlc = in->ver.hlc, .origin = in->ver.origin}};
-    memcpy(m.ver.vid, in->ver.vid, 16);
+                             .ns = ns,
+                             .key = {(const char *)key, key_len},
+                             .ver = {.hlc = ver->hlc, .origin = ver->origin}};
+    memcpy(m.ver.vid, ver->vid, 16);
+    int deleted = 0;
     for (int k = 0; k < n; k++) {
         uint8_t res = 0;
-        int rc = tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res);
-        if (rc != 0)
-            atomic_fetch_add(&R->gc->errors, 1); /* repair brings it back; the next run ends it */
+        if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
+            deleted++;
+        else
+            atomic_fetch_add(&R->gc->errors, 1);
     }
+    return deleted == n;
+}
+
+static void purge_intent(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds, int n,
+                         const intent_t *in)
+{
+    delete_everywhere(R, pool, pg, osds, n, TN_GCREF_NS_INTENTS, in->vid, 16, &in->ver);
 }
 
 static struct dead_s *dead_find(run_t *R, uint64_t id)
@@ -612,21 +624,7 @@ static void purge_tombstones(run_t *R, uint32_t pool, uint32_t pg, const int32_t
             }
             if (!everywhere)
                 continue;
-            tn_row_delete_req_t m = {.pool = pool,
-                                     .pg = pg,
-                                     .ns = x->ns,
-                                     .key = {(const char *)x->key, x->key_len},
-                                     .ver = {.hlc = x->ver.hlc, .origin = x->ver.origin}};
-            memcpy(m.ver.vid, x->ver.vid, 16);
-            int purged = 0;
-            for (int k = 0; k < n; k++) {
-                uint8_t res = 0;
-                if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
-                    purged++;
-                else
-                    atomic_fetch_add(&R->gc->errors, 1);
-            }
-            if (purged == n)
+            if (delete_everywhere(R, pool, pg, osds, n, x->ns, x->key, x->key_len, &x->ver))
                 atomic_fetch_add(&R->gc->tombs, 1);
         }
     }
@@ -945,21 +943,8 @@ static void purge_gone(run_t *R, uint32_t pool, uint32_t pg, const int32_t *osds
                 settled = gone_settled(R, osds[k], pool, pg, x);
             if (!settled)
                 continue;
-            tn_row_delete_req_t m = {.pool = pool,
-                                     .pg = pg,
-                                     .ns = TN_GCREF_NS_GONE,
-                                     .key = {(const char *)x->key, sizeof x->key},
-                                     .ver = {.hlc = x->ver.hlc, .origin = x->ver.origin}};
-            memcpy(m.ver.vid, x->ver.vid, 16);
-            int purged = 0;
-            for (int k = 0; k < n; k++) {
-                uint8_t res = 0;
-                if (tn_osdc_sync_row_delete(R->cl, osds[k], &m, &res) == 0)
-                    purged++;
-                else
-                    atomic_fetch_add(&R->gc->errors, 1);
-            }
-            if (purged == n)
+            if (delete_everywhere(R, pool, pg, osds, n, TN_GCREF_NS_GONE, x->key, sizeof x->key,
+                                  &x->ver))
                 atomic_fetch_add(&R->gc->gone, 1);
         }
         if (!g.have_last || !more)
