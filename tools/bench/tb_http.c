@@ -1,5 +1,6 @@
 /* tb_http.c — incremental HTTP/1.1 response reader for tern-bench (contract in tb_http.h). */
 #include "tb_http.h"
+#include "tn_hex.h"
 
 #include <string.h>
 #include <strings.h>
@@ -173,13 +174,7 @@ static long feed_head(tb_http_resp_t *r, const char *data, size_t n, tb_http_hea
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return tn_hex_digit((unsigned char)c);
 }
 
 /* A complete chunk-size line is in r->head. */
