@@ -275,14 +275,25 @@ struct allrep {
     gw_allrep_cb cb;
     void *arg;
     uint8_t mode;
+    tn_proto_ver_t expect; /* IF_VERSION */
     gw_allrep_t res;
     int pending;
+    int stale;               /* replicas that refused this gateway's map epoch (STALE_EPOCH) */
+    int epoch_retries;       /* map refreshes so far (at most ALLREP_EPOCH_RETRIES) */
     tn_row_delete_req_t del; /* rollback request (key points into enc) */
     uint8_t *enc;
     size_t enc_len;
     allrep_slot_t slots[PL_MAX_SIZE];
     h2o_timeout_entry_t te; /* deferred completion when every send was refused */
 };
+
+/* A replica that refuses our epoch has a newer map (or an older one, which the OSDs' own map
+ * exchange fixes within a second): fetch the newest map and write again with its placement.
+ * A retry is idempotent: a replica that already holds this exact version answers UNCHANGED. */
+#define ALLREP_EPOCH_RETRIES 2
+
+static int allrep_send(allrep_t *a);
+static void allrep_finish(allrep_t *a);
 
 static void allrep_complete(allrep_t *a)
 {
@@ -308,8 +319,23 @@ static void on_rollback(void *arg, int err, const tn_osdc_reply_t *rep, const tn
 /* All replicas answered. A CREATE not won everywhere is rolled back on the replicas that
  * applied it before the caller hears of it, so that its answer ("exists", 503) is never
  * followed by a read that still sees the partial record from this gateway. */
+static void on_allrep_refreshed(void *arg, int err)
+{
+    allrep_t *a = arg;
+    if (err != 0)
+        tn_log_warn("msg=\"bucket write: map refresh failed\" err=\"%s\"", tn_strerror(err));
+    if (allrep_send(a) != 0)
+        allrep_finish(a);
+}
+
 static void allrep_finish(allrep_t *a)
 {
+    if (a->stale > 0 && a->epoch_retries < ALLREP_EPOCH_RETRIES && a->t->osd != NULL &&
+        a->res.exist == 0 && a->res.precondition == 0) {
+        a->epoch_retries++;
+        if (gw_cl_map_refresh(a->t->osd, on_allrep_refreshed, a) == 0)
+            return;
+    }
     if (a->mode == TN_PROTO_ROW_CREATE && a->res.ok < a->res.replicas && a->t->osd != NULL) {
         a->pending = 1;
         for (int i = 0; i < a->res.replicas && i < PL_MAX_SIZE; i++) {
@@ -343,11 +369,18 @@ static void on_replica(void *arg, int err, const tn_osdc_reply_t *rep, const tn_
     allrep_t *a = s->a;
     if (err == 0) {
         a->res.ok++;
-        s->applied = r != NULL && r->result == TN_PROTO_RESULT_APPLIED;
+        /* UNCHANGED: this exact version (a random vid: ours) is there from an earlier
+         * round of this write (epoch retry), so a rollback must remove it too */
+        s->applied = r != NULL && (r->result == TN_PROTO_RESULT_APPLIED ||
+                                   r->result == TN_PROTO_RESULT_UNCHANGED);
     } else if (err == -EEXIST) {
         a->res.exist++;
     } else if (err == TN_ERR_PRECONDITION) {
         a->res.precondition++;
+    } else if (err == TN_ERR_STALE_EPOCH) {
+        tn_log_debug("msg=\"bucket write: replica has another map epoch\" osd=%d", (int)s->osd);
+        a->stale++;
+        a->res.failed++;
     } else {
         tn_log_debug("msg=\"bucket write failed on a replica\" osd=%d err=%d", (int)s->osd, err);
         a->res.failed++;
@@ -380,13 +413,40 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
         free(a);
         return -EINVAL;
     }
+    a->t = t;
+    a->cb = cb;
+    a->arg = arg;
+    a->mode = mode;
+    if (expect != NULL)
+        a->expect = *expect;
+    a->del = (tn_row_delete_req_t){.pool = row->pool,
+                                   .pg = row->pg,
+                                   .ns = row->ns,
+                                   .key = {(const char *)a->enc + TN_ROW_HEADER_SIZE, row->key_len},
+                                   .ver = {.hlc = row->ver.hlc, .origin = row->ver.origin}};
+    memcpy(a->del.ver.vid, row->ver.vid, TN_ROW_VID_LEN);
+    rc = allrep_send(a);
+    if (rc != 0) {
+        free(a->enc);
+        free(a);
+    }
+    return rc;
+}
+
+/* Places a's row with the current map and sends it to every replica (and, while its PG
+ * moves, every old holder). 0: cb runs later; <0: nothing in flight, a untouched. */
+static int allrep_send(allrep_t *a)
+{
+    gw_thread_t *t = a->t;
+    if (t->osd == NULL)
+        return -ESHUTDOWN;
     gw_map_snap_t *snap = gw_map_snap_get(t->server->map);
     int32_t osds[PL_MAX_SIZE];
-    int n = gw_map_pg_osds(snap, row->pool, row->pg, osds, NULL);
-    const pl_pool_t *pool = pl_map_find_pool(snap->map, row->pool);
+    int n = gw_map_pg_osds(snap, a->del.pool, a->del.pg, osds, NULL);
+    const pl_pool_t *pool = pl_map_find_pool(snap->map, a->del.pool);
     int size = pool != NULL ? pool->size : 0;
     /* a moving PG (rebalance): every holder, old set included, takes the record (rule 3) */
-    const pl_moving_t *mv = n >= 0 ? pl_map_moving(snap->map, row->pool, row->pg) : NULL;
+    const pl_moving_t *mv = n >= 0 ? pl_map_moving(snap->map, a->del.pool, a->del.pg) : NULL;
     for (int i = 0; mv != NULL && i < mv->n && n < PL_MAX_SIZE; i++) {
         int dup = 0;
         for (int k = 0; k < n; k++)
@@ -397,23 +457,12 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
         }
     }
     gw_map_snap_put(snap);
-    if (n < 0) {
-        free(a->enc);
-        free(a);
+    if (n < 0)
         return n;
-    }
-    a->t = t;
-    a->cb = cb;
-    a->arg = arg;
-    a->mode = mode;
-    a->del = (tn_row_delete_req_t){.pool = row->pool,
-                                   .pg = row->pg,
-                                   .ns = row->ns,
-                                   .key = {(const char *)a->enc + TN_ROW_HEADER_SIZE, row->key_len},
-                                   .ver = {.hlc = row->ver.hlc, .origin = row->ver.origin}};
-    memcpy(a->del.ver.vid, row->ver.vid, TN_ROW_VID_LEN);
+    memset(a->slots, 0, sizeof a->slots);
+    a->stale = 0;
     /* all `size` replicas are required: a hole in the placement counts as a failure */
-    a->res.replicas = size > n ? size : n;
+    a->res = (gw_allrep_t){.replicas = size > n ? size : n};
     a->res.failed = a->res.replicas - n;
     a->pending = 1; /* held while sending */
     for (int i = 0; i < n; i++) {
@@ -421,12 +470,13 @@ int gw_bucket_write_all(gw_thread_t *t, const tn_row_t *row, uint8_t mode,
         s->a = a;
         s->osd = osds[i];
         a->pending++;
-        if (mode == TN_PROTO_ROW_IF_VERSION)
-            rc = tn_osdc_row_put_if(gw_cl_osdc(t->osd), osds[i], a->enc, a->enc_len, expect,
+        int rc;
+        if (a->mode == TN_PROTO_ROW_IF_VERSION)
+            rc = tn_osdc_row_put_if(gw_cl_osdc(t->osd), osds[i], a->enc, a->enc_len, &a->expect,
                                     on_replica, s, NULL);
         else
-            rc = tn_osdc_row_put(gw_cl_osdc(t->osd), osds[i], mode, a->enc, a->enc_len, on_replica,
-                                 s, NULL);
+            rc = tn_osdc_row_put(gw_cl_osdc(t->osd), osds[i], a->mode, a->enc, a->enc_len,
+                                 on_replica, s, NULL);
         if (rc != 0) {
             a->pending--;
             a->res.failed++;

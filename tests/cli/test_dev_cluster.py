@@ -18,6 +18,9 @@ import urllib.request
 
 from ternt import check, done, free_ports
 
+import boto3
+from botocore.config import Config
+
 SRC, BUILD = sys.argv[1], sys.argv[2]
 DEV = os.path.join(SRC, "tools/dev")
 
@@ -77,6 +80,20 @@ def main():
         check(len(osds) == 6 and all(o.get("incarnation_recorded") for o in osds),
               "up recorded every OSD's data-directory identity in the map (rule 4)",
               st.stdout[-2000:] + st.stderr)
+        # that map change (epoch 2) happened under the running gateway: a bucket create, which
+        # must reach every replica (rule 11), has to follow it on its first attempt
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{ports[6]}",
+                          aws_access_key_id="TERNDEVTESTKEY000001",
+                          aws_secret_access_key="dev-test-secret-0123456789",
+                          region_name="us-east-1",
+                          config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        try:
+            s3.create_bucket(Bucket="after-map-change")
+            created = "ok"
+        except Exception as e:  # noqa: BLE001 - the message is the check's detail
+            created = str(e)
+        check(created == "ok", "CreateBucket right after the map changed under the gateway",
+              created)
 
         victim = started["osd.3"]
         os.kill(victim, signal.SIGKILL)
