@@ -2,9 +2,12 @@
  * tn_mapchg.c — this file implements tn_mapchg.h: installing a map epoch by compare-and-set on
  * every OSD, and the probes of placement's move-completion decision.
  */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "tn_hlc.h"
 #include "tn_mapchg.h"
 
 static int cmp_i32(const void *a, const void *b)
@@ -91,9 +94,15 @@ int tn_map_install(tn_osdc_sync_t *cl, const pl_map_t *next, uint64_t base, tn_m
     return rc;
 }
 
+/* The probes' context: one cut-off for every holder of every PG of one decision. */
+typedef struct {
+    tn_osdc_sync_t *cl;
+    uint64_t cutoff;
+} digest_probe_t;
+
 static uint64_t probe_epoch(void *arg, int32_t osd)
 {
-    tn_osdc_sync_t *cl = arg;
+    tn_osdc_sync_t *cl = ((digest_probe_t *)arg)->cl;
     tn_ping_rep_t pr;
     if (tn_osdc_sync_ping(cl, osd, &pr) != 0)
         return 0;
@@ -105,8 +114,9 @@ static uint64_t probe_epoch(void *arg, int32_t osd)
 
 static int probe_digest(void *arg, int32_t osd, uint32_t pool, uint32_t pg, pl_pg_digest_t *out)
 {
+    digest_probe_t *dp = arg;
     tn_pg_digest_rep_t d;
-    int rc = tn_osdc_sync_pg_digest(arg, osd, pool, pg, &d);
+    int rc = tn_osdc_sync_pg_digest(dp->cl, osd, pool, pg, dp->cutoff, &d);
     if (rc != 0)
         return rc;
     memset(out, 0, sizeof(*out));
@@ -118,10 +128,68 @@ static int probe_digest(void *arg, int32_t osd, uint32_t pool, uint32_t pg, pl_p
     return 0;
 }
 
+/* The first pass's digest probe: asks nothing, "does not answer" (so nothing completes). */
+static int probe_no_digest(void *arg, int32_t osd, uint32_t pool, uint32_t pg, pl_pg_digest_t *out)
+{
+    (void)arg;
+    (void)osd;
+    (void)pool;
+    (void)pg;
+    memset(out, 0, sizeof(*out));
+    return -EAGAIN;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* How far a writer's HLC may run ahead of this process's wall clock for the cut-off below to
+ * stay safe (clocks kept within it by NTP). */
+#define FINISH_SKEW_MS 500
+
 int tn_map_finish_moves(tn_osdc_sync_t *cl, const pl_map_t *m, pl_map_t **next, int32_t *behind,
                         uint64_t *behind_epoch)
 {
-    pl_finish_probe_t probe = {.osd_epoch = probe_epoch, .pg_digest = probe_digest, .arg = cl};
+    /*
+     * The digests are compared as of one cut-off T (tn_proto.h, TN_PROTO_DIGEST_CUTOFF_MS):
+     * holders asked one after another otherwise differ by the writes landing between their
+     * answers, and a written PG's move never completes while it is written. Rows after T are
+     * not compared, which is safe only for writes that needed a quorum in the old AND the new
+     * set, i.e. writes accepted once every OSD was at m's epoch (condition (a)). So: first
+     * condition (a) alone (epochs only), at t1; then T = t1 + FINISH_SKEW_MS, so every write
+     * accepted under an older map (stamped before t1) is at or before T and compared; and the
+     * digests are asked only once T is TN_PROTO_DIGEST_CUTOFF_MS old, so writes stamped before
+     * T are no longer in flight. Costs one wait of ~2.5 s per step with moving PGs.
+     */
+    digest_probe_t dp = {.cl = cl, .cutoff = 0};
+    if (m->n_moving > 0) {
+        pl_finish_probe_t epochs = {
+            .osd_epoch = probe_epoch, .pg_digest = probe_no_digest, .arg = &dp};
+        int32_t b = PL_ITEM_NONE;
+        uint64_t be = 0;
+        int n = pl_map_finish_moves(m, &epochs, NULL, &b, &be);
+        if (n < 0 || b != PL_ITEM_NONE) {
+            if (behind != NULL)
+                *behind = b;
+            if (behind_epoch != NULL)
+                *behind_epoch = be;
+            if (next != NULL)
+                *next = NULL;
+            return n < 0 ? n : 0;
+        }
+        uint64_t t = wall_ms() + FINISH_SKEW_MS;
+        dp.cutoff = tn_hlc_make(t, TN_HLC_LOGICAL_MAX);
+        uint64_t until = t + TN_PROTO_DIGEST_CUTOFF_MS;
+        for (uint64_t now = wall_ms(); now < until; now = wall_ms()) {
+            struct timespec d = {.tv_sec = (time_t)((until - now) / 1000u),
+                                 .tv_nsec = (long)((until - now) % 1000u) * 1000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    pl_finish_probe_t probe = {.osd_epoch = probe_epoch, .pg_digest = probe_digest, .arg = &dp};
     return pl_map_finish_moves(m, &probe, next, behind, behind_epoch);
 }
 

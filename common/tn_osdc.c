@@ -1657,7 +1657,7 @@ static int ad_pg_digest(tn_osdc_req_t *r, int err, const tn_osdc_reply_t *rep)
     return err;
 }
 
-int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg,
+int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg, uint64_t cutoff,
                       tn_osdc_pg_digest_cb cb, void *arg, tn_osdc_req_t **h)
 {
     int err = 0;
@@ -1665,10 +1665,10 @@ int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg,
         typed_new(c, osd, TN_OP_PG_DIGEST, ad_pg_digest, (void (*)(void))cb, arg, &err);
     if (r == NULL)
         return err;
-    tn_pg_req_t m = {.pool = pool, .pg = pg};
+    tn_pg_req_t m = {.pool = pool, .pg = pg, .cutoff = cutoff};
     tn_wire_w_t w;
-    uint8_t *b = body_buf(r, 8);
-    tn_wire_w_init(&w, b, 8);
+    uint8_t *b = body_buf(r, 16);
+    tn_wire_w_init(&w, b, b != NULL ? 16 : 0);
     tn_proto_enc_pg_req(&w, &m);
     return submit_body(r, &w, b, h);
 }

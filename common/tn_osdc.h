@@ -298,7 +298,8 @@ int tn_osdc_row_delete(tn_osdc_t *c, int32_t osd, const tn_row_delete_req_t *m,
 
 typedef void (*tn_osdc_pg_digest_cb)(void *arg, int err, const tn_osdc_reply_t *rep,
                                      const tn_pg_digest_rep_t *d);
-int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg,
+/* cutoff: tn_pg_req_t's (0 = every row). */
+int tn_osdc_pg_digest(tn_osdc_t *c, int32_t osd, uint32_t pool, uint32_t pg, uint64_t cutoff,
                       tn_osdc_pg_digest_cb cb, void *arg, tn_osdc_req_t **h);
 /* PG_ENUM: iterate with tn_proto_next_row (rows) or tn_proto_next_blob_item (blobs). */
 typedef void (*tn_osdc_pg_enum_cb)(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t more,

@@ -413,11 +413,11 @@ static void on_pg_digest(void *arg, int err, const tn_osdc_reply_t *rep,
 }
 
 int tn_osdc_sync_pg_digest(tn_osdc_sync_t *s, int32_t osd, uint32_t pool, uint32_t pg,
-                           tn_pg_digest_rep_t *out)
+                           uint64_t cutoff, tn_pg_digest_rep_t *out)
 {
     wait_t w;
     w_init(&w, s, out);
-    return w_run(&w, tn_osdc_pg_digest(s->c, osd, pool, pg, on_pg_digest, &w, NULL));
+    return w_run(&w, tn_osdc_pg_digest(s->c, osd, pool, pg, cutoff, on_pg_digest, &w, NULL));
 }
 
 static void on_pg_enum(void *arg, int err, const tn_osdc_reply_t *rep, uint8_t more,

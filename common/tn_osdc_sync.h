@@ -71,8 +71,10 @@ int tn_osdc_sync_row_list(tn_osdc_sync_t *s, int32_t osd, const tn_row_list_req_
 int tn_osdc_sync_row_delete(tn_osdc_sync_t *s, int32_t osd, const tn_row_delete_req_t *m,
                             uint8_t *result);
 
+/* cutoff: tn_pg_req_t's (0 = every row; comparisons across holders use
+ * tn_proto_digest_cutoff, one value for all holders). */
 int tn_osdc_sync_pg_digest(tn_osdc_sync_t *s, int32_t osd, uint32_t pool, uint32_t pg,
-                           tn_pg_digest_rep_t *out);
+                           uint64_t cutoff, tn_pg_digest_rep_t *out);
 /* The raw PG_ENUM reply body: decode with tn_proto_dec_pg_enum_rep. */
 int tn_osdc_sync_pg_enum(tn_osdc_sync_t *s, int32_t osd, const tn_pg_enum_req_t *m, uint8_t **body,
                          size_t *len);

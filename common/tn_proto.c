@@ -1,6 +1,7 @@
 /* tn_proto.c — the OSD protocol's op bodies (tn_proto.h, docs/PROTOCOL.md §5). */
 #include <string.h>
 #include "tn_proto.h"
+#include "tn_hlc.h"
 
 /* ---- helpers ---- */
 
@@ -563,6 +564,8 @@ void tn_proto_enc_pg_req(tn_wire_w_t *w, const tn_pg_req_t *m)
 {
     tn_wire_put_u32(w, m->pool);
     tn_wire_put_u32(w, m->pg);
+    if (m->cutoff != 0)
+        tn_wire_put_u64(w, m->cutoff);
 }
 
 int tn_proto_dec_pg_req(const void *buf, size_t len, tn_pg_req_t *m)
@@ -571,7 +574,21 @@ int tn_proto_dec_pg_req(const void *buf, size_t len, tn_pg_req_t *m)
     tn_wire_r_init(&r, buf, len);
     m->pool = tn_wire_get_u32(&r);
     m->pg = tn_wire_get_u32(&r);
+    m->cutoff = 0;
+    if (r.err == TN_OK && tn_wire_r_left(&r) > 0) {
+        m->cutoff = tn_wire_get_u64(&r);
+        if (r.err == TN_OK && m->cutoff == 0)
+            return TN_ERR_PROTO; /* 0 is "none": sent as no field */
+    }
     return finish(&r);
+}
+
+uint64_t tn_proto_digest_cutoff(uint64_t wall_ms)
+{
+    uint64_t ms = wall_ms > TN_PROTO_DIGEST_CUTOFF_MS ? wall_ms - TN_PROTO_DIGEST_CUTOFF_MS : 1;
+    if (ms > TN_HLC_PHYSICAL_MAX)
+        ms = TN_HLC_PHYSICAL_MAX;
+    return tn_hlc_make(ms, TN_HLC_LOGICAL_MAX);
 }
 
 void tn_proto_enc_pg_digest_rep(tn_wire_w_t *w, const tn_pg_digest_rep_t *m)

@@ -271,9 +271,30 @@ int tn_proto_dec_result(const void *buf, size_t len, uint8_t *result);
 typedef struct {
     uint64_t count, h1, h2;
 } tn_proto_digest_t;
+/* PG_DIGEST request. cutoff: an HLC; non-zero = the digest covers only rows with hlc <= cutoff
+ * (0 = every row; then it is not sent, so the request is the old 8 bytes). */
 typedef struct {
     uint32_t pool, pg;
+    uint64_t cutoff;
 } tn_pg_req_t;
+/*
+ * The cut-off every caller that compares PG digests across holders (repair's rounds, move
+ * completion, ternctl status) sends, the same T to every holder of one comparison: the HLC of
+ * (wall_ms - TN_PROTO_DIGEST_CUTOFF_MS). Holders asked one after another otherwise differ by the
+ * writes that land between two answers, and a PG written tens of times a second (a bucket's
+ * index PG) is never seen equal. Why ignoring rows stamped after T is safe:
+ * - a write stamped before T was sent long ago (2 s is far beyond a replica write's latency and
+ *   the OSD's timeouts), so every replica that will ever get it has it by now, and one that
+ *   lacks it is compared and repaired;
+ * - a write stamped after T, while a PG moves, already needs a quorum in the old AND the new
+ *   set to be acknowledged, so after completion reads of the new set (R=2 of 3) still see it;
+ *   it is compared by the next comparison, once T has passed it.
+ * A key overwritten after T on some holders only: a holder with the newer row leaves the key
+ * out, a holder with only the older row includes it, so they differ: conservative, never a
+ * false "equal". A caller whose clock runs behind the writers' only makes T older (safe).
+ */
+#define TN_PROTO_DIGEST_CUTOFF_MS 2000
+uint64_t tn_proto_digest_cutoff(uint64_t wall_ms);
 typedef struct {
     tn_proto_digest_t all;
     tn_proto_digest_t bucket[TN_PROTO_DIGEST_BUCKETS];

@@ -930,7 +930,8 @@ int osd_idx_enumerate(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_
     return scan_rows(rd, st, pool, pg, limit, cursor, cb, arg, more);
 }
 
-int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_digest_t *out)
+int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t cutoff,
+                   osd_idx_digest_t *out)
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = rd->st_digest;
@@ -949,6 +950,8 @@ int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_dig
                 count_checksum(rd->idx, &r);
             return finish_stmt(st, err);
         }
+        if (cutoff != 0 && r.ver.hlc > cutoff)
+            continue; /* younger than the comparison's instant */
         tn_row_digest_add(&out->all, r.ns, r.key, r.key_len, &r.ver, r.flags);
         tn_row_digest_add(&out->bucket[tn_row_digest_bucket(r.key, r.key_len)], r.ns, r.key,
                           r.key_len, &r.ver, r.flags);

@@ -209,12 +209,15 @@ int osd_idx_enumerate(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_
 
 /* The digest of a PG: over all rows (tombstones included) in (ns, key) order, and per
  * sub-range bucket (tn_row.h). Reads only (ns, key, hlc, origin, vid, flags), so it does not
- * verify row CRCs (enumerate does). */
+ * verify row CRCs (enumerate does). cutoff != 0: only rows with hlc <= cutoff (tombstones too),
+ * so that holders asked one after another compare as of one instant (tn_proto.h,
+ * TN_PROTO_DIGEST_CUTOFF_MS); 0: every row. */
 typedef struct {
     tn_row_digest_t all;
     tn_row_digest_t bucket[TN_ROW_DIGEST_BUCKETS];
 } osd_idx_digest_t;
 
-int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, osd_idx_digest_t *out);
+int osd_idx_digest(osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t cutoff,
+                   osd_idx_digest_t *out);
 
 #endif

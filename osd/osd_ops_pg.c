@@ -25,7 +25,7 @@ static void digest_run(osd_req_t *req, osd_wctx_t *ctx)
         return;
     }
     tn_pg_digest_rep_t rep;
-    int rc = osd_pg_digest(req->srv->bs, ctx->rd, in.pool, in.pg, &rep);
+    int rc = osd_pg_digest(req->srv->bs, ctx->rd, in.pool, in.pg, in.cutoff, &rep);
     if (rc != 0) {
         req->status = rc;
         return;

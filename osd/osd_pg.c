@@ -56,13 +56,13 @@ int osd_pg_blob_ids(osd_bs_t *bs, uint32_t pool, uint32_t pg, osd_blob_id_t **id
     return 0;
 }
 
-int osd_pg_digest(osd_bs_t *bs, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg,
+int osd_pg_digest(osd_bs_t *bs, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t cutoff,
                   tn_pg_digest_rep_t *rep)
 {
     if (rd == NULL)
         return -EIO;
     osd_idx_digest_t d;
-    int rc = osd_idx_digest(rd, pool, pg, &d);
+    int rc = osd_idx_digest(rd, pool, pg, cutoff, &d);
     if (rc != 0)
         return rc;
     osd_blob_id_t *ids = NULL;

@@ -38,8 +38,9 @@ typedef struct {
 /* Every blob id of PG (pool, pg), sorted by (version bytes, part); *ids malloc'd (NULL when
  * none). 0 or the errors of osd_bs_list_pg, -ENOMEM. */
 int osd_pg_blob_ids(osd_bs_t *bs, uint32_t pool, uint32_t pg, osd_blob_id_t **ids, size_t *n);
-/* The PG_DIGEST reply for the local copy. */
-int osd_pg_digest(osd_bs_t *bs, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg,
+/* The PG_DIGEST reply for the local copy; cutoff as osd_idx_digest's (rows only: the blob list
+ * is always whole, blob files carry no HLC). */
+int osd_pg_digest(osd_bs_t *bs, osd_idx_reader_t *rd, uint32_t pool, uint32_t pg, uint64_t cutoff,
                   tn_pg_digest_rep_t *out);
 /* One page of rows (what TN_PROTO_ENUM_ROWS answers) after cursor (empty: from the start),
  * at most limit rows (1..TN_PROTO_MAX_LIST) and about OSD_PG_ENUM_MAX_BYTES. Every row's CRC

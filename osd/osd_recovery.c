@@ -791,7 +791,9 @@ static pg_state_t repair_pg(worker_t *w, const osd_recplan_pg_t *pg, int deep, p
     }
     int differ = 0, degraded = 0;
     for (int round = 0; round < MAX_ROUNDS && !stopping(rec); round++) {
-        int rc = osd_pg_digest(rec->bs, w->rd, pg->pool, pg->pg, &mine);
+        /* every holder's digest as of one instant, or a written PG never compares equal */
+        uint64_t cutoff = tn_proto_digest_cutoff(osd_clock_wall_ms());
+        int rc = osd_pg_digest(rec->bs, w->rd, pg->pool, pg->pg, cutoff, &mine);
         if (rc != 0) {
             tn_log_warn("msg=\"repair: local digest failed\" pool=%u pg=%u err=\"%s\"", pg->pool,
                         pg->pg, tn_strerror(rc));
@@ -812,7 +814,7 @@ static pg_state_t repair_pg(worker_t *w, const osd_recplan_pg_t *pg, int deep, p
                 degraded = 1;
                 continue;
             }
-            rc = tn_osdc_sync_pg_digest(w->cl, pg->osds[k], pg->pool, pg->pg, &theirs[k]);
+            rc = tn_osdc_sync_pg_digest(w->cl, pg->osds[k], pg->pool, pg->pg, cutoff, &theirs[k]);
             if (rc == 0) {
                 reachable[k] = 1;
                 differ |= osd_recplan_rows_differ(&mine, &theirs[k]) ||
@@ -1365,6 +1367,11 @@ static void *mover_main(void *arg)
             rec->map->epoch == osd_ms_epoch(rec->ms)) {
             m = pl_map_clone(rec->map);
             client_sync_map(rec, cl, &gen);
+            /* the proposer is a holder of many moving PGs: it asks its own digest over the
+             * network like any holder's (client_sync_map leaves itself out) */
+            for (uint32_t i = 0; i < rec->map->n_osds; i++)
+                if (rec->map->osds[i].id == rec->o.self && rec->map->osds[i].addr[0] != '\0')
+                    tn_osdc_set_osd(tn_osdc_sync_client(cl), rec->o.self, rec->map->osds[i].addr);
         }
         pthread_mutex_unlock(&rec->sync.lock);
         if (m == NULL)

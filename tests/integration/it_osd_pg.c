@@ -30,7 +30,7 @@ static size_t row_i(int i)
 
 static int get_digest(int osd, uint32_t pool, uint32_t pg, tn_pg_digest_rep_t *d)
 {
-    return tn_osdc_sync_pg_digest(s, osd, pool, pg, d);
+    return tn_osdc_sync_pg_digest(s, osd, pool, pg, 0, d);
 }
 
 static int put_row(int osd, size_t n)
@@ -71,6 +71,22 @@ static void test_digest(void)
     put_row(0, n);
     is_int(get_digest(0, 1, 6, &d0), 0, "digest 0 again");
     ok(memcmp(&d0.all, &d1.all, sizeof(d0.all)) != 0, "an extra row changes the digest");
+    /* The cut-off over the wire (PG 8): a row written between two holders' answers (younger
+     * than the cut-off) is left out by both, so they compare equal as of the cut-off. */
+    n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 8, 0, "old", HLC(1), 1, 1, TN_ROW_TOMBSTONE, "",
+                    NULL, 0);
+    put_row(0, n);
+    put_row(1, n);
+    n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 8, 0, "late", HLC(1000), 1, 2, 0, "", NULL, 0);
+    put_row(0, n);
+    is_int(get_digest(0, 1, 8, &d0), 0, "digest 0, no cut-off");
+    is_int(get_digest(1, 1, 8, &d1), 0, "digest 1, no cut-off");
+    ok(memcmp(&d0.all, &d1.all, sizeof(d0.all)) != 0, "no cut-off: the late row differs");
+    uint64_t cutoff = HLC(500);
+    is_int(tn_osdc_sync_pg_digest(s, 0, 1, 8, cutoff, &d0), 0, "digest 0 at the cut-off");
+    is_int(tn_osdc_sync_pg_digest(s, 1, 1, 8, cutoff, &d1), 0, "digest 1 at the cut-off");
+    is_uint(d0.all.count, 1, "rows up to the cut-off (the tombstone included)");
+    ok(memcmp(&d0, &d1, sizeof(d0)) == 0, "equal as of the cut-off");
     tn_pg_digest_rep_t e;
     is_int(get_digest(0, 1, 7, &e), 0, "empty PG digest");
     is_uint(e.all.count + e.blob_count, 0, "empty PG: zero counts");

@@ -8,9 +8,10 @@
  * scrub counters), and PG_DIGEST of every PG from every replica the map gives it. A PG is
  *   clean         every replica answered and all digests (rows and blob lists) are equal;
  *   degraded      n replicas did not answer (n is shown); the ones that did agree;
- *   inconsistent  answering replicas' digests differ (repair has work to do; a PG being
- *                 written at this instant can look so for a moment, so differing PGs are asked
- *                 a second time before being reported);
+ *   inconsistent  answering replicas' digests differ (repair has work to do). Digests cover
+ *                 the rows up to one cut-off 2 s ago (tn_proto.h, TN_PROTO_DIGEST_CUTOFF_MS),
+ *                 the same for every holder, so writes landing between two answers do not
+ *                 count; differing PGs are still asked a second time before being reported;
  *   unavailable   no replica answered;
  *   backfilling   the PG moves (a map change gave it new OSDs, or `osd replace` a new disk):
  *                 the map lists its old set, which keeps it until the OSDs (or `ternctl
@@ -178,10 +179,16 @@ static int check_pg(tn_osdc_sync_t *cl, const osd_view_t *views, size_t nv, pg_v
     int ok[PL_MAX_HOLDERS] = {0};
     int first = -1, differ = 0;
     q->missing = q->size - q->n_cur;
+    /* every holder's digest as of one cut-off (tn_proto.h): holders asked one after another
+     * otherwise differ by the writes between their answers, and a written PG shows inconsistent */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t cutoff =
+        tn_proto_digest_cutoff((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
     for (int i = 0; i < q->n; i++) {
         const osd_view_t *v = find_view(views, nv, q->osds[i]);
         if (v == NULL || !v->up ||
-            tn_osdc_sync_pg_digest(cl, q->osds[i], q->pool, q->pg, &d[i]) != 0) {
+            tn_osdc_sync_pg_digest(cl, q->osds[i], q->pool, q->pg, cutoff, &d[i]) != 0) {
             q->missing += i < q->n_cur;
             continue;
         }

@@ -1411,7 +1411,7 @@ static void test_sync(void)
     is_int(result, TN_PROTO_RESULT_PURGED, "purged");
 
     tn_pg_digest_rep_t dg;
-    is_int(tn_osdc_sync_pg_digest(s, 3, 4, 5, &dg), 0, "pg_digest");
+    is_int(tn_osdc_sync_pg_digest(s, 3, 4, 5, 0, &dg), 0, "pg_digest");
     ok(dg.all.count == 45 && dg.blob_count == 4, "digest");
     tn_pg_enum_req_t eq = {4, 5, TN_PROTO_ENUM_BLOBS, {"", 0}, 10};
     is_int(tn_osdc_sync_pg_enum(s, 3, &eq, &body, &len), 0, "pg_enum");

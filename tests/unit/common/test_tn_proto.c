@@ -300,6 +300,28 @@ static void test_pg(void)
     check_exact("digest", b, n, (dec_fn)tn_proto_dec_pg_digest_rep, &d2);
     ok(memcmp(&d, &d2, sizeof(d)) == 0, "digest fields");
 
+    /* PG_DIGEST request: the cut-off is an optional trailing u64 (0 = none, not sent) */
+    tn_pg_req_t pr = {3, 4, 0}, pr2;
+    n = ENC(b, tn_proto_enc_pg_req(&w_, &pr));
+    is_int(n, 8, "digest req without cut-off: the old 8 bytes");
+    check_exact("digest req", b, n, (dec_fn)tn_proto_dec_pg_req, &pr2);
+    ok(pr2.pool == 3 && pr2.pg == 4 && pr2.cutoff == 0, "digest req fields");
+    pr.cutoff = 0x0123456789abcdefull;
+    n = ENC(b, tn_proto_enc_pg_req(&w_, &pr));
+    is_int(n, 16, "digest req with cut-off");
+    is_int(tn_proto_dec_pg_req(b, n, &pr2), TN_OK, "digest req with cut-off decodes");
+    ok(pr2.pool == 3 && pr2.pg == 4 && pr2.cutoff == pr.cutoff, "cut-off decoded");
+    int bad = 0;
+    for (size_t cut = 0; cut < n; cut++)
+        if (cut != 8 && tn_proto_dec_pg_req(b, cut, &pr2) != TN_ERR_PROTO)
+            bad = 1;
+    ok(!bad, "truncated digest req refused");
+    memset(b + 8, 0, 8);
+    is_int(tn_proto_dec_pg_req(b, 16, &pr2), TN_ERR_PROTO, "explicit zero cut-off refused");
+    uint64_t co = tn_proto_digest_cutoff(1700000005000ull);
+    ok(co == ((1700000003000ull << 16) | 0xffffu), "cut-off = HLC of wall - 2 s, whole ms");
+    ok(tn_proto_digest_cutoff(5) != 0, "cut-off never 0");
+
     tn_pg_enum_req_t er = {1, 2, TN_PROTO_ENUM_BLOBS, {"cur", 3}, 500}, er2;
     n = ENC(b, tn_proto_enc_pg_enum_req(&w_, &er));
     check_exact("enum req", b, n, (dec_fn)tn_proto_dec_pg_enum_req, &er2);

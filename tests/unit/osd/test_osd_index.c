@@ -970,8 +970,8 @@ static void test_enumerate_digest(void)
     is_int(osd_idx_enumerate(rd, 1, 10, &cur, 0, on_enum, NULL, &more), -EINVAL, "limit 0");
 
     osd_idx_digest_t d10, d11, dv, dempty;
-    is_int(osd_idx_digest(rd, 1, 10, &d10), 0, "digest pg 10");
-    is_int(osd_idx_digest(rd, 1, 11, &d11), 0, "digest pg 11");
+    is_int(osd_idx_digest(rd, 1, 10, 0, &d10), 0, "digest pg 10");
+    is_int(osd_idx_digest(rd, 1, 11, 0, &d11), 0, "digest pg 11");
     is_uint(d10.all.count, rows, "digest counts rows");
     ok(memcmp(&d10, &d11, sizeof(d10)) == 0, "same contents in another order: same digest");
     uint64_t bsum = 0;
@@ -980,7 +980,7 @@ static void test_enumerate_digest(void)
     is_uint(bsum, rows, "buckets partition the rows");
     unsigned changed_bucket = tn_row_digest_bucket("k3", 2);
     for (int v = 1; v <= 6; v++) {
-        is_int(osd_idx_digest(rd, 1, 20 + (uint32_t)v, &dv), 0, "digest variant");
+        is_int(osd_idx_digest(rd, 1, 20 + (uint32_t)v, 0, &dv), 0, "digest variant");
         ok(dv.all.h1 != d10.all.h1 && dv.all.h2 != d10.all.h2, "one field differs: digest differs");
         int other_same = 1;
         for (unsigned b = 0; b < TN_ROW_DIGEST_BUCKETS; b++)
@@ -991,8 +991,56 @@ static void test_enumerate_digest(void)
                0,
            "the affected sub-range differs");
     }
-    is_int(osd_idx_digest(rd, 1, 99, &dempty), 0, "empty pg");
+    is_int(osd_idx_digest(rd, 1, 99, 0, &dempty), 0, "empty pg");
     is_uint(dempty.all.count, 0, "empty digest");
+    osd_idx_reader_close(rd);
+    osd_idx_close(idx);
+}
+
+/* The digest with a cut-off: two replicas asked at different instants compare as of one. Two
+ * PGs of one index stand for two replicas (the digest does not cover pool and pg). */
+static void put_row(osd_idx_t *idx, uint32_t pg, const char *key, uint64_t hlc, uint32_t flags)
+{
+    wreq_t w;
+    mkrow(&w, OSD_IDX_PUT, 1, pg, 0, key, strlen(key), hlc, 1, (uint8_t)hlc, flags);
+    is_int(run(idx, &w), 0, "put row");
+}
+
+static void test_digest_cutoff(void)
+{
+    char path[600];
+    new_db_path(path, sizeof(path));
+    osd_idx_t *idx = open_idx(path, NULL);
+    osd_idx_reader_t *rd = open_reader(idx);
+    const uint64_t t = 250;
+    /* replica A (pg 40) saw a later write c; replica B (pg 41) not yet */
+    put_row(idx, 40, "a", 100, 0);
+    put_row(idx, 40, "b", 200, TN_ROW_TOMBSTONE);
+    put_row(idx, 40, "c", 300, 0);
+    put_row(idx, 41, "a", 100, 0);
+    put_row(idx, 41, "b", 200, TN_ROW_TOMBSTONE);
+    osd_idx_digest_t da, db, da0, db0;
+    is_int(osd_idx_digest(rd, 1, 40, t, &da), 0, "digest A at T");
+    is_int(osd_idx_digest(rd, 1, 41, t, &db), 0, "digest B at T");
+    is_uint(da.all.count, 2, "row after T excluded, tombstone before T included");
+    ok(memcmp(&da, &db, sizeof(da)) == 0, "a write after T on one replica: equal at T");
+    is_int(osd_idx_digest(rd, 1, 40, 0, &da0), 0, "digest A, no cut-off");
+    is_int(osd_idx_digest(rd, 1, 41, 0, &db0), 0, "digest B, no cut-off");
+    is_uint(da0.all.count, 3, "no cut-off: every row");
+    ok(memcmp(&da0, &db0, sizeof(da0)) != 0, "no cut-off: they differ");
+    is_int(osd_idx_digest(rd, 1, 40, 300, &da), 0, "digest at the row's own hlc");
+    is_uint(da.all.count, 3, "hlc == cut-off included");
+    is_int(osd_idx_digest(rd, 1, 40, 199, &da), 0, "digest before the tombstone");
+    is_uint(da.all.count, 1, "tombstone after T excluded");
+    /* key d overwritten after T on replica A only: A leaves d out, B has the older d */
+    put_row(idx, 42, "d", 100, 0);
+    put_row(idx, 42, "d", 400, 0);
+    put_row(idx, 43, "d", 100, 0);
+    is_int(osd_idx_digest(rd, 1, 42, t, &da), 0, "digest A (newer d)");
+    is_int(osd_idx_digest(rd, 1, 43, t, &db), 0, "digest B (older d)");
+    is_uint(da.all.count, 0, "newer row after T excluded (the older one is gone)");
+    is_uint(db.all.count, 1, "older row included");
+    ok(memcmp(&da, &db, sizeof(da)) != 0, "overwrite after T on one replica: they differ");
     osd_idx_reader_close(rd);
     osd_idx_close(idx);
 }
@@ -1516,6 +1564,7 @@ int main(void)
     subtest("conditional writes over a damaged row", test_cond_damaged);
     subtest("LIST", test_list);
     subtest("ENUMERATE and DIGEST", test_enumerate_digest);
+    subtest("DIGEST with a cut-off", test_digest_cutoff);
     subtest("concurrent writes, group commit, reopen", test_concurrency);
     subtest("corruption", test_corruption);
     subtest("fsync failure is sticky", test_fsync_failure);
