@@ -51,7 +51,7 @@ static void on_chunk_released(void *arg)
 {
     gw_copier_chunk_t *k = arg;
     void *op = k->c->op;
-    free(k->buf);
+    gw_thread_chunk_put(k->c->thread, k->buf, k->len);
     free(k);
     gw_opref_done(op);
 }
@@ -84,7 +84,7 @@ static void send_chunk(gw_copier_t *c)
                             on_chunk_released, k);
     if (rc != 0) {
         c->inflight--;
-        free(k->buf);
+        gw_thread_chunk_put(c->thread, k->buf, k->len);
         gw_budget_give(c->budget, k->len);
         free(k);
         ((gw_opref_t *)c->op)->refs--;
@@ -216,10 +216,10 @@ static void copier_pump(gw_copier_t *c)
                 ((gw_opref_t *)c->op)->refs--;
             }
             gw_copier_chunk_t *k = calloc(1, sizeof *k);
-            uint8_t *buf = malloc(len);
+            uint8_t *buf = gw_thread_chunk_get(c->thread, len);
             if (k == NULL || buf == NULL) {
                 free(k);
-                free(buf);
+                gw_thread_chunk_put(c->thread, buf, len);
                 copier_fail(c, -ENOMEM);
                 return;
             }
@@ -259,7 +259,8 @@ int gw_copier_start(gw_copier_t *c, void *op, const gw_objmeta_t *src, const uin
     c->pos = pos;
     c->end = end;
     c->alg = alg;
-    c->budget = &((gw_opref_t *)op)->r->thread->chunk_budget;
+    c->thread = ((gw_opref_t *)op)->r->thread;
+    c->budget = &c->thread->chunk_budget;
     c->wait.granted = on_copier_budget;
     memcpy(c->vid, vid, 16);
     c->nchunks = (uint32_t)((end - pos + GW_OBJMETA_CHUNK - 1) / GW_OBJMETA_CHUNK);
@@ -273,7 +274,7 @@ void gw_copier_free(gw_copier_t *c)
         s3_multihash_free(&c->h);
     c->h_init = 0;
     if (c->cur != NULL) {
-        free(c->cur->buf);
+        gw_thread_chunk_put(c->thread, c->cur->buf, c->cur->len);
         gw_budget_give(c->budget, c->cur->len);
         free(c->cur);
         c->cur = NULL;

@@ -47,10 +47,11 @@ typedef struct {
     s3_multihash_t h;
     int h_init;
     s3_cksum_alg_t alg;
-    gw_budget_t *budget;    /* the loop thread's chunk budget */
-    gw_budget_wait_t wait;  /* queued for budget (holds a reference on op) */
-    h2o_timeout_entry_t te; /* the pump after a grant (holds a reference on op) */
-    size_t granted;         /* bytes taken for the next chunk, not yet allocated */
+    struct gw_thread *thread; /* the loop thread: chunk buffers (gw_thread_chunk_get) */
+    gw_budget_t *budget;      /* the loop thread's chunk budget */
+    gw_budget_wait_t wait;    /* queued for budget (holds a reference on op) */
+    h2o_timeout_entry_t te;   /* the pump after a grant (holds a reference on op) */
+    size_t granted;           /* bytes taken for the next chunk, not yet allocated */
     /* results (err 0) */
     uint8_t md5[16];
     uint8_t cksum[S3_CKSUM_MAX_RAW];

@@ -119,6 +119,7 @@ struct mp {
     int failed, finishing;
     mp_chunk_t *cur;
     h2o_timeout_entry_t te;
+    gw_thread_t *thread;   /* the loop thread: chunk buffers (gw_thread_chunk_get) */
     gw_budget_t *budget;   /* the loop thread's chunk budget */
     gw_budget_wait_t wait; /* queued for budget (holds a reference) */
     size_t granted;        /* bytes taken for the next chunk, not yet allocated */
@@ -153,7 +154,7 @@ static void mp_cleanup(void *self)
     if (m->h_init)
         s3_multihash_free(&m->h);
     if (m->cur != NULL) {
-        free(m->cur->buf);
+        gw_thread_chunk_put(m->thread, m->cur->buf, m->cur->len);
         gw_budget_give(m->budget, m->cur->len);
         free(m->cur);
     }
@@ -208,6 +209,7 @@ static mp_t *mp_new(gw_req_t *r)
         return NULL;
     }
     m->o.cleanup = mp_cleanup;
+    m->thread = r->thread;
     m->budget = &r->thread->chunk_budget;
     return m;
 }
@@ -551,7 +553,7 @@ static void on_chunk_released(void *arg)
 {
     mp_chunk_t *c = arg;
     mp_t *m = c->m;
-    free(c->buf);
+    gw_thread_chunk_put(m->thread, c->buf, c->len);
     free(c);
     gw_opref_done(m);
 }
@@ -615,7 +617,7 @@ static void part_send_chunk(mp_t *m)
                             on_chunk_released, c);
     if (rc != 0) {
         m->inflight--;
-        free(c->buf);
+        gw_thread_chunk_put(m->thread, c->buf, c->len);
         gw_budget_give(m->budget, c->len);
         free(c);
         m->o.refs--;
@@ -654,10 +656,10 @@ static void part_pump(mp_t *m)
                 m->o.refs--;
             }
             mp_chunk_t *c = calloc(1, sizeof *c);
-            uint8_t *buf = malloc(len);
+            uint8_t *buf = gw_thread_chunk_get(m->thread, len);
             if (c == NULL || buf == NULL) {
                 free(c);
-                free(buf);
+                gw_thread_chunk_put(m->thread, buf, len);
                 part_fail(m, S3_ERR_INTERNAL_ERROR, 0);
                 return;
             }

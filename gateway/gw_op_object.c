@@ -1,8 +1,9 @@
 /* gw_op_object.c — PutObject, GetObject, HeadObject, DeleteObject on single-part objects
  * (head rows encoded by gw_objmeta.h, buckets by gw_bucket.h).
  *
- * PUT: the body's MD5 (the ETag) was computed, and Content-MD5 / x-amz-checksum-* checked, by
- * the payload stage (gw_payload.h, r->body_md5) before dispatch. Objects up to osd.inline_max
+ * PUT: the body's MD5 (the ETag) is computed, and Content-MD5 / x-amz-checksum-* checked, by
+ * the payload stage (gw_payload.h, r->body_md5) — for large HTTP/1 bodies while the chunks
+ * are written (early dispatch): the head row waits for its verdict. Objects up to osd.inline_max
  * bytes go inline in the head row; larger ones are cut in GW_OBJMETA_CHUNK (4 MiB) chunks, each
  * copied out of the request body (so a client that goes away cannot free memory a replica
  * request still sends from) on the loop in PUT_SLICE (1 MiB) slices, one per loop turn (bounded
@@ -44,6 +45,7 @@
 #include "gw_acl_check.h"
 #include "gw_intent.h"
 #include "gw_ops.h"
+#include "gw_payload.h"
 #include "gw_server.h"
 
 #define PUT_INFLIGHT 4
@@ -96,6 +98,7 @@ struct put {
     uint64_t intent_deadline_ms; /* chunked: its intent's deadline (gw_intent.h) */
     put_chunk_t *cur;            /* the chunk being copied, not yet sent */
     h2o_timeout_entry_t te;
+    gw_thread_t *thread;   /* the loop thread: chunk buffers (gw_thread_chunk_get) */
     gw_budget_t *budget;   /* the loop thread's chunk budget */
     gw_budget_wait_t wait; /* queued for budget (holds a reference) */
     size_t granted;        /* bytes taken for the next chunk, not yet allocated */
@@ -105,7 +108,7 @@ static void put_cleanup(void *self)
 {
     put_t *p = self;
     if (p->cur != NULL) {
-        free(p->cur->buf);
+        gw_thread_chunk_put(p->thread, p->cur->buf, p->cur->len);
         gw_budget_give(p->budget, p->cur->len);
         free(p->cur);
     }
@@ -120,7 +123,7 @@ static void on_chunk_released(void *arg)
 {
     put_chunk_t *c = arg;
     put_t *p = c->p;
-    free(c->buf);
+    gw_thread_chunk_put(p->thread, c->buf, c->len);
     free(c);
     p->released++;
     gw_opref_done(p);
@@ -205,10 +208,10 @@ static void put_pump(put_t *p)
             p->o.refs--;
         }
         put_chunk_t *c = calloc(1, sizeof *c);
-        uint8_t *buf = malloc(len);
+        uint8_t *buf = gw_thread_chunk_get(p->thread, len);
         if (c == NULL || buf == NULL) {
             free(c);
-            free(buf);
+            gw_thread_chunk_put(p->thread, buf, len);
             p->failed = 1;
             gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
             return;
@@ -237,7 +240,7 @@ static void put_pump(put_t *p)
                                 on_chunk_released, c);
         if (rc != 0) {
             p->inflight--;
-            free(c->buf);
+            gw_thread_chunk_put(p->thread, c->buf, c->len);
             gw_budget_give(p->budget, c->len);
             free(c);
             p->o.refs--;
@@ -276,10 +279,51 @@ static void on_head_written(void *arg, int err, const tn_row_ver_t *ver)
     gw_opref_done(p);
 }
 
-static void put_write_head(put_t *p)
+static void put_head_row(put_t *p);
+
+/* The payload stage's verdict on the body (gw_payload_await): its digests into the head row,
+ * or its error. */
+static void put_verdict(put_t *p, const s3_why_t *why)
 {
     gw_req_t *r = p->o.r;
+    if (why->err != S3_OK) {
+        gw_req_send_error(r, why->err, s3_why_message(why));
+        return;
+    }
+    gw_objmeta_t *m = &p->m;
+    memcpy(m->md5, r->body_md5, 16); /* always computed for PutObject */
+    if (r->cksum_alg != S3_CKSUM_NONE && r->cksum_alg != S3_CKSUM_MD5) {
+        m->cksum_alg = r->cksum_alg;
+        m->cksum_type = GW_CKTYPE_FULL_OBJECT;
+        memcpy(m->cksum, r->cksum, s3_checksum_size(r->cksum_alg));
+    }
+    put_head_row(p);
+}
+
+static void on_put_verdict(void *arg, const s3_why_t *why)
+{
+    put_t *p = arg;
+    if (why != NULL && p->o.r != NULL)
+        put_verdict(p, why);
+    gw_opref_done(p); /* the wait's reference */
+}
+
+/* Every chunk is written (or the object is inline): once the body's digests are known
+ * (early dispatch, gw_payload.h), the head row. */
+static void put_write_head(put_t *p)
+{
     p->head_started = 1;
+    s3_why_t why;
+    p->o.refs++; /* the wait's, or dropped at once */
+    if (!gw_payload_await(p->o.r, on_put_verdict, p, &why))
+        return;
+    p->o.refs--;
+    put_verdict(p, &why);
+}
+
+static void put_head_row(put_t *p)
+{
+    gw_req_t *r = p->o.r;
     if (!p->m.is_inline && !gw_intent_valid(p->intent_deadline_ms)) {
         /* rule 1: after its intent's expiry the GC may already be deleting these blobs */
         gw_req_send_error(r, S3_ERR_SERVICE_UNAVAILABLE, "The write took too long");
@@ -370,11 +414,6 @@ static void put_start(put_t *p)
     gw_objmeta_t *m = &p->m;
     m->size = r->body.len;
     m->mtime_ms = gw_now_ms();
-    if (r->cksum_alg != S3_CKSUM_NONE && r->cksum_alg != S3_CKSUM_MD5) {
-        m->cksum_alg = r->cksum_alg; /* verified by the payload stage */
-        m->cksum_type = GW_CKTYPE_FULL_OBJECT;
-        memcpy(m->cksum, r->cksum, s3_checksum_size(r->cksum_alg));
-    }
     s3_err_t me = gw_objhead_from_request(r, m);
     m->content_encoding = r->content_encoding; /* without aws-chunked (gw_payload.h) */
     if (me != S3_OK) {
@@ -449,9 +488,9 @@ void gw_op_put_object(gw_req_t *r)
         return;
     }
     p->o.cleanup = put_cleanup;
+    p->thread = r->thread;
     p->budget = &r->thread->chunk_budget;
     p->wait.granted = on_put_budget;
-    memcpy(p->m.md5, r->body_md5, 16); /* the payload stage's MD5 (always set for PUT) */
     gw_bucket_rec_t hit;
     int rc = gw_bucket_lookup(r->thread, r->route.bucket.base, r->route.bucket.len, 1, &hit,
                               on_put_bucket, p);

@@ -16,6 +16,11 @@ typedef struct {
     int on_loop;
     int running; /* submitted, done() not yet run */
     void (*done)(gw_req_t *r, const s3_why_t *why);
+    /* early dispatch (gw_payload_await): r->payload_pending points here */
+    int early, finished;
+    s3_why_t why; /* finished: the verdict */
+    void (*await_cb)(void *arg, const s3_why_t *why);
+    void *await_arg;
 } pass_t;
 
 static void free_pass(pass_t *p)
@@ -78,6 +83,19 @@ static void pass_done(gw_job_t *job_)
     if (why.err == S3_ERR_INTERNAL_ERROR)
         tn_log_error("msg=\"request body pass failed\" id=%s why=\"%s\"", r->id,
                      s3_why_message(&why));
+    if (p->early) {
+        if (p->await_cb == NULL) { /* the operation asks later: keep the verdict */
+            p->why = why;
+            p->finished = 1;
+            return;
+        }
+        void (*cb)(void *, const s3_why_t *) = p->await_cb;
+        void *arg = p->await_arg;
+        r->payload_pending = NULL;
+        free_pass(p);
+        cb(arg, &why);
+        return;
+    }
     gw_req_set_cancel(r, NULL, NULL);
     void (*done)(gw_req_t *, const s3_why_t *) = p->done;
     free_pass(p);
@@ -163,6 +181,14 @@ void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
     p->done = done;
     p->running = 1;
     p->te.cb = on_loop_slice;
+    if (r->route.op == S3_OP_PUT_OBJECT && !plan.streaming && r->req->version < 0x200) {
+        p->early = 1;
+        r->payload_pending = p; /* the dispose hook is gw_payload_gone: the op takes cancel */
+        gw_workers_submit(&r->thread->server->workers, &p->job, &r->thread->job_recv);
+        s3_why_set(&why, S3_OK, NULL);
+        done(r, &why);
+        return;
+    }
     gw_req_set_cancel(r, on_req_gone, p);
     if (r->req->version >= 0x200) {
         /* HTTP/2: h2o frees the body before disposing the request, so no worker may touch
@@ -172,4 +198,35 @@ void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why))
         return;
     }
     gw_workers_submit(&r->thread->server->workers, &p->job, &r->thread->job_recv);
+}
+
+int gw_payload_await(gw_req_t *r, void (*cb)(void *arg, const s3_why_t *why), void *arg,
+                     s3_why_t *why)
+{
+    pass_t *p = r->payload_pending;
+    if (p == NULL) {
+        s3_why_set(why, S3_OK, NULL);
+        return 1;
+    }
+    if (p->finished) {
+        *why = p->why;
+        r->payload_pending = NULL;
+        free_pass(p);
+        return 1;
+    }
+    p->await_cb = cb;
+    p->await_arg = arg;
+    return 0;
+}
+
+void gw_payload_gone(gw_req_t *r)
+{
+    pass_t *p = r->payload_pending;
+    r->payload_pending = NULL;
+    void (*cb)(void *, const s3_why_t *) = p->await_cb;
+    void *arg = p->await_arg;
+    p->await_cb = NULL;
+    on_req_gone(p); /* cancels a running slice and frees the pass, now or in pass_done */
+    if (cb != NULL)
+        cb(arg, NULL);
 }

@@ -24,6 +24,15 @@
  *     touch freed memory and the gateway cannot take the buffer over. On the loop, the free
  *     and the dispose hook (which unlinks the timer) happen in one call, so it is safe.
  *
+ * Early dispatch (PutObject, HTTP/1, body over GW_REQ_INLINE_HASH_MAX, not aws-chunked, so
+ * the bytes stored are the bytes received): done(r, OK) runs at once and the pass goes on on
+ * a worker while the operation writes the body's chunks, which stay invisible until its head
+ * row. The operation calls gw_payload_await before it reads the digests (r->has_md5,
+ * body_md5, cksum_alg, cksum) and before it makes anything visible; a bad digest then
+ * answers like before, only later, and the written chunks are reclaimed through the write's
+ * intent (gw_intent.h). MD5 ran alone for ~50 ms of a 32 MiB PUT's ~260 ms before the first
+ * chunk left (docs/BENCHMARKS.md, "Large PUT: chunk buffers and early dispatch").
+ *
  * Which digests: MD5 for PutObject and UploadPart (the ETag) and whenever Content-MD5 is
  * given; the checksum whenever x-amz-checksum-* or x-amz-trailer names one; SHA-256 when
  * x-amz-content-sha256 is a hash. Nothing to do (e.g. an UNSIGNED-PAYLOAD GET) costs no pass.
@@ -40,5 +49,14 @@
  * set), now or later on the loop thread — unless the request is disposed first, in which
  * case done is never called. why is only valid during the call. */
 void gw_payload_run(gw_req_t *r, void (*done)(gw_req_t *r, const s3_why_t *why));
+
+/* The verdict of an early-dispatched pass (see above). Returns 1 when it is known now (always
+ * when there was no early dispatch): *why is set (S3_OK: the digests are on r). Else 0, and
+ * cb(arg, why) runs once later on the loop thread with the verdict — or with why NULL if the
+ * request is disposed first (then r must not be touched; release what the wait held). */
+int gw_payload_await(gw_req_t *r, void (*cb)(void *arg, const s3_why_t *why), void *arg,
+                     s3_why_t *why);
+/* gw_req's dispose hook, when r->payload_pending is set. */
+void gw_payload_gone(gw_req_t *r);
 
 #endif

@@ -334,6 +334,8 @@ static void on_dispose(void *p)
         r->cancel = NULL;
         cb(r->cancel_data);
     }
+    if (r->payload_pending != NULL)
+        gw_payload_gone(r); /* after the operation's hook: an await callback finds it gone */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs =

@@ -24,7 +24,8 @@
  *      GW_REQ_INLINE_HASH_MAX, else on a worker thread or in loop slices) that decodes
  *      aws-chunked (STREAMING-*) bodies in place and computes and checks, at once, the
  *      signed SHA-256, the MD5 (PutObject/UploadPart, Content-MD5) and the x-amz-checksum-*
- *      (header or trailer);
+ *      (header or trailer); a large plain PutObject body over HTTP/1 is dispatched while
+ *      its pass still runs (gw_payload_await);
  *   6. gw_ops_dispatch(r): the operation handler for r->route.op.
  *
  * Answering: a handler must eventually call exactly one of gw_req_send_error,
@@ -83,6 +84,7 @@ struct gw_req {
     void (*cancel)(void *data);
     void *cancel_data;
     int responded;
+    void *payload_pending; /* the payload pass after an early dispatch (gw_payload_await) */
 };
 
 /* The h2o on_req callback of the catch-all handler (h2o_handler_t.on_req). */

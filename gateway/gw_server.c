@@ -20,6 +20,7 @@
 #include "tn_log.h"
 #include "conf_map.h"
 #include "gw_health.h"
+#include "gw_objmeta.h"
 #include "gw_metrics.h"
 #include "tn_admin.h"
 #include "gw_keys.h"
@@ -288,6 +289,27 @@ static void setup_cluster(gw_server_t *s)
         tn_log_warn("msg=\"invalid cluster map: storage operations will fail\"");
 }
 
+/* ---- chunk buffers ---- */
+
+static void on_chunk_pool_tick(h2o_timeout_entry_t *te)
+{
+    gw_thread_t *t = H2O_STRUCT_FROM_MEMBER(gw_thread_t, chunk_pool_te, te);
+    if (gw_chunkpool_tick(&t->chunk_pool) > 0)
+        h2o_timeout_link(t->loop, &t->chunk_pool_tick, &t->chunk_pool_te);
+}
+
+uint8_t *gw_thread_chunk_get(gw_thread_t *t, size_t len)
+{
+    return gw_chunkpool_get(&t->chunk_pool, len);
+}
+
+void gw_thread_chunk_put(gw_thread_t *t, uint8_t *buf, size_t len)
+{
+    gw_chunkpool_put(&t->chunk_pool, buf, len);
+    if (gw_chunkpool_cached(&t->chunk_pool) > 0 && !h2o_timeout_is_linked(&t->chunk_pool_te))
+        h2o_timeout_link(t->loop, &t->chunk_pool_tick, &t->chunk_pool_te);
+}
+
 static void *thread_main(void *arg_)
 {
     thread_arg_t *arg = arg_;
@@ -301,6 +323,9 @@ static void *thread_main(void *arg_)
     h2o_timeout_init(t->loop, &t->zero_timeout, 0);
     size_t budget = GW_CHUNK_BUDGET / (s->n_threads > 0 ? s->n_threads : 1);
     gw_budget_init(&t->chunk_budget, budget > GW_CHUNK_BUDGET_MIN ? budget : GW_CHUNK_BUDGET_MIN);
+    gw_chunkpool_init(&t->chunk_pool, GW_OBJMETA_CHUNK, t->chunk_budget.limit / GW_OBJMETA_CHUNK);
+    h2o_timeout_init(t->loop, &t->chunk_pool_tick, GW_CHUNK_POOL_TICK_MS);
+    t->chunk_pool_te.cb = on_chunk_pool_tick;
     if (s->map != NULL) {
         gw_cl_opts_t o;
         gw_cl_opts_default(&o);
@@ -339,6 +364,9 @@ static void *thread_main(void *arg_)
         gw_cl_destroy(t->osd);
         t->osd = NULL;
     }
+    if (h2o_timeout_is_linked(&t->chunk_pool_te))
+        h2o_timeout_unlink(&t->chunk_pool_te);
+    gw_chunkpool_dispose(&t->chunk_pool); /* after gw_cl_destroy released the last chunks */
     gw_keys_free(t->keys);
     t->keys = NULL;
     gw_keytab_free(t->auth.keys);

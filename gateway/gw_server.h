@@ -64,6 +64,7 @@
 #include "conf.h"
 #include "gw_auth.h"
 #include "gw_budget.h"
+#include "gw_chunkpool.h"
 #include "gw_worker.h"
 #include "gw_cluster.h"
 
@@ -76,9 +77,10 @@
  * them here let a frozen OSD hold the budget: 4 MiB PUTs waited up to 2.4 s for its requests
  * to time out, fault_s3_freeze_osd). 64 concurrent 64 MiB uploads stay inside 128 MiB of
  * RssAnon with h2o's own buffers (docs/BENCHMARKS.md, "Memory pass"). */
-#define GW_CHUNK_BUDGET     (32u << 20)
-#define GW_CHUNK_BUDGET_MIN (8u << 20)
-#define GW_MAX_LISTEN_FDS   CONF_MAX_LISTEN
+#define GW_CHUNK_BUDGET       (32u << 20)
+#define GW_CHUNK_BUDGET_MIN   (8u << 20)
+#define GW_CHUNK_POOL_TICK_MS 2000 /* cached chunk buffers unused this long are freed */
+#define GW_MAX_LISTEN_FDS     CONF_MAX_LISTEN
 
 typedef struct gw_server gw_server_t;
 
@@ -108,6 +110,9 @@ struct gw_thread {
     h2o_timeout_entry_t shutdown_te;
     h2o_timeout_t zero_timeout; /* 0 ms: "next loop turn" (sliced work on the loop) */
     gw_budget_t chunk_budget;   /* chunk copies of PUT / UploadPart / copies (gw_budget.h) */
+    gw_chunkpool_t chunk_pool;  /* their buffers, kept for reuse (gw_chunkpool.h) */
+    h2o_timeout_t chunk_pool_tick;
+    h2o_timeout_entry_t chunk_pool_te;
 };
 
 struct gw_server {
@@ -144,5 +149,11 @@ struct gw_server {
  * shutdown signal. Returns the process exit status: 0 after a clean shutdown, 1 if
  * start-up failed (the reason is logged). */
 int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed);
+
+/* A chunk buffer of at least len bytes from the thread's cache (NULL: out of memory), and its
+ * return (NULL ignored); loop thread only. Cached buffers unused for GW_CHUNK_POOL_TICK_MS are
+ * freed (gw_chunkpool.h). */
+uint8_t *gw_thread_chunk_get(struct gw_thread *t, size_t len);
+void gw_thread_chunk_put(struct gw_thread *t, uint8_t *buf, size_t len);
 
 #endif

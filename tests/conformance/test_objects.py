@@ -196,3 +196,31 @@ def test_list_encoding_type_url(raw, s3, bucket):
     key = root.find("s:Contents/s:Key", ns).text
     assert root.findtext("s:EncodingType", namespaces=ns) == "url"
     assert urllib.parse.unquote_plus(key) == "a b+c" and key != "a b+c"
+
+
+def test_large_put_digests_checked_before_it_is_visible(raw, s3, bucket):
+    """A large plain PUT over HTTP/1 is written while its digests are still being computed
+    (gw_payload.h, early dispatch): a bad Content-MD5, x-amz-checksum-* or signed payload hash
+    must still answer its error and leave the previous version in place."""
+    old = data_of(5000, 7)
+    s3.put_object(Bucket=bucket, Key="big", Body=old)
+    data = data_of(9 * 1024 * 1024 + 5, 8)  # three 4 MiB chunks, the last one short
+    wrong_md5 = base64.b64encode(hashlib.md5(data + b"!").digest()).decode()
+    st, _, b = raw.signed("PUT", f"/{bucket}/big", {"content-md5": wrong_md5}, data)
+    assert (st, xml_code(b)) == (400, "BadDigest")
+    wrong_sha = base64.b64encode(hashlib.sha256(data[:-1]).digest()).decode()
+    st, _, b = raw.signed("PUT", f"/{bucket}/big", {"x-amz-checksum-sha256": wrong_sha}, data)
+    assert (st, xml_code(b)) == (400, "BadDigest")
+    st, _, b = raw.signed("PUT", f"/{bucket}/big", body=data,
+                          payload_hash=hashlib.sha256(data[1:]).hexdigest())
+    assert (st, xml_code(b)) == (400, "XAmzContentSHA256Mismatch")
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == old
+    sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    st, h, b = raw.signed("PUT", f"/{bucket}/big",
+                          {"content-md5": md5, "x-amz-checksum-sha256": sha}, data)
+    assert st == 200, b
+    assert h.get("etag") == '"%s"' % hashlib.md5(data).hexdigest()
+    assert h.get("x-amz-checksum-sha256") == sha
+    g = s3.get_object(Bucket=bucket, Key="big", ChecksumMode="ENABLED")
+    assert g["Body"].read() == data and g["ChecksumSHA256"] == sha
