@@ -43,8 +43,10 @@
 #define BATCH_MAX   32
 #define FLUSH_BYTES (1u << 20)
 #define FREE_KEEP   256
-/* largest emptied input buffer a busy connection keeps (a GET piece's: 1 MiB + framing) */
-#define KEEP_INPUT_MAX ((size_t)4 << 20)
+/* largest emptied input buffer a connection keeps (a GET piece's: 1 MiB + framing), and how
+ * long it keeps one with nothing in flight */
+#define KEEP_INPUT_MAX     ((size_t)4 << 20)
+#define KEEP_INPUT_IDLE_MS 1000
 
 /* Input buffers of OSD connections never spill to an mmap'd temp file: replies are bounded by
  * max_payload (a GET piece is 1 MiB), while the process-wide threshold
@@ -113,6 +115,7 @@ struct st_conn_t {
     uint64_t backoff_until;
     uint32_t backoff_ms;
     h2o_timeout_entry_t ctmo;
+    h2o_timeout_entry_t idle; /* frees a kept input buffer (KEEP_INPUT_IDLE_MS) */
     tn_osdc_req_t **buckets;
     uint32_t mask;
     uint32_t inflight;
@@ -134,7 +137,7 @@ struct st_tn_osdc_t {
     tn_osdc_req_t *free;
     size_t nfree;
     tn_osdc_req_t *deferred, *deferred_tail;
-    h2o_timeout_t t_req, t_ack, t_conn, t_hedge, t_zero;
+    h2o_timeout_t t_req, t_ack, t_conn, t_hedge, t_zero, t_idle;
     h2o_timeout_entry_t zero_entry, kick_entry;
     tn_osdc_stats_t st;
     int destroying;
@@ -402,6 +405,7 @@ static void conn_fail(conn_t *cn, int err, int defer)
         cn->sock = NULL;
     }
     unlink_timer(&cn->ctmo);
+    unlink_timer(&cn->idle);
     cn->state = ST_IDLE;
     /* requests in the outstanding write: dead ones are just freed, held ones delivered */
     for (size_t i = 0; i < cn->nbatch; i++) {
@@ -601,15 +605,21 @@ static void on_read(h2o_socket_t *sock, const char *errstr)
         handle_frame(cn, &h, (const uint8_t *)in->bytes + TN_FRAME_HDR_SIZE);
         if (cn->sock != sock) /* a callback closed or replaced the connection */
             break;
-        if (in->size == flen && cn->inflight > 0 && in->capacity <= KEEP_INPUT_MAX) {
-            /* More replies are expected (a GET asks for its pieces back to back): keep the
-             * emptied buffer, so the next reply lands in memory already mapped. Freeing it
-             * made every 1 MiB piece a fresh allocation that page-faulted, copied while it
-             * doubled and was unmapped again: over half of the gateway's CPU of a large GET
-             * (docs/BENCHMARKS.md, "One large PUT and GET"). Released by the first reply
-             * consumed with nothing else outstanding. */
+        if (in->size == flen && in->capacity <= KEEP_INPUT_MAX) {
+            /* Keep the emptied buffer, so the next reply lands in memory already mapped.
+             * Freeing it made every 1 MiB piece a fresh allocation that page-faulted, copied
+             * while it doubled and was unmapped again: over half of the gateway's CPU of a
+             * large GET (docs/BENCHMARKS.md, "One large PUT and GET"). A GET asks for its
+             * next piece only once a buffer of its own is free, so often nothing is in flight
+             * when a piece is consumed: keeping the buffer only while more replies were
+             * outstanding still cost ~25 % of the GET's gateway CPU ("Large GET: the input
+             * buffer"). With nothing in flight, on_input_idle frees it after
+             * KEEP_INPUT_IDLE_MS, so an idle connection holds no large buffer. */
             in->size = 0;
             in->bytes = in->_buf;
+            if (cn->inflight == 0 && in->capacity > reply_proto._initial_buf.capacity &&
+                !h2o_timeout_is_linked(&cn->idle))
+                h2o_timeout_link(c->loop, &c->t_idle, &cn->idle);
         } else {
             h2o_buffer_consume(&in, flen);
         }
@@ -620,6 +630,22 @@ static void on_read(h2o_socket_t *sock, const char *errstr)
     } else {
         h2o_buffer_dispose(&in);
     }
+}
+
+/* A kept input buffer (on_read) with nothing in flight for KEEP_INPUT_IDLE_MS: freed. */
+static void on_input_idle(h2o_timeout_entry_t *e)
+{
+    conn_t *cn = H2O_STRUCT_FROM_MEMBER(conn_t, idle, e);
+    h2o_socket_t *sock = cn->sock;
+    if (sock == NULL || sock->input->size != 0)
+        return; /* closed, or a reply is arriving: on_read keeps or consumes it */
+    if (cn->inflight > 0) {
+        h2o_timeout_link(cn->c->loop, &cn->c->t_idle, &cn->idle); /* busy: look again later */
+        return;
+    }
+    h2o_buffer_dispose(&sock->input);
+    h2o_buffer_init(&sock->input, &reply_proto);
+    cn->c->st.input_trims++;
 }
 
 /* ---------- writing ---------- */
@@ -966,6 +992,7 @@ tn_osdc_t *tn_osdc_create(h2o_evloop_t *loop, const tn_osdc_opts_t *opts)
     h2o_timeout_init(loop, &c->t_conn, c->o.connect_timeout_ms);
     h2o_timeout_init(loop, &c->t_hedge, c->o.hedge_ms);
     h2o_timeout_init(loop, &c->t_zero, 0);
+    h2o_timeout_init(loop, &c->t_idle, KEEP_INPUT_IDLE_MS);
     c->zero_entry.cb = on_zero;
     c->kick_entry.cb = on_kick;
     return c;
@@ -999,6 +1026,7 @@ void tn_osdc_destroy(tn_osdc_t *c)
     h2o_timeout_dispose(c->loop, &c->t_conn);
     h2o_timeout_dispose(c->loop, &c->t_hedge);
     h2o_timeout_dispose(c->loop, &c->t_zero);
+    h2o_timeout_dispose(c->loop, &c->t_idle);
     free(c);
 }
 
@@ -1100,6 +1128,7 @@ int tn_osdc_set_osd(tn_osdc_t *c, int32_t osd_id, const char *host_port)
     cn->sa = sa;
     cn->salen = salen;
     cn->ctmo.cb = on_connect_timeout;
+    cn->idle.cb = on_input_idle;
     memmove(&c->conns[pos + 1], &c->conns[pos], (c->nconns - pos) * sizeof(*c->conns));
     c->conns[pos] = cn;
     c->nconns++;

@@ -175,6 +175,8 @@ typedef struct {
     uint64_t bytes_out;       /* frame bytes handed to sockets */
     uint64_t bytes_in;        /* frame bytes received */
     uint64_t frames_out, frames_in;
+    uint64_t
+        input_trims; /* kept input buffers freed after KEEP_INPUT_IDLE_MS with nothing in flight */
 } tn_osdc_stats_t;
 
 /* Fills opts with the defaults above. */

@@ -1017,6 +1017,17 @@ static void test_blob_get_more(void)
     is_uint(gr.got, BLOB_LEN, "all bytes");
     is_uint(gr.blob_len, BLOB_LEN, "blob_len");
     ok(!gr.bad, "bytes correct");
+    /* the 1 MiB input buffer is kept for the next reply, then freed once idle */
+    tn_osdc_stats_t st;
+    tn_osdc_stats(c, &st);
+    is_uint(st.input_trims, 0, "input buffer kept right after the reply");
+    run_for(1600);
+    tn_osdc_stats(c, &st);
+    is_uint(st.input_trims, 1, "and freed after a second with nothing in flight");
+    memset(&gr, 0, sizeof(gr));
+    is_int(tn_osdc_blob_get(c, 1, &q, on_get, &gr, NULL), 0, "blob_get again");
+    ok(run_until(&gr.finals, 1, 3000) && gr.err == 0 && gr.got == BLOB_LEN && !gr.bad,
+       "after the trim: all bytes, correct");
     memset(&gr, 0, sizeof(gr));
     q.offset = BLOB_LEN + 5;
     tn_osdc_blob_get(c, 1, &q, on_get, &gr, NULL);
