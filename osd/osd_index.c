@@ -749,13 +749,22 @@ static void *writer_main(void *arg)
 
 int osd_idx_reader_open(osd_idx_t *idx, osd_idx_reader_t **out)
 {
+    return osd_idx_reader_open_vfs(idx, idx->vfs, out);
+}
+
+const char *osd_idx_vfs(const osd_idx_t *idx)
+{
+    return idx->vfs;
+}
+
+int osd_idx_reader_open_vfs(osd_idx_t *idx, const char *vfs, osd_idx_reader_t **out)
+{
     *out = NULL;
     osd_idx_reader_t *rd = calloc(1, sizeof(*rd));
     if (rd == NULL)
         return -ENOMEM;
     rd->idx = idx;
-    int rc =
-        sqlite3_open_v2(idx->path, &rd->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, idx->vfs);
+    int rc = sqlite3_open_v2(idx->path, &rd->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(rd->db, 1);
         sqlite3_busy_timeout(rd->db, BUSY_TIMEOUT_MS);

@@ -170,6 +170,10 @@ int osd_idx_submit(osd_idx_t *idx, osd_idx_req_t *req);
 
 /* Opens a reader for the calling thread. *out from malloc(). -ENOMEM, -EIO. */
 int osd_idx_reader_open(osd_idx_t *idx, osd_idx_reader_t **out);
+/* The same through the named SQLite VFS instead of the index's (osd_nowait.h). */
+int osd_idx_reader_open_vfs(osd_idx_t *idx, const char *vfs, osd_idx_reader_t **out);
+/* The VFS name the index was opened with (NULL: SQLite's default). */
+const char *osd_idx_vfs(const osd_idx_t *idx);
 /* NULL is a no-op. */
 void osd_idx_reader_close(osd_idx_reader_t *rd);
 

@@ -3,6 +3,10 @@
  * directory (identity, map, blob store, index), the server, signals and shutdown.
  *
  *   tern-osd --config FILE --id N [--log-level debug|info|warn|error] [--workers N]
+ *            [--loop-reads on|off]
+ *
+ * --loop-reads off: every ROW_GET goes to a worker (default on: rows in memory are read on the
+ * event loop, osd_nowait.h); for comparisons and as a way out should a kernel misbehave.
  *
  * Exit status: 0 after a clean stop (SIGTERM/SIGINT), 2 for a config, identity or usage
  * problem (the message says what to do), 1 for other start-up failures.
@@ -54,7 +58,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tern-osd --config FILE --id N [--log-level debug|info|warn|error] "
-               "[--workers N]\n");
+               "[--workers N] [--loop-reads on|off]\n");
 }
 
 static unsigned default_workers(void)
@@ -77,6 +81,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *level = NULL;
     long id = -1;
     unsigned workers = default_workers();
+    int loop_reads = 1;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -107,6 +112,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             workers = (unsigned)n;
+        } else if (strcmp(a, "--loop-reads") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                fprintf(stderr, "tern-osd: --loop-reads %s: expected on or off\n", v);
+                return 2;
+            }
+            loop_reads = strcmp(v, "on") == 0;
         } else {
             usage(stderr);
             return 2;
@@ -204,7 +215,8 @@ int main(int argc, char **argv)
                             .port = me->addr.port,
                             .osd_id = (uint32_t)id,
                             .incarnation = ident.incarnation,
-                            .workers = workers};
+                            .workers = workers,
+                            .loop_reads = loop_reads};
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

@@ -79,6 +79,11 @@ void osd_metrics_render(void *data, tn_mbuf_t *b)
     one(b, "tern_osd_connections_open", TN_MT_GAUGE, "Open protocol connections.", c->conns_open);
     one(b, "tern_osd_connections_total", TN_MT_COUNTER, "Protocol connections accepted.",
         c->conns_total);
+    one(b, "tern_osd_row_gets_on_loop_total", TN_MT_COUNTER,
+        "ROW_GETs answered on the event loop from memory (osd_nowait.h).", c->row_get_loop);
+    one(b, "tern_osd_row_gets_loop_retried_total", TN_MT_COUNTER,
+        "ROW_GETs that would have waited on the loop, read again by a worker.",
+        c->row_get_loop_retried);
     one(b, "tern_osd_stale_epoch_total", TN_MT_COUNTER,
         "Requests refused because the sender's map epoch was older.", c->stale_epoch);
     one(b, "tern_osd_map_epoch", TN_MT_GAUGE, "Epoch of the cluster map this OSD holds.",

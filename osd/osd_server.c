@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "osd_nowait.h"
 #include "osd_srv_internal.h"
 #include "tn_admin.h"
 #include "tn_crc.h"
@@ -752,6 +753,11 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
         osd_srv_destroy(srv);
         return rc;
     }
+    /* ROW_GETs on the loop: through the no-wait VFS only (osd_nowait.h), so never waiting for
+     * the disk; an index opened with a VFS of its own (tests) keeps every read on workers */
+    if (opts->loop_reads && idx != NULL && osd_idx_vfs(idx) == NULL && osd_nowait_register() == 0 &&
+        osd_idx_reader_open_vfs(idx, OSD_NOWAIT_VFS, &srv->loop_rd) != 0)
+        srv->loop_rd = NULL;
     srv->listener = h2o_evloop_socket_create(srv->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     srv->listener->data = srv;
     h2o_socket_read_start(srv->listener, on_accept);
@@ -829,6 +835,8 @@ void osd_srv_destroy(osd_srv_t *srv)
     osd_work_t *w = srv->work;
     srv->work = NULL;
     osd_work_destroy(w);
+    osd_idx_reader_close(srv->loop_rd);
+    srv->loop_rd = NULL;
     if (srv->loop != NULL) {
         h2o_evloop_run(srv->loop, 0);
         tn_admin_stop(srv->admin);

@@ -37,6 +37,7 @@ typedef struct {
     uint32_t osd_id;      /* for PING */
     uint64_t incarnation; /* for PING */
     unsigned workers;     /* worker threads, >= 1 */
+    int loop_reads;       /* ROW_GETs first on the loop (osd_nowait.h) */
 } osd_srv_opts_t;
 
 /* Binds and listens (errors: -errno, with a log line), starts the workers. The stores stay the

@@ -34,6 +34,7 @@ static int put(uint8_t mode, size_t n, uint8_t *result, tn_proto_ver_t *stored)
 
 static void test_put_get(void)
 {
+    uint64_t on_loop = tc_stat(s, 0, "srv.row_get_loop");
     size_t n = tc_make_row(rowbuf, sizeof(rowbuf), 1, 2, 9, "alpha", HLC(10), 1, 0xa1, 0, "v1",
                            "inline!", 7);
     uint8_t res = 0;
@@ -76,6 +77,8 @@ static void test_put_get(void)
     rowbuf[n - 1] ^= 1;
     is_int(put(TN_PROTO_ROW_PUT, n, &res, NULL), TN_ERR_CHECKSUM, "bad row CRC: CHECKSUM");
     is_int(tc_row_get(s, 0, 1, 2, 9, "bad", &row, &hold), TN_ERR_NOT_FOUND, "not stored");
+    /* rows in memory are read on the OSD's loop (osd_nowait.h), each after the writes above */
+    is_uint(tc_stat(s, 0, "srv.row_get_loop") - on_loop, 4, "the 4 gets were answered on the loop");
 }
 
 typedef struct {
