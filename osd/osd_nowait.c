@@ -43,8 +43,10 @@ static int nw_close(sqlite3_file *f)
 /* 1: the whole range was copied; 0: read it the default way; -1: it would block. */
 static int nw_try_read(nw_file_t *p, void *buf, int amt, sqlite3_int64 off)
 {
-    if (!nw_active || p->fd < 0 || atomic_load_explicit(&nw_unsupported, memory_order_relaxed))
+    if (!nw_active)
         return 0; /* outside osd_nowait_begin/end (e.g. opening): an ordinary read */
+    if (p->fd < 0 || atomic_load_explicit(&nw_unsupported, memory_order_relaxed))
+        return -1; /* no way to read without waiting: a worker reads it */
     struct iovec iov = {buf, (size_t)amt};
     ssize_t n = preadv2(p->fd, &iov, 1, (off_t)off, RWF_NOWAIT);
     if (n == amt)
@@ -52,9 +54,11 @@ static int nw_try_read(nw_file_t *p, void *buf, int amt, sqlite3_int64 off)
     if (n < 0) {
         if (errno == EAGAIN)
             return -1;
-        if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
-            atomic_store(&nw_unsupported, 1);
-        return 0; /* other errors: the default read reports them its way */
+        if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS) {
+            atomic_store(&nw_unsupported, 1); /* the caller stops trying (supported() 0) */
+            return -1;
+        }
+        return -1; /* another error: a worker's ordinary read reports it its way */
     }
     /* short: the end of the file (the default read zero-fills and says so), or part of the
      * range is not in memory */

@@ -12,11 +12,16 @@
  * xRead uses preadv2(RWF_NOWAIT) on it (outside, e.g. while opening, it reads normally): data in
  * the page cache is copied at once; data that would need the disk fails with EAGAIN, which
  * xRead turns into SQLITE_IOERR_READ after setting a per-thread flag
- * (osd_nowait_blocked()). SQLite gives such an error back from sqlite3_step without changing
- * the connection's state, so the caller retries the same read on a worker. Short reads at the
- * end of a file, and kernels or file systems that do not support RWF_NOWAIT, fall back to the
- * default VFS's blocking read (the latter turns the shim off: osd_nowait_supported()). Every
- * other method is the default VFS's.
+ * (osd_nowait_end() reports it). SQLite gives such an error back from sqlite3_step without
+ * changing the connection's state, so the caller retries the same read on a worker. Any other
+ * failure of the no-wait read is treated the same way (the worker's ordinary read reports
+ * it); a kernel or file system without RWF_NOWAIT for buffered reads also turns the shim off
+ * (osd_nowait_supported() 0). A short read at the end of a file is completed by the default
+ * VFS's read (the bytes there were in memory; SQLite zero-fills past the end). Every
+ * other method is the default VFS's, except xSleep, which does not sleep inside begin/end
+ * (SQLite's busy and WAL retry back-offs end in an error there, retried on a worker), and
+ * xFetch, which always declines (a page fault of a memory-mapped read cannot be made
+ * non-blocking).
  */
 #ifndef OSD_NOWAIT_H
 #define OSD_NOWAIT_H
