@@ -52,13 +52,9 @@ static int nw_try_read(nw_file_t *p, void *buf, int amt, sqlite3_int64 off)
     if (n == amt)
         return 1;
     if (n < 0) {
-        if (errno == EAGAIN)
-            return -1;
-        if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS) {
+        if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
             atomic_store(&nw_unsupported, 1); /* the caller stops trying (supported() 0) */
-            return -1;
-        }
-        return -1; /* another error: a worker's ordinary read reports it its way */
+        return -1; /* EAGAIN: it would wait; any error: a worker's ordinary read reports it */
     }
     /* short: the end of the file (the default read zero-fills and says so), or part of the
      * range is not in memory */
