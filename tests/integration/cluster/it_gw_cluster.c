@@ -11,9 +11,9 @@
  *   - one OSD frozen with SIGSTOP: 200 puts and 200 gets, each under 1 s (hedging/quorum never
  *     wait for it);
  *   - a 5 MiB blob put/get, then the get again with the PG's primary killed (fall-back), and
- *     with the primary frozen (hedge); a 40 MiB read whose serving replica is frozen
- *     mid-transfer completes from another replica; with every replica frozen it fails
- *     after some bytes and is resumed later at the offset reached;
+ *     with the primary frozen (hedge); a large read (40 MiB or more) whose serving replica is
+ * frozen mid-transfer completes from another replica; with every replica frozen it fails after some
+ * bytes and is resumed later at the offset reached;
  *   - blob-put pacing: 32 puts of 4 MiB into one PG whose third OSD is frozen: each reaches
  *     quorum on the two others at once; the frozen OSD's puts wait (GW_CL_PUT_ACTIVE in the
  *     client) and the lagging ones past GW_CL_PUT_LAG are dropped, so every buffer is released
@@ -796,9 +796,36 @@ static void test_blob_pace(void)
     free(data);
 }
 
-/* A 40 MiB blob (more than loopback socket buffers hold): every replica frozen when the first
- * piece arrives, so the read fails after some bytes (inactivity timeout) and reports how far
- * it got; after SIGCONT the caller resumes at that offset and gets exactly the rest. */
+/* The largest value of a "min default max" sysctl (tcp_rmem, tcp_wmem), or 0. */
+static size_t sysctl_max(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    unsigned long lo = 0, def = 0, hi = 0;
+    int n = fscanf(f, "%lu %lu %lu", &lo, &def, &hi);
+    fclose(f);
+    return n == 3 ? (size_t)hi : 0;
+}
+
+/* A blob twice what one loopback connection can hold in flight (the receiver's window grows
+ * up to tcp_rmem's max, the sender's buffer up to tcp_wmem's: 32 + 4 MiB on some machines
+ * here), at least 40 MiB: every replica frozen when the first piece arrives, so the read
+ * fails after some bytes (inactivity timeout) and reports how far it got; after SIGCONT the
+ * caller resumes at that offset and gets exactly the rest. With a fixed 40 MiB the whole blob
+ * was already in the socket buffers when the replicas stopped, and the read completed. */
+static size_t resume_blob_len(void)
+{
+    size_t in_flight =
+        sysctl_max("/proc/sys/net/ipv4/tcp_rmem") + sysctl_max("/proc/sys/net/ipv4/tcp_wmem");
+    size_t len = 2 * in_flight;
+    if (len < (40u << 20))
+        len = 40u << 20;
+    if (len > (256u << 20))
+        len = 256u << 20;
+    return (len + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
+}
+
 static int g_freeze_pg[3];
 static int g_freeze_armed;
 static void on_bdata_freeze(void *arg, uint64_t blob_len, uint64_t off, const void *data,
@@ -814,13 +841,14 @@ static void on_bdata_freeze(void *arg, uint64_t blob_len, uint64_t off, const vo
 
 static void test_blob_resume(void)
 {
-    const size_t len = 40u << 20;
+    const size_t len = resume_blob_len();
+    printf("# resume test blob: %zu MiB\n", len >> 20);
     uint8_t *data = malloc(len), *back = calloc(1, len);
     tc_fill(data, len, 91);
     tn_blobref_t ref = {g_data, 6, {0}, 0};
     memset(ref.version, 0xb2, sizeof(ref.version));
     blob_res_t p = {0};
-    is_int(gw_cl_blob_put(g_cl, &ref, data, len, on_bput, on_bput_released, &p), 0, "40 MiB put");
+    is_int(gw_cl_blob_put(g_cl, &ref, data, len, on_bput, on_bput_released, &p), 0, "big put");
     run_until(&p.released, 30000);
     is_int(p.err, 0, "at quorum");
     int32_t o[PL_MAX_SIZE];
