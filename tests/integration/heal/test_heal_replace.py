@@ -161,6 +161,18 @@ def run_replace():
                            timeout=120)
         check("not voting there" in r.stdout, "ternctl status shows it filling", r.stdout)
 
+        # the gateway backs off from an OSD that refused connections (up to 2 s): until it
+        # retries L, a listing has only H (V does not vote) and honestly fails with 503, and
+        # a GET is a degraded read from H, which would not test rule 4. Wait until a listing
+        # (R=2 from {L, H}) succeeds; L's rate-limited repair takes ~35 s per page meanwhile.
+        def listable():
+            try:
+                s3.list_objects_v2(Bucket=BUCKET, MaxKeys=1)
+                return True
+            except botocore.exceptions.ClientError:
+                return False
+        check(wait_for(listable, 30, step=0.2), "the gateway reaches L again (a listing works)")
+
         # reads at R=2 while V is empty and L lags: never NoSuchKey, never stale. The keys L
         # lacks (new ones, overwrites) first, while it surely lags.
         def new_keys(o):
