@@ -17,7 +17,7 @@
  * OSDs' garbage collector reclaims; a PUT whose intent expired fails (503) instead of writing
  * its head row.
  * GET: the head row by quorum read, then the data: inline from the row, or streamed chunk piece by
- * piece (GET_PIECE bytes per blob read) into an h2o generator through a ring of GET_AHEAD piece
+ * piece (GW_GET_PIECE bytes per blob read) into an h2o generator through a ring of GET_AHEAD piece
  * buffers: the next piece is read from the OSDs while the previous one is written to the client
  * (one read in flight; a read starts only into a free buffer, so at most GET_AHEAD pieces are
  * held: back-pressure from the client's socket). Strictly alternating read and write made a
@@ -50,8 +50,7 @@
 
 #define PUT_INFLIGHT 4
 #define PUT_SLICE    (1u << 20) /* body bytes copied per loop turn */
-#define GET_PIECE    (1u << 20)
-#define GET_AHEAD    2 /* piece buffers per GET: one being written, one being read */
+#define GET_AHEAD    2          /* piece buffers per GET: one being written, one being read */
 /* AWS answers MetadataTooLarge; s3_error has no such entry yet (InvalidArgument instead). */
 #define META_TOO_LARGE "Your metadata headers exceed the maximum allowed metadata size"
 
@@ -525,12 +524,13 @@ static int version_ok(gw_req_t *r, s3_err_t *err)
 typedef struct {
     gw_opref_t o;
     h2o_generator_t gen;
-    gw_objmeta_t *m;   /* the decoded head row, from malloc() (not zeroed: decode sets it) */
-    uint8_t *val;      /* copy of the row's value: m's slices point here */
-    uint8_t *tbl;      /* copy of a multipart object's part table (the row's inline field) */
-    uint32_t part;     /* ?partNumber= (0: none) */
-    uint64_t pos, end; /* next byte handed to h2o, one past the last */
-    uint64_t read_pos; /* next byte to read from the OSDs */
+    gw_thread_t *thread; /* the loop thread: piece buffers (gw_thread_piece_get) */
+    gw_objmeta_t *m;     /* the decoded head row, from malloc() (not zeroed: decode sets it) */
+    uint8_t *val;        /* copy of the row's value: m's slices point here */
+    uint8_t *tbl;        /* copy of a multipart object's part table (the row's inline field) */
+    uint32_t part;       /* ?partNumber= (0: none) */
+    uint64_t pos, end;   /* next byte handed to h2o, one past the last */
+    uint64_t read_pos;   /* next byte to read from the OSDs */
     /* ring of piece buffers: n_full from head on hold data (the head one is with h2o while
      * sending); the one after them is being read while reading */
     uint8_t *bufs[GET_AHEAD];
@@ -551,7 +551,7 @@ static void get_cleanup(void *self)
     free(g->val);
     free(g->tbl);
     for (int i = 0; i < GET_AHEAD; i++)
-        free(g->bufs[i]);
+        gw_thread_piece_put(g->thread, g->bufs[i]);
 }
 
 static void get_pump(get_t *g);
@@ -567,7 +567,7 @@ static void on_piece(void *arg, uint64_t blob_len, uint64_t off, const void *dat
     (void)off;
     get_t *g = arg;
     uint32_t s = read_slot(g);
-    if (g->lens[s] + len <= GET_PIECE) {
+    if (g->lens[s] + len <= GW_GET_PIECE) {
         memcpy(g->bufs[s] + g->lens[s], data, len);
         g->lens[s] += len;
     }
@@ -604,13 +604,13 @@ static void get_read_next(get_t *g)
         return;
     gw_req_t *r = g->o.r;
     uint32_t s = read_slot(g);
-    if (g->bufs[s] == NULL && (g->bufs[s] = malloc(GET_PIECE)) == NULL) {
+    if (g->bufs[s] == NULL && (g->bufs[s] = gw_thread_piece_get(g->thread)) == NULL) {
         g->failed = 1;
         return;
     }
     gw_objloc_t loc;
     gw_objmeta_locate(g->m, g->tbl, g->read_pos, &loc);
-    uint64_t len = TN_MIN((uint64_t)GET_PIECE, TN_MIN(loc.avail, g->end - g->read_pos));
+    uint64_t len = TN_MIN((uint64_t)GW_GET_PIECE, TN_MIN(loc.avail, g->end - g->read_pos));
     tn_blobref_t ref;
     int rc = data_ref(&ref, loc.vid, loc.chunk, r->thread->server);
     g->lens[s] = 0;
@@ -823,7 +823,8 @@ static void get_answer(get_t *g, const tn_row_t *row)
         gw_req_send(r, status, ct, len > 0 ? (const void *)(row->inl + start) : "", (size_t)len);
         return;
     }
-    if ((g->bufs[0] = malloc(GET_PIECE)) == NULL) {
+    /* the first piece buffer before the status line, so running out of memory is a 500 */
+    if (!r->is_head && len > 0 && (g->bufs[0] = gw_thread_piece_get(g->thread)) == NULL) {
         gw_req_send_error(r, S3_ERR_INTERNAL_ERROR, NULL);
         return;
     }
@@ -961,6 +962,7 @@ void gw_op_get_object(gw_req_t *r)
         return;
     }
     g->o.cleanup = get_cleanup;
+    g->thread = r->thread;
     g->part = part;
     g->degraded_ok = gw_req_degraded_ok(r);
     gw_bucket_rec_t hit;

@@ -294,7 +294,17 @@ static void setup_cluster(gw_server_t *s)
 static void on_chunk_pool_tick(h2o_timeout_entry_t *te)
 {
     gw_thread_t *t = H2O_STRUCT_FROM_MEMBER(gw_thread_t, chunk_pool_te, te);
-    if (gw_chunkpool_tick(&t->chunk_pool) > 0)
+    size_t left = gw_chunkpool_tick(&t->chunk_pool);
+    left += gw_chunkpool_tick(&t->piece_pool);
+    if (left > 0)
+        h2o_timeout_link(t->loop, &t->chunk_pool_tick, &t->chunk_pool_te);
+}
+
+/* Gives buf back to pool p of t, and ticks while anything is cached. */
+static void pool_put(gw_thread_t *t, gw_chunkpool_t *p, uint8_t *buf, size_t len)
+{
+    gw_chunkpool_put(p, buf, len);
+    if (gw_chunkpool_cached(p) > 0 && !h2o_timeout_is_linked(&t->chunk_pool_te))
         h2o_timeout_link(t->loop, &t->chunk_pool_tick, &t->chunk_pool_te);
 }
 
@@ -305,9 +315,17 @@ uint8_t *gw_thread_chunk_get(gw_thread_t *t, size_t len)
 
 void gw_thread_chunk_put(gw_thread_t *t, uint8_t *buf, size_t len)
 {
-    gw_chunkpool_put(&t->chunk_pool, buf, len);
-    if (gw_chunkpool_cached(&t->chunk_pool) > 0 && !h2o_timeout_is_linked(&t->chunk_pool_te))
-        h2o_timeout_link(t->loop, &t->chunk_pool_tick, &t->chunk_pool_te);
+    pool_put(t, &t->chunk_pool, buf, len);
+}
+
+uint8_t *gw_thread_piece_get(gw_thread_t *t)
+{
+    return gw_chunkpool_get(&t->piece_pool, GW_GET_PIECE);
+}
+
+void gw_thread_piece_put(gw_thread_t *t, uint8_t *buf)
+{
+    pool_put(t, &t->piece_pool, buf, GW_GET_PIECE);
 }
 
 static void *thread_main(void *arg_)
@@ -324,6 +342,7 @@ static void *thread_main(void *arg_)
     size_t budget = GW_CHUNK_BUDGET / (s->n_threads > 0 ? s->n_threads : 1);
     gw_budget_init(&t->chunk_budget, budget > GW_CHUNK_BUDGET_MIN ? budget : GW_CHUNK_BUDGET_MIN);
     gw_chunkpool_init(&t->chunk_pool, GW_OBJMETA_CHUNK, t->chunk_budget.limit / GW_OBJMETA_CHUNK);
+    gw_chunkpool_init(&t->piece_pool, GW_GET_PIECE, GW_PIECE_POOL_MAX);
     h2o_timeout_init(t->loop, &t->chunk_pool_tick, GW_CHUNK_POOL_TICK_MS);
     t->chunk_pool_te.cb = on_chunk_pool_tick;
     if (s->map != NULL) {
@@ -367,6 +386,7 @@ static void *thread_main(void *arg_)
     if (h2o_timeout_is_linked(&t->chunk_pool_te))
         h2o_timeout_unlink(&t->chunk_pool_te);
     gw_chunkpool_dispose(&t->chunk_pool); /* after gw_cl_destroy released the last chunks */
+    gw_chunkpool_dispose(&t->piece_pool);
     gw_keys_free(t->keys);
     t->keys = NULL;
     gw_keytab_free(t->auth.keys);

@@ -79,8 +79,14 @@
  * RssAnon with h2o's own buffers (docs/BENCHMARKS.md, "Memory pass"). */
 #define GW_CHUNK_BUDGET       (32u << 20)
 #define GW_CHUNK_BUDGET_MIN   (8u << 20)
-#define GW_CHUNK_POOL_TICK_MS 2000 /* cached chunk buffers unused this long are freed */
-#define GW_MAX_LISTEN_FDS     CONF_MAX_LISTEN
+#define GW_CHUNK_POOL_TICK_MS 2000 /* cached chunk and piece buffers unused this long are freed */
+/* GetObject reads a chunk GW_GET_PIECE bytes per blob read, into piece buffers the loop thread
+ * keeps for reuse (at most GW_PIECE_POOL_MAX cached; gw_chunkpool.h): a fresh 1 MiB malloc is a
+ * mmap whose pages fault in and are zeroed on the first copy, then unmapped: ~20 % of the
+ * gateway's CPU per 256 KiB GET (docs/BENCHMARKS.md, "GET piece buffers"). */
+#define GW_GET_PIECE      (1u << 20)
+#define GW_PIECE_POOL_MAX 16u
+#define GW_MAX_LISTEN_FDS CONF_MAX_LISTEN
 
 typedef struct gw_server gw_server_t;
 
@@ -108,10 +114,11 @@ struct gw_thread {
     uint64_t shutdown_deadline; /* h2o_now() ms */
     h2o_timeout_t shutdown_tick;
     h2o_timeout_entry_t shutdown_te;
-    h2o_timeout_t zero_timeout; /* 0 ms: "next loop turn" (sliced work on the loop) */
-    gw_budget_t chunk_budget;   /* chunk copies of PUT / UploadPart / copies (gw_budget.h) */
-    gw_chunkpool_t chunk_pool;  /* their buffers, kept for reuse (gw_chunkpool.h) */
-    h2o_timeout_t chunk_pool_tick;
+    h2o_timeout_t zero_timeout;    /* 0 ms: "next loop turn" (sliced work on the loop) */
+    gw_budget_t chunk_budget;      /* chunk copies of PUT / UploadPart / copies (gw_budget.h) */
+    gw_chunkpool_t chunk_pool;     /* their buffers, kept for reuse (gw_chunkpool.h) */
+    gw_chunkpool_t piece_pool;     /* GetObject's piece buffers (GW_GET_PIECE), kept for reuse */
+    h2o_timeout_t chunk_pool_tick; /* both pools' idle tick */
     h2o_timeout_entry_t chunk_pool_te;
 };
 
@@ -155,5 +162,8 @@ int gw_server_run(const char *config_path, conf_t *conf, int log_level_fixed);
  * freed (gw_chunkpool.h). */
 uint8_t *gw_thread_chunk_get(struct gw_thread *t, size_t len);
 void gw_thread_chunk_put(struct gw_thread *t, uint8_t *buf, size_t len);
+/* The same for GetObject's piece buffers of GW_GET_PIECE bytes. */
+uint8_t *gw_thread_piece_get(struct gw_thread *t);
+void gw_thread_piece_put(struct gw_thread *t, uint8_t *buf);
 
 #endif
