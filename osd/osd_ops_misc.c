@@ -123,6 +123,7 @@ void osd_op_stats(osd_req_t *req)
     ADD("srv.bytes_in", c->bytes_in);
     ADD("srv.bytes_out", c->bytes_out);
     ADD("srv.blob_streams_aborted", c->blob_streams_aborted);
+    ADD("srv.input_trims", c->input_trims);
     ADD("srv.blob_not_holder", c->blob_not_holder);
     ADD("srv.row_get_loop", c->row_get_loop);
     ADD("srv.row_get_loop_retried", c->row_get_loop_retried);

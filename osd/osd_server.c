@@ -23,8 +23,10 @@
 #include "tn_log.h"
 
 #define WRITE_BATCH 64
-/* largest emptied input buffer a connection with open blob streams keeps (1 MiB frames) */
-#define KEEP_INPUT_MAX ((size_t)4 << 20)
+/* largest emptied input buffer a connection keeps (a 1 MiB blob piece's), and how long it keeps
+ * one that no frame used */
+#define KEEP_INPUT_MAX     ((size_t)4 << 20)
+#define KEEP_INPUT_IDLE_MS 1000
 
 struct st_osd_conn_t {
     osd_srv_t *srv;
@@ -43,6 +45,8 @@ struct st_osd_conn_t {
     osd_stream_t *streams;
     uint64_t id;
     h2o_timeout_entry_t resume_entry; /* linked (holding a reference) while a resume is due */
+    h2o_timeout_entry_t idle_entry;   /* frees a kept input buffer (KEEP_INPUT_IDLE_MS) */
+    int input_used;                   /* a frame went through the kept buffer since the last look */
 };
 
 static osd_conn_t *g_conns; /* open connections (loop thread only; one server per process) */
@@ -535,14 +539,19 @@ static void process_input(osd_conn_t *c)
         if (c->closed)
             break;
         in = c->sock->input;
-        if (in->size == total && c->streams != NULL && in->_fd == -1 &&
-            in->capacity <= KEEP_INPUT_MAX) {
-            /* A blob stream is open, so more 1 MiB DATA frames follow: keep the emptied
-             * buffer instead of freeing it, so the next frame lands in memory already mapped
-             * (no page faults, copies and unmaps per frame). Released by the first frame
-             * consumed with no stream open. */
+        if (in->size == total && in->_fd == -1 && in->capacity <= KEEP_INPUT_MAX) {
+            /* Keep the emptied buffer instead of freeing it, so the next frame lands in memory
+             * already mapped (no page faults, zeroing and unmaps per 1 MiB DATA frame).
+             * Keeping it only while a blob stream was open still freed it at every chunk's
+             * END and between PUTs: ~15 % of the OSDs' CPU of a 32 MiB PUT was page faults
+             * of fresh buffers (docs/BENCHMARKS.md, "OSD input buffers"). on_input_idle frees
+             * it once no frame used it for KEEP_INPUT_IDLE_MS. */
             in->size = 0;
             in->bytes = in->_buf;
+            c->input_used = 1;
+            if (in->capacity > H2O_SOCKET_INITIAL_INPUT_BUFFER_SIZE &&
+                !h2o_timeout_is_linked(&c->idle_entry))
+                h2o_timeout_link(c->srv->loop, &c->srv->t_input_idle, &c->idle_entry);
         } else {
             h2o_buffer_consume(&c->sock->input, total);
         }
@@ -567,6 +576,24 @@ static void on_read(h2o_socket_t *sock, const char *err)
     process_input(c);
 }
 
+/* A kept input buffer (process_input): looked at every KEEP_INPUT_IDLE_MS, freed once no frame
+ * used it since the last look. */
+static void on_input_idle(h2o_timeout_entry_t *e)
+{
+    osd_conn_t *c = H2O_STRUCT_FROM_MEMBER(osd_conn_t, idle_entry, e);
+    if (c->closed || c->sock == NULL)
+        return;
+    h2o_buffer_t *in = c->sock->input;
+    if (c->input_used || in->size != 0) {
+        c->input_used = 0; /* in use, or a frame is arriving: look again later */
+        h2o_timeout_link(c->srv->loop, &c->srv->t_input_idle, &c->idle_entry);
+        return;
+    }
+    h2o_buffer_dispose(&c->sock->input);
+    h2o_buffer_init(&c->sock->input, &h2o_socket_buffer_prototype);
+    c->srv->c.input_trims++;
+}
+
 static void conn_close(osd_conn_t *c, const char *why)
 {
     if (c->closed)
@@ -589,6 +616,8 @@ static void conn_close(osd_conn_t *c, const char *why)
         h2o_timeout_unlink(&c->resume_entry);
         osd_conn_unref(c); /* cannot be the last reference: the connection's own is below */
     }
+    if (h2o_timeout_is_linked(&c->idle_entry))
+        h2o_timeout_unlink(&c->idle_entry);
     c->sock->data = NULL;
     h2o_socket_close(c->sock);
     c->sock = NULL;
@@ -629,6 +658,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     c->refs = 1;
     c->id = ++g_conn_seq;
     c->resume_entry.cb = on_resume;
+    c->idle_entry.cb = on_input_idle;
     c->next = g_conns;
     if (g_conns != NULL)
         g_conns->prev = c;
@@ -745,6 +775,7 @@ int osd_srv_create(const osd_srv_opts_t *opts, osd_bs_t *bs, osd_idx_t *idx, osd
     fcntl(srv->sigpipe[1], F_SETFD, FD_CLOEXEC);
     srv->loop = h2o_evloop_create();
     h2o_timeout_init(srv->loop, &srv->t_zero, 0);
+    h2o_timeout_init(srv->loop, &srv->t_input_idle, KEEP_INPUT_IDLE_MS);
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->recv, osd_work_on_messages);
     rc = osd_work_create(opts->workers ? opts->workers : 1, idx, &srv->recv, &srv->work);
@@ -851,6 +882,7 @@ void osd_srv_destroy(osd_srv_t *srv)
         free(srv->queue); /* h2o 2.2.5's evloop variant does not free the queue itself */
         h2o_evloop_run(srv->loop, 0);
         h2o_timeout_dispose(srv->loop, &srv->t_zero); /* every connection unlinked at close */
+        h2o_timeout_dispose(srv->loop, &srv->t_input_idle);
         h2o_evloop_destroy(srv->loop);
     }
     if (srv->sigpipe[0] >= 0)

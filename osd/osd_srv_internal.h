@@ -43,6 +43,7 @@ typedef struct {
     uint64_t requests, replies, errors, payload_crc_errors, clock_refused, stale_epoch;
     uint64_t not_admitted; /* data requests refused: incarnation not admitted (rule 4) */
     uint64_t unsupported, bytes_in, bytes_out, blob_streams_aborted;
+    uint64_t input_trims;          /* kept input buffers freed after KEEP_INPUT_IDLE_MS unused */
     uint64_t blob_not_holder;      /* blob puts refused: PG not held under the current map */
     uint64_t row_get_loop;         /* ROW_GETs answered on the loop (osd_nowait.h) */
     uint64_t row_get_loop_retried; /* ... that would have waited: retried on a worker */
@@ -64,13 +65,14 @@ struct st_osd_srv_t {
     h2o_socket_t *sigsock;
     int stopping;
     uint64_t stop_at_ms;
-    uint64_t inflight;         /* requests not yet answered and freed */
-    uint64_t nospc_until_ms;   /* a write failed with ENOSPC recently: not WRITABLE until then */
-    osd_rec_t *rec;            /* repair, for STATS (may be NULL) */
-    osd_gc_t *gc;              /* garbage collector, for STATS and KICK (may be NULL) */
-    osd_holds_t *holds;        /* PGs held under the current map (blob puts, osd_holds.h) */
-    osd_idx_reader_t *loop_rd; /* the loop's reader through "tern-nowait" (NULL: none) */
-    h2o_timeout_t t_zero;      /* next loop turn: resumed connections process their input */
+    uint64_t inflight;          /* requests not yet answered and freed */
+    uint64_t nospc_until_ms;    /* a write failed with ENOSPC recently: not WRITABLE until then */
+    osd_rec_t *rec;             /* repair, for STATS (may be NULL) */
+    osd_gc_t *gc;               /* garbage collector, for STATS and KICK (may be NULL) */
+    osd_holds_t *holds;         /* PGs held under the current map (blob puts, osd_holds.h) */
+    osd_idx_reader_t *loop_rd;  /* the loop's reader through "tern-nowait" (NULL: none) */
+    h2o_timeout_t t_zero;       /* next loop turn: resumed connections process their input */
+    h2o_timeout_t t_input_idle; /* connections' kept input buffers (osd_server.c) */
     osd_srv_counters_t c;
     struct tn_admin *admin; /* the admin HTTP port (NULL: none) */
 };

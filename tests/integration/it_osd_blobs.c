@@ -263,6 +263,34 @@ static void test_pipelined_puts(void)
     free(got);
 }
 
+/* A connection keeps its emptied input buffer between 1 MiB DATA frames (also once no stream is
+ * open), and frees it when no frame used it for a second (srv.input_trims). */
+static void test_input_trim(void)
+{
+    static uint8_t big[(2u << 20) + 4096];
+    tc_fill(big, sizeof(big), 77);
+    tn_blobref_t ref;
+    tc_ref(&ref, 2, 1, 0x7e, 0);
+    uint64_t before = tc_stat(s, 0, "srv.input_trims");
+    int counts[2] = {0, 0};
+    is_int(tn_osdc_blob_put(a.c, 0, &ref, big, sizeof(big), on_put, counts, NULL), 0, "put");
+    is_int(tc_run_until(a.loop, &counts[0], 1, 30000), 0, "completed");
+    is_int(counts[1], 1, "acknowledged");
+    uint64_t soon = tc_stat(s, 0, "srv.input_trims");
+    is_uint(soon, before, "the buffer is still kept right after the stream");
+    /* two idle looks: the first sees it used, the second frees it. The client's loop runs
+     * meanwhile (a plain sleep would leave its clock 2.5 s behind, and the next request would
+     * time out at once) */
+    int never = 0;
+    tc_run_until(a.loop, &never, 1, 2500);
+    ok(tc_stat(s, 0, "srv.input_trims") > before, "freed after a second unused");
+    uint8_t *got = NULL;
+    size_t gl = 0;
+    is_int(get_range(&ref, 0, 0, &got, &gl, NULL, NULL), 0, "read back");
+    ok(gl == sizeof(big) && memcmp(got, big, gl) == 0, "intact");
+    free(got);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -279,6 +307,7 @@ int main(int argc, char **argv)
     subtest("ranges, stat, delete", test_ranges);
     subtest("bad streams (raw frames)", test_bad_streams);
     subtest("pipelined streams", test_pipelined_puts);
+    subtest("idle input buffer freed", test_input_trim);
     tc_async_free(&a);
     tn_osdc_sync_destroy(s);
     is_int(tc_osd_stop(&cl, 0, SIGTERM), 0, "SIGTERM: exit 0");
