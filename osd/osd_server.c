@@ -27,6 +27,16 @@
  * one that no frame used */
 #define KEEP_INPUT_MAX     ((size_t)4 << 20)
 #define KEEP_INPUT_IDLE_MS 1000
+/* SO_RCVBUF of the listening socket, inherited by every accepted connection (the kernel doubles
+ * it: ~2 MiB). h2o 2.2.5 reads a socket until a read leaves room in its buffer, doubling the
+ * buffer as it goes, so with the kernel's autotuned window (up to tcp_rmem's max, 32 MiB here)
+ * four pipelined 4 MiB chunks grew an input buffer past KEEP_INPUT_MAX, and it was freed and
+ * grown again from 4 KiB for the next burst: page faults and copies. Bounded, it stays within
+ * KEEP_INPUT_MAX and is kept. 32 MiB PUT: OSD page faults per request 29-49k -> 9-12k, OSD CPU
+ * -13 to -24 % (docs/BENCHMARKS.md, "OSD input buffers"). 2 MiB is well above the
+ * bandwidth-delay product of a LAN (10 Gbit/s x 0.2 ms = 250 KB); replies and pulled blobs
+ * flow the other way, into the peer's own (autotuned) receive buffer. */
+#define LISTEN_RCVBUF (1 << 20)
 
 struct st_osd_conn_t {
     osd_srv_t *srv;
@@ -721,6 +731,10 @@ static int listen_on(const char *host, uint16_t port, int *out)
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        int rcvbuf = LISTEN_RCVBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)
+            tn_log_warn("msg=\"cannot bound the receive buffer; using the kernel's\" err=\"%s\"",
+                        strerror(errno));
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0 ||
             fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
             rc = -errno;
