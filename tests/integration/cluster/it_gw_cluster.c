@@ -11,9 +11,9 @@
  *   - one OSD frozen with SIGSTOP: 200 puts and 200 gets, each under 1 s (hedging/quorum never
  *     wait for it);
  *   - a 5 MiB blob put/get, then the get again with the PG's primary killed (fall-back), and
- *     with the primary frozen (hedge); a large read (40 MiB or more) whose serving replica is
- * frozen mid-transfer completes from another replica; with every replica frozen it fails after some
- * bytes and is resumed later at the offset reached;
+ *     with the primary frozen (hedge); a large read (40 MiB or more) whose serving replica
+ *     is frozen mid-transfer completes from another replica; with every replica frozen it
+ *     fails after some bytes and is resumed later at the offset reached;
  *   - blob-put pacing: 32 puts of 4 MiB into one PG whose third OSD is frozen: each reaches
  *     quorum on the two others at once; the frozen OSD's puts wait (GW_CL_PUT_ACTIVE in the
  *     client) and the lagging ones past GW_CL_PUT_LAG are dropped, so every buffer is released
